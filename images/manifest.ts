@@ -1,0 +1,298 @@
+import { ErrorCode, ImageError } from './errors';
+import { Fmri } from './fmri';
+import { imagePathProblem } from './paths';
+
+/**
+ * pkg(5) manifests: one action per line, `<type> [<payload-hash>] key=value ...`. Values may be
+ * quoted ("a b" or 'a b', a backslash escapes the quote inside; adjacent quoted pieces are joined,
+ * as pkg(5) does), a repeated key makes a list, a line ending in `\` continues on the next (whose
+ * leading blanks are dropped), and `#` starts a comment line. Only space and tab separate tokens,
+ * as in pkg(5), so other white space inside an unquoted value stays part of it.
+ */
+export const ACTION_TYPES = ['set', 'file', 'dir', 'link', 'hardlink', 'depend', 'license', 'legacy', 'user', 'group', 'driver', 'signature'] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export const DEPEND_TYPES = ['require', 'optional', 'incorporate', 'parent', 'require-any', 'group', 'group-any', 'exclude', 'conditional', 'origin'] as const;
+
+export type AttrValue = string | string[];
+
+export interface Action {
+  readonly type: ActionType;
+  /**
+   * The payload hash of the uncompressed content for `file`, `license`, `signature`: 64 hex digits
+   * (SHA-256) or 40 (SHA-1, which is what pkg(5) itself writes); see `payloadHashAlgorithm`.
+   */
+  readonly hash: string | null;
+  /** In the order given; a key given twice holds a list. */
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+}
+
+export interface Manifest {
+  readonly actions: readonly Action[];
+}
+
+/** The attribute that identifies an action of each type within an image (pkg(5)'s key_attr). */
+const KEY_ATTR: Record<ActionType, string | null> = {
+  set: 'name', file: 'path', dir: 'path', link: 'path', hardlink: 'path', depend: 'fmri',
+  license: 'license', legacy: 'pkg', user: 'username', group: 'groupname', driver: 'name', signature: null,
+};
+
+const REQUIRED: Record<ActionType, readonly string[]> = {
+  set: ['name', 'value'], file: ['path'], dir: ['path'], link: ['path', 'target'], hardlink: ['path', 'target'],
+  depend: ['type', 'fmri'], license: ['license'], legacy: ['pkg'], user: ['username'], group: ['groupname'],
+  driver: ['name'], signature: [],
+};
+
+const PAYLOAD_TYPES: ReadonlySet<ActionType> = new Set(['file', 'license', 'signature']);
+export const FS_TYPES: ReadonlySet<ActionType> = new Set(['file', 'dir', 'link', 'hardlink']);
+const HASH_RE = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+// pkg(5) allows any key without white space, quotes or '='; e.g. facet.locale.ca_ES@valencia.
+const KEY_RE = /^[^\s"'=]+$/;
+const BLANK = /[ \t]/;
+const PRESERVE = ['true', 'renameold', 'renamenew', 'legacy', 'abandon', 'install-only'];
+
+/** Which digest a payload hash is: pkg(5) writes SHA-1 (40 hex digits); ours are SHA-256. */
+export function payloadHashAlgorithm(hash: string): 'sha1' | 'sha256' {
+  return hash.length === 40 ? 'sha1' : 'sha256';
+}
+
+export function parseManifest(text: string, source = 'manifest'): Manifest {
+  const actions: Action[] = [];
+  const lines = text.split('\n');
+  // The empty string after a final newline is not a line: a backslash before it is a dangling continuation.
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    // An action continued over several lines is reported at the line it starts on.
+    const lineNo = i + 1;
+    let line = lines[i].replace(/\r$/, '');
+    if (/^\s*(#|$)/.test(line)) continue;
+    while (line.endsWith('\\')) {
+      if (i + 1 >= lines.length) throw manifestError(source, lineNo, 'the last line ends with a continuation backslash; expected another line');
+      line = line.slice(0, -1) + lines[++i].replace(/\r$/, '').replace(/^[ \t]+/, '');
+    }
+    actions.push(parseAction(line, lineNo, source));
+  }
+  return { actions };
+}
+
+export function parseAction(line: string, lineNo = 1, source = 'action'): Action {
+  const fail = (why: string, code?: ErrorCode) => manifestError(source, lineNo, why, code);
+  const s = line.replace(/^[ \t]+|[ \t]+$/g, '');
+  const sp = s.search(BLANK);
+  const type = sp === -1 ? s : s.slice(0, sp);
+  if (!(ACTION_TYPES as readonly string[]).includes(type)) {
+    throw fail(`unknown action type '${type}'; expected one of ${ACTION_TYPES.join(', ')}`);
+  }
+  const t = type as ActionType;
+  let pos = sp === -1 ? s.length : sp;
+  const attrs: Record<string, AttrValue> = {};
+  let hash: string | null = null;
+  let first = true;
+  while (pos < s.length) {
+    while (pos < s.length && BLANK.test(s[pos])) pos++;
+    if (pos >= s.length) break;
+    const eq = s.indexOf('=', pos);
+    const ws = s.slice(pos).search(BLANK);
+    const tokenEnd = ws === -1 ? s.length : pos + ws;
+    if (eq === -1 || eq > tokenEnd) {
+      const token = s.slice(pos, tokenEnd);
+      if (!first || !PAYLOAD_TYPES.has(t)) throw fail(`expected key=value, got '${token}'`);
+      hash = token;
+      pos = tokenEnd;
+      first = false;
+      continue;
+    }
+    first = false;
+    const key = s.slice(pos, eq);
+    if (!KEY_RE.test(key)) throw fail(`invalid attribute name '${key}'; expected no white space, quotes or '='`);
+    // A plain object holds the attributes, so this key would replace its prototype.
+    if (key === '__proto__') throw fail("attribute name '__proto__' is not allowed");
+    pos = eq + 1;
+    let value: string;
+    let q = s[pos];
+    if (q === '"' || q === "'") {
+      value = '';
+      for (;;) {
+        pos++;
+        for (;;) {
+          if (pos >= s.length) throw fail(`unterminated quoted value for '${key}'`);
+          const c = s[pos];
+          if (c === '\\' && (s[pos + 1] === q || s[pos + 1] === '\\')) { value += s[pos + 1]; pos += 2; continue; }
+          if (c === q) { pos++; break; }
+          value += c;
+          pos++;
+        }
+        // pkg(5) joins `"a " "b"` into one value; that is how long values are split over continued lines.
+        let next = pos;
+        while (next < s.length && BLANK.test(s[next])) next++;
+        if (s[next] !== '"' && s[next] !== "'") break;
+        q = s[next];
+        pos = next;
+      }
+      if (pos < s.length && !BLANK.test(s[pos])) throw fail(`expected white space after the quoted value of '${key}'`);
+    } else {
+      const end = s.slice(pos).search(BLANK);
+      value = end === -1 ? s.slice(pos) : s.slice(pos, pos + end);
+      pos += value.length;
+      if (value.length === 0) throw fail(`attribute '${key}' has no value`);
+    }
+    if (key === 'hash' && PAYLOAD_TYPES.has(t)) {
+      if (hash !== null && hash !== value) throw fail(`hash=${value} differs from the payload hash ${hash}; expected the same value`);
+      hash = value;
+      continue;
+    }
+    const prev = Object.hasOwn(attrs, key) ? attrs[key] : undefined;
+    attrs[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  const action: Action = { type: t, hash, attrs };
+  validate(action, fail);
+  // After validate, so a NUL inside a path is reported as a bad path (PATH_OUTSIDE_IMAGE).
+  if (line.includes('\0')) throw fail('the line contains a NUL byte');
+  return action;
+}
+
+function validate(a: Action, fail: (why: string, code?: ErrorCode) => ImageError): void {
+  for (const k of REQUIRED[a.type]) if (a.attrs[k] === undefined) throw fail(`${a.type} action is missing '${k}='`);
+  // require-any and group-any name several packages, one fmri= each.
+  const multiFmri = a.type === 'depend' && (a.attrs.type === 'require-any' || a.attrs.type === 'group-any');
+  for (const k of ['path', 'target', 'mode', 'type', 'fmri', 'preserve']) {
+    if (k === 'fmri' && multiFmri) continue;
+    if (Array.isArray(a.attrs[k])) throw fail(`${a.type} action has '${k}=' more than once`);
+  }
+  if (a.type === 'file' || a.type === 'license') {
+    if (!a.hash) throw fail(`${a.type} action needs a payload hash`);
+  }
+  if (a.hash !== null && a.type !== 'signature' && !HASH_RE.test(a.hash)) {
+    throw fail(`payload hash '${a.hash}' is not a hash; expected 64 (SHA-256) or 40 (SHA-1) lower-case hex digits`);
+  }
+  if (FS_TYPES.has(a.type)) {
+    const path = a.attrs.path as string;
+    const why = imagePathProblem(path);
+    if (why) throw fail(`path '${path}' ${why}`, 'PATH_OUTSIDE_IMAGE');
+    const mode = a.attrs.mode;
+    if (mode !== undefined && !/^0?[0-7]{3,4}$/.test(mode as string)) throw fail(`mode '${mode}' is not an octal mode like 0644`);
+  }
+  if ((a.type === 'link' || a.type === 'hardlink') && (a.attrs.target as string).length === 0) throw fail(`${a.type} target is empty`);
+  if (a.type === 'hardlink') {
+    const why = imagePathProblem(hardlinkTarget(a));
+    if (why) throw fail(`hardlink target '${a.attrs.target}' ${why}`, 'PATH_OUTSIDE_IMAGE');
+  }
+  if (a.type === 'depend') {
+    const type = a.attrs.type as string;
+    if (!(DEPEND_TYPES as readonly string[]).includes(type)) throw fail(`depend type '${type}' is not one of ${DEPEND_TYPES.join(', ')}`);
+    for (const f of values(a, 'fmri')) {
+      try {
+        Fmri.parse(f);
+      } catch (e) {
+        throw fail((e as Error).message);
+      }
+    }
+  }
+  if (a.type === 'file' && a.attrs.preserve !== undefined && !PRESERVE.includes(a.attrs.preserve as string)) {
+    throw fail(`preserve '${a.attrs.preserve}' is not one of ${PRESERVE.join(', ')}`);
+  }
+}
+
+/** The hardlink's target as an image path: relative targets resolve against the link's directory. */
+export function hardlinkTarget(a: Action): string {
+  const target = a.attrs.target as string;
+  if (target.startsWith('/')) return normalise(target.slice(1));
+  const dir = (a.attrs.path as string).split('/').slice(0, -1);
+  return normalise([...dir, target].join('/'));
+}
+
+function normalise(p: string): string {
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length === 0) return '../' + p; // escapes: left for checkImagePath to reject
+      out.pop();
+    } else out.push(part);
+  }
+  return out.join('/');
+}
+
+function manifestError(source: string, lineNo: number, why: string, code: ErrorCode = 'BAD_MANIFEST'): ImageError {
+  return new ImageError(code, `${source}: line ${lineNo}: ${why}`, { source, line: lineNo });
+}
+
+export function printAction(a: Action): string {
+  const parts: string[] = [a.type];
+  // A hash that would not read back as one positional token goes out as hash=, as pkg(5) does.
+  if (a.hash !== null) parts.push(/^[^\s"'=]+$/.test(a.hash) ? a.hash : `hash=${quote(a.hash)}`);
+  for (const [k, v] of Object.entries(a.attrs)) {
+    for (const one of Array.isArray(v) ? v : [v]) parts.push(`${k}=${quote(one)}`);
+  }
+  return parts.join(' ');
+}
+
+export function printManifest(m: Manifest): string {
+  return m.actions.map(printAction).join('\n') + (m.actions.length ? '\n' : '');
+}
+
+function quote(v: string): string {
+  if (v.length > 0 && !/[\s"'\\]/.test(v)) return v;
+  return '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+/** All values of an attribute, as a list. */
+export function values(a: Action, key: string): string[] {
+  const v = a.attrs[key];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** The single value of an attribute (the first when it is a list). */
+export function attr(a: Action, key: string): string | undefined {
+  const v = a.attrs[key];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The value that identifies the action in an image: a path for file system actions. */
+export function actionKey(a: Action): string | null {
+  const k = KEY_ATTR[a.type];
+  return k ? attr(a, k) ?? null : null;
+}
+
+/** The package FMRI a manifest declares with `set name=pkg.fmri`. */
+export function manifestFmri(m: Manifest): Fmri | null {
+  const set = m.actions.find((a) => a.type === 'set' && a.attrs.name === 'pkg.fmri');
+  return set ? Fmri.parse(attr(set, 'value') as string) : null;
+}
+
+export function manifestSummary(m: Manifest): string | undefined {
+  const set = m.actions.find((a) => a.type === 'set' && a.attrs.name === 'pkg.summary');
+  return set ? attr(set, 'value') : undefined;
+}
+
+/**
+ * Whether an action is installed in an image with these variants: every `variant.*` tag
+ * the action carries must list the image's value. A variant the image does not set is
+ * unconstrained, except `variant.debug.*`, which pkg(5) treats as `false` by default.
+ */
+export function appliesTo(a: Action, variants: Readonly<Record<string, string>>): boolean {
+  for (const [k, v] of Object.entries(a.attrs)) {
+    if (!k.startsWith('variant.')) continue;
+    if (a.type === 'set' && k === 'name') continue;
+    const have = variants[k] ?? (k.startsWith('variant.debug.') ? 'false' : undefined);
+    if (have === undefined) continue;
+    if (!(Array.isArray(v) ? v : [v]).includes(have)) return false;
+  }
+  return true;
+}
+
+/** Same type, payload and attributes, attribute order and list order ignored for lists. */
+export function actionsEqual(a: Action, b: Action): boolean {
+  if (a.type !== b.type || a.hash !== b.hash) return false;
+  const ka = Object.keys(a.attrs);
+  if (ka.length !== Object.keys(b.attrs).length) return false;
+  for (const k of ka) {
+    const va = a.attrs[k], vb = b.attrs[k];
+    if (vb === undefined) return false;
+    if (Array.isArray(va) || Array.isArray(vb)) {
+      const xa = [...values(a, k)].sort(), xb = [...values(b, k)].sort();
+      if (xa.length !== xb.length || xa.some((x, i) => x !== xb[i])) return false;
+    } else if (va !== vb) return false;
+  }
+  return true;
+}
