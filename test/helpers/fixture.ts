@@ -1,0 +1,51 @@
+import * as path from 'path';
+import { ContentCache } from '../../images/content-cache';
+import { execute } from '../../images/execute';
+import { Fmri } from '../../images/fmri';
+import { Image } from '../../images/image';
+import { plan, PlanRequest } from '../../images/plan';
+import { prepare } from '../../images/prepare';
+import { ParentState } from '../../images/parent-constraint';
+import { createRepository, publishTree } from '../../images/repository';
+import { tempDir, writeTree } from './tree';
+
+export type TreeSpec = Parameters<typeof writeTree>[1];
+
+/** A repository with publisher `pub` in a fresh temp dir. */
+export async function makeRepo(pub = 'test'): Promise<string> {
+  const repo = path.join(await tempDir('repo'), 'repo');
+  await createRepository(repo, { publisher: pub });
+  return repo;
+}
+
+/** Publishes `name@version` whose payload is the given tree; returns the full FMRI. */
+export async function publishPkg(repo: string, fmri: string, tree: TreeSpec, opts: { depends?: string[]; actions?: string[]; publisher?: string } = {}): Promise<Fmri> {
+  const dir = await tempDir('tree');
+  await writeTree(dir, tree);
+  return publishTree(repo, { fmri, dir, depends: opts.depends, actions: opts.actions, publisher: opts.publisher });
+}
+
+/** An image using `origin` for publisher `pub`. */
+export async function makeImage(origin: string, opts: { pub?: string; zone?: 'global' | 'nonglobal'; root?: string } = {}): Promise<Image> {
+  const root = opts.root ?? path.join(await tempDir('img'), 'root');
+  return Image.create(root, {
+    publishers: [{ name: opts.pub ?? 'test', origins: [origin], sticky: true, enabled: true }],
+    variants: { 'variant.opensolaris.zone': opts.zone ?? 'global' },
+  });
+}
+
+export async function makeCache(): Promise<ContentCache> {
+  return ContentCache.open(path.join(await tempDir('cache'), 'cache'));
+}
+
+/** plan + prepare + execute, as one update. */
+export async function update(image: Image, cache: ContentCache, request: PlanRequest = {}, parent?: ParentState | null) {
+  const p = await plan(image, request, parent, { cache });
+  await prepare(image, p, cache);
+  const result = await execute(image, p, cache);
+  return { plan: p, result };
+}
+
+export function fileUrl(p: string): string {
+  return 'file://' + p;
+}

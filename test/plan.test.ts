@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import * as path from 'path';
+import { audit } from '../images/audit';
+import { isImageError } from '../images/errors';
+import { Image } from '../images/image';
+import { attachChild } from '../images/linked';
+import { plan, planActions } from '../images/plan';
+import { plannedState } from '../images/parent-state';
+import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
+import { cleanup, tempDir } from './helpers/tree';
+
+after(cleanup);
+
+const SELF = 'depend type=parent fmri=feature/package/dependency/self';
+const short = (f: string | null) => (f ? f.replace(/^pkg:\/\/[^/]+\//, '').replace(/:\d{8}T\d{6}Z$/, '') : null);
+
+/** A parent (global) and a child zone on the same repository, both with `sys@1.0` installed. */
+async function linkedPair(extra: (repo: string) => Promise<void> = async () => undefined) {
+  const repo = await makeRepo();
+  await publishPkg(repo, 'sys@1.0', { 'sys/v': '1.0' }, { actions: [SELF] });
+  await extra(repo);
+  const parent = await makeImage(fileUrl(repo), { root: path.join(await tempDir('host'), 'root') });
+  const child = await makeImage(fileUrl(repo), { zone: 'nonglobal', root: path.join(await tempDir('zone'), 'root') });
+  await attachChild(parent, child, 'zone:z1');
+  await child.reload();
+  const cache = await makeCache();
+  await update(parent, cache, { install: ['sys@1.0'] });
+  await update(child, cache, { install: ['sys@1.0'] });
+  return { repo, parent, child, cache };
+}
+
+describe('plan', () => {
+  it('chooses the newest version by pkg(5) ordering, not by string order', async () => {
+    const repo = await makeRepo();
+    for (const v of ['1.9', '1.10', '1.2.1']) await publishPkg(repo, `app@${v}`, { f: v });
+    const image = await makeImage(fileUrl(repo));
+    const p = await plan(image, { install: ['app'] });
+    assert.equal(short(p.changes[0].to), 'app@1.10');
+    const pinned = await plan(image, { install: ['app@1.2'] });
+    assert.equal(short(pinned.changes[0].to), 'app@1.2.1');
+  });
+
+  it('installs what a package requires, at least the required version', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'lib@1.0', { 'lib/a': '1' });
+    await publishPkg(repo, 'lib@2.0', { 'lib/a': '2' });
+    await publishPkg(repo, 'app@1.0', { 'bin/app': 'x' }, { depends: ['type=require fmri=pkg:/lib@1.0'] });
+    const image = await makeImage(fileUrl(repo));
+    const p = await plan(image, { install: ['app'] });
+    assert.deepEqual(p.changes.map((c) => short(c.to)), ['app@1.0', 'lib@2.0']);
+  });
+
+  it('honours incorporate locks from an incorporation package', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'lib@1.0', { 'lib/a': '1.0' });
+    await publishPkg(repo, 'lib@1.1', { 'lib/a': '1.1' });
+    await publishPkg(repo, 'lib@2.0', { 'lib/a': '2.0' });
+    await publishPkg(repo, 'entire@1.0', {}, { depends: ['type=incorporate fmri=pkg:/lib@1', 'type=require fmri=pkg:/lib'] });
+    const image = await makeImage(fileUrl(repo));
+    const p = await plan(image, { install: ['entire'] });
+    assert.deepEqual(p.changes.map((c) => short(c.to)), ['entire@1.0', 'lib@1.1']);
+  });
+
+  it('drops to an older incorporation when the newest one cannot be satisfied', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'lib@1.0', { 'lib/a': '1.0' });
+    await publishPkg(repo, 'entire@1.0', {}, { depends: ['type=incorporate fmri=pkg:/lib@1.0', 'type=require fmri=pkg:/lib'] });
+    await publishPkg(repo, 'entire@2.0', {}, { depends: ['type=incorporate fmri=pkg:/lib@3.0', 'type=require fmri=pkg:/lib'] });
+    const image = await makeImage(fileUrl(repo));
+    const p = await plan(image, { install: ['entire'] });
+    assert.deepEqual(p.changes.map((c) => short(c.to)), ['entire@1.0', 'lib@1.0']);
+  });
+
+  it('names an unknown package, whether to install or to update', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'app@1.0', { f: '1' });
+    const image = await makeImage(fileUrl(repo));
+    await assert.rejects(plan(image, { install: ['nosuch'] }), (e: unknown) => isImageError(e, 'UNKNOWN_PACKAGE') && /'nosuch'/.test((e as Error).message));
+    await assert.rejects(plan(image, { update: ['app'] }), (e: unknown) => isImageError(e, 'UNKNOWN_PACKAGE') && /no such package is installed/.test((e as Error).message));
+    await assert.rejects(plan(image, { install: ['app@9'] }), (e: unknown) => isImageError(e, 'UNSATISFIABLE') && /app.*matches 9; available: 1\.0/.test((e as Error).message));
+  });
+
+  it('an empty plan means nothing to do', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'app@1.0', { f: '1' });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    await update(image, cache, { install: ['app'] });
+    const p = await plan(image, {}, null, { cache });
+    assert.deepEqual(p.changes, []);
+    assert.deepEqual(await planActions(image, p, cache), []);
+  });
+
+  it('serialises 100 package changes in well under 64 KB and re-derives the action diff from it', async () => {
+    const repo = await makeRepo();
+    for (let i = 0; i < 100; i++) await publishPkg(repo, `pkg${i}@1.0`, { [`p${i}/a`]: `${i}`, [`p${i}/b`]: `b${i}` });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    const p = await plan(image, { install: Array.from({ length: 100 }, (_, i) => `pkg${i}`) }, null, { cache });
+    const bytes = Buffer.byteLength(JSON.stringify(p));
+    assert.ok(bytes < 32 * 1024, `plan is ${bytes} bytes`);
+    const again = JSON.parse(JSON.stringify(p));
+    const actions = await planActions(image, again, cache);
+    assert.equal(actions.length, 300); // per package: a directory and two files
+    assert.equal(p.sizes.add, 300);
+  });
+});
+
+describe('plan of a linked child', () => {
+  it('follows the parent: the child gets exactly the parent\'s planned version of a parent-constrained package', async () => {
+    const { repo, parent, child, cache } = await linkedPair();
+    await publishPkg(repo, 'sys@2.0', { 'sys/v': '2.0' }, { actions: [SELF] });
+    await publishPkg(repo, 'sys@3.0', { 'sys/v': '3.0' }, { actions: [SELF] });
+    const parentPlan = await plan(parent, { install: ['sys@2.0'] }, null, { cache });
+    const childPlan = await plan(child, {}, await plannedState(parent, parentPlan), { cache });
+    assert.equal(short(childPlan.changes[0].to), 'sys@2.0');
+  });
+
+  it('refuses, with pkg(5)\'s reasons, a child update the parent does not allow', async () => {
+    const { repo, child } = await linkedPair();
+    await publishPkg(repo, 'sys@2.0', { 'sys/v': '2.0' }, { actions: [SELF] });
+    await assert.rejects(plan(child, { install: ['sys@2.0'] }), (e: unknown) => {
+      assert.ok(isImageError(e, 'UNSATISFIABLE'));
+      assert.match((e as Error).message, /Parent has older version sys@1\.0/);
+      assert.ok(((e as { details: { reasons: string[] } }).details.reasons).length >= 2);
+      return true;
+    });
+  });
+
+  it('reports a parent-constrained package the parent does not have', async () => {
+    const { repo, child } = await linkedPair(async (r) => {
+      await publishPkg(r, 'zonly@1.0', { z: '1' }, { actions: [SELF] });
+    });
+    void repo;
+    await assert.rejects(plan(child, { install: ['zonly'] }), (e: unknown) => isImageError(e, 'UNSATISFIABLE') && /'zonly' is not installed in the parent image/.test((e as Error).message));
+  });
+
+  it('audit says synced, then diverged when the parent moves on alone', async () => {
+    const { repo, parent, child, cache } = await linkedPair();
+    assert.deepEqual(await audit(parent, child), { status: 'synced', diverged: [] });
+    await publishPkg(repo, 'sys@2.0', { 'sys/v': '2.0' }, { actions: [SELF] });
+    await update(parent, cache);
+    const r = await audit(parent, child);
+    assert.equal(r.status, 'diverged');
+    assert.match(r.diverged[0].problem, /Parent has newer version sys@2\.0/);
+    await update(child, cache);
+    assert.equal((await audit(parent, await Image.open(child.root))).status, 'synced');
+  });
+});
