@@ -1,0 +1,80 @@
+import { execFile } from 'child_process';
+import { Stats, promises as fs } from 'fs';
+import { promisify } from 'util';
+
+/**
+ * The file-system calls execute makes, injectable so tests can fail any of them (EIO, ENOSPC)
+ * at a chosen point and check that the image is rolled back, without monkeypatching `fs`.
+ */
+export interface FsLayer {
+  lstat(p: string): Promise<Stats>;
+  mkdir(p: string, mode: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(p: string): Promise<void>;
+  rmdir(p: string): Promise<void>;
+  rmTree(p: string): Promise<void>;
+  symlink(target: string, p: string): Promise<void>;
+  link(existing: string, p: string): Promise<void>;
+  copyFile(from: string, to: string): Promise<void>;
+  chmod(p: string, mode: number): Promise<void>;
+  readlink(p: string): Promise<string>;
+  readdir(p: string): Promise<string[]>;
+  readFile(p: string): Promise<Buffer>;
+  /** Writes and fsyncs a file, then fsyncs its directory: the data is durable when this resolves. */
+  writeDurable(p: string, data: string | Buffer): Promise<void>;
+  /** Appends to a file; with `sync`, the append is durable when this resolves. */
+  append(p: string, data: string, sync: boolean): Promise<void>;
+  /** Flushes the whole file system holding `p` (one syncfs instead of an fsync per file). */
+  syncFs(p: string): Promise<void>;
+}
+
+const run = promisify(execFile);
+
+async function fsyncPath(p: string): Promise<void> {
+  const fh = await fs.open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export const realFs: FsLayer = {
+  lstat: (p) => fs.lstat(p),
+  mkdir: async (p, mode) => {
+    await fs.mkdir(p, { mode });
+  },
+  rename: (a, b) => fs.rename(a, b),
+  unlink: (p) => fs.unlink(p),
+  rmdir: (p) => fs.rmdir(p),
+  rmTree: (p) => fs.rm(p, { recursive: true, force: true }),
+  symlink: (t, p) => fs.symlink(t, p),
+  link: (a, b) => fs.link(a, b),
+  copyFile: (a, b) => fs.copyFile(a, b),
+  chmod: (p, m) => fs.chmod(p, m),
+  readlink: (p) => fs.readlink(p),
+  readdir: (p) => fs.readdir(p),
+  readFile: (p) => fs.readFile(p),
+  writeDurable: async (p, data) => {
+    const fh = await fs.open(p, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsyncPath(p.slice(0, p.lastIndexOf('/')) || '/');
+  },
+  append: async (p, data, sync) => {
+    const fh = await fs.open(p, 'a');
+    try {
+      await fh.write(data);
+      if (sync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+  syncFs: async (p) => {
+    await run('sync', ['-f', p]);
+  },
+};

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { spawn } from 'child_process';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { execute } from '../images/execute';
+import { Image } from '../images/image';
+import { plan } from '../images/plan';
+import { prepare } from '../images/prepare';
+import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
+import { cleanup, snapshot, tempDir } from './helpers/tree';
+
+after(cleanup);
+
+const CHILD = path.join(__dirname, 'helpers/execute-child.ts');
+
+/** Starts execute in a child process and SIGKILLs it once `killAt` steps are done. */
+function executeAndKill(root: string, cacheRoot: string, planFile: string, killAt: (total: number) => number): Promise<{ killedAt: number; total: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', 'ts-node/register', CHILD, root, cacheRoot, planFile], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let killed: { killedAt: number; total: number } | null = null;
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = [...out.matchAll(/step (\d+)\/(\d+)/g)].pop();
+      if (m && !killed && Number(m[1]) >= killAt(Number(m[2]))) {
+        killed = { killedAt: Number(m[1]), total: Number(m[2]) };
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL' && killed) resolve(killed);
+      else reject(new Error(`child ended (${code ?? signal}) before it could be killed:\n${out}\n${err}`));
+    });
+  });
+}
+
+async function scenario(repo: string, root: string) {
+  const image = await makeImage(fileUrl(repo), { root });
+  const cache = await makeCache();
+  await update(image, cache, { install: ['app@1.0'] });
+  const p = await plan(image, {}, null, { cache });
+  assert.equal(p.changes.length, 1, 'the update to app@2.0 has work to do');
+  await prepare(image, p, cache);
+  return { image, cache, p };
+}
+
+describe('execute after SIGKILL', () => {
+  it('resumes a killed execute and ends byte-identical to an uninterrupted update', async () => {
+    const repo = await makeRepo();
+    const v1: Record<string, string | null> = {};
+    const v2: Record<string, string | null> = {};
+    for (let d = 0; d < 6; d++) {
+      for (let i = 0; i < 25; i++) {
+        v1[`d${d}/f${i}`] = `v1 ${d} ${i}`;
+        v2[`d${d}/f${i}`] = `v2 ${d} ${i} `.repeat(i + 1);
+        if (i % 3 === 0) v2[`n${d}/g${i}`] = `new ${d} ${i}`;
+      }
+    }
+    v1['gone/x'] = 'removed in v2';
+    await publishPkg(repo, 'app@1.0', v1);
+    await publishPkg(repo, 'app@2.0', v2);
+
+    const clean = await scenario(repo, path.join(await tempDir('clean'), 'root'));
+    await execute(clean.image, clean.p, clean.cache);
+
+    for (const fraction of [0.1, 0.5, 0.9]) {
+      const killed = await scenario(repo, path.join(await tempDir('killed'), 'root'));
+      const planFile = path.join(await tempDir('plan'), 'plan.json');
+      await fs.writeFile(planFile, JSON.stringify(killed.p));
+      const at = await executeAndKill(killed.image.root, killed.cache.root, planFile, (total) => Math.floor(total * fraction));
+      assert.ok(at.killedAt < at.total, `killed at ${at.killedAt}/${at.total}, before the end`);
+      await fs.access(path.join(killed.image.root, 'var/pkg/journal/intent.json'));
+      await fs.access(path.join(killed.image.root, 'var/pkg/lock')); // left behind by the dead process
+
+      const r = await execute(await Image.open(killed.image.root), killed.p, killed.cache);
+      assert.equal(r.resumed, true, `resumed after a kill at ${fraction}`);
+      assert.deepEqual(await snapshot(killed.image.root), await snapshot(clean.image.root), `tree after a kill at ${fraction}`);
+      const pkgs = async (img: Image) => [...(await img.installed()).values()].map((p) => p.fmri.toString());
+      assert.deepEqual(await pkgs(killed.image), await pkgs(clean.image));
+      await assert.rejects(fs.stat(path.join(killed.image.root, 'var/pkg/journal')), { code: 'ENOENT' });
+    }
+  });
+});
