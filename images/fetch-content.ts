@@ -1,0 +1,166 @@
+import { ContentCache } from './content-cache';
+import { ImageError } from './errors';
+import type { PublisherConfig } from './image';
+import { OriginPool } from './origin-pool';
+import { appendPartial, ContentNeed, partialSize, receiveWhole } from './receive-content';
+
+export interface FetchProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+export interface FetchResult extends FetchProgress {
+  /** Files and compressed bytes this call actually downloaded (the rest were cached or fetched by another caller). */
+  fetchedFiles: number;
+  fetchedBytes: number;
+}
+
+export interface FetchOptions {
+  onProgress?: (p: FetchProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Files at least this large are fetched alone, with Range resume; smaller ones travel in batches. */
+const LARGE = 512 * 1024;
+const BATCH_FILES = 500;
+const BATCH_BYTES = 8 * 1024 * 1024;
+const PARALLEL = 4;
+
+/**
+ * Brings every needed content file into the cache: files already there (verified when they
+ * entered) are not fetched again, small files come many to a request, large ones alone and
+ * resumable. Progress counts compressed bytes and files, cached ones as already done.
+ */
+export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pubs: PublisherConfig[], origins: OriginPool, opts: FetchOptions = {}): Promise<FetchResult> {
+  const unique = [...new Map(needs.map((n) => [n.hash, n])).values()];
+  const cached = await Promise.all(unique.map((n) => cache.hasFile(n.hash)));
+  const p: FetchResult = { bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: unique.length, fetchedFiles: 0, fetchedBytes: 0 };
+  for (const n of unique) p.bytesTotal += n.csize;
+  unique.forEach((n, i) => {
+    if (cached[i]) {
+      p.bytesDone += n.csize;
+      p.filesDone++;
+    }
+  });
+  const report = () => opts.onProgress?.({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, filesDone: p.filesDone, filesTotal: p.filesTotal });
+  report();
+
+  const mine: ContentNeed[] = [];
+  const settles = new Map<string, (err?: unknown) => void>();
+  const waits: Promise<void>[] = [];
+  for (const [i, n] of unique.entries()) {
+    if (cached[i]) continue;
+    const c = cache.claim(n.hash);
+    if (c.mine) {
+      mine.push(n);
+      settles.set(n.hash, c.settle);
+    } else {
+      waits.push(c.wait.then(() => { p.bytesDone += n.csize; p.filesDone++; report(); }));
+    }
+  }
+  const pubOf = (name: string) => {
+    const pub = pubs.find((x) => x.name === name);
+    if (!pub) throw new ImageError('BAD_PLAN', `Content needs publisher '${name}', which the image does not configure`, { publisher: name });
+    return pub;
+  };
+  const admitted = (n: ContentNeed) => {
+    p.filesDone++;
+    p.fetchedFiles++;
+    settles.get(n.hash)!();
+    settles.delete(n.hash);
+    report();
+  };
+  const onBytes = (k: number) => {
+    p.bytesDone += k;
+    p.fetchedBytes += k;
+    report();
+  };
+
+  const jobs: (() => Promise<void>)[] = [];
+  const large = mine.filter((n) => n.csize >= LARGE);
+  const small = mine.filter((n) => n.csize < LARGE);
+  for (const n of large) {
+    jobs.push(async () => {
+      const pub = pubOf(n.publisher);
+      await origins.withOrigin(pub, async (o) => {
+        const have = await partialSize(cache, n.hash);
+        p.bytesDone += have; // resumed bytes were fetched by an earlier attempt
+        const opened = await o.openFile(pub.name, n.hash, have, opts.signal);
+        if (opened.offset !== have) p.bytesDone -= have - opened.offset;
+        await appendPartial(cache, n, opened, onBytes);
+      });
+      admitted(n);
+    });
+  }
+  for (const batch of batches(small)) {
+    jobs.push(async () => {
+      const pub = pubOf(batch[0].publisher);
+      await origins.withOrigin(pub, async (o) => {
+        // On a retry through another origin, only what is still missing is asked for.
+        const rest = batch.filter((n) => settles.has(n.hash));
+        if (rest.length === 0) return;
+        const byHash = new Map(rest.map((n) => [n.hash, n]));
+        for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
+          const n = byHash.get(f.hash);
+          if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
+          await receiveWhole(cache, n, f.stream, onBytes);
+          admitted(n);
+        }
+      });
+    });
+  }
+  try {
+    await runLimited(jobs, PARALLEL, opts.signal);
+    await Promise.all(waits);
+  } finally {
+    const err = new ImageError('REPOSITORY_UNAVAILABLE', 'The download of this file was abandoned by the prepare that owned it', {});
+    for (const settle of settles.values()) settle(err);
+  }
+  report();
+  return p;
+}
+
+function batches(small: ContentNeed[]): ContentNeed[][] {
+  const byPub = new Map<string, ContentNeed[]>();
+  for (const n of small) byPub.set(n.publisher, [...(byPub.get(n.publisher) ?? []), n]);
+  const out: ContentNeed[][] = [];
+  for (const list of byPub.values()) {
+    let cur: ContentNeed[] = [];
+    let bytes = 0;
+    for (const n of list) {
+      if (cur.length >= BATCH_FILES || (cur.length > 0 && bytes + n.csize > BATCH_BYTES)) {
+        out.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(n);
+      bytes += n.csize;
+    }
+    if (cur.length) out.push(cur);
+  }
+  return out;
+}
+
+/** Runs jobs `limit` at a time; the first failure stops new jobs from starting and is thrown once all running ones end. */
+async function runLimited(jobs: (() => Promise<void>)[], limit: number, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  let failure: unknown = null;
+  const lane = async () => {
+    while (failure === null && next < jobs.length) {
+      if (signal?.aborted) {
+        failure = new ImageError('CANCELLED', 'Download cancelled', {});
+        break;
+      }
+      const job = jobs[next++];
+      try {
+        await job();
+      } catch (e) {
+        if (failure === null) failure = e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, lane));
+  if (failure !== null) throw failure;
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'fs';
+import { Readable, Transform } from 'stream';
+import { pipeline } from 'stream/promises';
+import { createGunzip } from 'zlib';
+import { ContentCache } from './content-cache';
+import { ImageError, isImageError } from './errors';
+import { payloadHashAlgorithm } from './manifest';
+
+export interface ContentNeed {
+  hash: string; // SHA-256 of the uncompressed bytes
+  size: number; // uncompressed size (pkg.size), 0 when unknown
+  csize: number; // compressed size (pkg.csize), 0 when unknown
+  chash?: string; // SHA-256 of the compressed bytes, when the manifest records it
+  publisher: string;
+}
+
+/** Counts (and optionally hashes) bytes as they pass. */
+function tap(onBytes: (n: number) => void, hash?: ReturnType<typeof createHash>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      onBytes(chunk.length);
+      hash?.update(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+/**
+ * Decompresses one content file into a temp file while hashing it, and admits it to the cache
+ * only when the SHA-256 (and size) match the manifest. Nothing unverified is ever admitted.
+ */
+async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source: Readable, onCompressed: (n: number) => void): Promise<void> {
+  const tmp = cache.tmpPath(need.hash);
+  const chash = createHash('sha256');
+  // Published here: SHA-256; manifests pkg(5) itself published carry SHA-1 payload hashes.
+  const hash = createHash(payloadHashAlgorithm(need.hash));
+  let size = 0;
+  try {
+    await pipeline(source, tap(onCompressed, chash), createGunzip(), tap((n) => (size += n), hash), createWriteStream(tmp));
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    if (isImageError(e)) throw e;
+    if ((e as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+      throw new ImageError('HASH_MISMATCH', `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`, { hash: need.hash });
+    }
+    throw e;
+  }
+  const gotC = chash.digest('hex');
+  const got = hash.digest('hex');
+  const problem =
+    need.chash && gotC !== need.chash ? `compressed SHA-256 ${gotC}, expected ${need.chash}`
+    : got !== need.hash ? `${payloadHashAlgorithm(need.hash).toUpperCase()} ${got}, expected ${need.hash}`
+    : need.size && size !== need.size ? `${size} bytes, expected ${need.size}`
+    : null;
+  if (problem) {
+    await fs.rm(tmp, { force: true });
+    throw new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${problem}`, { hash: need.hash });
+  }
+  await cache.admitFile(need.hash, tmp);
+}
+
+/** Receives one file from a stream that carries its whole compressed body (a batch frame). */
+export async function receiveWhole(cache: ContentCache, need: ContentNeed, stream: Readable, onBytes: (n: number) => void): Promise<void> {
+  await gunzipVerifyAdmit(cache, need, stream, onBytes);
+}
+
+/**
+ * Receives one large file into `partial/<hash>.gz`, appending from where an earlier attempt
+ * stopped (the caller asks the server for a Range starting at `partialSize`). Bytes already on
+ * disk survive a failure, so the next attempt only fetches the rest.
+ */
+export async function partialSize(cache: ContentCache, hash: string): Promise<number> {
+  try {
+    return (await fs.stat(cache.partialPath(hash))).size;
+  } catch {
+    return 0;
+  }
+}
+
+export async function appendPartial(cache: ContentCache, need: ContentNeed, opened: { stream: Readable; offset: number; size: number }, onBytes: (n: number) => void): Promise<void> {
+  const partial = cache.partialPath(need.hash);
+  // A server that ignored Range sends from 0: start the partial file again rather than append.
+  const start = opened.offset;
+  await pipeline(opened.stream, tap(onBytes), createWriteStream(partial, { flags: start === 0 ? 'w' : 'r+', start }));
+  const have = (await fs.stat(partial)).size;
+  if (have < opened.size) {
+    throw new ImageError('TRUNCATED_CONTENT', `Download of ${need.hash} stopped at ${have} of ${opened.size} bytes; it resumes from there`, { hash: need.hash, have, size: opened.size });
+  }
+  try {
+    await gunzipVerifyAdmit(cache, need, createReadStream(partial), () => undefined);
+  } finally {
+    // Verified content is admitted; damaged content must not be resumed from, so it goes too.
+    await fs.rm(partial, { force: true });
+  }
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { randomBytes, createHash } from 'crypto';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { gzipSync } from 'zlib';
+import { ContentCache } from '../images/content-cache';
+import { isImageError } from '../images/errors';
+import { FetchProgress } from '../images/fetch-content';
+import { Image } from '../images/image';
+import { plan, planActions } from '../images/plan';
+import { prepare } from '../images/prepare';
+import { startDepot } from '../images/repository';
+import { CuttingProxy } from './helpers/cutting-proxy';
+import { makeCache, makeImage, makeRepo, publishPkg } from './helpers/fixture';
+import { cleanup } from './helpers/tree';
+
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of closers.splice(0)) await c();
+  await cleanup();
+});
+
+/** Incompressible bytes, so the compressed file is as large as the content. */
+const noise = (n: number, seed: string) => {
+  const out = Buffer.alloc(n);
+  for (let off = 0, i = 0; off < n; i++) off += createHash('sha256').update(`${seed}:${i}`).digest().copy(out, off);
+  return out;
+};
+
+async function served(tree: Record<string, string | Buffer>) {
+  const repo = await makeRepo();
+  await publishPkg(repo, 'app@1.0', tree);
+  const depot = await startDepot(repo);
+  closers.push(() => depot.close());
+  return { repo, depot };
+}
+
+async function contentFiles(cache: ContentCache): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await fs.readdir(path.join(cache.root, 'file'))) out.push(...(await fs.readdir(path.join(cache.root, 'file', d))));
+  return out.sort();
+}
+
+describe('prepare over HTTP', () => {
+  it('fetches every needed file once, verified, with progress, and nothing on a second call', async () => {
+    const tree: Record<string, string | Buffer> = { big: noise(1_200_000, 'big') };
+    for (let i = 0; i < 40; i++) tree[`small/f${i}`] = `file ${i}\n`.repeat(i + 1);
+    tree['small/dup'] = 'file 3\n'.repeat(4); // same content as small/f3: fetched once
+    const { depot } = await served(tree);
+    const image = await makeImage(depot.url);
+    const cache = await makeCache();
+    const p = await plan(image, { install: ['app'] }, null, { cache });
+    const seen: FetchProgress[] = [];
+    const r = await prepare(image, p, cache, { onProgress: (x) => seen.push(x) });
+    assert.equal(r.filesTotal, 41);
+    assert.equal(r.fetchedFiles, 41);
+    assert.equal(r.bytesDone, r.bytesTotal);
+    assert.equal(r.bytesTotal, p.sizes.downloadBytes);
+    assert.deepEqual(seen.at(-1), { bytesDone: r.bytesTotal, bytesTotal: r.bytesTotal, filesDone: 41, filesTotal: 41 });
+    assert.ok(seen.every((s, i) => i === 0 || s.bytesDone >= seen[i - 1].bytesDone), 'progress never goes backwards');
+    const hashes = new Set((await planActions(image, p, cache)).filter((c) => c.to?.type === 'file').map((c) => c.to!.hash));
+    assert.deepEqual(await contentFiles(cache), [...hashes].sort());
+    for (const h of hashes) assert.equal(createHash('sha256').update(await fs.readFile(cache.filePath(h))).digest('hex'), h);
+
+    const requestsBefore = depot.stats.log.filter((l) => /\/file(list)?\/0\//.test(l.path)).length;
+    const again = await prepare(image, p, cache);
+    assert.equal(again.fetchedFiles, 0);
+    assert.equal(again.filesDone, 41);
+    assert.equal(depot.stats.log.filter((l) => /\/file(list)?\/0\//.test(l.path)).length, requestsBefore);
+  });
+
+  it('fetches a file two children need only once, even when they are prepared at the same time', async () => {
+    const tree: Record<string, string | Buffer> = { big: noise(800_000, 'shared-big') };
+    for (let i = 0; i < 30; i++) tree[`f${i}`] = `shared ${i}`;
+    const { depot } = await served(tree);
+    const cache = await makeCache();
+    const zones = await Promise.all([0, 1, 2].map(() => makeImage(depot.url, { zone: 'nonglobal' })));
+    const plans = await Promise.all(zones.map((z) => plan(z, { install: ['app'] }, null, { cache })));
+    const results = await Promise.all(zones.map((z, i) => prepare(z, plans[i], cache)));
+    assert.equal(results.reduce((n, r) => n + r.fetchedFiles, 0), 31);
+    assert.ok(results.every((r) => r.filesDone === 31));
+    const fileBytes = depot.stats.log.filter((l) => /\/file(list)?\/0\//.test(l.path)).reduce((n, l) => n + l.bytes, 0);
+    assert.ok(fileBytes < plans[0].sizes.downloadBytes + 31 * 100, `served ${fileBytes} bytes for ${plans[0].sizes.downloadBytes} of content`);
+  });
+
+  it('refuses content whose hash does not match and keeps it out of the cache', async () => {
+    const { repo, depot } = await served({ good: 'good content', bad: 'original content' });
+    const image = await makeImage(depot.url);
+    const cache = await makeCache();
+    const p = await plan(image, { install: ['app'] }, null, { cache });
+    const badHash = createHash('sha256').update('original content').digest('hex');
+    await fs.writeFile(path.join(repo, 'publisher/test/file', badHash.slice(0, 2), badHash), gzipSync('tampered content'));
+    await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && !(e as { retryable: boolean }).retryable);
+    assert.equal(await cache.hasFile(badHash), false);
+    assert.deepEqual(await fs.readdir(path.join(cache.root, 'tmp')), []);
+  });
+
+  it('treats a connection cut mid-body as truncated content, retryable, and admits nothing partial', async () => {
+    const { depot } = await served({ a: noise(300_000, 'a'), b: noise(300_000, 'b') });
+    const proxy = await new CuttingProxy(depot.port).start();
+    closers.push(() => proxy.close());
+    const image = await makeImage(proxy.url);
+    const cache = await makeCache();
+    const p = await plan(image, { install: ['app'] }, null, { cache });
+    proxy.cutAfter = 400_000;
+    await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e) && e.retryable && ['TRUNCATED_CONTENT', 'REPOSITORY_UNAVAILABLE'].includes(e.code));
+    assert.ok((await contentFiles(cache)).length <= 1);
+    assert.deepEqual(await fs.readdir(path.join(cache.root, 'tmp')), []);
+  });
+
+  it('resumes a large download with a Range request after the server went down mid-file', async () => {
+    const size = 3_000_000;
+    const { repo, depot } = await served({ huge: noise(size, 'huge') });
+    const proxy = await new CuttingProxy(depot.port).start();
+    closers.push(() => proxy.close());
+    const image = await makeImage(proxy.url);
+    const cache = await makeCache();
+    const p = await plan(image, { install: ['app'] }, null, { cache });
+    const hash = createHash('sha256').update(noise(size, 'huge')).digest('hex');
+
+    proxy.cutAfter = 1_000_000;
+    await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e) && e.retryable);
+    const partial = (await fs.stat(cache.partialPath(hash))).size;
+    assert.ok(partial > 500_000 && partial < 1_000_000, `partial download kept: ${partial} bytes`);
+
+    await depot.close();
+    const restarted = await startDepot(repo);
+    closers.push(() => restarted.close());
+    proxy.target = restarted.port;
+    proxy.cutAfter = null;
+    const r = await prepare(await Image.open(image.root), p, cache);
+    assert.equal(r.fetchedFiles, 1);
+    const fileReqs = restarted.stats.log.filter((l) => l.path.includes('/file/0/'));
+    assert.deepEqual(fileReqs.map((l) => l.range), [`bytes=${partial}-`]);
+    assert.equal(fileReqs[0].bytes, p.sizes.downloadBytes - partial, 'only the missing tail was sent');
+    assert.equal(await cache.hasFile(hash), true);
+    await assert.rejects(fs.stat(cache.partialPath(hash)), { code: 'ENOENT' });
+  });
+});
