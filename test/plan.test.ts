@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as path from 'path';
 import { audit } from '../images/audit';
-import { isImageError } from '../images/errors';
+import { ImageError, isImageError } from '../images/errors';
 import { Image } from '../images/image';
 import { attachChild } from '../images/linked';
 import { plan, planActions } from '../images/plan';
@@ -123,7 +123,7 @@ describe('plan of a linked child', () => {
     await assert.rejects(plan(child, { install: ['sys@2.0'] }), (e: unknown) => {
       assert.ok(isImageError(e, 'UNSATISFIABLE'));
       assert.match((e as Error).message, /Parent has older version sys@1\.0/);
-      assert.ok(((e as { details: { reasons: string[] } }).details.reasons).length >= 2);
+      assert.ok(((e as ImageError).details!.reasons as string[]).length >= 2);
       return true;
     });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { randomBytes, createHash } from 'crypto';
+import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
@@ -59,7 +59,7 @@ describe('prepare over HTTP', () => {
     assert.equal(r.bytesTotal, p.sizes.downloadBytes);
     assert.deepEqual(seen.at(-1), { bytesDone: r.bytesTotal, bytesTotal: r.bytesTotal, filesDone: 41, filesTotal: 41 });
     assert.ok(seen.every((s, i) => i === 0 || s.bytesDone >= seen[i - 1].bytesDone), 'progress never goes backwards');
-    const hashes = new Set((await planActions(image, p, cache)).filter((c) => c.to?.type === 'file').map((c) => c.to!.hash));
+    const hashes = new Set((await planActions(image, p, cache)).filter((c) => c.to?.type === 'file').map((c) => c.to!.hash!));
     assert.deepEqual(await contentFiles(cache), [...hashes].sort());
     for (const h of hashes) assert.equal(createHash('sha256').update(await fs.readFile(cache.filePath(h))).digest('hex'), h);
 
