@@ -6,7 +6,7 @@ export type FlagValues = Record<string, string | boolean | string[] | undefined>
 
 /**
  * Parses `argv` strictly against `flags` (node's util.parseArgs) and checks the positional
- * count: `names` are required, `optional` may follow. Every problem is a UsageError naming
+ * count: `names` are required, `optional` may follow (`'...'` in it: any number more). Every problem is a UsageError naming
  * the flag or argument.
  */
 export function parseCommandArgs(argv: string[], flags: FlagSpec, names: string[], optional: string[] = []): { values: FlagValues; args: string[] } {
@@ -19,7 +19,7 @@ export function parseCommandArgs(argv: string[], flags: FlagSpec, names: string[
   }
   const args = parsed.positionals;
   if (args.length < names.length) throw new UsageError(`missing ${names.slice(args.length).map((n) => `<${n}>`).join(' ')}`);
-  if (args.length > names.length + optional.length) throw new UsageError(`unexpected argument '${args[names.length + optional.length]}'`);
+  if (!optional.includes('...') && args.length > names.length + optional.length) throw new UsageError(`unexpected argument '${args[names.length + optional.length]}'`);
   return { values: parsed.values, args };
 }
 

@@ -2,6 +2,8 @@ import { isImageError } from '../errors';
 import { CliIo, Command, UsageError } from './command';
 import { list, publish, publishManifestCommand, repoAddPublisher, repoCreate } from './repo-commands';
 import { serve } from './serve-command';
+import { imageCreate, install, installed, publisherList, recoverCommand, setPublisher, uninstall, update } from './image-commands';
+import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
 
 /**
  * Every `pkg` subcommand by name. Add more by importing a Command and listing it here;
@@ -14,6 +16,19 @@ export const commands: Record<string, Command> = {
   'publish-manifest': publishManifestCommand,
   list,
   serve,
+  'image-create': imageCreate,
+  'set-publisher': setPublisher,
+  publisher: publisherList,
+  installed,
+  install,
+  update,
+  uninstall,
+  recover: recoverCommand,
+  'attach-linked': attachLinked,
+  'detach-linked': detachLinked,
+  'list-linked': listLinked,
+  'audit-linked': auditLinked,
+  'pubcheck-linked': pubcheckLinked,
 };
 
 /** Runs one command line; resolves with the exit code (pkg(5)'s: 2 for bad usage). */
@@ -55,6 +70,8 @@ function overview(): string {
 }
 
 if (require.main === module) {
+  // `npm run pkg -- ...` runs in the project directory; relative paths mean where the user typed them.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
