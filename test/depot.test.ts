@@ -9,18 +9,11 @@ import { ImageError } from '../images/errors';
 import { Fmri } from '../images/fmri';
 import { Depot, RepositoryOrigin, contentPath, createRepository, manifestDigest, openOrigin, publishTree, startDepot } from '../images/repository';
 import { gunzip, makeTree, readAll, tempDir } from './fixtures/repository-tree';
+import { isCode } from './helpers/expect-error';
 
 const PUB = 'example.com';
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-function isCode(code: string, ...mentions: string[]) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ImageError, `expected an ImageError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const m of mentions) assert.ok(e.message.includes(m), `expected '${e.message}' to mention '${m}'`);
-    return true;
-  };
-}
 
 interface Reply {
   status: number;

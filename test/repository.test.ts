@@ -6,7 +6,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ImageError } from '../images/errors';
 import { Fmri } from '../images/fmri';
 import { attr, parseManifest } from '../images/manifest';
 import {
@@ -21,19 +20,12 @@ import {
 } from '../images/repository';
 import { readCatalogFile } from '../images/repository/catalog';
 import { gunzip, makeTree, readAll, tempDir } from './fixtures/repository-tree';
+import { isCode } from './helpers/expect-error';
 
 const T1 = new Date('2026-01-01T10:00:00Z');
 const T2 = new Date('2026-01-02T10:00:00Z');
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-function isCode(code: string, ...mentions: string[]) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ImageError, `expected an ImageError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const m of mentions) assert.ok(e.message.includes(m), `expected '${e.message}' to mention '${m}'`);
-    return true;
-  };
-}
 
 describe('file repositories', () => {
   let tmp: string;
