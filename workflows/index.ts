@@ -1,0 +1,2 @@
+// The worker bundles this file: workflow functions and the message definitions clients share.
+export { progressQuery, updateLinkedImages } from './update-linked-images';

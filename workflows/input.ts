@@ -1,0 +1,51 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import { z } from 'zod';
+
+const LINK_NAME = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const childName = z.string().regex(LINK_NAME, "expected a child name like 'zone:z1'");
+
+/** The one input object of `updateLinkedImages`; see README "The workflow contract". */
+export const UpdateInputSchema = z
+  .object({
+    image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
+    children: z.array(childName, { invalid_type_error: 'expected a list of child names' }).optional(),
+    ignore: z.array(childName, { invalid_type_error: 'expected a list of child names' }).default([]),
+    concurrency: z.number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' }).int('expected an integer (<= 0 means no limit)').default(1),
+    packages: z.array(z.string().min(1, 'expected a package name'), { invalid_type_error: 'expected a list of package names' }).optional(),
+    dryRun: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
+  })
+  .strict();
+
+export type UpdateInput = z.infer<typeof UpdateInputSchema>;
+
+/**
+ * Validates the input or ends the workflow at once with a non-retryable `InvalidInput` failure
+ * naming every bad field. (A plain Error here would fail the workflow task and be retried forever.)
+ */
+export function parseUpdateInput(raw: unknown): UpdateInput {
+  const r = UpdateInputSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}; expected image, children, ignore, concurrency, packages, dryRun`;
+    const field = i.path.length ? i.path.join('.') : 'input';
+    const got = i.path.length ? describeValue(valueAt(raw, i.path)) : describeValue(raw);
+    return `${field}: ${i.code === 'invalid_type' && i.path.length === 0 ? 'expected a JSON object' : i.message}, got ${got}`;
+  });
+  throw invalidInput(problems);
+}
+
+export function invalidInput(problems: string[]): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`Invalid input: ${problems.join('; ')}`, 'InvalidInput', { problems });
+}
+
+function valueAt(raw: unknown, p: (string | number)[]): unknown {
+  let v: unknown = raw;
+  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
