@@ -147,7 +147,8 @@ describe('startDevServer', () => {
   });
 
   test('reports a port that is already in use with the server output', async () => {
-    const blocker = net.createServer();
+    const sockets = new Set<net.Socket>();
+    const blocker = net.createServer((s) => sockets.add(s));
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
@@ -158,6 +159,7 @@ describe('startDevServer', () => {
         return true;
       });
     } finally {
+      for (const s of sockets) s.destroy();
       await new Promise((r) => blocker.close(r));
     }
   });
