@@ -16,7 +16,10 @@ export const UpdateInputSchema = z
   })
   .strict();
 
+/** The input as validated (defaults filled in). */
 export type UpdateInput = z.infer<typeof UpdateInputSchema>;
+/** The input as callers send it: only `image` is required. */
+export type UpdateRequest = z.input<typeof UpdateInputSchema>;
 
 /**
  * Validates the input or ends the workflow at once with a non-retryable `InvalidInput` failure

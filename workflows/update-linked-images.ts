@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, defineQuery, isCancellation, proxy
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
 import type { ChildRef, Plan, StageInput, StageName, StageOutput } from '../activities/types';
-import { invalidInput, parseUpdateInput, UpdateInput } from './input';
+import { invalidInput, parseUpdateInput, UpdateInput, UpdateRequest } from './input';
 import { ProgressBoard } from './progress-board';
 import { runCapped } from './run-capped';
 import type { ImageResult, Progress, RunStatus, UpdateResult } from './types';
@@ -35,7 +35,7 @@ const EXIT: Record<RunStatus, number> = { ok: 0, 'nothing-to-do': 4, partial: 3,
  * The compact plans returned by the plan activities are the checkpoint: after a crash, replay
  * hands the same plans to prepare and execute, so nothing is planned twice.
  */
-export async function updateLinkedImages(raw: UpdateInput): Promise<UpdateResult> {
+export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResult> {
   const input = parseUpdateInput(raw);
   let board = new ProgressBoard([]);
   setHandler(progressQuery, () => board.snapshot());

@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultCacheDir } from '../images/cli/image-commands';
+
+export const DEFAULT_TASK_QUEUE = 'linked-images';
+export const DEFAULT_MAX_ACTIVITIES = 16;
+export const DEFAULT_GRACE_MS = 30_000;
+
+export interface WorkerArgs {
+  help: boolean;
+  taskQueue: string;
+  cacheDir: string;
+  recordFile?: string;
+  maxActivities: number;
+  graceMs: number;
+}
+
+/** A bad command line; main prints the message and exits 2. */
+export class UsageError extends Error {}
+
+export const WORKER_USAGE = `Usage: npm run worker -- [options]
+
+Runs a Temporal worker for the updateLinkedImages workflow and its activities on this host.
+
+Options (flags win over environment variables):
+  --task-queue <name>    task queue to poll (env LINKED_IMAGES_TASK_QUEUE; default ${DEFAULT_TASK_QUEUE})
+  --cache <dir>          host-wide content cache (env LINKED_IMAGES_CACHE; default ${defaultCacheDir()})
+  --record <file>        append one JSON line per activity start/end to <file> (env LINKED_IMAGES_RECORD)
+  --max-activities <n>   activities run at once on this worker (default ${DEFAULT_MAX_ACTIVITIES})
+  --grace <duration>     on SIGINT/SIGTERM, how long in-flight activities may finish before they are
+                         cancelled and roll back, e.g. 30s, 2m, 500ms (default ${DEFAULT_GRACE_MS / 1000}s)
+  -h, --help             this text
+
+Connection (as the temporal CLI): TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE
+(default "default"), TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE
+(default ~/.config/temporalio/temporal.toml).`;
+
+export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'task-queue': { type: 'string' },
+        cache: { type: 'string' },
+        record: { type: 'string' },
+        'max-activities': { type: 'string' },
+        grace: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const str = (flag: string, envName?: string): string | undefined => {
+    const v = (values[flag] as string | undefined) ?? (envName ? env[envName] : undefined);
+    if (v !== undefined && v.trim() === '') throw new UsageError(`Expected --${flag}${envName ? ` (or ${envName})` : ''} to be non-empty, got ""`);
+    return v;
+  };
+  const record = str('record', 'LINKED_IMAGES_RECORD');
+  return {
+    help: values.help === true,
+    taskQueue: str('task-queue', 'LINKED_IMAGES_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
+    cacheDir: path.resolve(str('cache') ?? defaultCacheDir()),
+    recordFile: record === undefined ? undefined : path.resolve(record),
+    maxActivities: positiveInt('--max-activities', str('max-activities')) ?? DEFAULT_MAX_ACTIVITIES,
+    graceMs: duration('--grace', str('grace')) ?? DEFAULT_GRACE_MS,
+  };
+}
+
+function positiveInt(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`Expected ${flag} to be a whole number >= 1, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** `30s`, `2m`, `500ms`, or a bare number of seconds. */
+export function duration(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new UsageError(`Expected ${flag} to be a duration like 30s, 2m or 500ms, got ${JSON.stringify(raw)}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
