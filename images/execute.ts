@@ -6,6 +6,7 @@ import { ContentCache } from './content-cache';
 import { ImageError } from './errors';
 import { Fmri } from './fmri';
 import { FsLayer, realFs } from './fs-layer';
+import { appendHistory } from './history';
 import { Image, manifestRelPath, nextState, STATE_FILE } from './image';
 import { Journal } from './journal';
 import { OriginPool, withPool } from './origin-pool';
@@ -49,11 +50,12 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
     const result: ExecuteResult = { status: 'applied', steps: 0, resumed: false, recovered: false };
     let journal = await Journal.load(image.root, fsl);
     if (journal && journal.intent.plan === p.digest) {
+      result.steps = journal.intent.steps.length;
       if (!(await journal.isCommitted())) {
         result.resumed = true;
-        result.steps = journal.intent.steps.length;
         await run(image, journal, cache, fsl, opts);
       }
+      await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'applied', steps: result.steps, resumedAt: journal.done.size });
       await finish(image, journal, fsl);
       return result;
     }
@@ -62,7 +64,10 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
       result.recovered = true;
     }
     const state = await image.readState();
-    if (state.lastPlan === p.digest) return { ...result, status: 'already-applied' };
+    if (state.lastPlan === p.digest) {
+      await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'already-applied', steps: 0 });
+      return { ...result, status: 'already-applied' };
+    }
     if (state.token !== p.stateToken) throw stalePlan(image, p, state.token);
     if (p.changes.length === 0) return { ...result, status: 'nothing-to-do' };
 
@@ -70,6 +75,7 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
     journal = await Journal.begin(image.root, fsl, { plan: p.digest, steps, createdDirs: await missingParents(image.root, steps, fsl) });
     result.steps = steps.length;
     await run(image, journal, cache, fsl, opts);
+    await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'applied', steps: steps.length });
     await finish(image, journal, fsl);
     return result;
   });
@@ -86,11 +92,15 @@ export async function recover(image: Image, cache: ContentCache, opts: { fs?: Fs
 }
 
 async function settle(image: Image, journal: Journal, cache: ContentCache, fsl: FsLayer): Promise<'rolled-back' | 'completed'> {
+  const plan = journal.intent.plan;
+  const steps = journal.intent.steps.length;
   if (await journal.isCommitted()) {
+    await appendHistory(image.root, { op: 'recover', plan, outcome: 'applied', steps });
     await finish(image, journal, fsl);
     return 'completed';
   }
   await rollback(image, journal, cache, fsl);
+  await appendHistory(image.root, { op: 'recover', plan, outcome: 'rolled-back', steps, resumedAt: journal.done.size });
   return 'rolled-back';
 }
 
@@ -126,6 +136,7 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
     } catch (re) {
       throw new ImageError('IO_ERROR', `${err.message}; rolling back also failed (${(re as Error).message}); the journal is kept and the next execute or recover finishes the rollback`, { cause: err.code }, { cause: re });
     }
+    await appendHistory(image.root, { op: 'execute', plan: journal.intent.plan, outcome: 'rolled-back', steps: total, error: { code: err.code, message: err.message } }).catch(() => undefined);
     throw new ImageError(err.code, `${err.message} (the image was rolled back to its state before the update)`, { ...err.details, rolledBack: true }, { cause: e });
   }
 }

@@ -7,12 +7,16 @@ import { isImageError } from '../images/errors';
 import { execute, recover } from '../images/execute';
 import { FsLayer, realFs } from '../images/fs-layer';
 import { Image } from '../images/image';
+import { readHistory } from '../images/history';
 import { plan, Plan } from '../images/plan';
 import { prepare } from '../images/prepare';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { cleanup, snapshot, tempDir } from './helpers/tree';
 
 after(cleanup);
+
+/** Everything of the image, its metadata included, except its history log (which records the failure). */
+const HISTORY = ['var/pkg/history.jsonl'];
 
 /** An installed app@1.0 and a prepared plan to app@2.0 that changes, adds and removes files. */
 async function pendingUpdate(): Promise<{ image: Image; cache: ContentCache; p: Plan; repo: string }> {
@@ -47,14 +51,14 @@ describe('execute', () => {
   it('rolls back to a byte-identical image when the disk fails in the middle', async () => {
     for (const [op, n] of [['copyFile', 15], ['rename', 30], ['mkdir', 1], ['mkdir', 4], ['writeDurable', 3]] as const) {
       const { image, cache, p } = await pendingUpdate();
-      const before = await snapshot(image.root, []);
+      const before = await snapshot(image.root, HISTORY);
       await assert.rejects(execute(image, p, cache, { fs: failingFs(op, n) }), (e: unknown) => {
         assert.ok(isImageError(e, 'IO_ERROR'), `${op}: ${e}`);
         // The first mkdir creates the journal: it fails before any change, so nothing is rolled back.
         assert.match((e as Error).message, op === 'mkdir' && n === 1 ? /cannot write journal/ : /rolled back/);
         return true;
       });
-      assert.deepEqual(await snapshot(image.root, []), before, `image after a failing ${op} #${n}`);
+      assert.deepEqual(await snapshot(image.root, HISTORY), before, `image after a failing ${op} #${n}`);
       // The same plan still applies once the disk is healthy again.
       assert.equal((await execute(image, p, cache)).status, 'applied');
       assert.match((await image.installed()).get('app')!.fmri.toString(), /app@2\.0/);
@@ -78,9 +82,9 @@ describe('execute', () => {
 
   it('refuses an unprepared plan without touching the image', async () => {
     const { image, p } = await pendingUpdate();
-    const before = await snapshot(image.root, []);
+    const before = await snapshot(image.root, HISTORY);
     await assert.rejects(execute(image, p, await makeCache()), (e: unknown) => isImageError(e, 'BAD_PLAN') && /prepare/.test((e as Error).message));
-    assert.deepEqual(await snapshot(image.root, []), before);
+    assert.deepEqual(await snapshot(image.root, HISTORY), before);
   });
 
   it('gives LOCKED while another operation holds the image', async () => {
@@ -102,10 +106,10 @@ describe('execute', () => {
     await fs.symlink(outside, path.join(image.root, 'data'));
     // The plan was made before the symlink appeared; the state token is unchanged (a child
     // process, not pkg, planted it), so only the execute-time check can catch it.
-    const before = await snapshot(image.root, []);
+    const before = await snapshot(image.root, HISTORY);
     await assert.rejects(execute(image, p, cache), (e: unknown) => isImageError(e, 'PATH_OUTSIDE_IMAGE') && /'data' is a symlink/.test((e as Error).message));
     assert.deepEqual(await fs.readdir(outside), []);
-    assert.deepEqual(await snapshot(image.root, []), before);
+    assert.deepEqual(await snapshot(image.root, HISTORY), before);
   });
 
   it('replaces a symlink planted at a file path instead of following it', async () => {
@@ -122,18 +126,18 @@ describe('execute', () => {
 
   it('rolls back and reports CANCELLED when cancelled mid-way', async () => {
     const { image, cache, p } = await pendingUpdate();
-    const before = await snapshot(image.root, []);
+    const before = await snapshot(image.root, HISTORY);
     const ac = new AbortController();
     const fsl: FsLayer = { ...realFs, copyFile: async (a, b) => { await realFs.copyFile(a, b); ac.abort(); } };
     await assert.rejects(execute(image, p, cache, { fs: fsl, signal: ac.signal }), (e: unknown) => isImageError(e, 'CANCELLED'));
-    assert.deepEqual(await snapshot(image.root, []), before);
+    assert.deepEqual(await snapshot(image.root, HISTORY), before);
   });
 
   it('resumes an interrupted execute of the same plan, or rolls it back for anything else', async () => {
     // Simulate the state a SIGKILL leaves: steps applied, no commit, the process gone.
     for (const mode of ['resume', 'recover'] as const) {
       const { image, cache, p } = await pendingUpdate();
-      const before = await snapshot(image.root, []);
+      const before = await snapshot(image.root, HISTORY);
       const crash = { ...realFs, syncFs: async () => { throw Object.assign(new Error('killed'), { code: 'EKILLED' }); }, rmTree: async () => undefined, rmdir: async () => undefined, unlink: async () => undefined, rename: realFs.rename };
       // A layer whose rollback does nothing leaves the half-applied journal exactly as a kill would.
       const noRollback: FsLayer = { ...crash, rename: async (a, b) => { if (a.includes('/journal/backup/')) throw new Error('no rollback'); return realFs.rename(a, b); } };
@@ -146,9 +150,21 @@ describe('execute', () => {
         assert.match((await image.installed()).get('app')!.fmri.toString(), /app@2\.0/);
       } else {
         assert.equal(await recover(image, cache), 'rolled-back');
-        assert.deepEqual(await snapshot(image.root, []), before);
+        assert.deepEqual(await snapshot(image.root, HISTORY), before);
       }
       await assert.rejects(fs.stat(path.join(image.root, 'var/pkg/journal')), { code: 'ENOENT' });
     }
+  });
+});
+
+describe('image history', () => {
+  it('records one applied execute per plan, rollbacks, and no-op repeats', async () => {
+    const { image, cache, p } = await pendingUpdate();
+    await assert.rejects(execute(image, p, cache, { fs: failingFs('copyFile', 3) }));
+    await execute(image, p, cache);
+    await execute(image, p, cache);
+    const h = (await readHistory(image.root)).filter((e) => e.plan === p.digest);
+    assert.deepEqual(h.map((e) => e.outcome), ['rolled-back', 'applied', 'already-applied']);
+    assert.equal(h[0].error?.code, 'IO_ERROR');
   });
 });

@@ -2,6 +2,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ContentCache } from '../content-cache';
 import { execute, recover } from '../execute';
+import { readHistory } from '../history';
 import { Image, PublisherConfig } from '../image';
 import { plan, PlanRequest } from '../plan';
 import { prepare } from '../prepare';
@@ -160,6 +161,20 @@ export const recoverCommand: Command = {
     const image = await Image.open(imageRoot(values));
     const r = await recover(image, await ContentCache.open(path.resolve(optionalString(values, 'cache') ?? defaultCacheDir())));
     io.stdout.write(`${r}\n`);
+    return 0;
+  },
+};
+
+export const history: Command = {
+  summary: 'show what was executed on an image (applied, rolled back, resumed)',
+  usage: 'history -R <root>',
+  async run(argv, io) {
+    const { values } = parseCommandArgs(argv, rootFlag, []);
+    io.stdout.write('TIME                      OPERATION  OUTCOME          STEPS  PLAN\n');
+    for (const e of await readHistory(imageRoot(values))) {
+      const note = e.resumedAt ? ` (resumed at ${e.resumedAt})` : e.error ? ` ${e.error.code}` : '';
+      io.stdout.write(`${e.at.padEnd(25)} ${e.op.padEnd(10)} ${e.outcome.padEnd(16)} ${String(e.steps).padStart(5)}  ${e.plan.slice(0, 12)}${note}\n`);
+    }
     return 0;
   },
 };

@@ -2,7 +2,7 @@ import { isImageError } from '../errors';
 import { CliIo, Command, UsageError } from './command';
 import { list, publish, publishManifestCommand, repoAddPublisher, repoCreate } from './repo-commands';
 import { serve } from './serve-command';
-import { imageCreate, install, installed, publisherList, recoverCommand, setPublisher, uninstall, update } from './image-commands';
+import { history, imageCreate, install, installed, publisherList, recoverCommand, setPublisher, uninstall, update } from './image-commands';
 import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
 
 /**
@@ -24,6 +24,7 @@ export const commands: Record<string, Command> = {
   update,
   uninstall,
   recover: recoverCommand,
+  history,
   'attach-linked': attachLinked,
   'detach-linked': detachLinked,
   'list-linked': listLinked,
