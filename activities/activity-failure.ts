@@ -8,6 +8,9 @@ import { isImageError } from '../images/errors';
  */
 export function toFailure(e: unknown): unknown {
   if (e instanceof CancelledFailure || e instanceof ApplicationFailure) return e;
+  // Reported as a cancellation (ActivityTaskCanceled), not a failure: the image model has already
+  // rolled back or stopped cleanly by the time it throws CANCELLED.
+  if (isImageError(e, 'CANCELLED')) return new CancelledFailure(e.message);
   if (isImageError(e)) {
     const details = [{ code: e.code, message: e.message, retryable: e.retryable, ...(e.details ? { details: e.details } : {}) }];
     return e.retryable

@@ -2,6 +2,7 @@ import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import * as path from 'path';
 import { ContentCache } from '../images/content-cache';
 import { execute } from '../images/execute';
+import type { FsLayer } from '../images/fs-layer';
 import { Image } from '../images/image';
 import { listChildren } from '../images/linked';
 import { OriginPool } from '../images/origin-pool';
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   recordFile?: string;
   /** How often prepare and execute heartbeat at most. @default 1000 */
   heartbeatMs?: number;
+  /** The file-system layer execute writes through (tests inject slow or failing ones). */
+  fs?: FsLayer;
 }
 
 /**
@@ -102,6 +105,7 @@ export function createActivities(deps: ActivityDeps) {
       return recorded('execute', input.name, async (beat) => {
         const r = await execute(await Image.open(input.image), input.plan, await getCache(), {
           origins,
+          fs: deps.fs,
           signal: cancellationSignal(),
           onProgress: (p) => beat.push({ stage: 'execute', done: p.stepsDone, total: p.stepsTotal, unit: 'steps' }),
         });

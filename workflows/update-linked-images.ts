@@ -48,10 +48,10 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
   const children = new Map(selected.map((c) => [c.name, emptyResult(c.name, c.path)]));
   const plans = new Map<string, Plan>();
   const show = () => setCurrentDetails(board.line(board.snapshot().working));
-  const finish = (dryRun = false) => {
+  const finish = (dryRun = false, cancelled = false) => {
     board.finish();
     show();
-    return result(input, parent, [...children.values()], dryRun);
+    return result(input, parent, [...children.values()], dryRun, cancelled);
   };
 
   /** Runs one stage activity for one image, recording output, outcome and error. */
@@ -66,7 +66,7 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
       return out;
     } catch (e) {
       r.outcome = isCancellation(e) ? 'cancelled' : 'failed';
-      r.error = { stage, ...describeFailure(e) };
+      r.error = { stage, ...describeFailure(e, stage) };
       if (r.name !== 'parent') board.set(r.name, 'failed');
       throw e;
     } finally {
@@ -76,59 +76,66 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
   const opts = (k: keyof Activities, stage: StageName, name: string): ActivityOptions => ({ ...OPTIONS[k], activityId: `${stage}/${name}`, summary: `${stage} ${name}` });
   const ok = (settled: { ok: boolean | null }[]) => settled.every((s) => s.ok === true);
 
-  // 1. Publisher check: every child, all errors collected (pkg(5) does not fail fast here).
-  board.begin('publisher-check', selected.map((c) => c.name));
-  const checked = await runCapped(selected, input.concurrency, false, (c) =>
-    step('publisher-check', children.get(c.name)!, () => acts.checkPublishers.executeWithOptions(opts('checkPublishers', 'publisher-check', c.name), [{ image: input.image, child: c }])),
-  );
-  if (!ok(checked)) return finish();
-
-  // 2. Plan: the parent, then the children against the parent's plan; fail fast.
-  let parentPlan: Plan;
   try {
-    parentPlan = (await step('plan', parent, () => acts.planImage.executeWithOptions(opts('planImage', 'plan', 'parent'), [{ image: input.image, name: 'parent', packages: input.packages }]))).plan;
-  } catch (e) {
-    if (isCancellation(e)) throw e;
-    return finish();
-  }
-  setChanges(parent, parentPlan);
-  board.begin('plan', selected.map((c) => c.name));
-  const planned = await runCapped(selected, input.concurrency, true, async (c) => {
-    const r = children.get(c.name)!;
-    const out = await step('plan', r, () => acts.planImage.executeWithOptions(opts('planImage', 'plan', c.name), [{ image: c.path, name: c.name, packages: input.packages, parent: { image: input.image, plan: parentPlan } }]));
-    plans.set(c.name, out.plan);
-    setChanges(r, out.plan);
-    if (out.plan.changes.length === 0) board.set(c.name, 'nothing-to-do');
-  });
-  if (!ok(planned)) return finish();
-  const todo = selected.filter((c) => plans.get(c.name)!.changes.length > 0);
-  for (const c of selected) if (!todo.includes(c)) children.get(c.name)!.outcome = 'nothing-to-do';
-  if (parentPlan.changes.length === 0) parent.outcome = 'nothing-to-do';
-  if (input.dryRun) {
-    for (const r of [parent, ...todo.map((c) => children.get(c.name)!)]) if (r.outcome !== 'nothing-to-do') r.outcome = 'planned';
-    return finish(true);
-  }
+    // 1. Publisher check: every child, all errors collected (pkg(5) does not fail fast here).
+    board.begin('publisher-check', selected.map((c) => c.name));
+    const checked = await runCapped(selected, input.concurrency, false, (c) =>
+      step('publisher-check', children.get(c.name)!, () => acts.checkPublishers.executeWithOptions(opts('checkPublishers', 'publisher-check', c.name), [{ image: input.image, child: c }])),
+    );
+    if (!ok(checked)) return finish();
 
-  // 3 and 4. Prepare, then execute: the parent first, then the children with work to do; fail fast.
-  for (const [stage, k] of [['prepare', 'prepareImage'], ['execute', 'executeImage']] as const) {
-    if (parentPlan.changes.length > 0) {
-      try {
-        await step(stage, parent, () => runStage(k, opts(k, stage, 'parent'), { image: input.image, name: 'parent', plan: parentPlan }));
-      } catch (e) {
-        if (isCancellation(e)) throw e;
-        return finish();
-      }
-      if (stage === 'execute') parent.outcome = 'updated';
+    // 2. Plan: the parent, then the children against the parent's plan; fail fast.
+    let parentPlan: Plan;
+    try {
+      parentPlan = (await step('plan', parent, () => acts.planImage.executeWithOptions(opts('planImage', 'plan', 'parent'), [{ image: input.image, name: 'parent', packages: input.packages }]))).plan;
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      return finish();
     }
-    board.begin(stage, todo.map((c) => c.name));
-    const settled = await runCapped(todo, input.concurrency, true, async (c) => {
+    setChanges(parent, parentPlan);
+    board.begin('plan', selected.map((c) => c.name));
+    const planned = await runCapped(selected, input.concurrency, true, async (c) => {
       const r = children.get(c.name)!;
-      await step(stage, r, () => runStage(k, opts(k, stage, c.name), { image: c.path, name: c.name, plan: plans.get(c.name)! }));
-      if (stage === 'execute') r.outcome = 'updated';
+      const out = await step('plan', r, () => acts.planImage.executeWithOptions(opts('planImage', 'plan', c.name), [{ image: c.path, name: c.name, packages: input.packages, parent: { image: input.image, plan: parentPlan } }]));
+      plans.set(c.name, out.plan);
+      setChanges(r, out.plan);
+      if (out.plan.changes.length === 0) board.set(c.name, 'nothing-to-do');
     });
-    if (!ok(settled)) return finish();
+    if (!ok(planned)) return finish();
+    const todo = selected.filter((c) => plans.get(c.name)!.changes.length > 0);
+    for (const c of selected) if (!todo.includes(c)) children.get(c.name)!.outcome = 'nothing-to-do';
+    if (parentPlan.changes.length === 0) parent.outcome = 'nothing-to-do';
+    if (input.dryRun) {
+      for (const r of [parent, ...todo.map((c) => children.get(c.name)!)]) if (r.outcome !== 'nothing-to-do') r.outcome = 'planned';
+      return finish(true);
+    }
+
+    // 3 and 4. Prepare, then execute: the parent first, then the children with work to do; fail fast.
+    for (const [stage, k] of [['prepare', 'prepareImage'], ['execute', 'executeImage']] as const) {
+      if (parentPlan.changes.length > 0) {
+        try {
+          await step(stage, parent, () => runStage(k, opts(k, stage, 'parent'), { image: input.image, name: 'parent', plan: parentPlan }));
+        } catch (e) {
+          if (isCancellation(e)) throw e;
+          return finish();
+        }
+        if (stage === 'execute') parent.outcome = 'updated';
+      }
+      board.begin(stage, todo.map((c) => c.name));
+      const settled = await runCapped(todo, input.concurrency, true, async (c) => {
+        const r = children.get(c.name)!;
+        await step(stage, r, () => runStage(k, opts(k, stage, c.name), { image: c.path, name: c.name, plan: plans.get(c.name)! }));
+        if (stage === 'execute') r.outcome = 'updated';
+      });
+      if (!ok(settled)) return finish();
+    }
+    return finish();
+  } catch (e) {
+    // Cancelled (`temporal workflow cancel`): running activities were told and have settled
+    // (execute rolled back, or had already committed); nothing new was started.
+    if (!isCancellation(e)) throw e;
+    return finish(false, true);
   }
-  return finish();
 }
 
 function runStage(k: 'prepareImage' | 'executeImage', o: ActivityOptions, arg: StageInput): Promise<StageOutput> {
@@ -168,18 +175,22 @@ function addOutput(r: ImageResult, lines: string[]): void {
 }
 
 /** The stable code and message of an activity failure (the image model's code when there is one). */
-function describeFailure(e: unknown): { code: string; message: string } {
+function describeFailure(e: unknown, stage: StageName): { code: string; message: string } {
+  if (isCancellation(e)) {
+    // execute rolls back on cancellation; earlier stages change no image.
+    return { code: 'CANCELLED', message: stage === 'execute' ? 'cancelled during execute: the image was rolled back to its state before the update' : `cancelled during ${stage}: the image was not changed` };
+  }
   const cause = e instanceof ActivityFailure ? e.cause : e;
   if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Error', message: cause.message };
   if (cause instanceof TimeoutFailure) return { code: 'TIMEOUT', message: cause.message };
-  if (isCancellation(e)) return { code: 'CANCELLED', message: 'cancelled' };
   return { code: 'Error', message: (cause as Error)?.message ?? String(cause) };
 }
 
-function result(input: UpdateInput, parent: ImageResult, children: ImageResult[], dryRun: boolean): UpdateResult {
+function result(input: UpdateInput, parent: ImageResult, children: ImageResult[], dryRun: boolean, cancelled: boolean): UpdateResult {
   const all = [parent, ...children];
   let status: RunStatus;
-  if (all.some((r) => r.outcome === 'failed' || r.outcome === 'cancelled')) {
+  if (cancelled) status = 'cancelled';
+  else if (all.some((r) => r.outcome === 'failed' || r.outcome === 'cancelled')) {
     status = all.some((r) => r.outcome === 'updated') ? 'partial' : 'failed';
   } else if (all.every((r) => r.outcome === 'nothing-to-do')) status = 'nothing-to-do';
   else status = 'ok';

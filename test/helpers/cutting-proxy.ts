@@ -3,10 +3,13 @@ import * as net from 'net';
 /**
  * A loopback TCP proxy in front of a depot. While `cutAfter` is set, each connection is cut
  * (both sockets destroyed) once that many response bytes have passed: to the client this is a
- * server dying mid-download. `target` can be changed to point at a restarted server.
+ * server dying mid-download. `target` can be changed to point at a restarted server, and
+ * `bytesPerSecond` slows responses down so a test can act in the middle of a download.
  */
 export class CuttingProxy {
   cutAfter: number | null = null;
+  /** When set, responses flow at about this many bytes per second (a slow link). */
+  bytesPerSecond: number | null = null;
   target: number;
   private server!: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -33,6 +36,10 @@ export class CuttingProxy {
         }
         passed += chunk.length;
         client.write(chunk);
+        if (this.bytesPerSecond) {
+          upstream.pause();
+          setTimeout(() => upstream.resume(), (chunk.length / this.bytesPerSecond) * 1000);
+        }
       });
       client.on('data', (d) => upstream.write(d));
       const end = () => {

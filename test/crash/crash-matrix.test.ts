@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { readHistory } from '../../images/history';
+import { Image } from '../../images/image';
+import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
+import type { UpdateResult } from '../../workflows/types';
+import { cleanup, snapshot } from '../helpers/tree';
+import { bundleFile, comparable, connect, contentBytes, crashHost, Host, readRecord, spawnWorker, startUpdate, until } from './harness';
+
+/**
+ * The crash matrix: a worker process SIGKILLed at each point of an update, a new worker started,
+ * and the run must end exactly as an uninterrupted one, with nothing planned, downloaded or
+ * executed twice. Each case waits out the 15 s heartbeat timeout of the activity the kill left
+ * behind, so the file takes a few minutes; `npm run test:crash` runs it (and CI does).
+ */
+let server: DevServer;
+let client: Awaited<ReturnType<typeof connect>>;
+let bundle: string;
+let reference: { host: Host; result: UpdateResult; served: number };
+const hosts: Host[] = [];
+
+before(async () => {
+  server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES });
+  client = await connect(server);
+  bundle = await bundleFile();
+  const host = await crashHost('reference');
+  hosts.push(host);
+  const w = spawnWorker({ address: server.address, taskQueue: 'reference', cacheDir: host.cacheDir, recordFile: host.record, bundle });
+  await w.ready;
+  const handle = await startUpdate(client.client, host, 'reference', `reference-${Date.now()}`);
+  const result = await handle.result();
+  w.child.kill('SIGKILL');
+  assert.equal(result.status, 'ok', JSON.stringify(result));
+  reference = { host, result, served: contentBytes(host.depot) };
+});
+
+after(async () => {
+  for (const h of hosts) await h.close();
+  await client?.close();
+  await server?.stop();
+  await cleanup();
+});
+
+interface Point {
+  name: string;
+  stageDelayMs?: Record<string, number>;
+  copyDelayMs?: number;
+  bytesPerSecond?: number;
+  killWhen: (h: Host) => Promise<boolean>;
+}
+
+const ends = async (h: Host, stage: string, who?: (name: string) => boolean) =>
+  (await readRecord(h.record)).filter((l) => l.stage === stage && l.event === 'end' && (!who || who(l.name))).length;
+const isChild = (n: string) => n !== 'parent';
+
+const POINTS: Point[] = [
+  { name: 'during publisher check', stageDelayMs: { 'publisher-check': 1500 }, killWhen: async (h) => (await ends(h, 'publisher-check')) >= 1 },
+  { name: 'after some children are planned and others are not', stageDelayMs: { plan: 800 }, killWhen: async (h) => (await ends(h, 'plan', isChild)) >= 2 },
+  {
+    name: 'in the middle of a child download',
+    bytesPerSecond: 400_000,
+    killWhen: async (h) => {
+      const dir = path.join(h.cacheDir, 'partial');
+      const sizes = await Promise.all((await fs.readdir(dir).catch(() => [] as string[])).map(async (f) => (await fs.stat(path.join(dir, f))).size));
+      return sizes.some((s) => s > 200_000);
+    },
+  },
+  { name: 'between prepare and execute', stageDelayMs: { execute: 2000 }, killWhen: async (h) => (await ends(h, 'prepare', isChild)) === 4 },
+  {
+    name: 'in the middle of a child execute (journal half applied)',
+    copyDelayMs: 150,
+    killWhen: async (h) => {
+      for (const c of h.children) {
+        const backups = await fs.readdir(path.join(c.path, 'var/pkg/journal/backup')).catch(() => [] as string[]);
+        if (backups.length >= 2) return true;
+      }
+      return false;
+    },
+  },
+  { name: 'after the parent executed but before its children did', stageDelayMs: { execute: 1500 }, killWhen: async (h) => (await ends(h, 'execute', (n) => n === 'parent')) === 1 },
+];
+
+describe('worker SIGKILLed at each point of an update, then a new worker', () => {
+  for (const point of POINTS) {
+    it(`${point.name}: same results, same trees, nothing done twice`, async () => {
+      const host = await crashHost(point.name.replace(/\W+/g, '-'));
+      hosts.push(host);
+      const tq = `crash-${hosts.length}`;
+      host.proxy.bytesPerSecond = point.bytesPerSecond ?? null;
+      const w1 = spawnWorker({ address: server.address, taskQueue: tq, cacheDir: host.cacheDir, recordFile: host.record, bundle, stageDelayMs: point.stageDelayMs, copyDelayMs: point.copyDelayMs });
+      await w1.ready;
+      const handle = await startUpdate(client.client, host, tq, `crash-${hosts.length}-${Date.now()}`);
+      await until(point.name, () => point.killWhen(host));
+      w1.child.kill('SIGKILL');
+      await w1.exited;
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run outlives its worker');
+
+      host.proxy.bytesPerSecond = null;
+      const w2 = spawnWorker({ address: server.address, taskQueue: tq, cacheDir: host.cacheDir, recordFile: host.record, bundle });
+      try {
+        const result = await handle.result();
+        assert.deepEqual(comparable(result), comparable(reference.result));
+      } finally {
+        w2.child.kill('SIGKILL');
+      }
+
+      for (const [i, c] of [host.parent, ...host.children.map((x) => x.path)].entries()) {
+        const ref = [reference.host.parent, ...reference.host.children.map((x) => x.path)][i];
+        assert.deepEqual(await snapshot(c), await snapshot(ref), `tree of ${c}`);
+        const lastPlan = (await (await Image.open(c)).readState()).lastPlan;
+        const applied = (await readHistory(c)).filter((e) => e.plan === lastPlan && e.outcome === 'applied');
+        assert.equal(applied.length, 1, `${c}: the plan was applied once (journal history: ${JSON.stringify(applied)})`);
+      }
+      const record = await readRecord(host.record);
+      for (const name of ['parent', ...host.children.map((c) => c.name)]) {
+        assert.equal(record.filter((l) => l.stage === 'plan' && l.name === name && l.event === 'end').length, 1, `${name} planned once`);
+        assert.ok(record.filter((l) => l.stage === 'execute' && l.name === name && l.event === 'end').length <= 1, `${name}: one completed execute`);
+      }
+      // Only the file in flight may be fetched twice: what the interrupted request sent is the
+      // in-flight part; after it, the download resumes where the partial file on disk ended.
+      const log = host.depot.stats.log.filter((l) => /\/(file|filelist)\/0\//.test(l.path));
+      const resumed = log.filter((l) => l.range);
+      const inFlight = log.filter((l) => !l.range && resumed.some((r) => r.path === l.path)).reduce((n, l) => n + l.bytes, 0);
+      const served = contentBytes(host.depot);
+      assert.ok(served - inFlight <= reference.served + 16 * 1024, `served ${served} bytes of content (${inFlight} of them in flight at the kill); an uninterrupted run needs ${reference.served}`);
+      if (point.bytesPerSecond) {
+        assert.equal(resumed.length, 1, 'the interrupted download resumed with one Range request');
+        const from = Number(/^bytes=(\d+)-$/.exec(resumed[0].range!)![1]);
+        assert.ok(from > 200_000, `resumed from byte ${from}, where the partial file ended`);
+      } else assert.equal(resumed.length, 0, 'nothing was in flight, so nothing resumed');
+    });
+  }
+});
