@@ -60,7 +60,9 @@ export function solve(input: SolveInput): Map<string, Candidate> {
     if (input.remove.has(stem)) continue;
     const newer = input.available(stem).filter((c) => c.fmri.version!.compare(inst.fmri.version!) > 0);
     const movable = input.update.has(stem) || explicitInstall.has(stem);
-    let dom = movable ? [...newer, inst] : [inst];
+    // A package not named in the request stays where it is unless something selected needs it
+    // newer (pkg(5) moves dependencies as far as needed): its preference runs the other way.
+    let dom = movable ? [...newer, inst] : [inst, ...[...newer].reverse()];
     if (input.parent && parentProblems(inst, input.parent).length > 0) dom = [...newer, inst]; // a parent change forces a sync
     const version = wanted.get(stem);
     if (version) {

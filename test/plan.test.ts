@@ -51,6 +51,20 @@ describe('plan', () => {
     assert.deepEqual(p.changes.map((c) => short(c.to)), ['app@1.0', 'lib@2.0']);
   });
 
+  it('moves a dependency that was not named as far as a named package needs, and no further', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'lib@1.0', { 'lib/a': '1' });
+    await publishPkg(repo, 'app@1.0', { 'bin/app': '1' }, { depends: ['type=require fmri=pkg:/lib@1.0'] });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    await update(image, cache, { install: ['app'] });
+    await publishPkg(repo, 'lib@2.0', { 'lib/a': '2' });
+    await publishPkg(repo, 'lib@3.0', { 'lib/a': '3' });
+    await publishPkg(repo, 'app@2.0', { 'bin/app': '2' }, { depends: ['type=require fmri=pkg:/lib@2.0'] });
+    const p = await plan(image, { update: ['app'] }, null, { cache });
+    assert.deepEqual(p.changes.map((c) => `${c.stem} ${short(c.from)} -> ${short(c.to)}`), ['app app@1.0 -> app@2.0', 'lib lib@1.0 -> lib@2.0']);
+  });
+
   it('honours incorporate locks from an incorporation package', async () => {
     const repo = await makeRepo();
     await publishPkg(repo, 'lib@1.0', { 'lib/a': '1.0' });

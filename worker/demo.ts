@@ -21,6 +21,7 @@ import { resultTable, watchProgress } from './progress-printer';
 import { onShutdownSignals } from './shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
 import { DEFAULT_TASK_QUEUE } from './worker-args';
+import { WORKER_DEFAULTS } from './worker-defaults';
 
 const ZONES = 8;
 const CONCURRENCY = 3;
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
   // the images this demo just rebuilt at the same paths.
   await terminateLeftovers(client);
   const worker = await Worker.create({
+    ...WORKER_DEFAULTS,
     connection: nativeConnection,
     namespace: server.namespace,
     taskQueue: DEFAULT_TASK_QUEUE,

@@ -10,6 +10,7 @@ import { createActivities } from '../activities/create-activities';
 import { oneLineLogger } from './log-format';
 import { onShutdownSignals, signalExitCode } from './shutdown-signals';
 import { parseWorkerArgs, UsageError, WORKER_USAGE, type WorkerArgs } from './worker-args';
+import { WORKER_DEFAULTS } from './worker-defaults';
 
 // Activities that ignore cancellation must not keep a stopping worker alive forever; past this
 // margin after the grace period the worker gives up (exit 1) and the server retries them elsewhere.
@@ -78,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
   // multi-line build report out of the log.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: oneLineLogger('WARN') });
   const w = await Worker.create({
+    ...WORKER_DEFAULTS,
     connection,
     namespace,
     taskQueue: args.taskQueue,

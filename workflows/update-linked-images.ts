@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
 import type { ChildRef, Plan, StageInput, StageName, StageOutput } from '../activities/types';
@@ -15,12 +15,15 @@ const MAX_LINE = 200;
 
 // Short activities heartbeat a keep-alive, so a dead worker is noticed after heartbeatTimeout
 // rather than after startToCloseTimeout; prepare and execute heartbeat their progress.
+// On cancellation the workflow waits for each running activity to settle (execute rolls back,
+// or reports it had already committed): the SDK's effective default would not wait.
+const WAIT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 const OPTIONS: Record<keyof Activities, ActivityOptions> = {
-  describeImage: { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } },
-  checkPublishers: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 } },
-  planImage: { startToCloseTimeout: '15 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 } },
-  prepareImage: { startToCloseTimeout: '4 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 20, maximumInterval: '1 minute' } },
-  executeImage: { startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 10, maximumInterval: '1 minute' } },
+  describeImage: { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 }, cancellationType: WAIT },
+  checkPublishers: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
+  planImage: { startToCloseTimeout: '15 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
+  prepareImage: { startToCloseTimeout: '4 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 20, maximumInterval: '1 minute' }, cancellationType: WAIT },
+  executeImage: { startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 10, maximumInterval: '1 minute' }, cancellationType: WAIT },
 };
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });

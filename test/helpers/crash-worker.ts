@@ -9,6 +9,7 @@
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/create-activities';
 import { realFs } from '../../images/fs-layer';
+import { WORKER_DEFAULTS } from '../../worker/worker-defaults';
 
 const STAGE_OF: Record<string, string> = { describeImage: 'describe', checkPublishers: 'publisher-check', planImage: 'plan', prepareImage: 'prepare', executeImage: 'execute' };
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   );
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
+    ...WORKER_DEFAULTS,
     connection,
     taskQueue: env.TASK_QUEUE!,
     workflowBundle: { codePath: env.WORKFLOW_BUNDLE! },

@@ -3,6 +3,8 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, W
 import * as path from 'path';
 import { createActivities, ActivityDeps } from '../../activities/create-activities';
 import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
+import { QuietLogger } from './quiet-logger';
+import { WORKER_DEFAULTS } from '../../worker/worker-defaults';
 
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
@@ -26,7 +28,7 @@ let queues = 0;
 /** A real Temporal dev server (the temporal CLI), a client and worker factory for one test file. */
 export async function startTemporalEnv(): Promise<TemporalEnv> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new QuietLogger() });
     runtimeInstalled = true;
   }
   const server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES });
@@ -41,6 +43,7 @@ export async function startTemporalEnv(): Promise<TemporalEnv> {
     async withWorker(deps, fn) {
       const taskQueue = `test-${process.pid}-${++queues}`;
       const worker = await Worker.create({
+      ...WORKER_DEFAULTS,
         connection: nativeConnection,
         namespace: server.namespace,
         taskQueue,

@@ -1,0 +1,64 @@
+// @ts-check
+/**
+ * Lint is the first line of defence for the workflow sandbox: workflow code is bundled by webpack
+ * and replayed, so it must not reach Node built-ins, the activities or the image model (which do
+ * I/O), or timers and process state that bypass Temporal. `bundleWorkflowCode` catches only some of
+ * this, and only at worker start; these rules catch it in the editor. Everything else is left to
+ * `tsc --strict`.
+ */
+const { builtinModules } = require('node:module');
+const tseslint = require('typescript-eslint');
+
+/** Files that run inside the workflow sandbox (the changed copy is a replay-test fixture of the same code). */
+const WORKFLOW_FILES = ['workflows/**/*.ts', 'test/fixtures/workflows-changed/**/*.ts'];
+
+const SANDBOX = 'Workflow code runs in a deterministic sandbox: use activities for I/O';
+
+module.exports = tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.temporal/', '.demo/', '.bench-cache/', '.agents/', 'run/'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+  },
+  {
+    files: WORKFLOW_FILES,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message: `'${name}' is a Node built-in. ${SANDBOX}.` })),
+          patterns: [
+            { group: ['node:*'], message: `Node built-ins are not available in workflows. ${SANDBOX}.` },
+            {
+              // Values from the activities or the image model would drag fs/crypto into the bundle; types are fine.
+              regex: '^\\.{1,2}/(.*/)?(activities|images)(/|$)',
+              allowTypeImports: true,
+              message: `Only \`import type\` from the activities and the image model is allowed in workflows. ${SANDBOX} (proxyActivities).`,
+            },
+            {
+              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],
+              allowTypeImports: true,
+              message: 'Workflows may import only @temporalio/workflow and @temporalio/common.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        // Date and Math.random are fine: the SDK makes them deterministic inside the sandbox.
+        { name: 'process', message: `No process state in workflows. ${SANDBOX}.` },
+        { name: 'structuredClone', message: 'structuredClone is not in the workflow sandbox; copy with JSON or a spread.' },
+        { name: 'setTimeout', message: 'Use sleep() or condition() with a timeout from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use a loop with sleep() from @temporalio/workflow.' },
+        { name: 'setImmediate', message: 'Not in the workflow sandbox.' },
+        { name: 'Buffer', message: 'Buffer is a Node built-in; use Uint8Array or strings.' },
+        { name: 'require', message: 'Use import; workflows are bundled.' },
+        { name: '__dirname', message: 'No file system in workflows.' },
+        { name: '__filename', message: 'No file system in workflows.' },
+        { name: 'WeakRef', message: 'Non-deterministic (GC); the SDK throws DeterminismViolationError.' },
+        { name: 'FinalizationRegistry', message: 'Non-deterministic (GC); the SDK throws DeterminismViolationError.' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'fs';
+import { describe, it } from 'node:test';
+import * as path from 'path';
+import { DefaultLogger, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import type { UpdateResult } from '../workflows/types';
+import { HISTORY_DIR, SCENARIOS } from './helpers/record-history';
+
+/**
+ * Replays histories recorded from real runs (test/helpers/record-history.ts) against the current
+ * workflow code: a change that would break workflows already running in production (another
+ * command order, an extra or missing activity) fails here. Offline: no server is needed.
+ */
+interface CliEvent {
+  eventId: string;
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityId: string; activityType: { name: string } };
+  activityTaskCompletedEventAttributes?: { scheduledEventId: string };
+  workflowExecutionCompletedEventAttributes?: { result: { payloads: { data: string }[] } };
+  workflowExecutionFailedEventAttributes?: unknown;
+}
+
+const load = (file: string) => JSON.parse(readFileSync(path.join(HISTORY_DIR, file), 'utf8')) as { events: CliEvent[] };
+const resultOf = (h: { events: CliEvent[] }): UpdateResult => {
+  const done = h.events.at(-1)!.workflowExecutionCompletedEventAttributes;
+  assert.ok(done, `the history ends with ${h.events.at(-1)!.eventType}`);
+  return JSON.parse(Buffer.from(done.result.payloads[0].data, 'base64').toString('utf8'));
+};
+const scheduled = (h: { events: CliEvent[] }) => h.events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityId] : []));
+
+/** The most child activities scheduled and not yet completed at any point of the history. */
+function maxOutstandingChildren(h: { events: CliEvent[] }): number {
+  const open = new Map<string, string>();
+  let max = 0;
+  for (const e of h.events) {
+    if (e.activityTaskScheduledEventAttributes) open.set(e.eventId, e.activityTaskScheduledEventAttributes.activityId);
+    if (e.activityTaskCompletedEventAttributes) open.delete(e.activityTaskCompletedEventAttributes.scheduledEventId);
+    max = Math.max(max, [...open.values()].filter((id) => id.includes('/zone:')).length);
+  }
+  return max;
+}
+
+const quiet = { logger: new DefaultLogger('ERROR') };
+const workflowsPath = require.resolve('../workflows');
+const changedPath = require.resolve('./fixtures/workflows-changed');
+
+describe('replaying recorded histories', () => {
+  it('the recorded 3-child update is what it claims: every stage of every image, at most 2 at once', () => {
+    const h = load('update-3-children.json');
+    const r = resultOf(h);
+    assert.equal(r.status, 'ok');
+    assert.equal(r.concurrency, 2);
+    assert.deepEqual(r.children.map((c) => c.outcome), ['updated', 'updated', 'updated']);
+    const stages = ['publisher-check', 'plan', 'prepare', 'execute'];
+    const expected = ['describe/parent', ...stages.flatMap((s) => [...(s === 'publisher-check' ? [] : [`${s}/parent`]), `${s}/zone:z1`, `${s}/zone:z2`, `${s}/zone:z3`])];
+    assert.deepEqual(scheduled(h), expected);
+    assert.equal(maxOutstandingChildren(h), 2);
+  });
+
+  it('replays the recorded 3-child update against the current workflow code', async () => {
+    await Worker.runReplayHistory({ workflowsPath, ...quiet }, load('update-3-children.json'), 'update-3-children');
+  });
+
+  it('replays every other recorded history (dry run, publisher mismatch, plan failure)', async () => {
+    const files = SCENARIOS.map((s) => s.file).filter((f) => f !== 'update-3-children.json');
+    const histories = files.map((f) => ({ workflowId: f, history: load(f) }));
+    const failures: string[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowsPath, ...quiet }, histories)) {
+      if (r.error) failures.push(`${r.workflowId}: ${r.error}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(resultOf(load('dry-run-3-children.json')).dryRun, true);
+    assert.equal(resultOf(load('publisher-mismatch.json')).children[1].error?.code, 'PUBLISHER_MISMATCH');
+    assert.equal(resultOf(load('plan-failure.json')).children[1].error?.code, 'UNSATISFIABLE');
+  });
+
+  it('a copy of the workflow with its stages reordered fails replay with a DeterminismViolationError', async () => {
+    await assert.rejects(Worker.runReplayHistory({ workflowsPath: changedPath, ...quiet }, load('update-3-children.json'), 'update-3-children'), (e: unknown) => {
+      assert.ok(e instanceof DeterminismViolationError, `expected a DeterminismViolationError, got ${String(e)}`);
+      return true;
+    });
+  });
+});
