@@ -1,5 +1,6 @@
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import * as path from 'path';
+import { audit } from '../images/audit';
 import { ContentCache } from '../images/content-cache';
 import { execute } from '../images/execute';
 import type { FsLayer } from '../images/fs-layer';
@@ -15,7 +16,7 @@ import { ActivityRecord } from './activity-record';
 import { planLines } from './plan-lines';
 import { Heartbeater } from './heartbeater';
 import type {
-  DescribeInput, DescribeOutput, ExecuteOutput, PlanInput, PlanOutput, PrepareOutput, PublisherCheckInput, StageInput, StageOutput,
+  AuditOutput, DescribeInput, DescribeOutput, ExecuteOutput, PlanInput, PlanOutput, PrepareOutput, PublisherCheckInput, StageInput, StageOutput,
 } from './types';
 
 export interface ActivityDeps {
@@ -76,6 +77,10 @@ export function createActivities(deps: ActivityDeps) {
         publisherCheck(await Image.open(input.image), await Image.open(input.child.path));
         return { lines: [] };
       });
+    },
+
+    async auditChild(input: PublisherCheckInput): Promise<AuditOutput> {
+      return recorded('audit', input.child.name, async () => audit(await Image.open(input.image), await Image.open(input.child.path)));
     },
 
     async planImage(input: PlanInput): Promise<PlanOutput> {

@@ -74,3 +74,8 @@ export interface HeartbeatProgress {
   total: number;
   unit: 'bytes' | 'steps';
 }
+
+export interface AuditOutput {
+  status: 'synced' | 'diverged';
+  diverged: { fmri: string; problem: string }[];
+}

@@ -1,10 +1,12 @@
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, defineQuery, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
-import type { ChildRef, Plan, StageInput, StageName, StageOutput } from '../activities/types';
-import { invalidInput, parseUpdateInput, UpdateInput, UpdateRequest } from './input';
+import type { Plan, StageInput, StageName, StageOutput } from '../activities/types';
+import { parseUpdateInput, UpdateInput, UpdateRequest } from './input';
+import { selectChildren } from './select-children';
 import { ProgressBoard } from './progress-board';
 import { runCapped } from './run-capped';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from './search-attributes';
 import type { ImageResult, Progress, RunStatus, UpdateResult } from './types';
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -18,7 +20,7 @@ const MAX_LINE = 200;
 // On cancellation the workflow waits for each running activity to settle (execute rolls back,
 // or reports it had already committed): the SDK's effective default would not wait.
 const WAIT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
-const OPTIONS: Record<keyof Activities, ActivityOptions> = {
+const OPTIONS: Record<Exclude<keyof Activities, 'auditChild'>, ActivityOptions> = {
   describeImage: { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 }, cancellationType: WAIT },
   checkPublishers: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
   planImage: { startToCloseTimeout: '15 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
@@ -51,10 +53,19 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
   const children = new Map(selected.map((c) => [c.name, emptyResult(c.name, c.path)]));
   const plans = new Map<string, Plan>();
   const show = () => setCurrentDetails(board.line(board.snapshot().working));
+  // Runs recorded before search attributes existed replay without these upserts (patched()
+  // is false there), so histories of runs in flight during an upgrade stay valid.
+  const searchable = patched('search-attributes');
+  const status = (value: string) => {
+    if (searchable) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value }]);
+  };
+  if (searchable) upsertSearchAttributes([{ key: LINKED_IMAGE_PARENT, value: input.image }, { key: LINKED_IMAGE_STATUS, value: 'publisher-check' }]);
   const finish = (dryRun = false, cancelled = false) => {
     board.finish();
     show();
-    return result(input, parent, [...children.values()], dryRun, cancelled);
+    const r = result(input, parent, [...children.values()], dryRun, cancelled);
+    status(r.status);
+    return r;
   };
 
   /** Runs one stage activity for one image, recording output, outcome and error. */
@@ -76,7 +87,7 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
       show();
     }
   }
-  const opts = (k: keyof Activities, stage: StageName, name: string): ActivityOptions => ({ ...OPTIONS[k], activityId: `${stage}/${name}`, summary: `${stage} ${name}` });
+  const opts = (k: keyof typeof OPTIONS, stage: StageName, name: string): ActivityOptions => ({ ...OPTIONS[k], activityId: `${stage}/${name}`, summary: `${stage} ${name}` });
   const ok = (settled: { ok: boolean | null }[]) => settled.every((s) => s.ok === true);
 
   try {
@@ -88,6 +99,7 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
     if (!ok(checked)) return finish();
 
     // 2. Plan: the parent, then the children against the parent's plan; fail fast.
+    status('plan');
     let parentPlan: Plan;
     try {
       parentPlan = (await step('plan', parent, () => acts.planImage.executeWithOptions(opts('planImage', 'plan', 'parent'), [{ image: input.image, name: 'parent', packages: input.packages }]))).plan;
@@ -115,6 +127,7 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
 
     // 3 and 4. Prepare, then execute: the parent first, then the children with work to do; fail fast.
     for (const [stage, k] of [['prepare', 'prepareImage'], ['execute', 'executeImage']] as const) {
+      status(stage);
       if (parentPlan.changes.length > 0) {
         try {
           await step(stage, parent, () => runStage(k, opts(k, stage, 'parent'), { image: input.image, name: 'parent', plan: parentPlan }));
@@ -143,20 +156,6 @@ export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResu
 
 function runStage(k: 'prepareImage' | 'executeImage', o: ActivityOptions, arg: StageInput): Promise<StageOutput> {
   return k === 'prepareImage' ? acts.prepareImage.executeWithOptions(o, [arg]) : acts.executeImage.executeWithOptions(o, [arg]);
-}
-
-function selectChildren(input: UpdateInput, problem: string | null, attached: ChildRef[]): ChildRef[] {
-  const problems: string[] = [];
-  if (problem) problems.push(`image: ${problem}`);
-  const byName = new Map(attached.map((c) => [c.name, c]));
-  const names = attached.map((c) => c.name).join(', ') || 'none';
-  for (const field of ['children', 'ignore'] as const) {
-    const unknown = (input[field] ?? []).filter((n) => !byName.has(n));
-    if (unknown.length && !problem) problems.push(`${field}: unknown child ${unknown.map((n) => `'${n}'`).join(', ')}; attached children: ${names}`);
-  }
-  if (problems.length) throw invalidInput(problems);
-  const wanted = [...new Set(input.children ?? attached.map((c) => c.name))];
-  return wanted.filter((n) => !input.ignore.includes(n)).map((n) => byName.get(n)!);
 }
 
 function emptyResult(name: string, path: string): ImageResult {
