@@ -62,7 +62,7 @@ describe('replaying recorded histories', () => {
     await Worker.runReplayHistory({ workflowsPath, ...quiet }, load('update-3-children.json'), 'update-3-children');
   });
 
-  it('replays every other recorded history (dry run, publisher mismatch, plan failure)', async () => {
+  it('replays every other recorded history (dry run, publisher mismatch, plan failure, after the search-attributes patch, audit)', async () => {
     const files = SCENARIOS.map((s) => s.file).filter((f) => f !== 'update-3-children.json');
     const histories = files.map((f) => ({ workflowId: f, history: load(f) }));
     const failures: string[] = [];
@@ -73,6 +73,9 @@ describe('replaying recorded histories', () => {
     assert.equal(resultOf(load('dry-run-3-children.json')).dryRun, true);
     assert.equal(resultOf(load('publisher-mismatch.json')).children[1].error?.code, 'PUBLISHER_MISMATCH');
     assert.equal(resultOf(load('plan-failure.json')).children[1].error?.code, 'UNSATISFIABLE');
+    const patchedRun = load('update-3-children-search-attributes.json');
+    assert.ok(patchedRun.events.some((e) => e.eventType.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')), 'the new shape upserts search attributes');
+    assert.ok(!load('update-3-children.json').events.some((e) => e.eventType.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')), 'the old shape does not');
   });
 
   it('a copy of the workflow with its stages reordered fails replay with a DeterminismViolationError', async () => {

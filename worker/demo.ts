@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/create-activities';
 import { updateLinkedImages } from '../workflows';
@@ -22,6 +22,7 @@ import { onShutdownSignals } from './shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
 import { DEFAULT_TASK_QUEUE } from './worker-args';
 import { WORKER_DEFAULTS } from './worker-defaults';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../workflows/search-attributes';
 
 const ZONES = 8;
 const CONCURRENCY = 3;
@@ -89,7 +90,16 @@ async function main(): Promise<number> {
   const workflowId = `demo-update-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
   const input = { image: host.parent, concurrency: CONCURRENCY };
   say(`4. updateLinkedImages ${JSON.stringify(input)}, workflow ID ${workflowId}`);
-  handle = await client.workflow.start(updateLinkedImages, { taskQueue: DEFAULT_TASK_QUEUE, workflowId, args: [input] });
+  handle = await client.workflow.start(updateLinkedImages, {
+    taskQueue: DEFAULT_TASK_QUEUE,
+    workflowId,
+    args: [input],
+    // As `npm run update` starts runs: an ID is never reused, the Web UI gets a one-line summary,
+    // and `temporal workflow list --query "LinkedImageParent='...'"` finds the run from its start.
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    staticSummary: `update ${host.parent}: ${host.children.length} children, -C ${CONCURRENCY}`,
+    typedSearchAttributes: [{ key: LINKED_IMAGE_PARENT, value: host.parent }, { key: LINKED_IMAGE_STATUS, value: 'starting' }],
+  });
   const watch = watchProgress(handle, (line) => say(`   ${elapsed()}  ${line}`));
   let result: UpdateResult | null = null;
   let failure: string | null = null;

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { buildDemoHost } from '../worker/demo-host';
+import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
+import { cleanup, tempDir } from './helpers/tree';
+
+let env: TemporalEnv;
+before(async () => {
+  env = await startTemporalEnv();
+});
+after(async () => {
+  await env?.close();
+  await cleanup();
+});
+
+/** Runs `npm run update -- ...` (the script's own file, as npm would) against the test server. */
+function updateCli(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--require', 'ts-node/register', path.join(__dirname, '../worker/update-main.ts'), ...args], {
+      cwd: path.join(__dirname, '..'),
+      env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+describe('npm run update', () => {
+  it('starts a run with a static summary and search attributes, follows it, and refuses its ID a second time', async () => {
+    const dir = await tempDir('upd');
+    const host = await buildDemoHost(dir, 2);
+    await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue) => {
+      const id = `ops-${Date.now()}`;
+      const r = await updateCli([host.parent, '-C', '2', '--id', id, '--task-queue', taskQueue]);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, new RegExp(`Started ${id} \\(update ${host.parent}: all children, -C 2\\)`));
+      assert.match(r.out, /zone:z2 +updated +execute +5 packages 1\.0 -> 1\.1/);
+      assert.match(r.out, /Status: ok, exit code 0/);
+      const desc = await env.client.workflow.getHandle(id).describe();
+      assert.equal(await desc.staticSummary(), `update ${host.parent}: all children, -C 2`);
+      const again = await updateCli([host.parent, '--id', id, '--task-queue', taskQueue]);
+      assert.equal(again.code, 1);
+      assert.match(again.out, /was already used; a run is never started twice/);
+      const nothing = await updateCli([host.parent, '--task-queue', taskQueue]);
+      assert.equal(nothing.code, 4, nothing.out);
+    });
+  });
+
+  it('names a bad flag value and exits 2', async () => {
+    const r = await updateCli(['/x', '-C', '1.5']);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /--concurrency expects an integer, got '1\.5'/);
+  });
+});
