@@ -4,13 +4,13 @@
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS/API key, profiles in the shared config file).
  */
 import * as os from 'node:os';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { bundleWorkflowCode, GracefulShutdownPeriodExpiredError, NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
 import { createActivities } from '../activities/create-activities';
 import { oneLineLogger } from './log-format';
 import { onShutdownSignals, signalExitCode } from './shutdown-signals';
 import { parseWorkerArgs, UsageError, WORKER_USAGE, type WorkerArgs } from './worker-args';
 import { WORKER_DEFAULTS } from './worker-defaults';
+import { cannotConnect, ConnectionSettings, connectionSettings } from './connection-settings';
 
 // Activities that ignore cancellation must not keep a stopping worker alive forever; past this
 // margin after the grace period the worker gives up (exit 1) and the server retries them elsewhere.
@@ -30,15 +30,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  let config: ReturnType<typeof loadClientConnectConfig>;
+  let settings: ConnectionSettings;
   try {
-    config = loadClientConnectConfig();
+    settings = connectionSettings();
   } catch (e) {
-    process.stderr.write(`Could not load the Temporal connection settings (TEMPORAL_* environment, profile, config file): ${(e as Error).message}\n`);
+    process.stderr.write(`${(e as Error).message}\n`);
     return 1;
   }
-  const address = config.connectionOptions.address ?? 'localhost:7233';
-  const namespace = config.namespace ?? 'default';
+  const { address, namespace, ...connectionOptions } = settings;
 
   // Our own handlers replace the SDK's (shutdownSignals: []), so that a second Ctrl-C can exit at once.
   Runtime.install({
@@ -69,9 +68,9 @@ async function main(argv: string[]): Promise<number> {
 
   let connection: NativeConnection;
   try {
-    connection = await NativeConnection.connect(config.connectionOptions);
+    connection = await NativeConnection.connect({ ...connectionOptions, address });
   } catch (e) {
-    log.error(`cannot connect to Temporal at ${address}: ${(e as Error).message}. Set TEMPORAL_ADDRESS (or a profile via TEMPORAL_PROFILE) to the server's host:port`);
+    log.error(cannotConnect(address, e));
     return 1;
   }
   const identity = `${process.pid}@${os.hostname()}`;

@@ -6,12 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { Client, Connection, NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { buildAuditReport, describeInfo } from './history-report';
 import { reportMarkdown } from './report-markdown';
+import { cannotConnect, ConnectionSettings, connectionSettings, DEFAULT_ADDRESS } from './connection-settings';
 
-/** The demo's server (`npm run demo`, `npm run server`): the CLI's own default, localhost, may resolve to ::1. */
-const DEFAULT_ADDRESS = '127.0.0.1:7233';
 
 export const REPORT_USAGE = `Usage: npm run report -- <workflowId> [--run-id <runId>] [--json]
 
@@ -67,22 +65,20 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  let config: ReturnType<typeof loadClientConnectConfig>;
+  let settings: ConnectionSettings;
   try {
-    config = loadClientConnectConfig();
+    settings = connectionSettings();
   } catch (e) {
-    process.stderr.write(`Could not load the Temporal connection settings (TEMPORAL_* environment, profile, config file): ${(e as Error).message}\n`);
+    process.stderr.write(`${(e as Error).message}\n`);
     return 1;
   }
-  const { apiKey, tls, metadata } = config.connectionOptions;
-  const address = config.connectionOptions.address ?? DEFAULT_ADDRESS;
-  const namespace = config.namespace ?? 'default';
+  const { address, namespace, apiKey, tls, metadata } = settings;
 
   let connection: Connection;
   try {
     connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds' });
   } catch (e) {
-    process.stderr.write(`Cannot connect to Temporal at ${address}: ${(e as Error).message}. Set TEMPORAL_ADDRESS (or a profile via TEMPORAL_PROFILE) to the server's host:port.\n`);
+    process.stderr.write(`${cannotConnect(address, e)}\n`);
     return 1;
   }
   try {

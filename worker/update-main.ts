@@ -5,12 +5,12 @@
  * prints pkg(5)'s progress lines and the per-child table, and exits with pkg(5)'s code.
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { timestampOf } from '../images/fmri';
 import { updateLinkedImages } from '../workflows';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../workflows/search-attributes';
+import { cannotConnect, connectionSettings } from './connection-settings';
 import { resultTable, watchProgress } from './progress-printer';
 import { DEFAULT_TASK_QUEUE } from './worker-args';
 
@@ -75,12 +75,16 @@ async function main(argv: string[]): Promise<number> {
   const who = values.child ? `${(values.child as string[]).length} children` : 'all children';
   const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values['dry-run'] ? ', dry run' : ''}`;
 
-  const config = loadClientConnectConfig();
-  const { apiKey, tls, metadata } = config.connectionOptions;
-  const address = config.connectionOptions.address ?? '127.0.0.1:7233';
-  const connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds' });
+  const { address, namespace, apiKey, tls, metadata } = connectionSettings();
+  let connection: Connection;
   try {
-    const client = new Client({ connection, namespace: config.namespace ?? 'default' });
+    connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds' });
+  } catch (e) {
+    process.stderr.write(`${cannotConnect(address, e)}\n`);
+    return 1;
+  }
+  try {
+    const client = new Client({ connection, namespace });
     let handle;
     try {
       handle = await client.workflow.start(updateLinkedImages, {

@@ -1,0 +1,25 @@
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+
+/** The demo's server (`npm run demo`, `npm run server`). Not `localhost`: it may resolve to ::1. */
+export const DEFAULT_ADDRESS = '127.0.0.1:7233';
+
+export type ConnectionSettings = ReturnType<typeof loadClientConnectConfig>['connectionOptions'] & { address: string; namespace: string };
+
+/**
+ * Where to connect, configured as for the `temporal` CLI: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and the config file. Throws an Error whose
+ * message says which settings could not be read.
+ */
+export function connectionSettings(): ConnectionSettings {
+  let config: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    config = loadClientConnectConfig();
+  } catch (e) {
+    throw new Error(`Could not load the Temporal connection settings (TEMPORAL_* environment, profile, config file): ${(e as Error).message}`);
+  }
+  return { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS, namespace: config.namespace ?? 'default' };
+}
+
+export function cannotConnect(address: string, e: unknown): string {
+  return `Cannot connect to Temporal at ${address}: ${(e as Error).message}. Set TEMPORAL_ADDRESS (or a profile via TEMPORAL_PROFILE) to the server's host:port.`;
+}
