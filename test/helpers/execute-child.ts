@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const image = await Image.open(root);
   const cache = await ContentCache.open(cacheRoot);
   const p = JSON.parse(await fs.readFile(planFile, 'utf8'));
-  const slow = { ...realFs, copyFile: async (a: string, b: string) => { await new Promise((r) => setTimeout(r, 3)); await realFs.copyFile(a, b); } };
+  const slow = { ...realFs, copyFile: async (a: string, b: string) => { await new Promise((r) => setTimeout(r, 8)); await realFs.copyFile(a, b); } };
   let last = -1;
   const r = await execute(image, p, cache, {
     fs: slow,
