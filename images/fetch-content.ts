@@ -2,6 +2,7 @@ import { ContentCache } from './content-cache';
 import { ImageError } from './errors';
 import type { PublisherConfig } from './image';
 import { OriginPool } from './origin-pool';
+import { lockPartial } from './partial-lock';
 import { appendPartial, ContentNeed, partialSize, receiveWhole } from './receive-content';
 
 export interface FetchProgress {
@@ -65,9 +66,9 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
     if (!pub) throw new ImageError('BAD_PLAN', `Content needs publisher '${name}', which the image does not configure`, { publisher: name });
     return pub;
   };
-  const admitted = (n: ContentNeed) => {
+  const admitted = (n: ContentNeed, fetchedHere = true) => {
     p.filesDone++;
-    p.fetchedFiles++;
+    if (fetchedHere) p.fetchedFiles++;
     settles.get(n.hash)!();
     settles.delete(n.hash);
     report();
@@ -84,13 +85,23 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
   for (const n of large) {
     jobs.push(async () => {
       const pub = pubOf(n.publisher);
-      await origins.withOrigin(pub, async (o) => {
-        const have = await partialSize(cache, n.hash);
-        p.bytesDone += have; // resumed bytes were fetched by an earlier attempt
-        const opened = await o.openFile(pub.name, n.hash, have, opts.signal);
-        if (opened.offset !== have) p.bytesDone -= have - opened.offset;
-        await appendPartial(cache, n, opened, onBytes);
-      });
+      const release = await lockPartial(cache, n.hash, opts.signal);
+      if (release === null) {
+        // Another process on this host fetched it meanwhile.
+        p.bytesDone += n.csize;
+        return admitted(n, false);
+      }
+      try {
+        await origins.withOrigin(pub, async (o) => {
+          const have = await partialSize(cache, n.hash);
+          p.bytesDone += have; // resumed bytes were fetched by an earlier attempt
+          const opened = await o.openFile(pub.name, n.hash, have, opts.signal);
+          if (opened.offset !== have) p.bytesDone -= have - opened.offset;
+          await appendPartial(cache, n, opened, onBytes);
+        });
+      } finally {
+        await release();
+      }
       admitted(n);
     });
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { ContentCache } from '../images/content-cache';
@@ -136,5 +137,36 @@ describe('prepare over HTTP', () => {
     assert.equal(fileReqs[0].bytes, p.sizes.downloadBytes - partial, 'only the missing tail was sent');
     assert.equal(await cache.hasFile(hash), true);
     await assert.rejects(fs.stat(cache.partialPath(hash)), { code: 'ENOENT' });
+  });
+});
+
+describe('a content cache shared by two processes', () => {
+  it('waits for the other process to fetch a large file, and takes over a lock left by a dead one', async () => {
+    const big = noise(900_000, 'locked');
+    const { depot } = await served({ big });
+    const image = await makeImage(depot.url);
+    const cache = await makeCache();
+    const p = await plan(image, { install: ['app'] }, null, { cache });
+    const hash = createHash('sha256').update(big).digest('hex');
+    const lock = cache.partialPath(hash) + '.lock';
+    // A live holder (this test's parent process stands in for another worker): prepare waits, and
+    // finishes without fetching once the "other process" has admitted the file.
+    await fs.writeFile(lock, JSON.stringify({ pid: process.ppid, host: os.hostname() }));
+    const waiting = prepare(image, p, cache);
+    await new Promise((r) => setTimeout(r, 500));
+    const other = await makeCache();
+    const otherImage = await makeImage(depot.url);
+    await prepare(otherImage, await plan(otherImage, { install: ['app'] }, null, { cache: other }), other);
+    await fs.mkdir(path.dirname(cache.filePath(hash)), { recursive: true });
+    await fs.copyFile(other.filePath(hash), cache.filePath(hash));
+    const r = await waiting;
+    assert.equal(r.fetchedFiles, 0);
+    assert.equal(r.filesDone, 1);
+    // A holder that died: its lock is taken over at once.
+    const cache2 = await makeCache();
+    await fs.writeFile(cache2.partialPath(hash) + '.lock', JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname() }));
+    const r2 = await prepare(image, await plan(image, { install: ['app'] }, null, { cache: cache2 }), cache2);
+    assert.equal(r2.fetchedFiles, 1);
+    await assert.rejects(fs.stat(cache2.partialPath(hash) + '.lock'), { code: 'ENOENT' });
   });
 });
