@@ -12,6 +12,8 @@ import { ImageError, ioError } from './errors';
  * Everything enters by rename from tmp/, so a reader never sees a half-written file.
  */
 export class ContentCache {
+  private readonly dirs = new Set<string>();
+
   private constructor(readonly root: string) {}
 
   static async open(root: string): Promise<ContentCache> {
@@ -44,8 +46,19 @@ export class ContentCache {
   /** Moves a verified temp file into the cache (a concurrent identical rename is harmless). */
   async admitFile(hash: string, verifiedTmp: string): Promise<void> {
     const dest = this.filePath(hash);
-    await fs.mkdir(path.dirname(dest), { recursive: true });
-    await fs.rename(verifiedTmp, dest);
+    const dir = path.dirname(dest);
+    // 256 fan-out directories at most: create each once per process, not once per file.
+    if (!this.dirs.has(dir)) {
+      await fs.mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
+    try {
+      await fs.rename(verifiedTmp, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await fs.mkdir(dir, { recursive: true }); // the cache was cleared under us
+      await fs.rename(verifiedTmp, dest);
+    }
   }
 
   async getManifest(digest: string): Promise<string | null> {

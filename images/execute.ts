@@ -74,7 +74,7 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
     const steps = await buildSteps(image, p, cache, fsl, opts.origins);
     journal = await Journal.begin(image.root, fsl, { plan: p.digest, steps, createdDirs: await missingParents(image.root, steps, fsl) });
     result.steps = steps.length;
-    await run(image, journal, cache, fsl, opts);
+    await run(image, journal, cache, fsl, opts, true);
     await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'applied', steps: steps.length });
     await finish(image, journal, fsl);
     return result;
@@ -104,8 +104,8 @@ async function settle(image: Image, journal: Journal, cache: ContentCache, fsl: 
   return 'rolled-back';
 }
 
-async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsLayer, opts: ExecuteOptions): Promise<void> {
-  const runner = new StepRunner(image.root, journal, cache, fsl);
+async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsLayer, opts: ExecuteOptions, fresh = false): Promise<void> {
+  const runner = new StepRunner(image.root, journal, cache, fsl, fresh);
   const steps = journal.intent.steps;
   const total = steps.length;
   let last = 0;

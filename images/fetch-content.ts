@@ -3,7 +3,7 @@ import { ImageError } from './errors';
 import type { PublisherConfig } from './image';
 import { OriginPool } from './origin-pool';
 import { lockPartial } from './partial-lock';
-import { appendPartial, ContentNeed, partialSize, receiveWhole } from './receive-content';
+import { admitBuffer, appendPartial, ContentNeed, partialSize, readFrame } from './receive-content';
 
 export interface FetchProgress {
   bytesDone: number;
@@ -113,11 +113,22 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         const rest = batch.filter((n) => settles.has(n.hash));
         if (rest.length === 0) return;
         const byHash = new Map(rest.map((n) => [n.hash, n]));
-        for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
-          const n = byHash.get(f.hash);
-          if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
-          await receiveWhole(cache, n, f.stream, onBytes);
-          admitted(n);
+        // Frames arrive one after another on one response; each is verified and written while
+        // the next is read, and every one is settled before the batch counts as done.
+        const writing: Promise<void>[] = [];
+        try {
+          for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
+            const n = byHash.get(f.hash);
+            if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
+            const gz = await readFrame(f.stream, onBytes);
+            const w = admitBuffer(cache, n, gz).then(() => admitted(n));
+            w.catch(() => undefined); // settled below; not an unhandled rejection meanwhile
+            writing.push(w);
+          }
+        } finally {
+          const settled = await Promise.allSettled(writing);
+          const bad = settled.find((x) => x.status === 'rejected');
+          if (bad) throw (bad as PromiseRejectedResult).reason;
         }
       });
     });

@@ -2,10 +2,13 @@ import { createHash } from 'crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'fs';
 import { Readable, Transform } from 'stream';
 import { pipeline } from 'stream/promises';
-import { createGunzip } from 'zlib';
+import { promisify } from 'util';
+import { createGunzip, gunzip } from 'zlib';
 import { ContentCache } from './content-cache';
 import { ImageError, isImageError } from './errors';
 import { payloadHashAlgorithm } from './manifest';
+
+const gunzipAsync = promisify(gunzip);
 
 export interface ContentNeed {
   hash: string; // SHA-256 of the uncompressed bytes
@@ -60,9 +63,45 @@ async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source:
   await cache.admitFile(need.hash, tmp);
 }
 
-/** Receives one file from a stream that carries its whole compressed body (a batch frame). */
-export async function receiveWhole(cache: ContentCache, need: ContentNeed, stream: Readable, onBytes: (n: number) => void): Promise<void> {
-  await gunzipVerifyAdmit(cache, need, stream, onBytes);
+/** Reads a (small) batch frame whole, counting bytes as they arrive. */
+export async function readFrame(stream: Readable, onBytes: (n: number) => void): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    onBytes((chunk as Buffer).length);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Verifies and admits one small file held in memory. Small files dominate updates (tens of
+ * thousands per image), so they skip the per-file stream pipeline: one gunzip on the thread
+ * pool, two hashes, one write, one rename.
+ */
+export async function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer): Promise<void> {
+  const problem = (why: string) => new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, { hash: need.hash });
+  if (need.chash) {
+    const gotC = createHash('sha256').update(gz).digest('hex');
+    if (gotC !== need.chash) throw problem(`compressed SHA-256 ${gotC}, expected ${need.chash}`);
+  }
+  let data: Buffer;
+  try {
+    data = await gunzipAsync(gz);
+  } catch (e) {
+    throw new ImageError('HASH_MISMATCH', `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`, { hash: need.hash });
+  }
+  const algorithm = payloadHashAlgorithm(need.hash);
+  const got = createHash(algorithm).update(data).digest('hex');
+  if (got !== need.hash) throw problem(`${algorithm.toUpperCase()} ${got}, expected ${need.hash}`);
+  if (need.size && data.length !== need.size) throw problem(`${data.length} bytes, expected ${need.size}`);
+  const tmp = cache.tmpPath(need.hash);
+  try {
+    await fs.writeFile(tmp, data);
+    await cache.admitFile(need.hash, tmp);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 /**

@@ -25,6 +25,8 @@ export class StepRunner {
     private readonly journal: Journal,
     private readonly cache: ContentCache,
     private readonly fs: FsLayer,
+    /** A journal begun by this execute has no backups yet: skip looking for them (one lstat per step). */
+    private readonly fresh = false,
   ) {}
 
   full(rel: string): string {
@@ -119,7 +121,7 @@ export class StepRunner {
   /** Moves what lies at `target` into backup/<i>, once. */
   private async displace(i: number, target: string): Promise<void> {
     const bak = this.journal.backupPath(i);
-    if (await this.kind(bak)) return;
+    if (!this.fresh && (await this.kind(bak))) return;
     if (!(await this.kind(target))) return;
     await this.fs.rename(target, bak);
   }
