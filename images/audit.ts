@@ -16,8 +16,9 @@ export interface AuditResult {
 export async function audit(parent: Image, child: Image): Promise<AuditResult> {
   const parentState = await installedState(parent);
   const diverged: AuditResult['diverged'] = [];
+  const state = await child.readState();
   for (const [stem, p] of await child.installed()) {
-    const m = parseManifest(await child.installedManifest(stem), `${p.fmri} (installed)`);
+    const m = parseManifest(await child.installedManifest(stem, state), `${p.fmri} (installed)`);
     for (const a of m.actions) {
       if (a.type !== 'depend' || values(a, 'type')[0] !== 'parent') continue;
       for (const f of values(a, 'fmri')) {

@@ -118,8 +118,9 @@ export class Image {
   }
 
   /** The installed manifest's text, verified against the digest recorded in state.json. */
-  async installedManifest(stem: string): Promise<string> {
-    const rec = (await this.readState()).packages[stem];
+  /** Pass `state` when reading many: state.json is then read once, not once per manifest. */
+  async installedManifest(stem: string, state?: ImageState): Promise<string> {
+    const rec = (state ?? (await this.readState())).packages[stem];
     if (!rec) throw new ImageError('NOT_FOUND', `Package '${stem}' is not installed in image ${this.root}`, { root: this.root, stem });
     const file = path.join(this.root, manifestRelPath(Fmri.parse(rec.fmri)));
     let bytes: Buffer;

@@ -124,12 +124,12 @@ export async function planActions(image: Image, p: Plan, cache?: ContentCache, o
 async function deriveActions(image: Image, changes: PlanChange[], cache: ContentCache | undefined, origins: OriginPool): Promise<ActionChange[]> {
   if (changes.length === 0) return [];
   const changed = new Set(changes.map((c) => c.stem));
-  const installed = await image.installed();
+  const state = await image.readState();
   const old: OwnedManifest[] = [];
   const kept: OwnedManifest[] = [];
-  for (const [stem, p] of installed) {
-    const text = await image.installedManifest(stem);
-    (changed.has(stem) ? old : kept).push({ fmri: p.fmri.toString(), manifest: parseManifest(text, `${p.fmri} (installed)`) });
+  for (const [stem, p] of Object.entries(state.packages)) {
+    const text = await image.installedManifest(stem, state);
+    (changed.has(stem) ? old : kept).push({ fmri: p.fmri, manifest: parseManifest(text, `${p.fmri} (installed)`) });
   }
   const wanted = changes.filter((c) => c.to !== null).map((c) => ({ fmri: Fmri.parse(c.to!), digest: c.manifest! }));
   const texts = await loadManifests(image, wanted, cache, origins);
