@@ -1,0 +1,103 @@
+/**
+ * Benchmark of the image model at scale (npm run bench:images): plan, prepare (from an HTTP depot
+ * in its own process) and execute on a generated repository of N packages × M actions, each phase
+ * against a local baseline. Progress goes to stderr; the table (or --json) to stdout.
+ *
+ *   --packages N               default 1000
+ *   --actions-per-package M    default 50 (~10% dirs, ~80% files, ~10% symlinks)
+ *   --json                     numbers as JSON instead of the table
+ *   --profile                  time every file-system call execute makes (adds a little overhead)
+ *   --shared-origins           one OriginPool for all phases (default: a fresh one per phase)
+ */
+import { rmSync, promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { ContentCache } from '../images/content-cache';
+import { Image } from '../images/image';
+import { OriginPool } from '../images/origin-pool';
+import { DepotProcess, startDepotProcess } from './depot-process';
+import { ensureRepo } from './generate-repo';
+import { machineInfo } from './machine';
+import { peakRss, timed } from './measure';
+import { Ctx, measureExecute, measurePlan, measurePrepare } from './phases';
+import { buildReport } from './report';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { packages: { type: 'string' }, 'actions-per-package': { type: 'string' }, json: { type: 'boolean' }, profile: { type: 'boolean' }, 'shared-origins': { type: 'boolean' } },
+  });
+  const packages = positiveInt(values.packages, 1000, '--packages');
+  const actionsPerPackage = positiveInt(values['actions-per-package'], 50, '--actions-per-package');
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const projectRoot = path.resolve(__dirname, '..');
+  const loadStart = os.loadavg()[0];
+
+  log(`repository: ${packages} packages × ${actionsPerPackage} actions, versions 1.0 and 2.0`);
+  const gen = await timed(() => ensureRepo(path.join(projectRoot, '.bench-cache'), packages, actionsPerPackage, log));
+  const repo = gen.value;
+  log(repo.cached ? `  reused ${repo.root} (generated earlier in ${(repo.shape.generationMs / 1000).toFixed(1)} s)` : `  generated in ${(gen.ms / 1000).toFixed(1)} s`);
+
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'li-bench-'));
+  const onSignal = () => {
+    rmSync(work, { recursive: true, force: true }); // the depot is killed by its exit hook
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  const sharedOrigins = values['shared-origins'] ? new OriginPool() : null;
+  let depot: DepotProcess | null = null;
+  let depotRss: number | null = null;
+  try {
+    depot = await startDepotProcess(projectRoot, repo.root);
+    log(`depot: pid ${depot.pid} at ${depot.url}`);
+    const image = await Image.create(path.join(work, 'image'), {
+      publishers: [{ name: repo.publisher, origins: [depot.url], sticky: true, enabled: true }],
+    });
+    const cache = await ContentCache.open(path.join(work, 'cache'));
+    const ctx: Ctx = { image, cache, repo: repo.root, publisher: repo.publisher, work, profile: !!values.profile, sharedOrigins };
+
+    log('(a) install every package at 1.0: plan');
+    const planInstall = await measurePlan(ctx, { install: repo.stems.map((s) => `${s}@1.0`) });
+    log('    prepare');
+    const prepInstall = await measurePrepare(ctx, planInstall.plan);
+    log('    execute');
+    const execInstall = await measureExecute(ctx, planInstall.plan, true);
+
+    log('(b) update every package to 2.0: plan');
+    const planUpdate = await measurePlan(ctx, {});
+    log('    prepare');
+    const prepUpdate = await measurePrepare(ctx, planUpdate.plan);
+    log('    execute');
+    const execUpdate = await measureExecute(ctx, planUpdate.plan, false);
+    depotRss = depot.peakRss();
+
+    const report = buildReport({
+      machine: await machineInfo(work, loadStart),
+      repo,
+      generationMs: repo.cached ? null : gen.ms,
+      install: { plan: planInstall, prepare: prepInstall, execute: execInstall },
+      update: { plan: planUpdate, prepare: prepUpdate, execute: execUpdate },
+      peakRss: peakRss(),
+      depotPeakRss: depotRss,
+      sharedOrigins: sharedOrigins !== null,
+    });
+    process.stdout.write(values.json ? JSON.stringify(report.json, null, 2) + '\n' : report.text + '\n');
+  } finally {
+    sharedOrigins?.close();
+    await depot?.stop();
+    await fs.rm(work, { recursive: true, force: true });
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
+function positiveInt(raw: string | undefined, fallback: number, flag: string): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1) throw new Error(`Expected ${flag} to be a positive integer, got '${raw}'`);
+  return n;
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,154 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { actionCsize } from '../images/action-diff';
+import { ContentCache } from '../images/content-cache';
+import { execute } from '../images/execute';
+import { Image } from '../images/image';
+import { OriginPool } from '../images/origin-pool';
+import { Plan, plan, PlanRequest, planActions } from '../images/plan';
+import { prepare } from '../images/prepare';
+import { contentPath } from '../images/repository';
+import { OpStats, profiledFs } from './fs-profile';
+import { collectGarbage, copyContent, cpA, peakRss, syncFs, timed, warmPageCache } from './measure';
+
+/**
+ * Baselines run this many times and the fastest counts: on a shared machine a single run can be
+ * several times slower, and the fastest run makes the ratio the strictest, never the kindest.
+ * The measured phases run once (each changes the image).
+ */
+export const BASELINE_RUNS = 3;
+
+async function bestOf(n: number, fn: () => Promise<number>): Promise<number> {
+  let best = Infinity;
+  for (let k = 0; k < n; k++) best = Math.min(best, await fn());
+  return best;
+}
+
+export interface Ctx {
+  image: Image;
+  cache: ContentCache;
+  repo: string;
+  publisher: string;
+  /** Scratch space for baselines; removed by the caller. */
+  work: string;
+  profile: boolean;
+  sharedOrigins: OriginPool | null;
+}
+
+export interface PlanResult {
+  /** First plan: catalog and every new manifest come over HTTP. */
+  coldMs: number;
+  /** Same request again: the manifests are in the content cache. */
+  warmMs: number;
+  plan: Plan;
+  peakRss: number;
+}
+
+export interface PrepareResult {
+  ms: number;
+  files: number;
+  bytes: number;
+  copyMs: number;
+  /** Part of `ms`: prepare re-derives the action diff before downloading. */
+  planActionsMs: number;
+  peakRss: number;
+}
+
+export interface ExecuteResult {
+  ms: number;
+  steps: number;
+  files: number;
+  bytes: number;
+  /** `cp -a` of the tree execute produced (null: not measured for this phase). */
+  cpMs: number | null;
+  cpSyncMs: number | null;
+  fsOps: Record<string, OpStats> | null;
+  peakRss: number;
+}
+
+/**
+ * By default each measured call gets its own OriginPool (fresh connections to the depot), as
+ * plan, prepare and execute do when they run as separate activities or commands; with
+ * --shared-origins one pool (and its keep-alive sockets) serves every phase.
+ */
+async function withOrigins<T>(ctx: Ctx, fn: (origins: OriginPool) => Promise<T>): Promise<T> {
+  if (ctx.sharedOrigins) return fn(ctx.sharedOrigins);
+  const origins = new OriginPool();
+  try {
+    return await fn(origins);
+  } finally {
+    origins.close();
+  }
+}
+
+export async function measurePlan(ctx: Ctx, request: PlanRequest): Promise<PlanResult> {
+  collectGarbage();
+  const cold = await timed(() => withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })));
+  collectGarbage();
+  const warm = await timed(() => withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })));
+  if (warm.value.digest !== cold.value.digest) throw new Error('The same plan request gave two different plans');
+  return { coldMs: cold.ms, warmMs: warm.ms, plan: warm.value, peakRss: peakRss() };
+}
+
+/**
+ * prepare() from the depot, then the local baseline: the same compressed content files copied
+ * straight out of the repository. Both run on a warm page cache.
+ */
+export async function measurePrepare(ctx: Ctx, p: Plan): Promise<PrepareResult> {
+  const actions = await timed(() => withOrigins(ctx, (origins) => planActions(ctx.image, p, ctx.cache, origins)));
+  const csize = new Map<string, number>();
+  for (const c of actions.value) if (c.to?.type === 'file') csize.set(c.to.hash!, actionCsize(c.to));
+  const sources = [...csize.keys()].map((h) => contentPath(ctx.repo, ctx.publisher, h));
+  await warmPageCache(sources);
+  collectGarbage();
+  const prep = await timed(() => withOrigins(ctx, (origins) => prepare(ctx.image, p, ctx.cache, { origins })));
+  const r = prep.value;
+  if (r.filesDone !== csize.size) throw new Error(`prepare brought ${r.filesDone} files, expected ${csize.size}`);
+  const rss = peakRss();
+
+  const dest = path.join(ctx.work, 'copy');
+  const copyMs = await bestOf(BASELINE_RUNS, async () => {
+    await syncFs(ctx.work);
+    collectGarbage();
+    const copy = await timed(() => copyContent(sources, dest));
+    await fs.rm(dest, { recursive: true, force: true });
+    return copy.ms;
+  });
+  return { ms: prep.ms, files: r.fetchedFiles, bytes: r.fetchedBytes, copyMs, planActionsMs: actions.ms, peakRss: rss };
+}
+
+/** execute(), then (with `baseline`) `cp -a` of the resulting tree (the image root without var/). */
+export async function measureExecute(ctx: Ctx, p: Plan, baseline: boolean): Promise<ExecuteResult> {
+  const prof = ctx.profile ? profiledFs() : null;
+  collectGarbage();
+  const ex = await timed(() => withOrigins(ctx, (origins) => execute(ctx.image, p, ctx.cache, { origins, ...(prof ? { fs: prof.fs } : {}) })));
+  if (ex.value.status !== 'applied') throw new Error(`execute returned '${ex.value.status}', expected 'applied'`);
+  const rss = peakRss();
+  let cpMs: number | null = null;
+  let cpSyncMs: number | null = null;
+  if (baseline) {
+    const entries = (await fs.readdir(ctx.image.root)).filter((n) => n !== 'var').map((n) => path.join(ctx.image.root, n));
+    const dest = path.join(ctx.work, 'cp-a');
+    const runs: { cp: number; sync: number }[] = [];
+    for (let k = 0; k < BASELINE_RUNS; k++) {
+      await fs.mkdir(dest);
+      await syncFs(ctx.work); // nothing earlier left to write back while cp runs
+      const cp = (await timed(() => cpA(entries, dest))).ms;
+      runs.push({ cp, sync: (await timed(() => syncFs(dest))).ms });
+      await fs.rm(dest, { recursive: true, force: true });
+    }
+    const best = runs.reduce((a, b) => (b.cp < a.cp ? b : a));
+    cpMs = best.cp;
+    cpSyncMs = best.cp + best.sync;
+  }
+  return {
+    ms: ex.ms,
+    steps: ex.value.steps,
+    files: p.sizes.files,
+    bytes: p.sizes.installBytes,
+    cpMs,
+    cpSyncMs,
+    fsOps: prof ? Object.fromEntries([...prof.stats].sort((a, b) => b[1].ms - a[1].ms)) : null,
+    peakRss: rss,
+  };
+}
