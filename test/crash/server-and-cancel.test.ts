@@ -106,7 +106,8 @@ describe('temporal workflow cancel in the middle of execute', () => {
     const host = await crashHost('cancel');
     hosts.push(host);
     const before = await Promise.all(host.children.map((c) => snapshot(c.path)));
-    const w = spawnWorker({ address: server.address, taskQueue: 'cancel', cacheDir: host.cacheDir, recordFile: host.record, bundle, copyDelayMs: 250 });
+    // execute writes 8 files at a time: ~3 s per zone, so the cancel (about 1 s to arrive) lands mid-execute.
+    const w = spawnWorker({ address: server.address, taskQueue: 'cancel', cacheDir: host.cacheDir, recordFile: host.record, bundle, copyDelayMs: 1000 });
     workers.push(w);
     await w.ready;
     const c = await connect(server);
