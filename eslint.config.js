@@ -15,7 +15,7 @@ const WORKFLOW_FILES = ['workflows/**/*.ts', 'test/fixtures/workflows-changed/**
 const SANDBOX = 'Workflow code runs in a deterministic sandbox: use activities for I/O';
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.temporal/', '.demo/', '.bench-cache/', '.agents/', 'run/'] },
+  { ignores: ['node_modules/', 'dist/', '.temporal/', '.demo/', '.bench-cache/', '.agents/', 'run/', 'test/.generated/'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },

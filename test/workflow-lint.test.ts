@@ -70,7 +70,7 @@ describe('eslint keeps workflow code inside the sandbox', () => {
   });
 
   it('passes on the workflow sources as they are', async () => {
-    const results = await eslint.lintFiles(['workflows/**/*.ts', 'test/fixtures/workflows-changed/**/*.ts']);
+    const results = await eslint.lintFiles(['workflows/**/*.ts']);
     assert.ok(results.length >= 5, `linted ${results.length} files`);
     const errors = results.flatMap((r) => r.messages.map((m) => `${path.relative(path.join(__dirname, '..'), r.filePath)}:${m.line} ${m.ruleId} ${m.message}`));
     assert.deepEqual(errors, []);
