@@ -236,9 +236,14 @@ async function mkdirp(fsl: FsLayer, dir: string): Promise<void> {
 
 async function buildSteps(image: Image, p: Plan, cache: ContentCache, fsl: FsLayer, origins?: OriginPool): Promise<Step[]> {
   const actions = await withPool(origins, (pool) => planActions(image, p, cache, pool));
-  for (const c of actions) {
-    if (c.to?.type === 'file' && !(await cache.hasFile(c.to.hash!))) {
-      throw new ImageError('BAD_PLAN', `Plan is not prepared: content ${c.to.hash} for ${c.path} (${c.owner}) is not in the content cache; run prepare first`, { path: c.path, hash: c.to.hash });
+  const files = actions.filter((c) => c.to?.type === 'file');
+  for (let i = 0; i < files.length; i += 64) {
+    // 64 stats at a time: one by one, 40,000 of them were over a second of a 1,000-package install.
+    const chunk = files.slice(i, i + 64);
+    const present = await Promise.all(chunk.map((c) => cache.hasFile(c.to!.hash!)));
+    const missing = chunk.find((_, k) => !present[k]);
+    if (missing) {
+      throw new ImageError('BAD_PLAN', `Plan is not prepared: content ${missing.to!.hash} for ${missing.path} (${missing.owner}) is not in the content cache; run prepare first`, { path: missing.path, hash: missing.to!.hash });
     }
   }
   const onDisk = async (rel: string): Promise<OnDisk> => {

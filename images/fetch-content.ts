@@ -28,6 +28,7 @@ const LARGE = 512 * 1024;
 const BATCH_FILES = 500;
 const BATCH_BYTES = 8 * 1024 * 1024;
 const PARALLEL = 4;
+const WRITES_IN_FLIGHT = 16;
 
 /**
  * Brings every needed content file into the cache: files already there (verified when they
@@ -116,13 +117,18 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         // Frames arrive one after another on one response; each is verified and written while
         // the next is read, and every one is settled before the batch counts as done.
         const writing: Promise<void>[] = [];
+        const inFlight = new Set<Promise<void>>();
         try {
           for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
             const n = byHash.get(f.hash);
             if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
             const gz = await readFrame(f.stream, onBytes);
-            const w = admitBuffer(cache, n, gz).then(() => admitted(n));
+            // At most WRITES_IN_FLIGHT files verified and written at once per batch: hundreds
+            // in flight cost more in kernel time than they save.
+            while (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+            const w: Promise<void> = admitBuffer(cache, n, gz).then(() => admitted(n)).finally(() => inFlight.delete(w));
             w.catch(() => undefined); // settled below; not an unhandled rejection meanwhile
+            inFlight.add(w);
             writing.push(w);
           }
         } finally {
@@ -146,7 +152,11 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
 
 function batches(small: ContentNeed[]): ContentNeed[][] {
   const byPub = new Map<string, ContentNeed[]>();
-  for (const n of small) byPub.set(n.publisher, [...(byPub.get(n.publisher) ?? []), n]);
+  for (const n of small) {
+    let list = byPub.get(n.publisher);
+    if (!list) byPub.set(n.publisher, (list = []));
+    list.push(n);
+  }
   const out: ContentNeed[][] = [];
   for (const list of byPub.values()) {
     let cur: ContentNeed[] = [];
