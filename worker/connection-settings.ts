@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 
 /** The demo's server (`npm run demo`, `npm run server`). Not `localhost`: it may resolve to ::1. */
@@ -22,4 +23,19 @@ export function connectionSettings(): ConnectionSettings {
 
 export function cannotConnect(address: string, e: unknown): string {
   return `Cannot connect to Temporal at ${address}: ${(e as Error).message}. Set TEMPORAL_ADDRESS (or a profile via TEMPORAL_PROFILE) to the server's host:port.`;
+}
+
+/**
+ * A client for the configured server, for the short-lived commands (report, update). Throws an
+ * Error whose message says what to set when the settings cannot be read or the server not reached.
+ */
+export async function connectClient(): Promise<{ client: Client; connection: Connection; address: string; namespace: string }> {
+  const { address, namespace, apiKey, tls, metadata } = connectionSettings();
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds' });
+  } catch (e) {
+    throw new Error(cannotConnect(address, e));
+  }
+  return { client: new Client({ connection, namespace }), connection, address, namespace };
 }

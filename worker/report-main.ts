@@ -5,10 +5,10 @@
  * Exit codes: 0 printed, 1 workflow not found or server unreachable, 2 bad command line.
  */
 import { parseArgs } from 'node:util';
-import { Client, Connection, NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
+import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { buildAuditReport, describeInfo } from './history-report';
 import { reportMarkdown } from './report-markdown';
-import { cannotConnect, ConnectionSettings, connectionSettings, DEFAULT_ADDRESS } from './connection-settings';
+import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
 
 
 export const REPORT_USAGE = `Usage: npm run report -- <workflowId> [--run-id <runId>] [--json]
@@ -65,24 +65,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  let settings: ConnectionSettings;
+  let conn: Awaited<ReturnType<typeof connectClient>>;
   try {
-    settings = connectionSettings();
+    conn = await connectClient();
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 1;
   }
-  const { address, namespace, apiKey, tls, metadata } = settings;
-
-  let connection: Connection;
+  const { client, connection, address, namespace } = conn;
   try {
-    connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds' });
-  } catch (e) {
-    process.stderr.write(`${cannotConnect(address, e)}\n`);
-    return 1;
-  }
-  try {
-    const client = new Client({ connection, namespace });
     const what = `workflow ID '${args.workflowId}'${args.runId ? ` run ${args.runId}` : ''}`;
     let info;
     let history;

@@ -4,13 +4,13 @@
  * twice), a static summary for the Web UI, the search attributes set from the start — then
  * prints pkg(5)'s progress lines and the per-child table, and exits with pkg(5)'s code.
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { timestampOf } from '../images/fmri';
 import { updateLinkedImages } from '../workflows';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../workflows/search-attributes';
-import { cannotConnect, connectionSettings } from './connection-settings';
+import { connectClient } from './connection-settings';
 import { resultTable, watchProgress } from './progress-printer';
 import { DEFAULT_TASK_QUEUE } from './worker-args';
 
@@ -75,16 +75,15 @@ async function main(argv: string[]): Promise<number> {
   const who = values.child ? `${(values.child as string[]).length} children` : 'all children';
   const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values['dry-run'] ? ', dry run' : ''}`;
 
-  const { address, namespace, apiKey, tls, metadata } = connectionSettings();
-  let connection: Connection;
+  let conn: Awaited<ReturnType<typeof connectClient>>;
   try {
-    connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds' });
+    conn = await connectClient();
   } catch (e) {
-    process.stderr.write(`${cannotConnect(address, e)}\n`);
+    process.stderr.write(`${(e as Error).message}\n`);
     return 1;
   }
+  const { client, connection, address } = conn;
   try {
-    const client = new Client({ connection, namespace });
     let handle;
     try {
       handle = await client.workflow.start(updateLinkedImages, {
