@@ -14,7 +14,7 @@ export function defaultCacheDir(): string {
   return process.env.LINKED_IMAGES_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'linked-images');
 }
 
-const rootFlag = { R: { type: 'string' as const, short: 'R' } };
+export const rootFlag = { R: { type: 'string' as const, short: 'R' } };
 const cacheFlag = { cache: { type: 'string' as const } };
 
 export function imageRoot(values: Record<string, unknown>): string {

@@ -5,9 +5,8 @@ import { attachChild, detachChild, listChildren } from '../linked';
 import { publisherCheck } from '../publisher-check';
 import { parseCommandArgs } from './args';
 import { Command } from './command';
-import { imageRoot } from './image-commands';
+import { imageRoot, rootFlag } from './image-commands';
 
-const rootFlag = { R: { type: 'string' as const, short: 'R' } };
 
 export const attachLinked: Command = {
   summary: 'attach a child image (zone) to a parent image',
