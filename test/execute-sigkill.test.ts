@@ -14,18 +14,19 @@ after(cleanup);
 
 const CHILD = path.join(__dirname, 'helpers/execute-child.ts');
 
-/** Starts execute in a child process and SIGKILLs it once `killAt` steps are done. */
-function executeAndKill(root: string, cacheRoot: string, planFile: string, killAt: (total: number) => number): Promise<{ killedAt: number; total: number }> {
+/** Starts execute in a child process that lets `copies` file copies through, and SIGKILLs it
+ *  once the next copy hangs; resolves with the last progress line seen. */
+function executeAndKill(root: string, cacheRoot: string, planFile: string, copies: number): Promise<{ killedAt: number; total: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register', CHILD, root, cacheRoot, planFile], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', 'ts-node/register', CHILD, root, cacheRoot, planFile, String(copies)], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let killed: { killedAt: number; total: number } | null = null;
     child.stdout.on('data', (d) => {
       out += d;
-      const m = [...out.matchAll(/step (\d+)\/(\d+)/g)].pop();
-      if (m && !killed && Number(m[1]) >= killAt(Number(m[2]))) {
-        killed = { killedAt: Number(m[1]), total: Number(m[2]) };
+      if (!killed && out.includes('blocked ')) {
+        const m = [...out.matchAll(/step (\d+)\/(\d+)/g)].pop();
+        killed = { killedAt: m ? Number(m[1]) : 0, total: m ? Number(m[2]) : Infinity };
         child.kill('SIGKILL');
       }
     });
@@ -66,14 +67,14 @@ describe('execute after SIGKILL', () => {
     const clean = await scenario(repo, path.join(await tempDir('clean'), 'root'));
     await execute(clean.image, clean.p, clean.cache);
 
-    // Progress lines come at most every 100 ms (execute throttles them): the last kill point
-    // leaves ~50 steps (~0.4 s at 8 ms a copy) so the kill lands before the end even under load.
-    for (const fraction of [0.1, 0.5, 0.75]) {
+    const writes = Object.keys(v2).length; // every v2 file is new or changed: one copy each
+    for (const fraction of [0.1, 0.5, 0.9]) {
       const killed = await scenario(repo, path.join(await tempDir('killed'), 'root'));
       const planFile = path.join(await tempDir('plan'), 'plan.json');
       await fs.writeFile(planFile, JSON.stringify(killed.p));
-      const at = await executeAndKill(killed.image.root, killed.cache.root, planFile, (total) => Math.floor(total * fraction));
+      const at = await executeAndKill(killed.image.root, killed.cache.root, planFile, Math.floor(writes * fraction));
       assert.ok(at.killedAt < at.total, `killed at ${at.killedAt}/${at.total}, before the end`);
+      assert.notDeepEqual(await snapshot(killed.image.root), await snapshot(clean.image.root), `half applied when killed at ${fraction}`);
       await fs.access(path.join(killed.image.root, 'var/pkg/journal/intent.json'));
       await fs.access(path.join(killed.image.root, 'var/pkg/lock')); // left behind by the dead process
 

@@ -1,8 +1,9 @@
 /**
- * Runs one execute in its own process so a test can SIGKILL it mid-way. Each copy is slowed a
- * little (the kill must land between steps, not after the last one) and progress is printed as
- * `step <done>/<total>` lines on stdout.
- *   node -r ts-node/register execute-child.ts <image root> <cache root> <plan.json>
+ * Runs one execute in its own process so a test can SIGKILL it mid-way. The first <copies> file
+ * copies go through; every later one hangs, and `blocked <n>` is printed once. A timed slowdown
+ * was not enough: with 8 writes in flight a loaded CI machine finished all steps before the kill
+ * landed. Progress is printed as `step <done>/<total>` lines on stdout.
+ *   node -r ts-node/register execute-child.ts <image root> <cache root> <plan.json> <copies>
  */
 import { promises as fs } from 'fs';
 import { ContentCache } from '../../images/content-cache';
@@ -11,14 +12,25 @@ import { realFs } from '../../images/fs-layer';
 import { Image } from '../../images/image';
 
 async function main(): Promise<void> {
-  const [root, cacheRoot, planFile] = process.argv.slice(2);
+  const [root, cacheRoot, planFile, copiesArg] = process.argv.slice(2);
+  const copies = Number(copiesArg);
   const image = await Image.open(root);
   const cache = await ContentCache.open(cacheRoot);
   const p = JSON.parse(await fs.readFile(planFile, 'utf8'));
-  const slow = { ...realFs, copyFile: async (a: string, b: string) => { await new Promise((r) => setTimeout(r, 8)); await realFs.copyFile(a, b); } };
+  let started = 0;
+  const gated = {
+    ...realFs,
+    copyFile: async (a: string, b: string) => {
+      if (++started > copies) {
+        if (started === copies + 1) process.stdout.write(`blocked ${copies}\n`);
+        await new Promise(() => undefined);
+      }
+      await realFs.copyFile(a, b);
+    },
+  };
   let last = -1;
   const r = await execute(image, p, cache, {
-    fs: slow,
+    fs: gated,
     onProgress: (pr) => {
       if (pr.stepsDone !== last) process.stdout.write(`step ${(last = pr.stepsDone)}/${pr.stepsTotal}\n`);
     },
