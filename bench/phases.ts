@@ -24,6 +24,17 @@ async function bestOf(n: number, fn: () => Promise<number>): Promise<number> {
   return best;
 }
 
+/**
+ * A fresh directory name under the work dir for one baseline run. Baseline output is kept until
+ * the bench ends: after tens of thousands of files are deleted, ext4 spends minutes skipping
+ * the freed inodes (recently_deleted) at every file creation, which slowed whichever phase
+ * came next by 2-5×.
+ */
+function scratchDir(ctx: Ctx, name: string): string {
+  return path.join(ctx.work, `${name}-${++scratchRuns}`);
+}
+let scratchRuns = 0;
+
 export interface Ctx {
   image: Image;
   cache: ContentCache;
@@ -100,19 +111,17 @@ export async function measurePrepare(ctx: Ctx, p: Plan): Promise<PrepareResult> 
   for (const c of actions.value) if (c.to?.type === 'file') csize.set(c.to.hash!, actionCsize(c.to));
   const sources = [...csize.keys()].map((h) => contentPath(ctx.repo, ctx.publisher, h));
   await warmPageCache(sources);
+  await syncFs(ctx.work); // as before each baseline run: nothing earlier left to write back
   collectGarbage();
   const prep = await timed(() => withOrigins(ctx, (origins) => prepare(ctx.image, p, ctx.cache, { origins })));
   const r = prep.value;
   if (r.filesDone !== csize.size) throw new Error(`prepare brought ${r.filesDone} files, expected ${csize.size}`);
   const rss = peakRss();
 
-  const dest = path.join(ctx.work, 'copy');
   const copyMs = await bestOf(BASELINE_RUNS, async () => {
     await syncFs(ctx.work);
     collectGarbage();
-    const copy = await timed(() => copyContent(sources, dest));
-    await fs.rm(dest, { recursive: true, force: true });
-    return copy.ms;
+    return (await timed(() => copyContent(sources, scratchDir(ctx, 'copy')))).ms;
   });
   return { ms: prep.ms, files: r.fetchedFiles, bytes: r.fetchedBytes, copyMs, planActionsMs: actions.ms, peakRss: rss };
 }
@@ -120,6 +129,7 @@ export async function measurePrepare(ctx: Ctx, p: Plan): Promise<PrepareResult> 
 /** execute(), then (with `baseline`) `cp -a` of the resulting tree (the image root without var/). */
 export async function measureExecute(ctx: Ctx, p: Plan, baseline: boolean): Promise<ExecuteResult> {
   const prof = ctx.profile ? profiledFs() : null;
+  await syncFs(ctx.work);
   collectGarbage();
   const ex = await timed(() => withOrigins(ctx, (origins) => execute(ctx.image, p, ctx.cache, { origins, ...(prof ? { fs: prof.fs } : {}) })));
   if (ex.value.status !== 'applied') throw new Error(`execute returned '${ex.value.status}', expected 'applied'`);
@@ -128,14 +138,13 @@ export async function measureExecute(ctx: Ctx, p: Plan, baseline: boolean): Prom
   let cpSyncMs: number | null = null;
   if (baseline) {
     const entries = (await fs.readdir(ctx.image.root)).filter((n) => n !== 'var').map((n) => path.join(ctx.image.root, n));
-    const dest = path.join(ctx.work, 'cp-a');
     const runs: { cp: number; sync: number }[] = [];
     for (let k = 0; k < BASELINE_RUNS; k++) {
+      const dest = scratchDir(ctx, 'cp-a');
       await fs.mkdir(dest);
       await syncFs(ctx.work); // nothing earlier left to write back while cp runs
       const cp = (await timed(() => cpA(entries, dest))).ms;
       runs.push({ cp, sync: (await timed(() => syncFs(dest))).ms });
-      await fs.rm(dest, { recursive: true, force: true });
     }
     const best = runs.reduce((a, b) => (b.cp < a.cp ? b : a));
     cpMs = best.cp;

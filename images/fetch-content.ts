@@ -37,7 +37,8 @@ const WRITES_IN_FLIGHT = 16;
  */
 export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pubs: PublisherConfig[], origins: OriginPool, opts: FetchOptions = {}): Promise<FetchResult> {
   const unique = [...new Map(needs.map((n) => [n.hash, n])).values()];
-  const cached = await Promise.all(unique.map((n) => cache.hasFile(n.hash)));
+  const present = await cache.presentFiles(unique.map((n) => n.hash));
+  const cached = unique.map((n) => present.has(n.hash));
   const p: FetchResult = { bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: unique.length, fetchedFiles: 0, fetchedBytes: 0 };
   for (const n of unique) p.bytesTotal += n.csize;
   unique.forEach((n, i) => {

@@ -1,5 +1,5 @@
 import { execFile } from 'child_process';
-import { Stats, promises as fs } from 'fs';
+import { constants, Stats, promises as fs } from 'fs';
 import { promisify } from 'util';
 
 /**
@@ -15,7 +15,8 @@ export interface FsLayer {
   rmTree(p: string): Promise<void>;
   symlink(target: string, p: string): Promise<void>;
   link(existing: string, p: string): Promise<void>;
-  copyFile(from: string, to: string): Promise<void>;
+  /** With `exclusive`, fails with EEXIST when `to` exists (a symlink there is not followed). */
+  copyFile(from: string, to: string, exclusive?: boolean): Promise<void>;
   chmod(p: string, mode: number): Promise<void>;
   readlink(p: string): Promise<string>;
   readdir(p: string): Promise<string[]>;
@@ -50,7 +51,7 @@ export const realFs: FsLayer = {
   rmTree: (p) => fs.rm(p, { recursive: true, force: true }),
   symlink: (t, p) => fs.symlink(t, p),
   link: (a, b) => fs.link(a, b),
-  copyFile: (a, b) => fs.copyFile(a, b),
+  copyFile: (a, b, exclusive) => fs.copyFile(a, b, exclusive ? constants.COPYFILE_EXCL : 0),
   chmod: (p, m) => fs.chmod(p, m),
   readlink: (p) => fs.readlink(p),
   readdir: (p) => fs.readdir(p),

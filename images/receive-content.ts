@@ -34,7 +34,7 @@ function tap(onBytes: (n: number) => void, hash?: ReturnType<typeof createHash>)
  * only when the SHA-256 (and size) match the manifest. Nothing unverified is ever admitted.
  */
 async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source: Readable, onCompressed: (n: number) => void): Promise<void> {
-  const tmp = cache.tmpPath(need.hash);
+  const tmp = await cache.contentTmpPath(need.hash);
   const chash = createHash('sha256');
   // Published here: SHA-256; manifests pkg(5) itself published carry SHA-1 payload hashes.
   const hash = createHash(payloadHashAlgorithm(need.hash));
@@ -76,7 +76,7 @@ export async function readFrame(stream: Readable, onBytes: (n: number) => void):
 /**
  * Verifies and admits one small file held in memory. Small files dominate updates (tens of
  * thousands per image), so they skip the per-file stream pipeline: one gunzip on the thread
- * pool, two hashes, one write, one rename.
+ * pool, two hashes, one write, one rename within the fan-out directory.
  */
 export async function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer): Promise<void> {
   const problem = (why: string) => new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, { hash: need.hash });
@@ -94,14 +94,7 @@ export async function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Bu
   const got = createHash(algorithm).update(data).digest('hex');
   if (got !== need.hash) throw problem(`${algorithm.toUpperCase()} ${got}, expected ${need.hash}`);
   if (need.size && data.length !== need.size) throw problem(`${data.length} bytes, expected ${need.size}`);
-  const tmp = cache.tmpPath(need.hash);
-  try {
-    await fs.writeFile(tmp, data);
-    await cache.admitFile(need.hash, tmp);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
+  await cache.admitData(need.hash, data);
 }
 
 /**

@@ -9,8 +9,13 @@ import { Step } from './steps';
  * Applies and undoes journal steps. Every step is idempotent, so a resumed execute may redo
  * steps whose completion was not yet flushed to the journal:
  *   - what lies at a path is moved to backup/<i> only if backup/<i> does not exist yet;
- *   - new content is built in tmp/<i> and renamed over the path (atomic; rename never follows
- *     a symlink in its last component, it replaces the link itself).
+ *   - new content is built in a temp file and renamed over the path (atomic; rename never
+ *     follows a symlink in its last component, it replaces the link itself). File and symlink
+ *     writes build it beside the path, as `.li-tmp.<i>` (as pkg(5) does with mkstemp in the
+ *     target's directory): a rename across directories takes the kernel's file-system-wide
+ *     rename lock, and 40,000 temp files in one directory queue on that directory's lock. The
+ *     temp file is created exclusively (a symlink planted at its name is never followed), and
+ *     undo removes a leftover one. Other steps (few) build in the journal's tmp/<i>.
  * A child image is written by the host as root, so no step may follow a symlink planted in the
  * child: every parent directory of a path is lstat-ed (and created if missing) before use.
  * Residual race: a process inside the child could swap a checked directory for a symlink
@@ -51,10 +56,11 @@ export class StepRunner {
         break;
       }
       case 'write': {
-        const tmp = this.journal.tmpPath(i);
-        await this.fs.copyFile(this.cache.filePath(s.hash), tmp);
+        const tmp = besideTmp(target, i);
+        await this.exclusively(tmp, () => this.fs.copyFile(this.cache.filePath(s.hash), tmp, true));
         await this.fs.chmod(tmp, s.mode);
-        await this.displace(i, target);
+        // Nothing lay here when this execute's intent was written moments ago: no backup to make.
+        if (!(this.fresh && s.existed === null)) await this.displace(i, target);
         await this.fs.rename(tmp, target);
         break;
       }
@@ -68,10 +74,9 @@ export class StepRunner {
         await this.replaceWithText(i, target, s.text);
         break;
       case 'symlink': {
-        const tmp = this.journal.tmpPath(i);
-        await this.fs.rmTree(tmp);
-        await this.fs.symlink(s.target, tmp);
-        await this.displace(i, target);
+        const tmp = besideTmp(target, i);
+        await this.exclusively(tmp, () => this.fs.symlink(s.target, tmp));
+        if (!(this.fresh && s.existed === null)) await this.displace(i, target);
         await this.fs.rename(tmp, target);
         break;
       }
@@ -107,6 +112,7 @@ export class StepRunner {
   /** Undoes step i whether it ran fully, partly or not at all. */
   async undo(i: number, s: Step): Promise<void> {
     const target = this.full(s.path);
+    if (s.op === 'write' || s.op === 'symlink') await this.removeLeftover(besideTmp(target, i));
     const bak = this.journal.backupPath(i);
     if (await this.kind(bak)) {
       await this.clear(target);
@@ -115,6 +121,29 @@ export class StepRunner {
       if (s.oldMode !== undefined && (await this.kind(target)) === 'dir') await this.fs.chmod(target, s.oldMode);
     } else if (s.op !== 'remove' && s.existed === null) {
       await this.clear(target);
+    }
+  }
+
+  /**
+   * Runs a create-exclusive `make` of `tmp`. Only a resumed execute can find something there
+   * (its own leftover, or anything planted since): it is removed and `make` tried again.
+   */
+  private async exclusively(tmp: string, make: () => Promise<void>): Promise<void> {
+    try {
+      await make();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      await this.fs.rmTree(tmp);
+      await make();
+    }
+  }
+
+  private async removeLeftover(tmp: string): Promise<void> {
+    try {
+      await this.fs.rmTree(tmp);
+    } catch (e) {
+      // ENOTDIR: a file stands where the directory was, so nothing can be left inside it.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
     }
   }
 
@@ -191,6 +220,11 @@ export class StepRunner {
     }
     return true;
   }
+}
+
+/** The temp file a write or symlink step builds beside its path. */
+export function besideTmp(target: string, i: number): string {
+  return path.join(path.dirname(target), `.li-tmp.${i}`);
 }
 
 export function asImageError(e: unknown, what: string, where: string): ImageError {

@@ -49,7 +49,7 @@ function failingFs(op: keyof FsLayer, n: number): FsLayer & { calls: number } {
 
 describe('execute', () => {
   it('rolls back to a byte-identical image when the disk fails in the middle', async () => {
-    for (const [op, n] of [['copyFile', 15], ['rename', 30], ['mkdir', 1], ['mkdir', 4], ['writeDurable', 3]] as const) {
+    for (const [op, n] of [['copyFile', 15], ['chmod', 12], ['rename', 30], ['mkdir', 1], ['mkdir', 4], ['writeDurable', 3]] as const) {
       const { image, cache, p } = await pendingUpdate();
       const before = await snapshot(image.root, HISTORY);
       await assert.rejects(execute(image, p, cache, { fs: failingFs(op, n) }), (e: unknown) => {
@@ -122,6 +122,20 @@ describe('execute', () => {
     assert.equal(await fs.readFile(outside, 'utf8'), 'host file');
     assert.equal(await fs.readFile(path.join(image.root, 'etc/conf'), 'utf8'), 'c2');
     assert.ok(!(await fs.lstat(path.join(image.root, 'etc/conf'))).isSymbolicLink());
+  });
+
+  it('never writes through a symlink planted where it builds a temp file, and leaves no temp file', async () => {
+    const { image, cache, p } = await pendingUpdate();
+    const outside = path.join(await tempDir('outside'), 'victim');
+    await fs.writeFile(outside, 'host file');
+    // Temp files are built beside their path as .li-tmp.<step>: plant one at every step number.
+    for (let i = 0; i < 60; i++) await fs.symlink(outside, path.join(image.root, `data/.li-tmp.${i}`));
+    await execute(image, p, cache);
+    assert.equal(await fs.readFile(outside, 'utf8'), 'host file');
+    for (let i = 0; i < 20; i++) assert.equal(await fs.readFile(path.join(image.root, `data/f${i}`), 'utf8'), `two ${i}`);
+    for (const n of (await fs.readdir(path.join(image.root, 'data'))).filter((x) => x.startsWith('.li-tmp'))) {
+      assert.ok((await fs.lstat(path.join(image.root, 'data', n))).isSymbolicLink(), `${n}: only untouched planted links remain, no temp file`);
+    }
   });
 
   it('rolls back and reports CANCELLED when cancelled mid-way', async () => {

@@ -1,6 +1,7 @@
 /**
  * Runs one execute in its own process so a test can SIGKILL it mid-way. The first <copies> file
- * copies go through; every later one hangs, and `blocked <n>` is printed once. A timed slowdown
+ * copies go through; every later one copies its temp file and then hangs (so the kill leaves
+ * temp files behind), and `blocked <n>` is printed once. A timed slowdown
  * was not enough: with 8 writes in flight a loaded CI machine finished all steps before the kill
  * landed. Progress is printed as `step <done>/<total>` lines on stdout.
  *   node -r ts-node/register execute-child.ts <image root> <cache root> <plan.json> <copies>
@@ -20,12 +21,13 @@ async function main(): Promise<void> {
   let started = 0;
   const gated = {
     ...realFs,
-    copyFile: async (a: string, b: string) => {
+    copyFile: async (a: string, b: string, exclusive?: boolean) => {
+      await realFs.copyFile(a, b, exclusive);
+      // Copied but never renamed into place: the resumed execute finds these temp files.
       if (++started > copies) {
         if (started === copies + 1) process.stdout.write(`blocked ${copies}\n`);
         await new Promise(() => undefined);
       }
-      await realFs.copyFile(a, b);
     },
   };
   let last = -1;
