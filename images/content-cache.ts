@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
-import { promises as fs, writeFile } from 'fs';
+import { mkdirSync, promises as fs, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { promisify } from 'util';
 import { ImageError, ioError } from './errors';
 
 /**
@@ -96,19 +95,29 @@ export class ContentCache {
     await fs.rename(verifiedTmp, this.filePath(hash));
   }
 
-  /** Writes verified content held in memory into the cache. */
-  async admitData(hash: string, data: Buffer): Promise<void> {
+  /**
+   * Writes verified content held in memory into the cache, synchronously. Used for small files
+   * only (under 512 KiB): tens of thousands of them per prepare, where four thread-pool hand-offs
+   * per file (open, write, close, rename) cost more kernel time than the writes themselves, while
+   * the event loop mostly waits on the network. Each call blocks it for well under a millisecond.
+   */
+  admitDataSync(hash: string, data: Buffer): void {
+    const dir = path.dirname(this.filePath(hash));
     for (let attempt = 0; ; attempt++) {
-      const tmp = await this.contentTmpPath(hash);
+      if (!this.dirs.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        this.dirs.add(dir);
+      }
+      const tmp = path.join(dir, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
       try {
-        await writeFileCb(tmp, data);
-        await fs.rename(tmp, this.filePath(hash));
+        writeFileSync(tmp, data);
+        renameSync(tmp, this.filePath(hash));
         return;
       } catch (e) {
-        await fs.rm(tmp, { force: true });
+        rmSync(tmp, { force: true });
         // The fan-out directory was removed under us (the cache was cleared): make it again, once.
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw e;
-        this.dirs.delete(path.dirname(tmp));
+        this.dirs.delete(dir);
       }
     }
   }
@@ -173,9 +182,6 @@ export class ContentCache {
     return { mine: true, settle: settleFn };
   }
 }
-
-// The callback form: fs.promises.writeFile goes through a FileHandle, a thread-pool trip more per file.
-const writeFileCb = promisify(writeFile);
 
 /** From this many files on, presentFiles lists directories rather than stat each file. */
 const LIST_FROM = 512;

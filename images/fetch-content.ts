@@ -28,7 +28,6 @@ const LARGE = 512 * 1024;
 const BATCH_FILES = 500;
 const BATCH_BYTES = 8 * 1024 * 1024;
 const PARALLEL = 4;
-const WRITES_IN_FLIGHT = 16;
 
 /**
  * Brings every needed content file into the cache: files already there (verified when they
@@ -115,27 +114,13 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         const rest = batch.filter((n) => settles.has(n.hash));
         if (rest.length === 0) return;
         const byHash = new Map(rest.map((n) => [n.hash, n]));
-        // Frames arrive one after another on one response; each is verified and written while
-        // the next is read, and every one is settled before the batch counts as done.
-        const writing: Promise<void>[] = [];
-        const inFlight = new Set<Promise<void>>();
-        try {
-          for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
-            const n = byHash.get(f.hash);
-            if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
-            const gz = await readFrame(f.stream, onBytes);
-            // At most WRITES_IN_FLIGHT files verified and written at once per batch: hundreds
-            // in flight cost more in kernel time than they save.
-            while (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
-            const w: Promise<void> = admitBuffer(cache, n, gz).then(() => admitted(n)).finally(() => inFlight.delete(w));
-            w.catch(() => undefined); // settled below; not an unhandled rejection meanwhile
-            inFlight.add(w);
-            writing.push(w);
-          }
-        } finally {
-          const settled = await Promise.allSettled(writing);
-          const bad = settled.find((x) => x.status === 'rejected');
-          if (bad) throw (bad as PromiseRejectedResult).reason;
+        // Frames arrive one after another on one response; each small file is verified and
+        // written (synchronously) before the next frame is read.
+        for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
+          const n = byHash.get(f.hash);
+          if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
+          admitBuffer(cache, n, await readFrame(f.stream, onBytes));
+          admitted(n);
         }
       });
     });

@@ -2,13 +2,11 @@ import { createHash } from 'crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'fs';
 import { Readable, Transform } from 'stream';
 import { pipeline } from 'stream/promises';
-import { promisify } from 'util';
-import { createGunzip, gunzip } from 'zlib';
+import { createGunzip, gunzipSync } from 'zlib';
 import { ContentCache } from './content-cache';
 import { ImageError, isImageError } from './errors';
 import { payloadHashAlgorithm } from './manifest';
 
-const gunzipAsync = promisify(gunzip);
 
 export interface ContentNeed {
   hash: string; // SHA-256 of the uncompressed bytes
@@ -74,11 +72,11 @@ export async function readFrame(stream: Readable, onBytes: (n: number) => void):
 }
 
 /**
- * Verifies and admits one small file held in memory. Small files dominate updates (tens of
- * thousands per image), so they skip the per-file stream pipeline: one gunzip on the thread
- * pool, two hashes, one write, one rename within the fan-out directory.
+ * Verifies and admits one small file held in memory, synchronously. Small files dominate
+ * updates (tens of thousands per image), so they skip the per-file stream pipeline and the
+ * thread pool: one gunzip, two hashes, one write, one rename within the fan-out directory.
  */
-export async function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer): Promise<void> {
+export function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer): void {
   const problem = (why: string) => new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, { hash: need.hash });
   if (need.chash) {
     const gotC = createHash('sha256').update(gz).digest('hex');
@@ -86,15 +84,17 @@ export async function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Bu
   }
   let data: Buffer;
   try {
-    data = await gunzipAsync(gz);
+    // Capped at the recorded size: a few KiB of gzip must not inflate into gigabytes here.
+    data = gunzipSync(gz, need.size ? { maxOutputLength: need.size + 1 } : {});
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw problem(`more than ${need.size} bytes, expected ${need.size}`);
     throw new ImageError('HASH_MISMATCH', `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`, { hash: need.hash });
   }
   const algorithm = payloadHashAlgorithm(need.hash);
   const got = createHash(algorithm).update(data).digest('hex');
   if (got !== need.hash) throw problem(`${algorithm.toUpperCase()} ${got}, expected ${need.hash}`);
   if (need.size && data.length !== need.size) throw problem(`${data.length} bytes, expected ${need.size}`);
-  await cache.admitData(need.hash, data);
+  cache.admitDataSync(need.hash, data);
 }
 
 /**

@@ -8,6 +8,7 @@ import { gzipSync } from 'zlib';
 import { ContentCache } from '../images/content-cache';
 import { isImageError } from '../images/errors';
 import { FetchProgress } from '../images/fetch-content';
+import { admitBuffer } from '../images/receive-content';
 import { Image } from '../images/image';
 import { plan, planActions } from '../images/plan';
 import { prepare } from '../images/prepare';
@@ -168,5 +169,23 @@ describe('a content cache shared by two processes', () => {
     const r2 = await prepare(image, await plan(image, { install: ['app'] }, null, { cache: cache2 }), cache2);
     assert.equal(r2.fetchedFiles, 1);
     await assert.rejects(fs.stat(cache2.partialPath(hash) + '.lock'), { code: 'ENOENT' });
+  });
+});
+
+describe('admitBuffer (one small file held in memory)', () => {
+  const need = (data: Buffer, size = data.length) => ({ hash: createHash('sha256').update(data).digest('hex'), size, csize: 0, publisher: 'test' });
+
+  it('admits verified content, and refuses content that inflates past its recorded size without admitting it', async () => {
+    const cache = await makeCache();
+    const good = Buffer.from('hello\n');
+    admitBuffer(cache, need(good), gzipSync(good));
+    assert.equal(await fs.readFile(cache.filePath(need(good).hash), 'utf8'), 'hello\n');
+
+    const bomb = Buffer.alloc(5_000_000);
+    const n = need(bomb, 100);
+    assert.throws(() => admitBuffer(cache, n, gzipSync(bomb)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /more than 100 bytes, expected 100/.test((e as Error).message));
+    const short = need(good, 7);
+    assert.throws(() => admitBuffer(cache, short, gzipSync(good)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /6 bytes, expected 7/.test((e as Error).message));
+    assert.deepEqual(await contentFiles(cache), [need(good).hash], 'nothing else admitted, no temp file left');
   });
 });
