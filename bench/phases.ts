@@ -4,6 +4,7 @@ import { actionCsize } from '../images/action-diff';
 import { ContentCache } from '../images/content-cache';
 import { execute } from '../images/execute';
 import { Image } from '../images/image';
+import { clearManifestMemo } from '../images/manifest-memo';
 import { OriginPool } from '../images/origin-pool';
 import { Plan, plan, PlanRequest, planActions } from '../images/plan';
 import { prepare } from '../images/prepare';
@@ -93,6 +94,7 @@ async function withOrigins<T>(ctx: Ctx, fn: (origins: OriginPool) => Promise<T>)
 }
 
 export async function measurePlan(ctx: Ctx, request: PlanRequest): Promise<PlanResult> {
+  clearManifestMemo(); // cold: nothing parsed earlier in this process helps
   collectGarbage();
   const cold = await timed(() => withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })));
   collectGarbage();

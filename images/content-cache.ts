@@ -8,9 +8,8 @@ import { ImageError, ioError } from './errors';
  *   file/<hh>/<sha256>        uncompressed content, present only after its SHA-256 was verified
  *   manifest/<hh>/<sha256>    manifest text by digest
  *   partial/<sha256>.gz       an interrupted download of compressed content, resumed with Range
- *   tmp/                      manifests being written; never read as content
  * Everything enters by rename from a temp file, so a reader never sees a half-written file.
- * Content temp files live beside their destination (file/<hh>/.tmp.*, never a hash name):
+ * Temp files live beside their destination (<dir>/<hh>/.tmp.*, never a digest name):
  * a rename across directories takes the kernel's file-system-wide rename lock, and 40,000
  * files created in one tmp/ queued on that directory's lock (most of a prepare's kernel time).
  */
@@ -23,7 +22,7 @@ export class ContentCache {
     if (!path.isAbsolute(root)) throw new ImageError('BAD_REQUEST', `Content cache path must be absolute, got '${root}'`, { root });
     const cache = new ContentCache(path.resolve(root));
     try {
-      for (const d of ['file', 'manifest', 'partial', 'tmp']) await fs.mkdir(path.join(cache.root, d), { recursive: true });
+      for (const d of ['file', 'manifest', 'partial']) await fs.mkdir(path.join(cache.root, d), { recursive: true });
     } catch (e) {
       throw ioError('cannot create content cache', root, e);
     }
@@ -36,10 +35,6 @@ export class ContentCache {
 
   partialPath(hash: string): string {
     return path.join(this.root, 'partial', `${hash}.gz`);
-  }
-
-  tmpPath(tag: string): string {
-    return path.join(this.root, 'tmp', `${tag}.${process.pid}.${randomBytes(6).toString('hex')}`);
   }
 
   /** A temp file in the fan-out directory the content will be renamed into (created if need be). */
@@ -142,14 +137,17 @@ export class ContentCache {
   async putManifest(text: string): Promise<string> {
     const digest = sha256(text);
     const p = this.manifestPath(digest);
-    if (await exists(p)) return digest;
-    const tmp = this.tmpPath('manifest');
+    // Beside its destination, like content; an identical manifest already there is simply
+    // replaced (cheaper than looking first: a cold plan stores a thousand).
+    const dir = path.dirname(p);
+    const tmp = path.join(dir, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
     try {
+      await this.ensureDir(dir);
       await fs.writeFile(tmp, text);
-      await fs.mkdir(path.dirname(p), { recursive: true });
       await fs.rename(tmp, p);
     } catch (e) {
       await fs.rm(tmp, { force: true });
+      this.dirs.delete(dir);
       throw ioError('cannot store manifest in the content cache', p, e);
     }
     return digest;

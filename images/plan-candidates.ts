@@ -1,7 +1,8 @@
 import { ImageError } from './errors';
 import { Fmri } from './fmri';
 import { Image, InstalledPackage, PublisherConfig } from './image';
-import { parseManifest, values } from './manifest';
+import { values } from './manifest';
+import { parseManifestOnce } from './manifest-memo';
 import { OriginPool } from './origin-pool';
 import { Catalog, CatalogEntry } from './repository';
 import { Candidate } from './solver';
@@ -48,7 +49,7 @@ export async function availableIndex(image: Image, installed: ReadonlyMap<string
   const installedCandidate = async (img: Image, p: InstalledPackage): Promise<Candidate> => {
     const entry = catalogs.get(p.fmri.publisher ?? '')?.packages[p.fmri.name]?.find((e) => e.version === p.fmri.version!.toString());
     if (entry) return { ...toCandidate(p.fmri.publisher!, p.fmri.name, entry), installed: true, manifest: p.manifestDigest };
-    const m = parseManifest(await img.installedManifest(p.fmri.name), `${p.fmri} (installed)`);
+    const m = parseManifestOnce(await img.installedManifest(p.fmri.name), p.manifestDigest, `${p.fmri} (installed)`);
     const depends = m.actions.filter((a) => a.type === 'depend').map((a) => ({ type: values(a, 'type')[0], fmri: values(a, 'fmri') }));
     return { fmri: p.fmri, depends, manifest: p.manifestDigest, installed: true };
   };

@@ -5,7 +5,7 @@ import { ImageError } from './errors';
 import { Fmri } from './fmri';
 import { Image } from './image';
 import { loadManifests } from './load-manifests';
-import { parseManifest } from './manifest';
+import { parseManifestOnce } from './manifest-memo';
 import { OriginPool, withPool } from './origin-pool';
 import { ParentState } from './parent-constraint';
 import { parentStateOf } from './parent-state';
@@ -127,13 +127,16 @@ async function deriveActions(image: Image, changes: PlanChange[], cache: Content
   const state = await image.readState();
   const old: OwnedManifest[] = [];
   const kept: OwnedManifest[] = [];
-  for (const [stem, p] of Object.entries(state.packages)) {
-    const text = await image.installedManifest(stem, state);
-    (changed.has(stem) ? old : kept).push({ fmri: p.fmri, manifest: parseManifest(text, `${p.fmri} (installed)`) });
+  const packages = Object.entries(state.packages);
+  // 32 reads at a time: one after another, 1,000 installed manifests took a quarter second.
+  for (let i = 0; i < packages.length; i += 32) {
+    const chunk = packages.slice(i, i + 32);
+    const texts = await Promise.all(chunk.map(([stem]) => image.installedManifest(stem, state)));
+    chunk.forEach(([stem, p], k) => (changed.has(stem) ? old : kept).push({ fmri: p.fmri, manifest: parseManifestOnce(texts[k], p.manifest, `${p.fmri} (installed)`) }));
   }
   const wanted = changes.filter((c) => c.to !== null).map((c) => ({ fmri: Fmri.parse(c.to!), digest: c.manifest! }));
   const texts = await loadManifests(image, wanted, cache, origins);
-  const next = wanted.map((w, i) => ({ fmri: w.fmri.toString(), manifest: parseManifest(texts[i], w.fmri.toString()) }));
+  const next = wanted.map((w, i) => ({ fmri: w.fmri.toString(), manifest: parseManifestOnce(texts[i], w.digest, w.fmri.toString()) }));
   return diffActions({ old, next, kept, variants: image.variants() });
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, ImageError } from '../images/errors';
+import { clearManifestMemo, parseManifestOnce } from '../images/manifest-memo';
 import {
   Action,
   actionKey,
@@ -577,5 +578,19 @@ describe('printing', () => {
     assert.equal(printManifest(m), 'set name=a value=b\ndir path=c\n');
     assert.equal(printManifest({ actions: [] }), '');
     assert.equal(printAction(parseAction(`file hash=${H1} path=a v="x y" v=z`)), `file ${H1} path=a v="x y" v=z`);
+  });
+});
+
+describe('parseManifestOnce (parsed manifests kept by digest)', () => {
+  it('parses a digest once, parses another digest afresh, and never keeps a manifest that failed to parse', () => {
+    const text = 'set name=pkg.fmri value=pkg://t/a@1.0\ndir path=opt mode=0755\n';
+    const first = parseManifestOnce(text, 'd1', 'a');
+    assert.equal(parseManifestOnce(text, 'd1', 'a'), first, 'the same parse is handed out again');
+    assert.notEqual(parseManifestOnce(text, 'd2', 'a'), first);
+    assert.deepEqual(parseManifestOnce(text, 'd2', 'a'), first);
+    assert.throws(() => parseManifestOnce('dir path=/abs\n', 'd3', 'bad'), /bad: line 1: path '\/abs' is absolute/);
+    assert.throws(() => parseManifestOnce('dir path=/abs\n', 'd3', 'bad'), /is absolute/, 'still refused: failures are not kept');
+    clearManifestMemo();
+    assert.notEqual(parseManifestOnce(text, 'd1', 'a'), first, 'cleared');
   });
 });

@@ -152,6 +152,22 @@ async function fileList(r: DepotRequest, publisher: string): Promise<void> {
 async function sendFile(r: DepotRequest, path: string, type: string): Promise<void> {
   const opened = await openSized(path);
   if (opened === null) return text(r, 404, 'Not found');
+  if (r.req.method !== 'HEAD' && opened.size > 0 && opened.size <= SMALL_FILE) {
+    // Manifests and catalogs are mostly small: read whole rather than set up a stream
+    // (a cold plan fetches a thousand of them).
+    let data: Buffer;
+    try {
+      data = Buffer.allocUnsafe(opened.size);
+      const { bytesRead } = await opened.fh.read(data, 0, opened.size, 0);
+      if (bytesRead !== opened.size) return text(r, 500, 'Short read');
+    } finally {
+      await opened.fh.close();
+    }
+    r.res.writeHead(200, { 'content-type': type, 'content-length': opened.size });
+    r.bytes += data.length;
+    r.res.end(data);
+    return;
+  }
   r.res.writeHead(200, { 'content-type': type, 'content-length': opened.size });
   await streamHandle(r, opened.fh, 0, opened.size - 1);
 }
