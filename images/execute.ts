@@ -134,7 +134,7 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
       while (j < total && PARALLEL_OPS.has(steps[j].op)) j++;
       if (j === i) await one(i++);
       else {
-        await inParallel(i, j, PARALLEL_WRITES, one);
+        await inParallel(acrossDirectories(steps, i, j), PARALLEL_WRITES, one);
         i = j;
       }
     }
@@ -159,12 +159,12 @@ const PARALLEL_OPS: ReadonlySet<Step['op']> = new Set(['write', 'symlink']);
 const PARALLEL_WRITES = 8;
 
 /** Runs fn(from..to-1) `limit` at a time; the first failure stops new ones and is thrown once the running ones end. */
-async function inParallel(from: number, to: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = from;
+async function inParallel(order: readonly number[], limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
   let failure: unknown = null;
   const lane = async () => {
-    while (failure === null && next < to) {
-      const i = next++;
+    while (failure === null && next < order.length) {
+      const i = order[next++];
       try {
         await fn(i);
       } catch (e) {
@@ -172,8 +172,28 @@ async function inParallel(from: number, to: number, limit: number, fn: (i: numbe
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, to - from) }, lane));
+  await Promise.all(Array.from({ length: Math.min(limit, order.length) }, lane));
   if (failure !== null) throw failure;
+}
+
+/**
+ * Steps from..to-1 reordered so that consecutive ones lie in different directories (the first
+ * file of each directory, then the second of each...). Creating and renaming a file lock its
+ * directory: eight writes into one directory at once spun on that lock, which made an install
+ * up to 9x slower than cp -a when file creation was slow (ext4 without a journal skips inodes
+ * freed in the last minutes, one check per creation).
+ */
+export function acrossDirectories(steps: readonly Step[], from: number, to: number): number[] {
+  const seen = new Map<string, number>();
+  const rank: number[] = [];
+  for (let i = from; i < to; i++) {
+    const p = steps[i].path;
+    const dir = p.slice(0, Math.max(0, p.lastIndexOf('/')));
+    const n = seen.get(dir) ?? 0;
+    seen.set(dir, n + 1);
+    rank.push(n);
+  }
+  return Array.from({ length: to - from }, (_, k) => from + k).sort((a, b) => rank[a - from] - rank[b - from] || a - b);
 }
 
 async function rollback(image: Image, journal: Journal, cache: ContentCache, fsl: FsLayer): Promise<void> {

@@ -4,7 +4,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { ContentCache } from '../images/content-cache';
 import { isImageError } from '../images/errors';
-import { execute, recover } from '../images/execute';
+import { acrossDirectories, execute, recover } from '../images/execute';
 import { FsLayer, realFs } from '../images/fs-layer';
 import { Image } from '../images/image';
 import { readHistory } from '../images/history';
@@ -180,5 +180,14 @@ describe('image history', () => {
     const h = (await readHistory(image.root)).filter((e) => e.plan === p.digest);
     assert.deepEqual(h.map((e) => e.outcome), ['rolled-back', 'applied', 'already-applied']);
     assert.equal(h[0].error?.code, 'IO_ERROR');
+  });
+});
+
+describe('acrossDirectories (the order parallel writes start in)', () => {
+  it('takes each directory in turn, keeps journal order within a directory, and covers exactly the range', () => {
+    const w = (p: string) => ({ op: 'write' as const, path: p, hash: 'h', mode: 0o644, existed: null });
+    const steps = [w('x/skip'), w('a/1'), w('a/2'), w('a/3'), w('b/1'), w('b/2'), w('top'), w('c/d/1'), w('x/skip2')];
+    const order = acrossDirectories(steps, 1, 8);
+    assert.deepEqual(order.map((i) => steps[i].path), ['a/1', 'b/1', 'top', 'c/d/1', 'a/2', 'b/2', 'a/3']);
   });
 });
