@@ -18,7 +18,7 @@ import { Image } from '../images/image';
 import { OriginPool } from '../images/origin-pool';
 import { DepotProcess, startDepotProcess } from './depot-process';
 import { ensureRepo } from './generate-repo';
-import { machineInfo } from './machine';
+import { machineInfo, probeFileCreation } from './machine';
 import { peakRss, timed } from './measure';
 import { Ctx, measureExecute, measurePlan, measurePrepare } from './phases';
 import { buildReport } from './report';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   let depot: DepotProcess | null = null;
   let depotRss: number | null = null;
   try {
+    const createMicros = await probeFileCreation(work);
     depot = await startDepotProcess(projectRoot, repo.root);
     log(`depot: pid ${depot.pid} at ${depot.url}`);
     const image = await Image.create(path.join(work, 'image'), {
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     depotRss = depot.peakRss();
 
     const report = buildReport({
-      machine: await machineInfo(work, loadStart),
+      machine: await machineInfo(work, loadStart, createMicros),
       repo,
       generationMs: repo.cached ? null : gen.ms,
       install: { plan: planInstall, prepare: prepInstall, execute: execInstall },

@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 
 export interface MachineInfo {
   cores: number;
@@ -12,6 +13,22 @@ export interface MachineInfo {
   /** 1-minute load average when the run started and ended: other work on the machine skews every number. */
   loadStart: number;
   loadEnd: number;
+  /** Microseconds to create one empty file, measured at the start (see probeFileCreation). */
+  createMicros: number;
+}
+
+/**
+ * Creates 2,000 empty files, one after another, and returns µs per file. On ext4 without a
+ * journal, creation is several times slower for minutes after many files were deleted (the
+ * allocator skips recently freed inodes), e.g. right after `npm test` or an earlier bench run;
+ * every phase and baseline is then slower, execute most.
+ */
+export async function probeFileCreation(dir: string): Promise<number> {
+  const probe = path.join(dir, 'create-probe');
+  await fs.mkdir(probe);
+  const t0 = performance.now();
+  for (let i = 0; i < 2000; i++) await (await fs.open(path.join(probe, String(i)), 'wx')).close();
+  return ((performance.now() - t0) * 1000) / 2000;
 }
 
 /** statfs magic numbers of the file systems a benchmark is likely to run on. */
@@ -26,7 +43,7 @@ const FS_NAMES: Record<number, string> = {
   0x1a: 'apfs',
 };
 
-export async function machineInfo(tmpDir: string, loadStart: number): Promise<MachineInfo> {
+export async function machineInfo(tmpDir: string, loadStart: number, createMicros: number): Promise<MachineInfo> {
   let tmpFs = 'unknown';
   try {
     const type = (await fs.statfs(tmpDir)).type;
@@ -44,5 +61,6 @@ export async function machineInfo(tmpDir: string, loadStart: number): Promise<Ma
     tmpFs,
     loadStart,
     loadEnd: os.loadavg()[0],
+    createMicros,
   };
 }

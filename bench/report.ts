@@ -66,7 +66,7 @@ export function buildReport(r: ReportInput): { text: string; json: unknown } {
   const ip = r.install.plan.plan.sizes;
   const up = r.update.plan.plan.sizes;
   const lines = [
-    `machine: ${m.cores} cores (${m.cpu}), ${megabytes(m.memoryBytes)} RAM, node ${m.node}, ${m.os}, temp dir on ${m.tmpFs}; load average ${m.loadStart.toFixed(2)} at start, ${m.loadEnd.toFixed(2)} at end`,
+    `machine: ${m.cores} cores (${m.cpu}), ${megabytes(m.memoryBytes)} RAM, node ${m.node}, ${m.os}, temp dir on ${m.tmpFs}; load average ${m.loadStart.toFixed(2)} at start, ${m.loadEnd.toFixed(2)} at end; creating a file took ${m.createMicros.toFixed(0)} µs at start`,
     `data: ${count(n)} packages × ${sh.actionsPerPackage} actions (${sh.layout.dirs} dirs, ${sh.layout.files} files, ${sh.layout.links} symlinks) = ${count(n * sh.actionsPerPackage)} actions per version`,
     `      v1: ${count(sh.v1.files)} files, ${megabytes(sh.v1.bytes)} (${megabytes(ip.downloadBytes)} gzip); v2: ${count(sh.v2.files)} files, ${megabytes(sh.v2.bytes)}`,
     `      update plan: ${count(up.add)} add, ${count(up.update)} update, ${count(up.remove)} remove; ${count(up.files)} files to write, ${megabytes(up.downloadBytes)} to download`,

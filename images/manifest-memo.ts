@@ -14,12 +14,8 @@ let actions = 0;
  * mutate what they get.
  */
 export function parseManifestOnce(text: string, digest: string, source: string): Manifest {
-  const hit = memo.get(digest);
-  if (hit) {
-    memo.delete(digest);
-    memo.set(digest, hit);
-    return hit;
-  }
+  const hit = parsedManifest(digest);
+  if (hit) return hit;
   const m = parseManifest(text, source);
   memo.set(digest, m);
   actions += m.actions.length;
@@ -29,6 +25,20 @@ export function parseManifestOnce(text: string, digest: string, source: string):
     actions -= old.actions.length;
   }
   return m;
+}
+
+/**
+ * The parse of a digest, if kept. A caller that knows which digest it needs (an image's state
+ * records the digest of each installed manifest) then reads nothing: the text of a digest never
+ * changes.
+ */
+export function parsedManifest(digest: string): Manifest | undefined {
+  const hit = memo.get(digest);
+  if (hit) {
+    memo.delete(digest);
+    memo.set(digest, hit);
+  }
+  return hit;
 }
 
 /** Forgets every parsed manifest (benchmarks measure cold plans with it). */

@@ -5,7 +5,7 @@ import { ImageError } from './errors';
 import { Fmri } from './fmri';
 import { Image } from './image';
 import { loadManifests } from './load-manifests';
-import { parseManifestOnce } from './manifest-memo';
+import { parsedManifest, parseManifestOnce } from './manifest-memo';
 import { OriginPool, withPool } from './origin-pool';
 import { ParentState } from './parent-constraint';
 import { parentStateOf } from './parent-state';
@@ -129,12 +129,16 @@ async function deriveActions(image: Image, changes: PlanChange[], cache: Content
   const kept: OwnedManifest[] = [];
   const packages = Object.entries(state.packages);
   // 32 reads at a time: one after another, 1,000 installed manifests took a quarter second.
+  // A manifest already parsed in this process (by digest) is not read again.
   for (let i = 0; i < packages.length; i += 32) {
     const chunk = packages.slice(i, i + 32);
-    const texts = await Promise.all(chunk.map(([stem]) => image.installedManifest(stem, state)));
-    chunk.forEach(([stem, p], k) => (changed.has(stem) ? old : kept).push({ fmri: p.fmri, manifest: parseManifestOnce(texts[k], p.manifest, `${p.fmri} (installed)`) }));
+    const parsed = await Promise.all(
+      chunk.map(async ([stem, p]) => parsedManifest(p.manifest) ?? parseManifestOnce(await image.installedManifest(stem, state), p.manifest, `${p.fmri} (installed)`)),
+    );
+    chunk.forEach(([stem, p], k) => (changed.has(stem) ? old : kept).push({ fmri: p.fmri, manifest: parsed[k] }));
   }
   const wanted = changes.filter((c) => c.to !== null).map((c) => ({ fmri: Fmri.parse(c.to!), digest: c.manifest! }));
+  // New manifests are always loaded: that puts them in this cache, where execute reads them.
   const texts = await loadManifests(image, wanted, cache, origins);
   const next = wanted.map((w, i) => ({ fmri: w.fmri.toString(), manifest: parseManifestOnce(texts[i], w.digest, w.fmri.toString()) }));
   return diffActions({ old, next, kept, variants: image.variants() });
