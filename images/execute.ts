@@ -124,6 +124,8 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
       await journal.markDone(i);
     }
     report(++done);
+    // The file-system layer is mostly synchronous: let timers and I/O (heartbeats, a cancel) run.
+    if (done % 32 === 0) await new Promise((r) => setImmediate(r));
   };
   try {
     for (let i = 0; i < total; ) {
