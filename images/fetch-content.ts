@@ -119,7 +119,10 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
           const n = byHash.get(f.hash);
           if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
-          admitBuffer(cache, n, await readFrame(f.stream, onBytes));
+          let gz = f.data;
+          if (gz) onBytes(gz.length);
+          else gz = await readFrame(f.stream, onBytes);
+          admitBuffer(cache, n, gz);
           admitted(n);
         }
       });

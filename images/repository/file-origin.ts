@@ -2,6 +2,7 @@ import { createReadStream, promises as fsp } from 'fs';
 import { PassThrough, Readable } from 'stream';
 import { fileURLToPath } from 'url';
 import { ImageError, ioError } from '../errors';
+import type { Frame } from './frame-reader';
 import type { Fmri } from '../fmri';
 import { Catalog, readCatalogFile } from './catalog';
 import { assertContentHash, assertPublisherName, contentPath, manifestPath } from './layout';
@@ -56,7 +57,7 @@ export class FileOrigin implements RepositoryOrigin {
     return { stream: cancellable(stream, signal), offset, size };
   }
 
-  async *openFiles(publisher: string, hashes: string[], signal?: AbortSignal): AsyncIterable<{ hash: string; size: number; stream: Readable }> {
+  async *openFiles(publisher: string, hashes: string[], signal?: AbortSignal): AsyncIterable<Frame> {
     // Like the depot: every hash is checked before anything is handed out.
     const found = [];
     for (const hash of hashes) found.push({ hash, ...(await this.stat(publisher, hash)) });

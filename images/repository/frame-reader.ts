@@ -7,11 +7,32 @@ const CHUNK = 64 * 1024;
 
 /**
  * Splits a filelist response (`<hash> <size>\n<size bytes>` per file) into one stream per
- * file, in the order asked. Each frame body is a real stream pulling from the response, so
- * nothing is buffered beyond one network chunk. If the caller moves on before a body is
+ * file, in the order asked. A body not yet received is a real stream pulling from the
+ * response, so nothing is buffered beyond one network chunk; a body already received with its
+ * header comes as `data` too. If the caller moves on before a body is
  * fully read, the rest of that body is read and dropped so the next header lines up.
  */
-export async function* readFrames(src: Readable, hashes: readonly string[], what: string): AsyncGenerator<{ hash: string; size: number; stream: Readable }> {
+export interface Frame {
+  hash: string;
+  size: number;
+  stream: Readable;
+  /** The whole body, when it had already arrived with the header (then `stream` replays it). */
+  data?: Buffer;
+}
+
+function bufferedFrame(hash: string, data: Buffer): Frame {
+  let stream: Readable | null = null;
+  return {
+    hash,
+    size: data.length,
+    data,
+    get stream() {
+      return (stream ??= Readable.from([data], { objectMode: false }));
+    },
+  };
+}
+
+export async function* readFrames(src: Readable, hashes: readonly string[], what: string): AsyncGenerator<Frame> {
   const reader = new ChunkReader(src);
   let clean = false;
   try {
@@ -20,7 +41,14 @@ export async function* readFrames(src: Readable, hashes: readonly string[], what
       const m = /^([0-9a-f]{64}) (0|[1-9][0-9]{0,15})$/.exec(line);
       if (!m) throw new ImageError('BAD_REPOSITORY', `${what}: expected a frame header '<hash> <size>' for ${want}, got '${line.slice(0, 80)}'`, { hash: want });
       if (m[1] !== want) throw new ImageError('BAD_REPOSITORY', `${what}: expected the frame for ${want}, got ${m[1]}`, { hash: want, got: m[1] });
-      const body = new FrameBody(reader, Number(m[2]), `${what}: content ${want}`);
+      const size = Number(m[2]);
+      const whole = reader.takeBuffered(size);
+      if (whole) {
+        // Already in memory (small files, most of a batch): no stream to set up per frame.
+        yield bufferedFrame(want, whole);
+        continue;
+      }
+      const body = new FrameBody(reader, size, `${what}: content ${want}`);
       yield { hash: want, size: body.size, stream: body.stream };
       await body.finish();
     }
@@ -54,6 +82,14 @@ class ChunkReader {
         throw new ImageError('TRUNCATED_CONTENT', `${what}: the response ended before the frame header`, { what });
       }
     }
+  }
+
+  /** Exactly `n` bytes if that many are already buffered (without reading more), else null. */
+  takeBuffered(n: number): Buffer | null {
+    if (this.buf.length < n) return null;
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
   }
 
   /** Up to `max` bytes, or null at the end of the stream. */

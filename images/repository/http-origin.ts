@@ -4,7 +4,7 @@ import { ImageError } from '../errors';
 import type { Fmri } from '../fmri';
 import { Catalog, parseCatalog } from './catalog';
 import { assertOffset } from './file-origin';
-import { readFrames } from './frame-reader';
+import { Frame, readFrames } from './frame-reader';
 import { Exchange, RequestSpec, responseBody, readText, sendRequest, statusError } from './http-exchange';
 import { FILELIST_MAX_HASHES, assertContentHash, assertPublisherName } from './layout';
 import type { RepositoryOrigin } from './origin';
@@ -98,7 +98,7 @@ export class HttpOrigin implements RepositoryOrigin {
     throw await statusError(ex, what, this.url);
   }
 
-  async *openFiles(publisher: string, hashes: string[], signal?: AbortSignal): AsyncIterable<{ hash: string; size: number; stream: Readable }> {
+  async *openFiles(publisher: string, hashes: string[], signal?: AbortSignal): AsyncIterable<Frame> {
     assertPublisherName(publisher);
     for (const h of hashes) assertContentHash(h);
     // The depot caps one request at FILELIST_MAX_HASHES; longer lists go in batches.

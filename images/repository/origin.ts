@@ -2,6 +2,7 @@ import type { Readable } from 'stream';
 import { ImageError } from '../errors';
 import type { Fmri } from '../fmri';
 import type { Catalog } from './catalog';
+import type { Frame } from './frame-reader';
 import { FileOrigin } from './file-origin';
 import { HttpOrigin, HttpOriginOptions } from './http-origin';
 
@@ -21,7 +22,7 @@ export interface RepositoryOrigin {
    * Several (small) content files in one request, in the order asked. The caller consumes each
    * yielded stream fully before asking for the next.
    */
-  openFiles(publisher: string, hashes: string[], signal?: AbortSignal): AsyncIterable<{ hash: string; size: number; stream: Readable }>;
+  openFiles(publisher: string, hashes: string[], signal?: AbortSignal): AsyncIterable<Frame>;
   /** Frees keep-alive sockets. */
   close(): void;
 }
