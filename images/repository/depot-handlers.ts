@@ -18,6 +18,7 @@ export interface DepotRequest {
 
 const SMALL_FILE = 256 * 1024;
 const READ_AHEAD = 16;
+const COALESCE = 64 * 1024;
 
 const VERSIONS = ['pkg-server linked-images', 'versions 0', 'publisher 0', 'catalog 0', 'manifest 0', 'file 0', 'filelist 0', ''].join('\n');
 
@@ -127,21 +128,41 @@ async function fileList(r: DepotRequest, publisher: string): Promise<void> {
     if (k < files.length && !reads.has(k) && files[k].size > 0 && files[k].size <= SMALL_FILE) reads.set(k, readKnownSize(files[k].path, files[k].size));
   };
   for (let k = 0; k < READ_AHEAD; k++) readAhead(k);
+  // Headers and small bodies are gathered into writes of about 64 KiB: two socket writes per
+  // file were most of the depot's kernel time on 40,000-file prepares.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    r.bytes += chunk.length;
+    if (!r.res.write(chunk)) await drained(r.res);
+  };
+  const add = async (b: Buffer) => {
+    pending.push(b);
+    pendingBytes += b.length;
+    if (pendingBytes >= COALESCE) await flush();
+  };
   for (const [k, f] of files.entries()) {
     readAhead(k + READ_AHEAD);
     if (r.res.destroyed) return;
-    r.bytes += f.header.length;
-    if (!r.res.write(f.header)) await drained(r.res);
+    await add(f.header);
     if (f.size === 0) continue;
     const whole = reads.get(k);
     if (whole) {
       reads.delete(k);
       const data = await whole;
       if (data === null || data.length !== f.size) return void r.res.destroy(); // content files never change; a short read is a failure
-      r.bytes += data.length;
-      if (!r.res.write(data)) await drained(r.res);
-    } else if (!(await appendFile(r, f.path))) return;
+      await add(data);
+    } else {
+      await flush();
+      if (!(await appendFile(r, f.path))) return;
+    }
   }
+  await flush();
+  if (r.res.destroyed) return;
   r.res.end();
 }
 
