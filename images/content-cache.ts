@@ -97,7 +97,12 @@ export class ContentCache {
    * the event loop mostly waits on the network. Each call blocks it for well under a millisecond.
    */
   admitDataSync(hash: string, data: Buffer): void {
-    const dir = path.dirname(this.filePath(hash));
+    this.writeBeside(this.filePath(hash), data);
+  }
+
+  /** Writes `dest` through a temp file beside it and a rename; makes its fan-out directory once. */
+  private writeBeside(dest: string, data: Buffer | string): void {
+    const dir = path.dirname(dest);
     for (let attempt = 0; ; attempt++) {
       if (!this.dirs.has(dir)) {
         mkdirSync(dir, { recursive: true });
@@ -106,7 +111,7 @@ export class ContentCache {
       const tmp = path.join(dir, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
       try {
         writeFileSync(tmp, data);
-        renameSync(tmp, this.filePath(hash));
+        renameSync(tmp, dest);
         return;
       } catch (e) {
         rmSync(tmp, { force: true });
@@ -134,20 +139,14 @@ export class ContentCache {
     return text;
   }
 
+  /** Stores a manifest text (synchronously, like small content: a cold plan stores a thousand). */
   async putManifest(text: string): Promise<string> {
     const digest = sha256(text);
     const p = this.manifestPath(digest);
-    // Beside its destination, like content; an identical manifest already there is simply
-    // replaced (cheaper than looking first: a cold plan stores a thousand).
-    const dir = path.dirname(p);
-    const tmp = path.join(dir, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
     try {
-      await this.ensureDir(dir);
-      await fs.writeFile(tmp, text);
-      await fs.rename(tmp, p);
+      // An identical manifest already there is simply replaced: cheaper than looking first.
+      this.writeBeside(p, text);
     } catch (e) {
-      await fs.rm(tmp, { force: true });
-      this.dirs.delete(dir);
       throw ioError('cannot store manifest in the content cache', p, e);
     }
     return digest;
