@@ -8,6 +8,8 @@
  *   --json                     numbers as JSON instead of the table
  *   --profile                  time every file-system call execute makes (adds a little overhead)
  *   --shared-origins           one OriginPool for all phases (default: a fresh one per phase)
+ *   --rounds R                 run everything R times on fresh images and caches; each cell
+ *                              shows its fastest round (default 1)
  */
 import { rmSync, promises as fs } from 'fs';
 import * as os from 'os';
@@ -22,13 +24,15 @@ import { machineInfo, probeFileCreation } from './machine';
 import { peakRss, timed } from './measure';
 import { Ctx, measureExecute, measurePlan, measurePrepare } from './phases';
 import { buildReport } from './report';
+import { fastest, Stage } from './rounds';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { packages: { type: 'string' }, 'actions-per-package': { type: 'string' }, json: { type: 'boolean' }, profile: { type: 'boolean' }, 'shared-origins': { type: 'boolean' } },
+    options: { packages: { type: 'string' }, 'actions-per-package': { type: 'string' }, json: { type: 'boolean' }, profile: { type: 'boolean' }, 'shared-origins': { type: 'boolean' }, rounds: { type: 'string' } },
   });
   const packages = positiveInt(values.packages, 1000, '--packages');
   const actionsPerPackage = positiveInt(values['actions-per-package'], 50, '--actions-per-package');
+  const rounds = positiveInt(values.rounds, 1, '--rounds');
   const log = (line: string) => process.stderr.write(line + '\n');
   const projectRoot = path.resolve(__dirname, '..');
   const loadStart = os.loadavg()[0];
@@ -51,33 +55,43 @@ async function main(): Promise<void> {
     const createMicros = await probeFileCreation(work);
     depot = await startDepotProcess(projectRoot, repo.root);
     log(`depot: pid ${depot.pid} at ${depot.url}`);
-    const image = await Image.create(path.join(work, 'image'), {
-      publishers: [{ name: repo.publisher, origins: [depot.url], sticky: true, enabled: true }],
-    });
-    const cache = await ContentCache.open(path.join(work, 'cache'));
-    const ctx: Ctx = { image, cache, repo: repo.root, publisher: repo.publisher, work, profile: !!values.profile, sharedOrigins };
+    let install: Stage | null = null;
+    let update: Stage | null = null;
+    for (let round = 1; round <= rounds; round++) {
+      const tag = rounds > 1 ? ` [round ${round} of ${rounds}]` : '';
+      const image = await Image.create(path.join(work, `image-${round}`), {
+        publishers: [{ name: repo.publisher, origins: [depot.url], sticky: true, enabled: true }],
+      });
+      const cache = await ContentCache.open(path.join(work, `cache-${round}`));
+      const ctx: Ctx = { image, cache, repo: repo.root, publisher: repo.publisher, work, profile: !!values.profile, sharedOrigins };
 
-    log('(a) install every package at 1.0: plan');
-    const planInstall = await measurePlan(ctx, { install: repo.stems.map((s) => `${s}@1.0`) });
-    log('    prepare');
-    const prepInstall = await measurePrepare(ctx, planInstall.plan);
-    log('    execute');
-    const execInstall = await measureExecute(ctx, planInstall.plan, true);
+      log(`(a) install every package at 1.0: plan${tag}`);
+      const planInstall = await measurePlan(ctx, { install: repo.stems.map((s) => `${s}@1.0`) });
+      log('    prepare');
+      const prepInstall = await measurePrepare(ctx, planInstall.plan);
+      log('    execute');
+      const execInstall = await measureExecute(ctx, planInstall.plan, true);
 
-    log('(b) update every package to 2.0: plan');
-    const planUpdate = await measurePlan(ctx, {});
-    log('    prepare');
-    const prepUpdate = await measurePrepare(ctx, planUpdate.plan);
-    log('    execute');
-    const execUpdate = await measureExecute(ctx, planUpdate.plan, false);
+      log(`(b) update every package to 2.0: plan${tag}`);
+      const planUpdate = await measurePlan(ctx, {});
+      log('    prepare');
+      const prepUpdate = await measurePrepare(ctx, planUpdate.plan);
+      log('    execute');
+      const execUpdate = await measureExecute(ctx, planUpdate.plan, false);
+      const a: Stage = { plan: planInstall, prepare: prepInstall, execute: execInstall };
+      const b: Stage = { plan: planUpdate, prepare: prepUpdate, execute: execUpdate };
+      install = install ? fastest(install, a) : a;
+      update = update ? fastest(update, b) : b;
+    }
     depotRss = depot.peakRss();
 
     const report = buildReport({
       machine: await machineInfo(work, loadStart, createMicros),
       repo,
       generationMs: repo.cached ? null : gen.ms,
-      install: { plan: planInstall, prepare: prepInstall, execute: execInstall },
-      update: { plan: planUpdate, prepare: prepUpdate, execute: execUpdate },
+      install: install!,
+      update: update!,
+      rounds,
       peakRss: peakRss(),
       depotPeakRss: depotRss,
       sharedOrigins: sharedOrigins !== null,

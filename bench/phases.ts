@@ -15,7 +15,7 @@ import { collectGarbage, copyContent, cpA, peakRss, syncFs, timed, warmPageCache
 /**
  * Baselines run this many times and the fastest counts: on a shared machine a single run can be
  * several times slower, and the fastest run makes the ratio the strictest, never the kindest.
- * The measured phases run once (each changes the image).
+ * The measured phases run once per round (each changes the image; --rounds repeats them on fresh ones).
  */
 export const BASELINE_RUNS = 3;
 

@@ -1,16 +1,12 @@
 import { GeneratedRepo } from './generate-repo';
 import { MachineInfo } from './machine';
 import { COPY_CONCURRENCY } from './measure';
-import { BASELINE_RUNS, ExecuteResult, PlanResult, PrepareResult } from './phases';
+import { BASELINE_RUNS } from './phases';
+import { Stage } from './rounds';
 import { count, formatTable, megabytes, ratio, Row, seconds, throughput } from './table';
 
 export const TARGETS = { planMs: 1000, prepareRatio: 2, executeRatio: 3 };
 
-interface Stage {
-  plan: PlanResult;
-  prepare: PrepareResult;
-  execute: ExecuteResult;
-}
 
 export interface ReportInput {
   machine: MachineInfo;
@@ -22,6 +18,8 @@ export interface ReportInput {
   peakRss: number;
   depotPeakRss: number | null;
   sharedOrigins: boolean;
+  /** Rounds run (fresh image and cache each); every measurement shows its fastest round. */
+  rounds: number;
 }
 
 export function buildReport(r: ReportInput): { text: string; json: unknown } {
@@ -82,7 +80,7 @@ export function buildReport(r: ReportInput): { text: string; json: unknown } {
     `  prepare = prepare() over HTTP from a depot in its own process (download, gunzip, SHA-256 verify, admit to the cache),`,
     `    including its re-derivation of the action diff (install ${seconds(r.install.prepare.planActionsMs)}, update ${seconds(r.update.prepare.planActionsMs)} when timed alone);`,
     `    baseline = fs.copyFile of the same compressed files out of the repository, ${COPY_CONCURRENCY} in flight; MB/s counts compressed bytes. Page cache warm for both.`,
-    `  baselines: fastest of ${BASELINE_RUNS} runs (measured phases run once); the machine's load average is shown above, other load skews every number.`,
+    `  baselines: fastest of ${BASELINE_RUNS} runs per round; measured phases: ${r.rounds === 1 ? 'one run (--rounds R: fastest of R rounds, each on a fresh image and cache)' : `fastest of ${r.rounds} rounds, each on a fresh image and cache`}; other load skews every number.`,
     `  execute = execute() incl. journal and its final syncfs; baseline = cp -a of the image root's top-level entries except var/ (no sync;`,
     `    cp -a followed by sync -f took ${r.install.execute.cpSyncMs === null ? '—' : seconds(r.install.execute.cpSyncMs)}). MB/s and files/s count file actions (pkg.size); install ran ${count(r.install.execute.steps)} journal steps, update ${count(r.update.execute.steps)}.`,
     `  peak RSS after each phase (bench process): plan ${megabytes(r.install.plan.peakRss)}, prepare ${megabytes(r.install.prepare.peakRss)}, execute ${megabytes(r.install.execute.peakRss)};` +
