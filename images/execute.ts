@@ -8,7 +8,7 @@ import { Fmri } from './fmri';
 import { FsLayer, realFs } from './fs-layer';
 import { appendHistory } from './history';
 import { Image, manifestRelPath, nextState, STATE_FILE } from './image';
-import { Journal } from './journal';
+import { currentBootId, Journal } from './journal';
 import { OriginPool, withPool } from './origin-pool';
 import { checkPlan, Plan, planActions } from './plan';
 import { stalePlan } from './prepare';
@@ -72,7 +72,8 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
     if (p.changes.length === 0) return { ...result, status: 'nothing-to-do' };
 
     const steps = await buildSteps(image, p, cache, fsl, opts.origins);
-    journal = await Journal.begin(image.root, fsl, { plan: p.digest, steps, createdDirs: await missingParents(image.root, steps, fsl) });
+    const bootId = currentBootId();
+    journal = await Journal.begin(image.root, fsl, { plan: p.digest, steps, createdDirs: await missingParents(image.root, steps, fsl), ...(bootId ? { bootId } : {}) });
     result.steps = steps.length;
     await run(image, journal, cache, fsl, opts, true);
     await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'applied', steps: steps.length });

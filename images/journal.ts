@@ -1,3 +1,4 @@
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { ImageError, ioError } from './errors';
 import { FsLayer } from './fs-layer';
@@ -10,6 +11,22 @@ export interface Intent {
   steps: Step[];
   /** Directories that did not exist when the intent was written and that steps will create implicitly. */
   createdDirs: string[];
+  /** The kernel's boot ID when the intent was written (absent where the system has none). */
+  bootId?: string;
+}
+
+let bootIdCache: string | null | undefined;
+
+/** This boot's ID (Linux: /proc/sys/kernel/random/boot_id), or null where there is none. */
+export function currentBootId(): string | null {
+  if (bootIdCache === undefined) {
+    try {
+      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+    } catch {
+      bootIdCache = null;
+    }
+  }
+  return bootIdCache;
 }
 
 /**
@@ -18,7 +35,8 @@ export interface Intent {
  *   done          indices of finished steps, appended in batches (lost tail = steps redone; each is idempotent)
  *   committed     written (fsynced) after the last step: from then on the update is never rolled back
  *   backup/<i>    what step i displaced (renamed, never copied), restored by a rollback
- *   tmp/<i>       step i's new content before it is renamed into place
+ *   tmp/<i>       step i's new content before it is renamed into place (file and symlink steps
+ *                 build theirs beside the path instead, as .li-tmp.<i>; see step-runner.ts)
  * A SIGKILL at any point leaves enough here for the next execute to resume or roll back.
  */
 export class Journal {
@@ -53,6 +71,11 @@ export class Journal {
     const done = new Set<number>();
     try {
       for (const line of (await fsl.readFile(path.join(dir, 'done'))).toString('utf8').split('\n')) if (line) done.add(Number(line));
+      // After a host crash the done log may have reached the disk while the files its steps
+      // wrote had not (they are flushed once, before the commit point): on another boot every
+      // step is redone (each is idempotent) rather than trusted.
+      const boot = currentBootId();
+      if (intent.bootId && boot && intent.bootId !== boot) done.clear();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('cannot read journal', dir, e);
     }

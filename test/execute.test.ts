@@ -7,6 +7,7 @@ import { isImageError } from '../images/errors';
 import { acrossDirectories, execute, recover } from '../images/execute';
 import { FsLayer, realFs } from '../images/fs-layer';
 import { Image } from '../images/image';
+import { currentBootId, Journal } from '../images/journal';
 import { readHistory } from '../images/history';
 import { plan, Plan } from '../images/plan';
 import { prepare } from '../images/prepare';
@@ -189,5 +190,20 @@ describe('acrossDirectories (the order parallel writes start in)', () => {
     const steps = [w('x/skip'), w('a/1'), w('a/2'), w('a/3'), w('b/1'), w('b/2'), w('top'), w('c/d/1'), w('x/skip2')];
     const order = acrossDirectories(steps, 1, 8);
     assert.deepEqual(order.map((i) => steps[i].path), ['a/1', 'b/1', 'top', 'c/d/1', 'a/2', 'b/2', 'a/3']);
+  });
+});
+
+describe('the journal after a host crash', () => {
+  it('trusts its done log on the boot that wrote it and forgets it on another boot', async () => {
+    const root = await tempDir('journal');
+    await fs.mkdir(path.join(root, 'var/pkg'), { recursive: true });
+    const steps = [{ op: 'remove' as const, path: 'a', existed: 'file' as const }, { op: 'remove' as const, path: 'b', existed: 'file' as const }];
+    const boot = currentBootId();
+    const j = await Journal.begin(root, realFs, { plan: 'p', steps, createdDirs: [], ...(boot ? { bootId: boot } : {}) });
+    await j.markDone(0, 1);
+    assert.deepEqual([...(await Journal.load(root, realFs))!.done], [0], 'same boot: step 0 stays done');
+    const intent = path.join(Journal.path(root), 'intent.json');
+    await fs.writeFile(intent, JSON.stringify({ ...JSON.parse(await fs.readFile(intent, 'utf8')), bootId: 'an-earlier-boot' }));
+    assert.deepEqual([...(await Journal.load(root, realFs))!.done], boot ? [] : [0], 'another boot: every step is redone');
   });
 });
