@@ -1,9 +1,10 @@
 import { ContentCache } from './content-cache';
-import { ImageError } from './errors';
+import { ImageError, ioError } from './errors';
 import type { PublisherConfig } from './image';
 import { OriginPool } from './origin-pool';
 import { lockPartial } from './partial-lock';
-import { admitBuffer, appendPartial, ContentNeed, partialSize, readFrame } from './receive-content';
+import { writeToCache } from './cache-writer';
+import { appendPartial, ContentNeed, partialSize, readFrame, verifyBuffer } from './receive-content';
 
 export interface FetchProgress {
   bytesDone: number;
@@ -28,6 +29,8 @@ const LARGE = 512 * 1024;
 const BATCH_FILES = 500;
 const BATCH_BYTES = 8 * 1024 * 1024;
 const PARALLEL = 4;
+/** Verified small files handed to the writer thread per message. */
+const WRITE_BATCH = 64;
 
 /**
  * Brings every needed content file into the cache: files already there (verified when they
@@ -114,16 +117,33 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         const rest = batch.filter((n) => settles.has(n.hash));
         if (rest.length === 0) return;
         const byHash = new Map(rest.map((n) => [n.hash, n]));
-        // Frames arrive one after another on one response; each small file is verified and
-        // written (synchronously) before the next frame is read.
-        for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
-          const n = byHash.get(f.hash);
-          if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
-          let gz = f.data;
-          if (gz) onBytes(gz.length);
-          else gz = await readFrame(f.stream, onBytes);
-          admitBuffer(cache, n, gz);
-          admitted(n);
+        // Frames arrive one after another on one response; each small file is verified here
+        // and written by the cache writer thread, WRITE_BATCH at a time, while the next frames
+        // are read. A file counts as admitted once it is in place.
+        const writes: Promise<void>[] = [];
+        let queue: { n: ContentNeed; data: Buffer }[] = [];
+        const flush = () => {
+          const q = queue;
+          queue = [];
+          const w = writeToCache(q.map((x) => ({ dest: cache.filePath(x.n.hash), data: x.data }))).then(() => q.forEach((x) => admitted(x.n)));
+          w.catch(() => undefined); // settled below; not an unhandled rejection meanwhile
+          writes.push(w);
+        };
+        try {
+          for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
+            const n = byHash.get(f.hash);
+            if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
+            let gz = f.data;
+            if (gz) onBytes(gz.length);
+            else gz = await readFrame(f.stream, onBytes);
+            queue.push({ n, data: verifyBuffer(n, gz) });
+            if (queue.length >= WRITE_BATCH) flush();
+          }
+          if (queue.length) flush();
+        } finally {
+          const settled = await Promise.allSettled(writes);
+          const bad = settled.find((x) => x.status === 'rejected');
+          if (bad) throw ioError('cannot write to the content cache', cache.root, (bad as PromiseRejectedResult).reason);
         }
       });
     });

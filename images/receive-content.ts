@@ -72,11 +72,11 @@ export async function readFrame(stream: Readable, onBytes: (n: number) => void):
 }
 
 /**
- * Verifies and admits one small file held in memory, synchronously. Small files dominate
- * updates (tens of thousands per image), so they skip the per-file stream pipeline and the
- * thread pool: one gunzip, two hashes, one write, one rename within the fan-out directory.
+ * Verifies one small file held in memory and returns its content. Small files dominate updates
+ * (tens of thousands per image), so they skip the per-file stream pipeline and the thread pool:
+ * one gunzip (capped at the recorded size) and two hashes, on the event loop.
  */
-export function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer): void {
+export function verifyBuffer(need: ContentNeed, gz: Buffer): Buffer {
   const problem = (why: string) => new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, { hash: need.hash });
   if (need.chash) {
     const gotC = createHash('sha256').update(gz).digest('hex');
@@ -94,7 +94,11 @@ export function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer):
   const got = createHash(algorithm).update(data).digest('hex');
   if (got !== need.hash) throw problem(`${algorithm.toUpperCase()} ${got}, expected ${need.hash}`);
   if (need.size && data.length !== need.size) throw problem(`${data.length} bytes, expected ${need.size}`);
-  cache.admitDataSync(need.hash, data);
+  return data;
+}
+
+export function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer): void {
+  cache.admitDataSync(need.hash, verifyBuffer(need, gz));
 }
 
 /**

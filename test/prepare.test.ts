@@ -9,6 +9,7 @@ import { ContentCache } from '../images/content-cache';
 import { isImageError } from '../images/errors';
 import { FetchProgress } from '../images/fetch-content';
 import { admitBuffer } from '../images/receive-content';
+import { writeToCache } from '../images/cache-writer';
 import { Image } from '../images/image';
 import { plan, planActions } from '../images/plan';
 import { prepare } from '../images/prepare';
@@ -187,5 +188,18 @@ describe('admitBuffer (one small file held in memory)', () => {
     const short = need(good, 7);
     assert.throws(() => admitBuffer(cache, short, gzipSync(good)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /6 bytes, expected 7/.test((e as Error).message));
     assert.deepEqual(await contentFiles(cache), [need(good).hash], 'nothing else admitted, no temp file left');
+  });
+});
+
+describe('writeToCache (the cache writer thread)', () => {
+  it('puts every file of a batch in place through a temp file, and rejects naming the file it could not write', async () => {
+    const cache = await makeCache();
+    const items = ['a', 'b', 'c'].map((x) => ({ dest: cache.filePath(createHash('sha256').update(x).digest('hex')), data: Buffer.from(x) }));
+    await writeToCache(items);
+    for (const it of items) assert.equal(await fs.readFile(it.dest, 'utf8'), it.data.toString());
+    assert.deepEqual((await contentFiles(cache)).filter((n) => n.startsWith('.tmp')), []);
+    const blocker = path.join(cache.root, 'file', 'zz');
+    await fs.writeFile(blocker, 'a file where a directory should be');
+    await assert.rejects(writeToCache([{ dest: path.join(blocker, 'x'), data: Buffer.from('x') }]), (e: unknown) => ['EEXIST', 'ENOTDIR'].includes((e as { code?: string }).code ?? '') && /writing .*zz\/x\)/.test((e as Error).message));
   });
 });

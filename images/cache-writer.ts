@@ -1,0 +1,89 @@
+import { Worker } from 'worker_threads';
+
+export interface CacheWrite {
+  dest: string;
+  data: Buffer;
+}
+
+// Plain JavaScript run by the writer thread: writes each file through a temp file beside it
+// and a rename, making its directory once (and again if it vanished: the cache was cleared).
+const WRITER = `
+const { parentPort } = require('worker_threads');
+const fs = require('fs');
+const path = require('path');
+const dirs = new Set();
+let n = 0;
+function writeOne(dest, data) {
+  const dir = path.dirname(dest);
+  for (let attempt = 0; ; attempt++) {
+    if (!dirs.has(dir)) { fs.mkdirSync(dir, { recursive: true }); dirs.add(dir); }
+    const tmp = path.join(dir, '.tmp.' + process.pid + '.w' + (++n));
+    try {
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, dest);
+      return;
+    } catch (e) {
+      try { fs.rmSync(tmp, { force: true }); } catch {}
+      if (e.code !== 'ENOENT' || attempt > 0) throw e;
+      dirs.delete(dir);
+    }
+  }
+}
+parentPort.on('message', ({ id, items }) => {
+  for (const { dest, data } of items) {
+    try {
+      writeOne(dest, data);
+    } catch (e) {
+      parentPort.postMessage({ id, error: { dest, code: e.code, message: e.message } });
+      return;
+    }
+  }
+  parentPort.postMessage({ id });
+});
+`;
+
+let worker: Worker | null = null;
+let nextId = 0;
+const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+function writer(): Worker {
+  if (worker) return worker;
+  // Plain JavaScript: none of this process's preloads (ts-node) are needed, nor resolvable from every cwd.
+  const w = new Worker(WRITER, { eval: true, execArgv: [] });
+  w.unref(); // an idle writer never keeps the process alive (ref'd while batches are pending)
+  w.on('message', (m: { id: number; error?: { dest: string; code?: string; message: string } }) => {
+    const p = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (waiting.size === 0) w.unref();
+    if (!p) return;
+    if (m.error) p.reject(Object.assign(new Error(`${m.error.message} (writing ${m.error.dest})`), { code: m.error.code }));
+    else p.resolve();
+  });
+  const fail = (e: Error) => {
+    worker = null;
+    for (const p of waiting.values()) p.reject(e);
+    waiting.clear();
+  };
+  w.on('error', fail);
+  w.on('exit', (code) => fail(new Error(`the cache writer thread exited (code ${code})`)));
+  worker = w;
+  return w;
+}
+
+/**
+ * Writes verified content into the cache on one writer thread, a batch per message. Creating
+ * tens of thousands of small files is the bulk of a prepare: on the event loop they ran one
+ * after another, and through the thread pool each file cost four hand-offs; here the event
+ * loop keeps receiving and verifying while the files are written. Resolves when every file of
+ * the batch is in place; rejects with the first failure (files before it are in place).
+ */
+export function writeToCache(items: CacheWrite[]): Promise<void> {
+  if (items.length === 0) return Promise.resolve();
+  const w = writer();
+  const id = ++nextId;
+  return new Promise<void>((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    w.ref(); // the process must not end while a batch is being written
+    w.postMessage({ id, items });
+  });
+}
