@@ -90,16 +90,6 @@ export class ContentCache {
     await fs.rename(verifiedTmp, this.filePath(hash));
   }
 
-  /**
-   * Writes verified content held in memory into the cache, synchronously. Used for small files
-   * only (under 512 KiB): tens of thousands of them per prepare, where four thread-pool hand-offs
-   * per file (open, write, close, rename) cost more kernel time than the writes themselves, while
-   * the event loop mostly waits on the network. Each call blocks it for well under a millisecond.
-   */
-  admitDataSync(hash: string, data: Buffer): void {
-    this.writeBeside(this.filePath(hash), data);
-  }
-
   /** Writes `dest` through a temp file beside it and a rename; makes its fan-out directory once. */
   private writeBeside(dest: string, data: Buffer | string): void {
     const dir = path.dirname(dest);
@@ -139,7 +129,7 @@ export class ContentCache {
     return text;
   }
 
-  /** Stores a manifest text (synchronously, like small content: a cold plan stores a thousand). */
+  /** Stores a manifest text, synchronously: a cold plan stores a thousand, and each thread-pool hand-off cost more than the write. */
   async putManifest(text: string): Promise<string> {
     const digest = sha256(text);
     const p = this.manifestPath(digest);

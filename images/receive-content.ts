@@ -97,10 +97,6 @@ export function verifyBuffer(need: ContentNeed, gz: Buffer): Buffer {
   return data;
 }
 
-export function admitBuffer(cache: ContentCache, need: ContentNeed, gz: Buffer): void {
-  cache.admitDataSync(need.hash, verifyBuffer(need, gz));
-}
-
 /**
  * Receives one large file into `partial/<hash>.gz`, appending from where an earlier attempt
  * stopped (the caller asks the server for a Range starting at `partialSize`). Bytes already on

@@ -8,7 +8,7 @@ import { gzipSync } from 'zlib';
 import { ContentCache } from '../images/content-cache';
 import { isImageError } from '../images/errors';
 import { FetchProgress } from '../images/fetch-content';
-import { admitBuffer } from '../images/receive-content';
+import { verifyBuffer } from '../images/receive-content';
 import { writeToCache } from '../images/cache-writer';
 import { Image } from '../images/image';
 import { plan, planActions } from '../images/plan';
@@ -173,21 +173,16 @@ describe('a content cache shared by two processes', () => {
   });
 });
 
-describe('admitBuffer (one small file held in memory)', () => {
+describe('verifyBuffer (one small file held in memory)', () => {
   const need = (data: Buffer, size = data.length) => ({ hash: createHash('sha256').update(data).digest('hex'), size, csize: 0, publisher: 'test' });
 
-  it('admits verified content, and refuses content that inflates past its recorded size without admitting it', async () => {
-    const cache = await makeCache();
+  it('returns verified content, and refuses content that inflates past its recorded size or falls short of it', () => {
     const good = Buffer.from('hello\n');
-    admitBuffer(cache, need(good), gzipSync(good));
-    assert.equal(await fs.readFile(cache.filePath(need(good).hash), 'utf8'), 'hello\n');
-
+    assert.equal(verifyBuffer(need(good), gzipSync(good)).toString(), 'hello\n');
     const bomb = Buffer.alloc(5_000_000);
-    const n = need(bomb, 100);
-    assert.throws(() => admitBuffer(cache, n, gzipSync(bomb)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /more than 100 bytes, expected 100/.test((e as Error).message));
-    const short = need(good, 7);
-    assert.throws(() => admitBuffer(cache, short, gzipSync(good)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /6 bytes, expected 7/.test((e as Error).message));
-    assert.deepEqual(await contentFiles(cache), [need(good).hash], 'nothing else admitted, no temp file left');
+    assert.throws(() => verifyBuffer(need(bomb, 100), gzipSync(bomb)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /more than 100 bytes, expected 100/.test((e as Error).message));
+    assert.throws(() => verifyBuffer(need(good, 7), gzipSync(good)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /6 bytes, expected 7/.test((e as Error).message));
+    assert.throws(() => verifyBuffer(need(Buffer.from('other')), gzipSync(good)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /SHA256 .*expected/.test((e as Error).message));
   });
 });
 
