@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
-import { mkdirSync, promises as fs, renameSync, rmSync, writeFileSync } from 'fs';
+import { promises as fs } from 'fs';
 import * as path from 'path';
+import { writeToCache } from './cache-writer';
 import { ImageError, ioError } from './errors';
 
 /**
@@ -90,28 +91,6 @@ export class ContentCache {
     await fs.rename(verifiedTmp, this.filePath(hash));
   }
 
-  /** Writes `dest` through a temp file beside it and a rename; makes its fan-out directory once. */
-  private writeBeside(dest: string, data: Buffer | string): void {
-    const dir = path.dirname(dest);
-    for (let attempt = 0; ; attempt++) {
-      if (!this.dirs.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        this.dirs.add(dir);
-      }
-      const tmp = path.join(dir, tmpName());
-      try {
-        writeFileSync(tmp, data);
-        renameSync(tmp, dest);
-        return;
-      } catch (e) {
-        rmSync(tmp, { force: true });
-        // The fan-out directory was removed under us (the cache was cleared): make it again, once.
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw e;
-        this.dirs.delete(dir);
-      }
-    }
-  }
-
   async getManifest(digest: string): Promise<string | null> {
     const p = this.manifestPath(digest);
     let text: string;
@@ -129,13 +108,13 @@ export class ContentCache {
     return text;
   }
 
-  /** Stores a manifest text, synchronously: a cold plan stores a thousand, and each thread-pool hand-off cost more than the write. */
+  /** Stores a manifest text through the cache writer thread, like content (a cold plan stores a thousand). */
   async putManifest(text: string): Promise<string> {
     const digest = sha256(text);
     const p = this.manifestPath(digest);
     try {
       // An identical manifest already there is simply replaced: cheaper than looking first.
-      this.writeBeside(p, text);
+      await writeToCache([{ dest: p, data: Buffer.from(text) }]);
     } catch (e) {
       throw ioError('cannot store manifest in the content cache', p, e);
     }
