@@ -193,6 +193,15 @@ describe('writeToCache (the cache writer thread)', () => {
     await writeToCache(items);
     for (const it of items) assert.equal(await fs.readFile(it.dest, 'utf8'), it.data.toString());
     assert.deepEqual((await contentFiles(cache)).filter((n) => n.startsWith('.tmp')), []);
+    // Packed into one moved buffer: empty files, slices of a shared pool slab and of one larger
+    // buffer all land with exactly their own bytes, and the callers' buffers stay usable.
+    const slab = Buffer.from('0123456789abcdef');
+    const mixed = [Buffer.alloc(0), Buffer.from('x'), slab.subarray(3, 9), slab.subarray(0, 0), Buffer.alloc(70_000, 7)].map((data, i) => ({ dest: path.join(cache.root, 'file', 'mx', `m${i}`), data }));
+    await writeToCache(mixed);
+    for (const it of mixed) assert.deepEqual(await fs.readFile(it.dest), it.data);
+    assert.equal(slab.toString(), '0123456789abcdef');
+    await writeToCache([{ dest: path.join(cache.root, 'file', 'mx', 'empty'), data: Buffer.alloc(0) }]);
+    assert.equal((await fs.stat(path.join(cache.root, 'file', 'mx', 'empty'))).size, 0);
     const blocker = path.join(cache.root, 'file', 'zz');
     await fs.writeFile(blocker, 'a file where a directory should be');
     await assert.rejects(writeToCache([{ dest: path.join(blocker, 'x'), data: Buffer.from('x') }]), (e: unknown) => ['EEXIST', 'ENOTDIR'].includes((e as { code?: string }).code ?? '') && /writing .*zz\/x\)/.test((e as Error).message));
