@@ -85,7 +85,9 @@ export function verifyBuffer(need: ContentNeed, gz: Buffer): Buffer {
   let data: Buffer;
   try {
     // Capped at the recorded size: a few KiB of gzip must not inflate into gigabytes here.
-    data = gunzipSync(gz, need.size ? { maxOutputLength: need.size + 1 } : {});
+    // Its output buffer sized to the file: zlib's default 16 KiB chunk, allocated per call, was
+    // most of the memory a prepare churned through (files average a few KiB).
+    data = gunzipSync(gz, need.size ? { maxOutputLength: need.size + 1, chunkSize: Math.min(Math.max(64, need.size + 1), 1 << 20) } : {});
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw problem(`more than ${need.size} bytes, expected ${need.size}`);
     throw new ImageError('HASH_MISMATCH', `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`, { hash: need.hash });
