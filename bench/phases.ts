@@ -1,6 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { actionCsize } from '../images/action-diff';
+import { clearActionMemo } from '../images/action-memo';
 import { ContentCache } from '../images/content-cache';
 import { execute } from '../images/execute';
 import { Image } from '../images/image';
@@ -61,7 +62,7 @@ export interface PrepareResult {
   files: number;
   bytes: number;
   copyMs: number;
-  /** Part of `ms`: prepare re-derives the action diff before downloading. */
+  /** Not part of `ms`: re-deriving the action diff, as prepare does after a worker restart. */
   planActionsMs: number;
   peakRss: number;
 }
@@ -108,6 +109,9 @@ export async function measurePlan(ctx: Ctx, request: PlanRequest): Promise<PlanR
  * straight out of the repository. Both run on a warm page cache.
  */
 export async function measurePrepare(ctx: Ctx, p: Plan): Promise<PrepareResult> {
+  // Timed alone and cold, as a restarted worker re-derives it; prepare below then finds it
+  // remembered, as it does after its plan in a running worker.
+  clearActionMemo();
   const actions = await timed(() => withOrigins(ctx, (origins) => planActions(ctx.image, p, ctx.cache, origins)));
   const csize = new Map<string, number>();
   for (const c of actions.value) if (c.to?.type === 'file') csize.set(c.to.hash!, actionCsize(c.to));

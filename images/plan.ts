@@ -3,7 +3,8 @@ import { actionCsize, ActionChange, actionSize, diffActions, OwnedManifest } fro
 import { ContentCache, sha256 } from './content-cache';
 import { ImageError } from './errors';
 import { Fmri } from './fmri';
-import { Image } from './image';
+import { Image, ImageState } from './image';
+import { actionMemoKey, recalledActions, rememberActions } from './action-memo';
 import { loadManifests } from './load-manifests';
 import { parsedManifest, parseManifestOnce } from './manifest-memo';
 import { OriginPool, withPool } from './origin-pool';
@@ -85,16 +86,18 @@ export async function plan(image: Image, request: PlanRequest = {}, parentState?
     for (const [stem, p] of installed) if (!selected.has(stem)) changes.push({ stem, from: p.fmri.toString(), to: null, manifest: null });
     changes.sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
 
-    const actions = await deriveActions(image, changes, opts.cache, origins);
+    const derived = await deriveActions(image, changes, opts.cache, origins);
     const body = {
       format: PLAN_FORMAT,
       host: opts.host ?? os.hostname(),
       image: image.root,
       stateToken: state.token,
       changes,
-      sizes: sizesOf(actions),
+      sizes: sizesOf(derived.actions),
     };
-    return { ...body, digest: planDigest(body) };
+    const digest = planDigest(body);
+    rememberActions(actionMemoKey(image.root, opts.cache?.root, digest), derived.token, derived.actions);
+    return { ...body, digest };
   });
 }
 
@@ -116,15 +119,22 @@ function planDigest(body: Omit<Plan, 'digest'>): string {
   return sha256(JSON.stringify([body.format, body.host, body.image, body.stateToken, body.changes, body.sizes]));
 }
 
-/** The action diff of a plan, re-derived from manifests (no solving). */
+/** The action diff of a plan: as derived earlier in this process for the same image state, or re-derived from manifests (no solving). */
 export async function planActions(image: Image, p: Plan, cache?: ContentCache, origins?: OriginPool): Promise<ActionChange[]> {
-  return withPool(origins, (pool) => deriveActions(image, p.changes, cache, pool));
+  const key = actionMemoKey(image.root, cache?.root, p.digest);
+  const state = await image.readState();
+  const known = recalledActions(key, state.token);
+  if (known) return known;
+  const derived = await withPool(origins, (pool) => deriveActions(image, p.changes, cache, pool, state));
+  rememberActions(key, derived.token, derived.actions);
+  return derived.actions.slice();
 }
 
-async function deriveActions(image: Image, changes: PlanChange[], cache: ContentCache | undefined, origins: OriginPool): Promise<ActionChange[]> {
-  if (changes.length === 0) return [];
+/** The diff, and the state token of the installed packages it was derived from. */
+async function deriveActions(image: Image, changes: PlanChange[], cache: ContentCache | undefined, origins: OriginPool, known?: ImageState): Promise<{ actions: ActionChange[]; token: string }> {
+  const state = known ?? (await image.readState());
+  if (changes.length === 0) return { actions: [], token: state.token };
   const changed = new Set(changes.map((c) => c.stem));
-  const state = await image.readState();
   const old: OwnedManifest[] = [];
   const kept: OwnedManifest[] = [];
   const packages = Object.entries(state.packages);
@@ -141,7 +151,7 @@ async function deriveActions(image: Image, changes: PlanChange[], cache: Content
   // New manifests are always loaded: that puts them in this cache, where execute reads them.
   const texts = await loadManifests(image, wanted, cache, origins);
   const next = wanted.map((w, i) => ({ fmri: w.fmri.toString(), manifest: parseManifestOnce(texts[i], w.digest, w.fmri.toString()) }));
-  return diffActions({ old, next, kept, variants: image.variants() });
+  return { actions: diffActions({ old, next, kept, variants: image.variants() }), token: state.token };
 }
 
 function sizesOf(actions: ActionChange[]): Plan['sizes'] {

@@ -5,6 +5,7 @@ import { audit } from '../images/audit';
 import { ImageError, isImageError } from '../images/errors';
 import { Image } from '../images/image';
 import { attachChild } from '../images/linked';
+import { clearActionMemo } from '../images/action-memo';
 import { plan, planActions } from '../images/plan';
 import { plannedState } from '../images/parent-state';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
@@ -115,9 +116,27 @@ describe('plan', () => {
     const bytes = Buffer.byteLength(JSON.stringify(p));
     assert.ok(bytes < 32 * 1024, `plan is ${bytes} bytes`);
     const again = JSON.parse(JSON.stringify(p));
+    const remembered = await planActions(image, again, cache);
+    clearActionMemo(); // as in a worker that restarted since it planned
     const actions = await planActions(image, again, cache);
     assert.equal(actions.length, 300); // per package: a directory and two files
+    assert.deepEqual(actions, remembered);
     assert.equal(p.sizes.add, 300);
+  });
+
+  it('uses an action diff remembered from planning only while the image is unchanged', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'a@1.0', { 'shared/f': 'from a' });
+    await publishPkg(repo, 'b@1.0', { 'shared/f': 'from b' });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    const p = await plan(image, { install: ['a'] }, null, { cache });
+    const first = await planActions(image, p, cache);
+    first.length = 0; // a caller's copy: the remembered list is not changed through it
+    assert.ok((await planActions(image, p, cache)).some((c) => c.path === 'shared/f'));
+    await update(image, cache, { install: ['b'] });
+    // Derived again for the new state, where b owns shared/f: a stale diff would install over it.
+    await assert.rejects(planActions(image, p, cache), (e: unknown) => isImageError(e, 'CONFLICTING_ACTIONS') && /shared\/f/.test((e as Error).message));
   });
 });
 
