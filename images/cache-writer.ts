@@ -5,19 +5,22 @@ export interface CacheWrite {
   data: Buffer;
 }
 
-// Plain JavaScript run by the writer thread: writes each file through a temp file beside it
-// and a rename, making its directory once (and again if it vanished: the cache was cleared).
+// Plain JavaScript run by the writer thread: writes each file into the staging directory and
+// renames it into place, making directories once (and again if one vanished: the cache was cleared).
 const WRITER = `
 const { parentPort } = require('worker_threads');
 const fs = require('fs');
 const path = require('path');
 const dirs = new Set();
 let n = 0;
-function writeOne(dest, data) {
-  const dir = path.dirname(dest);
+function ensureDir(dir) {
+  if (!dirs.has(dir)) { fs.mkdirSync(dir, { recursive: true }); dirs.add(dir); }
+}
+function writeOne(staging, dest, data) {
   for (let attempt = 0; ; attempt++) {
-    if (!dirs.has(dir)) { fs.mkdirSync(dir, { recursive: true }); dirs.add(dir); }
-    const tmp = path.join(dir, '.tmp.' + process.pid + '.w' + (++n));
+    ensureDir(staging);
+    ensureDir(path.dirname(dest));
+    const tmp = path.join(staging, '.tmp.' + process.pid + '.w' + (++n));
     try {
       fs.writeFileSync(tmp, data);
       fs.renameSync(tmp, dest);
@@ -25,15 +28,15 @@ function writeOne(dest, data) {
     } catch (e) {
       try { fs.rmSync(tmp, { force: true }); } catch {}
       if (e.code !== 'ENOENT' || attempt > 0) throw e;
-      dirs.delete(dir);
+      dirs.clear();
     }
   }
 }
-parentPort.on('message', ({ id, buf, items }) => {
+parentPort.on('message', ({ id, staging, buf, items }) => {
   const all = Buffer.from(buf);
   for (const { dest, start, end } of items) {
     try {
-      writeOne(dest, all.subarray(start, end));
+      writeOne(staging, dest, all.subarray(start, end));
     } catch (e) {
       parentPort.postMessage({ id, error: { dest, code: e.code, message: e.message } });
       return;
@@ -75,10 +78,14 @@ function writer(): Worker {
  * Writes verified content into the cache on one writer thread, a batch per message. Creating
  * tens of thousands of small files is the bulk of a prepare: on the event loop they ran one
  * after another, and through the thread pool each file cost four hand-offs; here the event
- * loop keeps receiving and verifying while the files are written. Resolves when every file of
- * the batch is in place; rejects with the first failure (files before it are in place).
+ * loop keeps receiving and verifying while the files are written. Each file is written in
+ * `staging` (on the same file system) and renamed into place, so no reader ever sees part of
+ * one. One thread renaming out of a small staging directory never waits on another for it, and
+ * the create there cost less than one beside the destination in a fan-out directory of
+ * hundreds (35 against 41 µs a file here). Resolves when every file of the batch is in place;
+ * rejects with the first failure (files before it are in place).
  */
-export function writeToCache(items: CacheWrite[]): Promise<void> {
+export function writeToCache(staging: string, items: CacheWrite[]): Promise<void> {
   if (items.length === 0) return Promise.resolve();
   // One buffer per batch, moved (not cloned) to the thread. Posting each Buffer would clone its
   // whole backing store: 16 KiB (zlib's output chunk) or an 8 KiB pool slab for a 2 KiB file,
@@ -97,6 +104,6 @@ export function writeToCache(items: CacheWrite[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     waiting.set(id, { resolve, reject });
     w.ref(); // the process must not end while a batch is being written
-    w.postMessage({ id, buf: all.buffer, items: placed }, [all.buffer]);
+    w.postMessage({ id, staging, buf: all.buffer, items: placed }, [all.buffer]);
   });
 }

@@ -9,10 +9,9 @@ import { ImageError, ioError } from './errors';
  *   file/<hh>/<sha256>        uncompressed content, present only after its SHA-256 was verified
  *   manifest/<hh>/<sha256>    manifest text by digest
  *   partial/<sha256>.gz       an interrupted download of compressed content, resumed with Range
- * Everything enters by rename from a temp file, so a reader never sees a half-written file.
- * Temp files live beside their destination (<dir>/<hh>/.tmp.*, never a digest name):
- * a rename across directories takes the kernel's file-system-wide rename lock, and 40,000
- * files created in one tmp/ queued on that directory's lock (most of a prepare's kernel time).
+ *   file/.tmp, manifest/.tmp  staging: files being written, named .tmp.<pid>.<n>
+ * Everything enters by rename from staging, so a reader never sees a half-written file.
+ * A temp file left by a crash is swept by the next open once nobody has written it for an hour.
  */
 export class ContentCache {
   private readonly dirs = new Set<string>();
@@ -24,9 +23,11 @@ export class ContentCache {
     const cache = new ContentCache(path.resolve(root));
     try {
       for (const d of ['file', 'manifest', 'partial']) await fs.mkdir(path.join(cache.root, d), { recursive: true });
+      for (const d of ['file', 'manifest'] as const) await fs.mkdir(cache.staging(d), { recursive: true });
     } catch (e) {
       throw ioError('cannot create content cache', root, e);
     }
+    for (const d of ['file', 'manifest'] as const) await sweepStale(cache.staging(d));
     return cache;
   }
 
@@ -38,11 +39,14 @@ export class ContentCache {
     return path.join(this.root, 'partial', `${hash}.gz`);
   }
 
-  /** A temp file in the fan-out directory the content will be renamed into (created if need be). */
-  async contentTmpPath(hash: string): Promise<string> {
-    const dir = path.dirname(this.filePath(hash));
-    await this.ensureDir(dir);
-    return path.join(dir, tmpName());
+  /** Where files of an area (`file`, `manifest`) are written before their rename into place. */
+  staging(area: 'file' | 'manifest'): string {
+    return path.join(this.root, area, '.tmp');
+  }
+
+  /** A fresh temp file name in the content staging directory (see admitFile). */
+  contentTmpPath(): string {
+    return path.join(this.staging('file'), tmpName());
   }
 
   /** 256 fan-out directories at most: each is created once per process, not once per file. */
@@ -88,7 +92,9 @@ export class ContentCache {
 
   /** Moves a verified temp file (from contentTmpPath) into the cache; a concurrent identical rename is harmless. */
   async admitFile(hash: string, verifiedTmp: string): Promise<void> {
-    await fs.rename(verifiedTmp, this.filePath(hash));
+    const dest = this.filePath(hash);
+    await this.ensureDir(path.dirname(dest));
+    await fs.rename(verifiedTmp, dest);
   }
 
   async getManifest(digest: string): Promise<string | null> {
@@ -114,7 +120,7 @@ export class ContentCache {
     const p = this.manifestPath(digest);
     try {
       // An identical manifest already there is simply replaced: cheaper than looking first.
-      await writeToCache([{ dest: p, data: Buffer.from(text) }]);
+      await writeToCache(this.staging('manifest'), [{ dest: p, data: Buffer.from(text) }]);
     } catch (e) {
       throw ioError('cannot store manifest in the content cache', p, e);
     }
@@ -146,6 +152,28 @@ export class ContentCache {
     promise.catch(() => undefined); // a claim nobody waits on must not be an unhandled rejection
     claims.set(hash, { promise });
     return { mine: true, settle: settleFn };
+  }
+}
+
+/** A temp file unchanged for this long has no writer left: a small file is renamed within milliseconds, and a large one is written continuously. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+/** Best effort: a sweep that fails (say, a read-only cache) leaves only disk space behind. */
+async function sweepStale(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - STALE_TMP_MS;
+  for (const n of names) {
+    const p = path.join(dir, n);
+    try {
+      if ((await fs.lstat(p)).mtimeMs < cutoff) await fs.rm(p, { force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
   }
 }
 

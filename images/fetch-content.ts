@@ -125,7 +125,7 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         const flush = () => {
           const q = queue;
           queue = [];
-          const w = writeToCache(q.map((x) => ({ dest: cache.filePath(x.n.hash), data: x.data }))).then(() => q.forEach((x) => admitted(x.n)));
+          const w = writeToCache(cache.staging('file'), q.map((x) => ({ dest: cache.filePath(x.n.hash), data: x.data }))).then(() => q.forEach((x) => admitted(x.n)));
           w.catch(() => undefined); // settled below; not an unhandled rejection meanwhile
           writes.push(w);
         };

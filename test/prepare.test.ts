@@ -186,24 +186,45 @@ describe('verifyBuffer (one small file held in memory)', () => {
   });
 });
 
+describe('content cache staging', () => {
+  it('sweeps temp files nobody has written for an hour when the cache is opened, and keeps fresh ones', async () => {
+    const cache = await makeCache();
+    const stale = path.join(cache.staging('file'), '.tmp.999999.1');
+    const fresh = path.join(cache.staging('manifest'), '.tmp.999999.2');
+    const staleManifest = path.join(cache.staging('manifest'), '.tmp.999999.3');
+    for (const f of [stale, fresh, staleManifest]) await fs.writeFile(f, 'left by a crash');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await fs.utimes(stale, twoHoursAgo, twoHoursAgo);
+    await fs.utimes(staleManifest, twoHoursAgo, twoHoursAgo);
+    await ContentCache.open(cache.root);
+    await assert.rejects(fs.stat(stale), { code: 'ENOENT' });
+    await assert.rejects(fs.stat(staleManifest), { code: 'ENOENT' });
+    assert.equal(await fs.readFile(fresh, 'utf8'), 'left by a crash'); // may still be written
+  });
+});
+
 describe('writeToCache (the cache writer thread)', () => {
   it('puts every file of a batch in place through a temp file, and rejects naming the file it could not write', async () => {
     const cache = await makeCache();
     const items = ['a', 'b', 'c'].map((x) => ({ dest: cache.filePath(createHash('sha256').update(x).digest('hex')), data: Buffer.from(x) }));
-    await writeToCache(items);
+    await writeToCache(cache.staging('file'), items);
     for (const it of items) assert.equal(await fs.readFile(it.dest, 'utf8'), it.data.toString());
     assert.deepEqual((await contentFiles(cache)).filter((n) => n.startsWith('.tmp')), []);
     // Packed into one moved buffer: empty files, slices of a shared pool slab and of one larger
     // buffer all land with exactly their own bytes, and the callers' buffers stay usable.
     const slab = Buffer.from('0123456789abcdef');
     const mixed = [Buffer.alloc(0), Buffer.from('x'), slab.subarray(3, 9), slab.subarray(0, 0), Buffer.alloc(70_000, 7)].map((data, i) => ({ dest: path.join(cache.root, 'file', 'mx', `m${i}`), data }));
-    await writeToCache(mixed);
+    await writeToCache(cache.staging('file'), mixed);
     for (const it of mixed) assert.deepEqual(await fs.readFile(it.dest), it.data);
     assert.equal(slab.toString(), '0123456789abcdef');
-    await writeToCache([{ dest: path.join(cache.root, 'file', 'mx', 'empty'), data: Buffer.alloc(0) }]);
+    await writeToCache(cache.staging('file'), [{ dest: path.join(cache.root, 'file', 'mx', 'empty'), data: Buffer.alloc(0) }]);
     assert.equal((await fs.stat(path.join(cache.root, 'file', 'mx', 'empty'))).size, 0);
+    // The cache cleared under a running writer: its directories, staging included, are made again.
+    await fs.rm(path.join(cache.root, 'file'), { recursive: true });
+    await writeToCache(cache.staging('file'), [items[0]]);
+    assert.equal(await fs.readFile(items[0].dest, 'utf8'), 'a');
     const blocker = path.join(cache.root, 'file', 'zz');
     await fs.writeFile(blocker, 'a file where a directory should be');
-    await assert.rejects(writeToCache([{ dest: path.join(blocker, 'x'), data: Buffer.from('x') }]), (e: unknown) => ['EEXIST', 'ENOTDIR'].includes((e as { code?: string }).code ?? '') && /writing .*zz\/x\)/.test((e as Error).message));
+    await assert.rejects(writeToCache(cache.staging('file'), [{ dest: path.join(blocker, 'x'), data: Buffer.from('x') }]), (e: unknown) => ['EEXIST', 'ENOTDIR'].includes((e as { code?: string }).code ?? '') && /writing .*zz\/x\)/.test((e as Error).message));
   });
 });
