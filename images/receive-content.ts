@@ -16,15 +16,23 @@ export interface ContentNeed {
   publisher: string;
 }
 
-/** Counts (and optionally hashes) bytes as they pass. */
+/** Counts (and optionally hashes) bytes as they pass; `onBytes` may throw to stop the stream. */
 function tap(onBytes: (n: number) => void, hash?: ReturnType<typeof createHash>): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      onBytes(chunk.length);
+      try {
+        onBytes(chunk.length);
+      } catch (e) {
+        return cb(e as Error);
+      }
       hash?.update(chunk);
       cb(null, chunk);
     },
   });
+}
+
+function verificationFailed(need: ContentNeed, why: string): ImageError {
+  return new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, { hash: need.hash });
 }
 
 /**
@@ -38,7 +46,12 @@ async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source:
   const hash = createHash(payloadHashAlgorithm(need.hash));
   let size = 0;
   try {
-    await pipeline(source, tap(onCompressed, chash), createGunzip(), tap((n) => (size += n), hash), createWriteStream(tmp));
+    // Stopped at the recorded size, as verifyBuffer is: a small download must not fill the disk.
+    const inflated = (n: number) => {
+      size += n;
+      if (need.size && size > need.size) throw verificationFailed(need, `more than ${need.size} bytes, expected ${need.size}`);
+    };
+    await pipeline(source, tap(onCompressed, chash), createGunzip(), tap(inflated, hash), createWriteStream(tmp));
   } catch (e) {
     await fs.rm(tmp, { force: true });
     if (isImageError(e)) throw e;
@@ -56,7 +69,7 @@ async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source:
     : null;
   if (problem) {
     await fs.rm(tmp, { force: true });
-    throw new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${problem}`, { hash: need.hash });
+    throw verificationFailed(need, problem);
   }
   await cache.admitFile(need.hash, tmp);
 }
@@ -77,7 +90,7 @@ export async function readFrame(stream: Readable, onBytes: (n: number) => void):
  * one gunzip (capped at the recorded size) and two hashes, on the event loop.
  */
 export function verifyBuffer(need: ContentNeed, gz: Buffer): Buffer {
-  const problem = (why: string) => new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, { hash: need.hash });
+  const problem = (why: string) => verificationFailed(need, why);
   if (need.chash) {
     const gotC = createHash('sha256').update(gz).digest('hex');
     if (gotC !== need.chash) throw problem(`compressed SHA-256 ${gotC}, expected ${need.chash}`);

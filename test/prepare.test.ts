@@ -99,6 +99,20 @@ describe('prepare over HTTP', () => {
     assert.deepEqual((await contentFiles(cache)).filter((n) => n.startsWith('.tmp')), [], 'no temp file left');
   });
 
+  it('stops inflating a large download at its recorded size (a gzip bomb is refused, not written out)', async () => {
+    const { repo, depot } = await served({ big: noise(600_000, 'big') });
+    const image = await makeImage(depot.url);
+    const cache = await makeCache();
+    const p = await plan(image, { install: ['app'] }, null, { cache });
+    const hash = createHash('sha256').update(noise(600_000, 'big')).digest('hex');
+    const bomb = gzipSync(Buffer.concat([noise(600_000, 'big'), Buffer.alloc(200_000_000)]));
+    await fs.writeFile(path.join(repo, 'publisher/test/file', hash.slice(0, 2), hash), bomb);
+    await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /more than 600000 bytes, expected 600000/.test((e as Error).message));
+    assert.equal(await cache.hasFile(hash), false);
+    assert.deepEqual(await contentFiles(cache), [], 'no temp file left');
+    await assert.rejects(fs.stat(cache.partialPath(hash)), { code: 'ENOENT' });
+  });
+
   it('treats a connection cut mid-body as truncated content, retryable, and admits nothing partial', async () => {
     const { depot } = await served({ a: noise(300_000, 'a'), b: noise(300_000, 'b') });
     const proxy = await new CuttingProxy(depot.port).start();
