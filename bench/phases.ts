@@ -62,7 +62,7 @@ export interface PrepareResult {
   files: number;
   bytes: number;
   copyMs: number;
-  /** Not part of `ms`: re-deriving the action diff, as prepare does after a worker restart. */
+  /** Not part of `ms`: deriving the action diff in a fresh process (manifests read and parsed), as prepare does after a worker restart. */
   planActionsMs: number;
   peakRss: number;
 }
@@ -96,6 +96,7 @@ async function withOrigins<T>(ctx: Ctx, fn: (origins: OriginPool) => Promise<T>)
 
 export async function measurePlan(ctx: Ctx, request: PlanRequest): Promise<PlanResult> {
   clearManifestMemo(); // cold: nothing parsed earlier in this process helps
+  await syncFs(ctx.work); // as before the other phases: nothing earlier left to write back
   collectGarbage();
   const cold = await timed(() => withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })));
   collectGarbage();
@@ -109,9 +110,10 @@ export async function measurePlan(ctx: Ctx, request: PlanRequest): Promise<PlanR
  * straight out of the repository. Both run on a warm page cache.
  */
 export async function measurePrepare(ctx: Ctx, p: Plan): Promise<PrepareResult> {
-  // Timed alone and cold, as a restarted worker re-derives it; prepare below then finds it
-  // remembered, as it does after its plan in a running worker.
+  // Timed alone and cold, as a restarted worker re-derives it (nothing parsed yet); prepare
+  // below then finds it remembered, as it does after its plan in a running worker.
   clearActionMemo();
+  clearManifestMemo();
   const actions = await timed(() => withOrigins(ctx, (origins) => planActions(ctx.image, p, ctx.cache, origins)));
   const csize = new Map<string, number>();
   for (const c of actions.value) if (c.to?.type === 'file') csize.set(c.to.hash!, actionCsize(c.to));
