@@ -44,8 +44,9 @@ export class ContentCache {
     return path.join(this.root, area, '.tmp');
   }
 
-  /** A fresh temp file name in the content staging directory (see admitFile). */
-  contentTmpPath(): string {
+  /** A fresh temp file name in the content staging directory (see admitFile); made again if the cache was cleared meanwhile. */
+  async contentTmpPath(): Promise<string> {
+    await fs.mkdir(this.staging('file'), { recursive: true }); // once per large file: not worth remembering
     return path.join(this.staging('file'), tmpName());
   }
 

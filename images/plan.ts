@@ -86,7 +86,7 @@ export async function plan(image: Image, request: PlanRequest = {}, parentState?
     for (const [stem, p] of installed) if (!selected.has(stem)) changes.push({ stem, from: p.fmri.toString(), to: null, manifest: null });
     changes.sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
 
-    const derived = await deriveActions(image, changes, opts.cache, origins);
+    const derived = await deriveActions(image, changes, opts.cache, origins, state); // the state the plan's token names
     const body = {
       format: PLAN_FORMAT,
       host: opts.host ?? os.hostname(),

@@ -40,7 +40,7 @@ function verificationFailed(need: ContentNeed, why: string): ImageError {
  * only when the SHA-256 (and size) match the manifest. Nothing unverified is ever admitted.
  */
 async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source: Readable, onCompressed: (n: number) => void): Promise<void> {
-  const tmp = cache.contentTmpPath();
+  const tmp = await cache.contentTmpPath();
   const chash = createHash('sha256');
   // Published here: SHA-256; manifests pkg(5) itself published carry SHA-1 payload hashes.
   const hash = createHash(payloadHashAlgorithm(need.hash));
