@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   CONFLICTING_ACTIONS: { retryable: false, exit: 1 },
   FOREIGN_PLAN: { retryable: false, exit: 1 },
   STALE_PLAN: { retryable: false, exit: 1 },
+  // The plan's content or manifests are not in this content cache (another cache, or swept):
+  // prepare the plan again, then execute it. Nothing was changed.
+  NOT_PREPARED: { retryable: false, exit: 1 },
   HASH_MISMATCH: { retryable: false, exit: 1 },
   NOT_FOUND: { retryable: false, exit: 1 },
   NOT_LINKED: { retryable: false, exit: 53 },

@@ -263,7 +263,7 @@ async function buildSteps(image: Image, p: Plan, cache: ContentCache, fsl: FsLay
   const present = await cache.presentFiles(files.map((c) => c.to!.hash!));
   const missing = files.find((c) => !present.has(c.to!.hash!));
   if (missing) {
-    throw new ImageError('BAD_PLAN', `Plan is not prepared: content ${missing.to!.hash} for ${missing.path} (${missing.owner}) is not in the content cache; run prepare first`, { path: missing.path, hash: missing.to!.hash });
+    throw new ImageError('NOT_PREPARED', `Plan is not prepared: content ${missing.to!.hash} for ${missing.path} (${missing.owner}) is not in the content cache; run prepare first`, { path: missing.path, hash: missing.to!.hash });
   }
   // Paths found absent: nothing can lie below them (a fresh install looks up 50,000 paths, most
   // under directories that do not exist yet; one lstat each was seconds of its execute).

@@ -66,7 +66,7 @@ export class StepRunner {
       }
       case 'write-manifest': {
         const text = await this.cache.getManifest(s.digest);
-        if (text === null) throw new ImageError('BAD_PLAN', `Manifest ${s.digest} is no longer in the content cache; prepare the plan again`, { digest: s.digest });
+        if (text === null) throw new ImageError('NOT_PREPARED', `Manifest ${s.digest} is no longer in the content cache; prepare the plan again`, { digest: s.digest });
         await this.replaceWithText(i, target, text);
         break;
       }

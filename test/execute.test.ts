@@ -84,7 +84,7 @@ describe('execute', () => {
   it('refuses an unprepared plan without touching the image', async () => {
     const { image, p } = await pendingUpdate();
     const before = await snapshot(image.root, HISTORY);
-    await assert.rejects(execute(image, p, await makeCache()), (e: unknown) => isImageError(e, 'BAD_PLAN') && /prepare/.test((e as Error).message));
+    await assert.rejects(execute(image, p, await makeCache()), (e: unknown) => isImageError(e, 'NOT_PREPARED') && /prepare/.test((e as Error).message));
     assert.deepEqual(await snapshot(image.root, HISTORY), before);
   });
 
