@@ -8,6 +8,8 @@ export interface ActivityRecordLine {
   pid: number;
   attempt: number;
   workflowId: string;
+  /** The task queue the activity came from (a host's own queue, or the shared one for legacy runs). */
+  taskQueue?: string;
 }
 
 /**

@@ -1,124 +1,19 @@
-import { activityInfo, cancellationSignal } from '@temporalio/activity';
-import * as path from 'path';
-import { audit } from '../images/audit';
-import { ContentCache } from '../images/content-cache';
-import { execute } from '../images/execute';
-import type { FsLayer } from '../images/fs-layer';
-import { Image } from '../images/image';
-import { listChildren } from '../images/linked';
-import { OriginPool } from '../images/origin-pool';
-import { plannedState } from '../images/parent-state';
-import { plan } from '../images/plan';
-import { prepare } from '../images/prepare';
-import { publisherCheck } from '../images/publisher-check';
-import { mapErrors } from './activity-failure';
-import { ActivityRecord } from './activity-record';
-import { planLines } from './plan-lines';
-import { Heartbeater } from './heartbeater';
-import type {
-  AuditOutput, DescribeInput, DescribeOutput, ExecuteOutput, PlanInput, PlanOutput, PrepareOutput, PublisherCheckInput, StageInput, StageOutput,
-} from './types';
+import { createActivityContext, type ActivityDeps } from './activity-context';
+import { createLegacyActivities } from './legacy-activities';
+import { createRunActivities } from './run-activities';
 
-export interface ActivityDeps {
-  /** The host-wide content cache directory shared by every image on this host. */
-  cacheDir: string;
-  /** Where activities record their own starts and ends (tests read it); none when unset. */
-  recordFile?: string;
-  /** How often prepare and execute heartbeat at most. @default 1000 */
-  heartbeatMs?: number;
-  /** The file-system layer execute writes through (tests inject slow or failing ones). */
-  fs?: FsLayer;
-}
+export type { ActivityDeps };
 
 /**
- * The four stages (plus `describeImage`) as activities over the image model. One OriginPool is
- * shared by all activities of the worker, so keep-alive connections to a repository are reused.
+ * Every activity of this worker over one shared context (connections, content cache, parent
+ * index, record): the run activities (run-activities.ts), which a host's worker serves on its
+ * own task queue, and the legacy ones (legacy-activities.ts) of runs started before that.
  */
 export function createActivities(deps: ActivityDeps) {
-  const record = deps.recordFile ? new ActivityRecord(deps.recordFile) : null;
-  const origins = new OriginPool();
-  let cache: Promise<ContentCache> | null = null;
-  const getCache = () => (cache ??= ContentCache.open(path.resolve(deps.cacheDir)));
-  const every = deps.heartbeatMs ?? 1000;
-
-  async function recorded<T>(stage: string, name: string, fn: (beat: Heartbeater) => Promise<T>): Promise<T> {
-    const info = activityInfo();
-    const beat = new Heartbeater(every);
-    const base = { stage, name, pid: process.pid, attempt: info.attempt, workflowId: info.workflowExecution?.workflowId ?? '' };
-    record?.write({ ...base, event: 'start', at: Date.now() });
-    try {
-      const out = await mapErrors(() => fn(beat));
-      beat.stop();
-      record?.write({ ...base, event: 'end', at: Date.now() });
-      return out;
-    } catch (e) {
-      record?.write({ ...base, event: 'fail', at: Date.now() });
-      throw e;
-    } finally {
-      beat.stop(false);
-    }
-  }
-
-  return {
-    async describeImage(input: DescribeInput): Promise<DescribeOutput> {
-      return recorded('describe', 'parent', async () => {
-        if (!path.isAbsolute(input.image)) return { problem: `'${input.image}' is not an absolute path`, children: [] };
-        try {
-          const image = await Image.open(input.image);
-          return { problem: null, children: listChildren(image) };
-        } catch (e) {
-          return { problem: (e as Error).message, children: [] };
-        }
-      });
-    },
-
-    async checkPublishers(input: PublisherCheckInput): Promise<StageOutput> {
-      return recorded('publisher-check', input.child.name, async () => {
-        publisherCheck(await Image.open(input.image), await Image.open(input.child.path));
-        return { lines: [] };
-      });
-    },
-
-    async auditChild(input: PublisherCheckInput): Promise<AuditOutput> {
-      return recorded('audit', input.child.name, async () => audit(await Image.open(input.image), await Image.open(input.child.path)));
-    },
-
-    async planImage(input: PlanInput): Promise<PlanOutput> {
-      return recorded('plan', input.name, async () => {
-        const image = await Image.open(input.image);
-        const installed = await image.installed();
-        const packages = input.packages && (input.parent ? input.packages.filter((s) => installed.has(s)) : input.packages);
-        const parentState = input.parent ? await plannedState(await Image.open(input.parent.image), input.parent.plan) : null;
-        const p = await plan(image, packages ? { update: packages } : {}, parentState, { cache: await getCache(), origins });
-        return { plan: p, lines: planLines(p) };
-      });
-    },
-
-    async prepareImage(input: StageInput): Promise<PrepareOutput> {
-      return recorded('prepare', input.name, async (beat) => {
-        const r = await prepare(await Image.open(input.image), input.plan, await getCache(), {
-          origins,
-          signal: cancellationSignal(),
-          onProgress: (p) => beat.push({ stage: 'prepare', done: p.bytesDone, total: p.bytesTotal, unit: 'bytes' }),
-        });
-        const lines = [`Download: ${r.filesDone}/${r.filesTotal} files, ${r.bytesDone}/${r.bytesTotal} bytes (${r.fetchedFiles} files fetched now, the rest already in the host cache)`];
-        return { files: r.filesTotal, bytes: r.bytesTotal, fetchedFiles: r.fetchedFiles, fetchedBytes: r.fetchedBytes, lines };
-      });
-    },
-
-    async executeImage(input: StageInput): Promise<ExecuteOutput> {
-      return recorded('execute', input.name, async (beat) => {
-        const r = await execute(await Image.open(input.image), input.plan, await getCache(), {
-          origins,
-          fs: deps.fs,
-          signal: cancellationSignal(),
-          onProgress: (p) => beat.push({ stage: 'execute', done: p.stepsDone, total: p.stepsTotal, unit: 'steps' }),
-        });
-        const how = r.status === 'already-applied' ? 'already applied' : r.resumed ? 'applied (resumed an interrupted execute)' : r.status;
-        return { status: r.status, steps: r.steps, resumed: r.resumed, lines: [`Execute: ${how}, ${r.steps} steps`] };
-      });
-    },
-  };
+  const ctx = createActivityContext(deps);
+  return { ...createRunActivities(ctx), ...createLegacyActivities(ctx) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { RunActivities } from './run-activities';
+export type { LegacyActivities } from './legacy-activities';

@@ -79,3 +79,89 @@ export interface AuditOutput {
   status: 'synced' | 'diverged';
   diverged: { fmri: string; problem: string }[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The activities of runs started since host task queues (workflow patch 'bounded-runs'). Every
+// one runs on the host's own task queue and names its image by the parent's root and the
+// child's linked name, so inputs stay a few hundred bytes whatever the run's size; plans travel
+// by digest (the plan itself is in the history once, as the plan activity's result, and saved
+// in the image: images/saved-plans.ts).
+// ---------------------------------------------------------------------------------------------
+
+/** One image of a run: the parent itself (`child: null`), or the child attached to it under that name. */
+export interface ImageAddress {
+  /** The parent image's root (absolute path). */
+  image: string;
+  /** A linked child's name such as `zone:z1`, or null for the parent. */
+  child: string | null;
+}
+
+export interface SelectInput {
+  image: string;
+  /** Only these children (pkg's `-z`); default every attached child, in attach order. */
+  children?: string[];
+  /** Leave these out (pkg's `-Z`). */
+  ignore?: string[];
+}
+
+export interface DescribeParentInput extends SelectInput {
+  /** At most this many children per partition (the workflow's `partitionSize`). */
+  partitionSize: number;
+}
+
+export interface DescribeParentOutput {
+  /** Every reason the run cannot start (not an image, unknown child names), each naming its field; empty when fine. */
+  problems: string[];
+  /** How many children the run selected. */
+  total: number;
+  /** SHA-256 of the selected names in order: partitions check it when they list their slice. */
+  digest: string;
+  /**
+   * Children per partition, at most `partitionSize`, smaller when names are long, so that a
+   * partition's state stays under its byte budget (workflows/segment-state.ts).
+   */
+  partitionSize: number;
+  /** The selected names when they fit in one partition (`total <= partitionSize`), else null. */
+  children: string[] | null;
+}
+
+export interface ListChildrenInput extends SelectInput {
+  offset: number;
+  limit: number;
+  /** DescribeParentOutput.digest: the slice is refused (CHILDREN_CHANGED) when the selection changed since. */
+  digest: string;
+}
+
+export interface PublisherCheckBatchInput {
+  image: string;
+  /** The children to check, by name (at most PUBLISHER_CHECK_BATCH). */
+  children: string[];
+  /** Children checked at once inside the activity; <= 0: all. */
+  concurrency: number;
+}
+
+/** Per child: null when its publishers agree with the parent's, else why not. */
+export interface PublisherCheckBatchOutput {
+  results: { name: string; error: { code: string; message: string } | null }[];
+}
+
+export interface PlanImageInput extends ImageAddress {
+  packages?: string[];
+  /** For a child: the digest of the parent's saved plan; children are planned against the parent's planned packages. */
+  parentPlan: string | null;
+}
+
+/** The plan is the checkpoint: recorded once in the history; later stages get only its digest. */
+export interface PlanImageOutput extends StageOutput {
+  plan: Plan;
+}
+
+export interface PlannedStageInput extends ImageAddress {
+  /** The digest of the plan the plan activity saved and returned. */
+  plan: string;
+}
+
+export interface ExecuteImageOutput extends ExecuteOutput {
+  /** True when the plan's content was missing from this host's cache and was prepared again first. */
+  reprepared: boolean;
+}
