@@ -1,8 +1,9 @@
-import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { Activities } from '../activities/create-activities';
 import type { AuditOutput } from '../activities/types';
-import { invalidInput } from './input';
+import { hostQueueOf } from './activity-options';
+import { invalidInput } from './invalid-input';
 import { runCapped } from './run-capped';
 import { selectChildren } from './select-children';
 
@@ -10,6 +11,9 @@ const AuditInputSchema = z
   .object({
     image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
     children: z.array(z.string(), { invalid_type_error: 'expected a list of child names' }).optional(),
+    host: z.string({ invalid_type_error: 'expected a host name' }).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/, 'expected a host name (letters, digits, . _ -)').optional(),
+    hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1).optional(),
+    hostTimeout: z.string({ invalid_type_error: "expected a duration like '10m'" }).regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, "expected a duration like '90s' or '10m'").default('10m'),
   })
   .strict();
 
@@ -31,13 +35,18 @@ const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', hea
  * diverged with the packages that are out of step.
  */
 export async function auditLinkedImages(raw: AuditRequest): Promise<AuditRunResult> {
+  // Audits started before host task queues ran their activities on the workflow's own queue.
+  const routed = patched('audit-host-queues');
   const r = AuditInputSchema.safeParse(raw);
-  if (!r.success) throw invalidInput(r.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`));
-  const input = r.data;
-  const described = await acts.describeImage.executeWithOptions({ startToCloseTimeout: '1 minute', activityId: 'describe/parent', summary: `describe ${input.image}` }, [{ image: input.image }]);
+  const problems = r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
+  if (routed && (raw === null || typeof raw !== 'object' || (raw as { host?: unknown }).host === undefined)) problems.push("host: required: the host that holds the image (its worker polls task queue 'linked-images@<host>')");
+  if (!r.success || problems.length) throw invalidInput(problems);
+  const input = r.data!;
+  const route = routed ? { taskQueue: hostQueueOf({ host: input.host!, hostTaskQueue: input.hostTaskQueue }), scheduleToStartTimeout: input.hostTimeout as '10m' } : {};
+  const described = await acts.describeImage.executeWithOptions({ startToCloseTimeout: '1 minute', activityId: 'describe/parent', summary: `describe ${input.image}`, ...route }, [{ image: input.image }]);
   const children = selectChildren(input, described.problem, described.children);
   const settled = await runCapped(children, 0, false, (c) =>
-    acts.auditChild.executeWithOptions({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', activityId: `audit/${c.name}`, summary: `audit ${c.name}` }, [{ image: input.image, child: c }]),
+    acts.auditChild.executeWithOptions({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', activityId: `audit/${c.name}`, summary: `audit ${c.name}`, ...route }, [{ image: input.image, child: c }]),
   );
   const out = children.map((c, i) => {
     const s = settled[i];

@@ -1,5 +1,5 @@
 import type { ChildRef } from '../activities/types';
-import { invalidInput } from './input';
+import { invalidInput } from './invalid-input';
 
 /**
  * The children a run acts on: `children` (default: all attached) less `ignore`, in the order

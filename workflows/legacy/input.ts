@@ -1,10 +1,10 @@
-import { ApplicationFailure } from '@temporalio/workflow';
 import { z } from 'zod';
+import { invalidInput } from '../invalid-input';
 
 const LINK_NAME = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const childName = z.string().regex(LINK_NAME, "expected a child name like 'zone:z1'");
 
-/** The one input object of `updateLinkedImages`; see README "The workflow contract". */
+/** The input of runs started before host task queues (replayed by legacy/update-inline.ts only). */
 export const UpdateInputSchema = z
   .object({
     image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
@@ -35,10 +35,6 @@ export function parseUpdateInput(raw: unknown): UpdateInput {
     return `${field}: ${i.code === 'invalid_type' && i.path.length === 0 ? 'expected a JSON object' : i.message}, got ${got}`;
   });
   throw invalidInput(problems);
-}
-
-export function invalidInput(problems: string[]): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`Invalid input: ${problems.join('; ')}`, 'InvalidInput', { problems });
 }
 
 function valueAt(raw: unknown, p: (string | number)[]): unknown {

@@ -1,15 +1,14 @@
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, defineQuery, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
-import type { Plan, StageInput, StageName, StageOutput } from '../activities/types';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ActivityOptions, QueryDefinition } from '@temporalio/workflow';
+import type { LegacyActivities as Activities } from '../../activities/create-activities';
+import type { Plan, StageInput, StageName, StageOutput } from '../../activities/types';
 import { parseUpdateInput, UpdateInput, UpdateRequest } from './input';
-import { selectChildren } from './select-children';
+import { selectChildren } from '../select-children';
 import { ProgressBoard } from './progress-board';
-import { runCapped } from './run-capped';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from './search-attributes';
+import { runCapped } from '../run-capped';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../search-attributes';
 import type { ImageResult, Progress, RunStatus, UpdateResult } from './types';
 
-export const progressQuery = defineQuery<Progress>('progress');
 
 /** Per image, at most this many output lines, each at most MAX_LINE characters: results live in history. */
 export const MAX_OUTPUT_LINES = 40;
@@ -40,7 +39,7 @@ const EXIT: Record<RunStatus, number> = { ok: 0, 'nothing-to-do': 4, partial: 3,
  * The compact plans returned by the plan activities are the checkpoint: after a crash, replay
  * hands the same plans to prepare and execute, so nothing is planned twice.
  */
-export async function updateLinkedImages(raw: UpdateRequest): Promise<UpdateResult> {
+export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery: QueryDefinition<Progress>): Promise<UpdateResult> {
   const input = parseUpdateInput(raw);
   let board = new ProgressBoard([]);
   setHandler(progressQuery, () => board.snapshot());

@@ -1,0 +1,198 @@
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { RunActivities } from '../activities/create-activities';
+import type { StageName } from '../activities/types';
+import { activityOptions, hostQueueOf } from './activity-options';
+import { childrenPage } from './children-page';
+import { coordinatePartitions, type PartitionedView } from './coordinate-partitions';
+import { describeFailure } from './describe-failure';
+import { historyBudgetSpent } from './history-budget';
+import { parseUpdateInput, type UpdateInput, type UpdateRequest } from './input';
+import { invalidInput } from './invalid-input';
+import { legacyUpdateLinkedImages } from './legacy/update-inline';
+import type { UpdateRequest as LegacyRequest } from './legacy/input';
+import { childrenQuery, progressQuery } from './messages';
+import { runParentStage } from './parent-stage';
+import { progressLine } from './progress-line';
+import { EXIT, MAX_FAILURES, MAX_RESULT_LINE_BYTES, parentSummary, runStatus, summarizeSegment } from './run-result';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from './search-attributes';
+import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
+import { newSegment, NEEDS, setError, STAGES, STATUS, type SegmentState } from './segment-state';
+import type { ChildrenPage, ChildrenQueryArgs, Progress, UpdateResult } from './types';
+
+const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
+
+/** What a run carries into its next execution when it continues as new. */
+export interface RunResume {
+  /** The stage being worked on; the stages before it are over. */
+  stage: StageName;
+  /** The parent image as a one-image segment named `parent`. */
+  parent: SegmentState;
+  /** Every selected child (a run that fits one execution chain; partitioned runs never continue as new). */
+  children: SegmentState;
+  memo: SegmentMemo;
+  /** This execution's number in the chain (1 = the first). */
+  execution: number;
+}
+
+/**
+ * Updates a parent image and its linked children through pkg(5)'s stages: publisher check of
+ * every child (all errors collected), plan (the parent first; children are planned against the
+ * parent's plan), prepare, execute (the parent before the children). Each child's stage is one
+ * activity on the host's own task queue, at most `concurrency` at once, and every child finishes
+ * a stage before the next stage starts; plan, prepare and execute fail fast.
+ *
+ * Bounded whatever the number of children (README "Bounded runs"): each plan is checkpointed
+ * once, as its plan activity's result, and later stages get only its digest; the run continues
+ * as new when its history grows (the server's suggestion, or history-budget.ts), carrying a
+ * few bytes per child (segment-state.ts); a selection larger than one partition is split into
+ * child workflows `<id>/children-<k>` (coordinate-partitions.ts); the result is bounded.
+ */
+export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume): Promise<UpdateResult> {
+  // Runs started before host task queues replay the old shape; new executions record the marker.
+  if (!patched('bounded-runs')) return legacyUpdateLinkedImages(raw as LegacyRequest, progressQuery as never) as unknown as Promise<UpdateResult>;
+  const input = parseUpdateInput(raw);
+  const run = new RunView(input, resume);
+  setHandler(progressQuery, () => run.progress());
+  setHandler(childrenQuery, (args) => run.page(args));
+
+  if (!resume) {
+    upsertSearchAttributes([{ key: LINKED_IMAGE_PARENT, value: input.image }, { key: LINKED_IMAGE_STATUS, value: 'publisher-check' }]);
+    let d;
+    try {
+      d = await acts.describeParent.executeWithOptions(activityOptions('describe', input, 'describe/parent'), [
+        { image: input.image, children: input.children, ignore: input.ignore, partitionSize: input.partitionSize },
+      ]);
+    } catch (e) {
+      const f = describeFailure(e, 'describe', { host: input.host, taskQueue: hostQueueOf(input), hostTimeout: input.hostTimeout });
+      setError(run.parent, 0, { stage: 'describe', ...f }, f.code === 'CANCELLED');
+      return run.finish(f.code === 'CANCELLED');
+    }
+    if (d.problems.length) throw invalidInput(d.problems);
+    if (d.children === null) return coordinatePartitions(input, d, run.parent, (v) => run.setPartitionView(v));
+    run.children = newSegment(d.children);
+  }
+  return run.go();
+}
+
+/** The state of one execution of an unpartitioned run, its stage loop, and its answers to queries. */
+class RunView {
+  parent: SegmentState;
+  children: SegmentState;
+  stage: StageName | 'starting' | 'finished' = 'starting';
+  private readonly memo: SegmentMemo;
+  private readonly execution: number;
+  private readonly firstStage: number;
+  private seg: SegmentRun | null = null;
+  private parentWorking = false;
+  private partitionView: PartitionedView | null = null;
+
+  constructor(private readonly input: UpdateInput, resume?: RunResume) {
+    // The parent has no publisher check of its own: it starts as `checked`.
+    this.parent = resume?.parent ?? { ...newSegment(['parent']), status: STATUS.checked };
+    this.children = resume?.children ?? newSegment([]);
+    this.memo = resume?.memo ?? newSegmentMemo();
+    this.execution = resume?.execution ?? 1;
+    this.firstStage = resume ? STAGES.indexOf(resume.stage) : 0;
+    if (resume) this.stage = resume.stage;
+  }
+
+  setPartitionView(view: PartitionedView): void {
+    this.partitionView = view;
+  }
+
+  async go(): Promise<UpdateResult> {
+    this.seg = new SegmentRun(this.children, this.input, this.memo, () => this.show());
+    let workedHere = false;
+    for (let s = this.firstStage; s < STAGES.length; s++) {
+      const stage = STAGES[s];
+      if (this.input.dryRun && (stage === 'prepare' || stage === 'execute')) break;
+      if (stage !== this.stage) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: stage }]);
+      this.stage = stage;
+      if (stage !== 'publisher-check' && this.parent.status[0] === NEEDS[stage]) {
+        if (workedHere && historyBudgetSpent()) return this.continueAsNew(stage);
+        this.parentWorking = true;
+        this.show();
+        const end = await runParentStage(stage, this.parent, this.input);
+        this.parentWorking = false;
+        workedHere = true;
+        if (end !== 'ok') return this.finish(end === 'cancelled');
+      }
+      const end = await this.seg.runStage(stage, this.parent.plans[0]);
+      workedHere = true;
+      if (end === 'paused') return this.continueAsNew(stage);
+      if (end !== 'done') return this.finish(end === 'cancelled');
+    }
+    return this.finish(false);
+  }
+
+  private async continueAsNew(stage: StageName): Promise<never> {
+    await condition(allHandlersFinished);
+    const next: RunResume = { stage, parent: this.parent, children: this.children, memo: this.memo, execution: this.execution + 1 };
+    return continueAsNew<typeof updateLinkedImages>(this.input, next);
+  }
+
+  finish(cancelled: boolean): UpdateResult {
+    this.stage = 'finished';
+    const dryRun = this.input.dryRun;
+    const sum = summarizeSegment(this.children, dryRun, MAX_FAILURES, MAX_RESULT_LINE_BYTES);
+    const parent = parentSummary(this.parent, dryRun);
+    const failures = parent.error ? [{ name: 'parent', ...parent.error }, ...sum.failures].slice(0, MAX_FAILURES) : sum.failures;
+    const status = runStatus(parent.outcome, sum.counts, cancelled);
+    upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: status }]);
+    this.show();
+    return {
+      resultVersion: 2,
+      image: this.input.image,
+      host: this.input.host,
+      status,
+      exitCode: EXIT[status],
+      dryRun,
+      concurrency: this.input.concurrency,
+      parent,
+      counts: sum.counts,
+      failures,
+      failuresOmitted: sum.failuresOmitted + (parent.error && sum.failures.length >= MAX_FAILURES ? 1 : 0),
+      children: sum.lines,
+      childrenOmitted: sum.linesOmitted,
+      executions: this.execution,
+      partitions: 0,
+    };
+  }
+
+  progress(): Progress {
+    if (this.partitionView) return this.partitionView.progress();
+    const working = [...(this.parentWorking ? ['parent'] : []), ...(this.seg?.workingNames() ?? [])];
+    const counts = this.seg?.counts() ?? { 'publisher-check': zero(), plan: zero(), prepare: zero(), execute: zero() };
+    return {
+      stage: this.stage,
+      line: this.line(),
+      working: working.slice(0, 8),
+      workingCount: working.length,
+      stages: counts,
+      children: this.children.names.length,
+      execution: this.execution,
+      partitions: null,
+    };
+  }
+
+  page(args: ChildrenQueryArgs | undefined): ChildrenPage {
+    if (this.partitionView) return this.partitionView.page(args);
+    const seg = this.seg ?? new SegmentRun(this.children, this.input, this.memo, () => undefined);
+    return childrenPage(args, this.children.names.length, 0, this.children.names.length, (i) => seg.detail(i, this.stage === 'finished'));
+  }
+
+  private line(): string {
+    if (this.stage === 'starting') return 'Startup: Linked images: checking the parent image';
+    if (this.stage === 'finished') return 'Finished processing linked images.';
+    if (this.parentWorking) return progressLine(this.stage, this.seg!.counts()[this.stage], ['parent']);
+    return this.seg?.line() || progressLine(this.stage, zero(), []);
+  }
+
+  private show(): void {
+    setCurrentDetails(this.line());
+  }
+}
+
+function zero() {
+  return { done: 0, working: 0, waiting: 0, failed: 0 };
+}
