@@ -3,7 +3,7 @@
  * Field names are stable: a field may be added, but one that changes meaning or goes away bumps
  * `reportVersion`. Times are ISO 8601 UTC strings; durations are milliseconds.
  */
-import type { Outcome, RunStatus } from '../workflows/types';
+import type { Outcome, RunStatus } from '../workflows/legacy/types';
 
 export const AUDIT_REPORT_VERSION = 1;
 

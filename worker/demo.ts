@@ -10,8 +10,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/create-activities';
+import * as os from 'node:os';
+import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
 import { updateLinkedImages } from '../workflows';
 import type { UpdateResult } from '../workflows/types';
 import { buildDemoHost } from './demo-host';
@@ -20,8 +20,7 @@ import { oneLineLogger } from './log-format';
 import { resultTable, watchProgress } from './progress-printer';
 import { onShutdownSignals } from './shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
-import { DEFAULT_TASK_QUEUE } from './worker-args';
-import { WORKER_DEFAULTS } from './worker-defaults';
+import { createHostWorkers, DEFAULT_TASK_QUEUE, type HostWorkers } from './host-workers';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../workflows/search-attributes';
 
 const ZONES = 8;
@@ -35,7 +34,7 @@ const say = (s = '') => process.stdout.write(s + '\n');
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 
 /** What has to be stopped on the way out, in this order. */
-const running: { worker?: Worker; workerDone?: Promise<void>; connections: { close(): Promise<void> }[]; server?: DevServer } = { connections: [] };
+const running: { worker?: HostWorkers; workerDone?: Promise<void>; connections: { close(): Promise<void> }[]; server?: DevServer } = { connections: [] };
 let handle: WorkflowHandle<typeof updateLinkedImages> | undefined;
 let finished = false;
 
@@ -63,7 +62,8 @@ async function main(): Promise<number> {
   running.server = server;
   say(`   temporal server start-dev on ${server.address}, Web UI ${server.uiUrl}, history in ${rel(dbFile)}`);
 
-  say(`3. A worker in this process on task queue '${DEFAULT_TASK_QUEUE}' (content cache ${rel(host.cacheDir)})`);
+  const hostName = os.hostname();
+  say(`3. This host's worker in this process: workflows from task queue '${DEFAULT_TASK_QUEUE}', host '${hostName}' activities from its own queue (content cache ${rel(host.cacheDir)})`);
   // After Ctrl-C the worker retries a server that is gone; those warnings would only be noise.
   const logger = oneLineLogger('WARN', (l) => interrupted || process.stdout.write(l + '\n'));
   Runtime.install({ logger, shutdownSignals: [], telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
@@ -75,20 +75,20 @@ async function main(): Promise<number> {
   // Before our worker polls: a run left open by an interrupted demo would otherwise resume on
   // the images this demo just rebuilt at the same paths.
   await terminateLeftovers(client);
-  const worker = await Worker.create({
-    ...WORKER_DEFAULTS,
+  const worker = await createHostWorkers({
     connection: nativeConnection,
     namespace: server.namespace,
     taskQueue: DEFAULT_TASK_QUEUE,
+    host: hostName,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: oneLineLogger('WARN') }),
-    activities: createActivities({ cacheDir: host.cacheDir }),
+    activities: { cacheDir: host.cacheDir },
     shutdownGraceTime: '10 seconds',
   });
   running.worker = worker;
   running.workerDone = worker.run();
 
   const workflowId = `demo-update-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-  const input = { image: host.parent, concurrency: CONCURRENCY };
+  const input = { image: host.parent, host: hostName, concurrency: CONCURRENCY };
   say(`4. updateLinkedImages ${JSON.stringify(input)}, workflow ID ${workflowId}`);
   handle = await client.workflow.start(updateLinkedImages, {
     taskQueue: DEFAULT_TASK_QUEUE,
@@ -212,7 +212,7 @@ async function stopAll(): Promise<void> {
   running.worker = undefined;
   running.server = undefined;
   running.connections = [];
-  if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+  worker?.shutdown();
   await workerDone?.catch(() => undefined);
   for (const c of connections) await c.close().catch(() => undefined);
   await server?.stop();

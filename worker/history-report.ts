@@ -10,8 +10,8 @@
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { UpdateInputSchema } from '../workflows/input';
-import type { UpdateResult } from '../workflows/types';
+import { UpdateInputSchema } from '../workflows/legacy/input';
+import type { UpdateResult } from '../workflows/legacy/types';
 import {
   AUDIT_REPORT_VERSION, AUDIT_STAGES, type AuditError, type AuditReport, type AuditStage, type FmriChange, type ImageAudit,
   type StageAudit, type WorkflowStatusName,

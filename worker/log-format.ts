@@ -15,9 +15,19 @@ export function formatLogEntry(entry: LogEntry): string {
   return formatLogLine(entry.level, entry.message, entry.meta, new Date(Number(entry.timestampNanos / 1_000_000n)));
 }
 
-/** A Temporal logger writing one formatted line per entry to `write` (default: stdout). */
+/**
+ * SDK messages that this project's own set-up causes on purpose: the host's activity worker has
+ * no workflows (they run on the shared queue), which the SDK reports as a warning.
+ */
+export function isExpectedSdkMessage(message: string): boolean {
+  return message === 'No workflows registered, not polling for workflow tasks';
+}
+
+/** A Temporal logger writing one formatted line per entry to `write` (default: stdout); expected SDK messages are dropped. */
 export function oneLineLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): DefaultLogger {
-  return new DefaultLogger(level, (entry) => write(formatLogEntry(entry)));
+  return new DefaultLogger(level, (entry) => {
+    if (!isExpectedSdkMessage(entry.message)) write(formatLogEntry(entry));
+  });
 }
 
 const MAX_DEPTH = 3;

@@ -4,12 +4,11 @@
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS/API key, profiles in the shared config file).
  */
 import * as os from 'node:os';
-import { bundleWorkflowCode, GracefulShutdownPeriodExpiredError, NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
-import { createActivities } from '../activities/create-activities';
+import { bundleWorkflowCode, GracefulShutdownPeriodExpiredError, NativeConnection, Runtime, type Logger } from '@temporalio/worker';
+import { createHostWorkers, type HostWorkers } from './host-workers';
 import { oneLineLogger } from './log-format';
 import { onShutdownSignals, signalExitCode } from './shutdown-signals';
 import { parseWorkerArgs, UsageError, WORKER_USAGE, type WorkerArgs } from './worker-args';
-import { WORKER_DEFAULTS } from './worker-defaults';
 import { cannotConnect, ConnectionSettings, connectionSettings } from './connection-settings';
 
 // Activities that ignore cancellation must not keep a stopping worker alive forever; past this
@@ -49,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   // closed together with the runtime once the worker and its connection are gone.
   const log = oneLineLogger('INFO');
 
-  let worker: Worker | null = null;
+  let worker: HostWorkers | null = null;
   const removeHandlers = onShutdownSignals({
     first(signal) {
       if (!worker) {
@@ -73,24 +72,25 @@ async function main(argv: string[]): Promise<number> {
     log.error(cannotConnect(address, e));
     return 1;
   }
-  const identity = `${process.pid}@${os.hostname()}`;
+  const identity = `${process.pid}@${os.hostname()}${args.host !== os.hostname() ? `/${args.host}` : ''}`;
   // Bundled here rather than through Worker.create's workflowsPath only to keep webpack's
   // multi-line build report out of the log.
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: oneLineLogger('WARN') });
-  const w = await Worker.create({
-    ...WORKER_DEFAULTS,
+  const w = await createHostWorkers({
     connection,
     namespace,
     taskQueue: args.taskQueue,
+    host: args.host,
+    hostTaskQueue: args.hostTaskQueue,
     identity,
     workflowBundle,
-    activities: createActivities({ cacheDir: args.cacheDir, recordFile: args.recordFile }),
-    maxConcurrentActivityTaskExecutions: args.maxActivities,
+    activities: { cacheDir: args.cacheDir, recordFile: args.recordFile },
+    maxActivities: args.maxActivities,
     shutdownGraceTime: args.graceMs,
     shutdownForceTime: args.graceMs + FORCE_MARGIN_MS,
   });
   worker = w;
-  log.info(`worker ${identity} polling task queue '${args.taskQueue}' on ${address} namespace ${namespace}; content cache ${args.cacheDir}`, {
+  log.info(`worker ${identity} of host '${args.host}' polling task queues '${args.taskQueue}' (workflows) and '${args.hostTaskQueue}' (this host's activities) on ${address} namespace ${namespace}; content cache ${args.cacheDir}`, {
     maxActivities: args.maxActivities,
     ...(args.recordFile ? { record: args.recordFile } : {}),
   });

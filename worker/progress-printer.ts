@@ -1,22 +1,25 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../workflows';
-import type { ImageResult, UpdateResult } from '../workflows/types';
+import type { UpdateResult } from '../workflows/types';
 
 export interface ProgressWatch {
-  /** Stops polling; prints the final line if it differs from the last one printed. */
-  stop(): Promise<void>;
+  /** Stops polling; with `final` (default) asks once more and prints the line if it differs from the last one printed. */
+  stop(final?: boolean): Promise<void>;
 }
+
+/** A query that gets no answer in this time (no worker, a worker restarting) is skipped, in ms. */
+const QUERY_DEADLINE_MS = 2000;
 
 /**
  * Polls the `progress` query and prints pkg(5)'s status line whenever it changes. Queries that
- * fail (the first workflow task not yet done, a worker restarting) are skipped: this is a view.
+ * fail or time out (the first workflow task not yet done, no worker) are skipped: this is a view.
  */
 export function watchProgress(handle: WorkflowHandle, print: (line: string) => void, everyMs = 300): ProgressWatch {
   let last = '';
   let stopped = false;
   const poll = async () => {
     try {
-      const p = await handle.query(progressQuery);
+      const p = await handle.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
       if (p.line !== last) {
         last = p.line;
         print(p.line);
@@ -32,37 +35,34 @@ export function watchProgress(handle: WorkflowHandle, print: (line: string) => v
     }
   })();
   return {
-    async stop() {
+    async stop(final = true) {
       stopped = true;
       await loop;
-      await poll();
+      if (final) await poll();
     },
   };
 }
 
-/** `5 packages 1.0 -> 1.1`; mixed changes are grouped: `2 packages 1.0 -> 1.1, 1 package new -> 2.0`. */
-export function describeChanges(changes: ImageResult['changes']): string {
-  if (changes.length === 0) return '-';
-  const groups = new Map<string, number>();
-  for (const c of changes) {
-    const key = `${shortVersion(c.from) ?? 'new'} -> ${shortVersion(c.to) ?? 'removed'}`;
-    groups.set(key, (groups.get(key) ?? 0) + 1);
-  }
-  return [...groups].map(([k, n]) => `${n} package${n === 1 ? '' : 's'} ${k}`).join(', ');
-}
+/** Child rows the table prints; the rest are counted (`npm run report` and the `children` query list them all). */
+export const MAX_TABLE_ROWS = 50;
+/** Failures printed with their message. */
+export const MAX_PRINTED_FAILURES = 20;
 
-/** `pkg://demo/web/nginx@1.1:20261125T120000Z` -> `1.1` */
-function shortVersion(fmri: string | null): string | null {
-  if (fmri === null) return null;
-  const at = fmri.indexOf('@');
-  return at < 0 ? fmri : fmri.slice(at + 1).replace(/:\d{8}T\d{6}Z$/, '');
-}
-
-/** The per-image table (parent first), then one line per error. */
+/**
+ * The result as a table, parent first: NAME, OUTCOME, LAST STAGE, CHANGES (packages the plan
+ * changes), at most MAX_TABLE_ROWS children; then the counts and one line per failure.
+ */
 export function resultTable(r: UpdateResult): string[] {
-  const rows = [['NAME', 'OUTCOME', 'LAST STAGE', 'CHANGES'], ...[r.parent, ...r.children].map((i) => [i.name, i.outcome, i.lastStage ?? '-', describeChanges(i.changes)])];
-  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
+  const rows = [['NAME', 'OUTCOME', 'LAST STAGE', 'CHANGES'], ['parent', r.parent.outcome, r.parent.lastStage ?? '-', r.parent.changes === null ? '-' : String(r.parent.changes)]];
+  for (const line of r.children.slice(0, MAX_TABLE_ROWS)) rows.push(line.split(' '));
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
   const lines = rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]))).join('  '));
-  for (const i of [r.parent, ...r.children]) if (i.error) lines.push(`${i.name}: ${i.error.stage} failed: ${i.error.code}: ${i.error.message}`);
+  const hidden = r.children.length - Math.min(r.children.length, MAX_TABLE_ROWS) + r.childrenOmitted;
+  if (hidden > 0) lines.push(`... and ${hidden} more children`);
+  const counts = Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+  lines.push(`Children: ${counts.join(', ') || 'none'}${r.partitions ? ` (in ${r.partitions} partitions)` : ''}; ${r.executions} workflow execution${r.executions === 1 ? '' : 's'}`);
+  for (const f of r.failures.slice(0, MAX_PRINTED_FAILURES)) lines.push(`${f.name}: ${f.stage} failed: ${f.code}: ${f.message}`);
+  const more = r.failures.length - Math.min(r.failures.length, MAX_PRINTED_FAILURES) + r.failuresOmitted;
+  if (more > 0) lines.push(`... and ${more} more failures`);
   return lines;
 }

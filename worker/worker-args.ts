@@ -1,14 +1,22 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../images/cli/image-commands';
+import { hostTaskQueue } from '../workflows/input';
+import { DEFAULT_TASK_QUEUE } from './host-workers';
 
-export const DEFAULT_TASK_QUEUE = 'linked-images';
+export { DEFAULT_TASK_QUEUE };
 export const DEFAULT_MAX_ACTIVITIES = 16;
 export const DEFAULT_GRACE_MS = 30_000;
 
 export interface WorkerArgs {
   help: boolean;
+  /** The shared workflow task queue. */
   taskQueue: string;
+  /** This host's name, as runs name it in their input. */
+  host: string;
+  /** This host's activity task queue. */
+  hostTaskQueue: string;
   cacheDir: string;
   recordFile?: string;
   maxActivities: number;
@@ -20,10 +28,15 @@ export class UsageError extends Error {}
 
 export const WORKER_USAGE = `Usage: npm run worker -- [options]
 
-Runs a Temporal worker for the updateLinkedImages workflow and its activities on this host.
+Runs this host's Temporal workers: workflow tasks of updateLinkedImages from the shared task
+queue, and the activities that touch this host's images and content cache from its own queue.
 
 Options (flags win over environment variables):
-  --task-queue <name>    task queue to poll (env LINKED_IMAGES_TASK_QUEUE; default ${DEFAULT_TASK_QUEUE})
+  --host <name>          this host's name; runs name it in their input "host" (env LINKED_IMAGES_HOST;
+                         default ${os.hostname()})
+  --host-task-queue <q>  this host's activity queue (env LINKED_IMAGES_HOST_TASK_QUEUE;
+                         default ${hostTaskQueue('<host>')})
+  --task-queue <name>    the shared workflow task queue (env LINKED_IMAGES_TASK_QUEUE; default ${DEFAULT_TASK_QUEUE})
   --cache <dir>          host-wide content cache (env LINKED_IMAGES_CACHE; default ${defaultCacheDir()})
   --record <file>        append one JSON line per activity start/end to <file> (env LINKED_IMAGES_RECORD)
   --max-activities <n>   activities run at once on this worker (default ${DEFAULT_MAX_ACTIVITIES})
@@ -42,6 +55,8 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       args: argv,
       options: {
         'task-queue': { type: 'string' },
+        host: { type: 'string' },
+        'host-task-queue': { type: 'string' },
         cache: { type: 'string' },
         record: { type: 'string' },
         'max-activities': { type: 'string' },
@@ -60,9 +75,16 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     return v;
   };
   const record = str('record', 'LINKED_IMAGES_RECORD');
+  const host = str('host', 'LINKED_IMAGES_HOST') ?? os.hostname();
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/.test(host)) throw new UsageError(`Expected --host to be a host name (letters, digits, . _ -), got ${JSON.stringify(host)}`);
+  const taskQueue = str('task-queue', 'LINKED_IMAGES_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE;
+  const hostQueue = str('host-task-queue', 'LINKED_IMAGES_HOST_TASK_QUEUE') ?? hostTaskQueue(host);
+  if (hostQueue === taskQueue) throw new UsageError(`Expected --host-task-queue to differ from --task-queue (workflows and this host's activities need their own queues), got '${hostQueue}' for both`);
   return {
     help: values.help === true,
-    taskQueue: str('task-queue', 'LINKED_IMAGES_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
+    taskQueue,
+    host,
+    hostTaskQueue: hostQueue,
     cacheDir: path.resolve(str('cache') ?? defaultCacheDir()),
     recordFile: record === undefined ? undefined : path.resolve(record),
     maxActivities: positiveInt('--max-activities', str('max-activities')) ?? DEFAULT_MAX_ACTIVITIES,
