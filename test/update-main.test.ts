@@ -16,14 +16,17 @@ after(async () => {
 });
 
 /** Runs `npm run update -- ...` (the script's own file, as npm would) against the test server. */
-function updateCli(args: string[]): Promise<{ code: number | null; out: string }> {
+function updateCli(args: string[], onOutput?: (out: string) => void): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--require', 'ts-node/register', path.join(__dirname, '../worker/update-main.ts'), ...args], {
       cwd: path.join(__dirname, '..'),
       env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
     });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      onOutput?.(out);
+    });
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => resolve({ code, out }));
   });
@@ -33,20 +36,47 @@ describe('npm run update', () => {
   it('starts a run with a static summary and search attributes, follows it, and refuses its ID a second time', async () => {
     const dir = await tempDir('upd');
     const host = await buildDemoHost(dir, 2);
-    await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue) => {
+    await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
       const id = `ops-${Date.now()}`;
-      const r = await updateCli([host.parent, '-C', '2', '--id', id, '--task-queue', taskQueue]);
+      const r = await updateCli([host.parent, '-C', '2', '--id', id, '--task-queue', taskQueue, '--host', hostName]);
       assert.equal(r.code, 0, r.out);
-      assert.match(r.out, new RegExp(`Started ${id} \\(update ${host.parent}: all children, -C 2\\)`));
-      assert.match(r.out, /zone:z2 +updated +execute +5 packages 1\.0 -> 1\.1/);
+      assert.match(r.out, new RegExp(`Started ${id} \\(update ${host.parent}: all children, -C 2\\) on [^,]+, host '${hostName}'`));
+      assert.match(r.out, /zone:z2 +updated +execute +5/);
+      assert.match(r.out, /Children: 2 updated; 1 workflow execution/);
       assert.match(r.out, /Status: ok, exit code 0/);
       const desc = await env.client.workflow.getHandle(id).describe();
       assert.equal(await desc.staticSummary(), `update ${host.parent}: all children, -C 2`);
-      const again = await updateCli([host.parent, '--id', id, '--task-queue', taskQueue]);
+      const again = await updateCli([host.parent, '--id', id, '--task-queue', taskQueue, '--host', hostName]);
       assert.equal(again.code, 1);
       assert.match(again.out, /was already used; a run is never started twice/);
-      const nothing = await updateCli([host.parent, '--task-queue', taskQueue]);
+      const nothing = await updateCli([host.parent, '--task-queue', taskQueue, '--host', hostName]);
       assert.equal(nothing.code, 4, nothing.out);
+    });
+  });
+
+  it('exits 1 with the failure type and message when the run fails (an unknown child)', { timeout: 60_000 }, async () => {
+    const host = await buildDemoHost(await tempDir('upd-fail'), 1);
+    await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
+      const r = await updateCli([host.parent, '--child', 'zone:nope', '--task-queue', taskQueue, '--host', hostName, '--id', `fail-${Date.now()}`]);
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, /failed: InvalidInput: Invalid input: children: unknown child 'zone:nope'; attached children: zone:z1/);
+    });
+  });
+
+  it('exits 1 and says so when the run is terminated while it follows it', { timeout: 60_000 }, async () => {
+    const host = await buildDemoHost(await tempDir('upd-term'), 2);
+    const slow = { cacheDir: host.cacheDir, beforeStage: () => new Promise<void>((r) => setTimeout(r, 1500)) };
+    await env.withWorker(slow, async (taskQueue, hostName) => {
+      const id = `term-${Date.now()}`;
+      let terminated = false;
+      const r = await updateCli([host.parent, '--task-queue', taskQueue, '--host', hostName, '--id', id], (out) => {
+        if (!terminated && out.includes('Started')) {
+          terminated = true;
+          void env.client.workflow.getHandle(id).terminate('operator: wrong maintenance window');
+        }
+      });
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, new RegExp(`Workflow ${id} was terminated: operator: wrong maintenance window`));
     });
   });
 

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../worker/dev-server';
 import { formatLogLine } from '../worker/log-format';
-import { describeChanges } from '../worker/progress-printer';
+import { MAX_TABLE_ROWS, resultTable } from '../worker/progress-printer';
+import type { UpdateResult } from '../workflows/types';
 import { withDefaultAddress } from '../worker/temporal-main';
 import { parseWorkerArgs } from '../worker/worker-args';
 
@@ -54,14 +55,15 @@ describe('npm run worker', () => {
   });
 
   it('polls the task queue from TEMPORAL_ADDRESS and stops cleanly on SIGTERM', async () => {
-    const r = run(process.execPath, ['--require', 'ts-node/register', 'worker/main.ts', '--task-queue', `wm-${process.pid}`, '--cache', path.join(tmp, 'cache')], {
+    const r = run(process.execPath, ['--require', 'ts-node/register', 'worker/main.ts', '--task-queue', `wm-${process.pid}`, '--host', 'h1', '--cache', path.join(tmp, 'cache')], {
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: server.namespace,
       TEMPORAL_CONFIG_FILE: path.join(tmp, 'absent.toml'),
     });
     try {
       await waitFor(r, 'polling', 25_000);
-      assert.match(r.out(), new RegExp(`polling task queue 'wm-${process.pid}' on ${server.address} namespace ${server.namespace}; content cache `));
+      assert.match(r.out(), new RegExp(`of host 'h1' polling task queues 'wm-${process.pid}' \\(workflows\\) and 'linked-images@h1' \\(this host's activities\\) on ${server.address} namespace ${server.namespace}; content cache `));
+      assert.doesNotMatch(r.out(), /No workflows registered/, 'the activity worker has no workflows by design: no warning about it');
       r.child.kill('SIGTERM');
       assert.equal(await r.exited, 0);
       const lines = r.out().trimEnd().split('\n');
@@ -87,6 +89,12 @@ describe('command lines', () => {
     assert.equal(parseWorkerArgs([], env).recordFile, path.resolve('rec.jsonl'));
     assert.equal(parseWorkerArgs(['--grace', '2m']).graceMs, 120_000);
     assert.throws(() => parseWorkerArgs(['--max-activities', '0']), /--max-activities/);
+    assert.equal(parseWorkerArgs(['--host', 'h7']).hostTaskQueue, 'linked-images@h7');
+    assert.equal(parseWorkerArgs([], { LINKED_IMAGES_HOST: 'h8' }).host, 'h8');
+    assert.equal(parseWorkerArgs(['--host-task-queue', 'q9']).hostTaskQueue, 'q9');
+    assert.equal(parseWorkerArgs([]).host, os.hostname());
+    assert.throws(() => parseWorkerArgs(['--host', 'a b']), /Expected --host to be a host name/);
+    assert.throws(() => parseWorkerArgs(['--host-task-queue', 'linked-images']), /to differ from --task-queue/);
   });
 
   it('point temporal CLI commands at the demo server only when no address is configured', () => {
@@ -97,9 +105,23 @@ describe('command lines', () => {
     assert.deepEqual(withDefaultAddress(['server', 'start-dev'], none), ['server', 'start-dev']);
   });
 
-  it('summarise a plan\'s changes by version pair', () => {
-    const c = (from: string | null, to: string | null) => ({ stem: 'x', from, to });
-    assert.equal(describeChanges([c('pkg://d/a@1.0:20261125T120000Z', 'pkg://d/a@1.1:20261125T120000Z'), c('pkg://d/b@1.0', 'pkg://d/b@1.1'), c(null, 'pkg://d/c@2.0')]), '2 packages 1.0 -> 1.1, 1 package new -> 2.0');
-    assert.equal(describeChanges([]), '-');
+  it('print a run\'s result as a table of at most MAX_TABLE_ROWS children, then the counts and the failures', () => {
+    const n = MAX_TABLE_ROWS + 3;
+    const r: UpdateResult = {
+      resultVersion: 2, image: '/h', host: 'h', status: 'partial', exitCode: 3, dryRun: false, concurrency: 2,
+      parent: { name: 'parent', outcome: 'updated', lastStage: 'execute', changes: 5, planDigest: null, error: null },
+      counts: { updated: n - 1, 'nothing-to-do': 0, planned: 0, failed: 1, cancelled: 0, skipped: 0 },
+      failures: [{ name: 'zone:z2', stage: 'execute', code: 'IO_ERROR', message: 'disk full' }], failuresOmitted: 0,
+      children: Array.from({ length: n }, (_, i) => (i === 1 ? 'zone:z2 failed execute 5' : `zone:z${i + 1} updated execute 5`)), childrenOmitted: 7, executions: 3, partitions: 0,
+    };
+    const lines = resultTable(r);
+    assert.match(lines[0], /^NAME +OUTCOME +LAST STAGE +CHANGES$/);
+    assert.match(lines[1], /^parent +updated +execute +5$/);
+    assert.match(lines[3], /^zone:z2 +failed +execute +5$/);
+    assert.equal(lines.filter((l) => /^zone:z\d+ +(updated|failed) /.test(l)).length, MAX_TABLE_ROWS);
+    assert.ok(lines.includes('... and 10 more children'), lines.join('\n'));
+    assert.ok(lines.includes(`Children: ${n - 1} updated, 1 failed; 3 workflow executions`), lines.join('\n'));
+    assert.ok(lines.includes('zone:z2: execute failed: IO_ERROR: disk full'), lines.join('\n'));
   });
+
 });

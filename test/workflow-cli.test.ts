@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import type { Progress, UpdateResult } from '../workflows/types';
+import type { ChildrenPage, Progress, UpdateResult } from '../workflows/types';
 import { maxRunning, readRecord } from './helpers/activity-log';
 import { cliRunner, CliResult, parseJson } from './helpers/cli-runner';
 import { startTemporalEnv, TemporalEnv, workflowBundle } from './helpers/temporal-env';
@@ -20,7 +20,7 @@ const STAGE_NAMES = ['execute', 'plan', 'prepare', 'publisher-check'];
 
 const query = async (id: string) => parseJson<{ queryResult: Progress[] }>(await cli(['workflow', 'query', '--workflow-id', id, '--name', 'progress', '--output', 'json']), 'workflow query').queryResult[0];
 
-function withWorker<T>(host: Host, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+function withWorker<T>(host: Host, fn: (taskQueue: string, hostName: string) => Promise<T>): Promise<T> {
   return env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, fn);
 }
 
@@ -28,8 +28,8 @@ describe('the temporal CLI drives updateLinkedImages', () => {
   it('starts an update with `workflow start`, follows it with the progress query and reads its result', async () => {
     const host = await makeHost(3);
     const id = workflowId('cli');
-    await withWorker(host, async (taskQueue) => {
-      const start = await cli(['workflow', 'start', '--type', 'updateLinkedImages', '--task-queue', taskQueue, '--workflow-id', id, '--input', JSON.stringify({ image: host.parent, concurrency: 2 })]);
+    await withWorker(host, async (taskQueue, hostName) => {
+      const start = await cli(['workflow', 'start', '--type', 'updateLinkedImages', '--task-queue', taskQueue, '--workflow-id', id, '--input', JSON.stringify({ image: host.parent, host: hostName, concurrency: 2 })]);
       assert.equal(start.code, 0, start.stderr);
       assert.match(start.stdout, new RegExp(`WorkflowId\\s+${id}`));
 
@@ -46,7 +46,7 @@ describe('the temporal CLI drives updateLinkedImages', () => {
       assert.equal(out.result.status, 'ok');
       assert.equal(out.result.exitCode, 0);
       assert.equal(out.result.concurrency, 2);
-      assert.deepEqual(out.result.children.map((c) => [c.name, c.outcome, c.lastStage]), [['zone:z1', 'updated', 'execute'], ['zone:z2', 'updated', 'execute'], ['zone:z3', 'updated', 'execute']]);
+      assert.deepEqual(out.result.children, ['zone:z1 updated execute 5', 'zone:z2 updated execute 5', 'zone:z3 updated execute 5']);
       assert.equal(out.result.parent.outcome, 'updated');
 
       const text = await cli(['workflow', 'result', '--workflow-id', id]);
@@ -57,8 +57,18 @@ describe('the temporal CLI drives updateLinkedImages', () => {
       const done = await query(id);
       assert.equal(done.stage, 'finished');
       assert.equal(done.line, 'Finished processing linked images.');
-      assert.deepEqual(done.children, { 'zone:z1': { state: 'done', stage: 'execute' }, 'zone:z2': { state: 'done', stage: 'execute' }, 'zone:z3': { state: 'done', stage: 'execute' } });
+      assert.equal(done.children, 3);
+      assert.equal(done.workingCount, 0); // (the CLI prints an empty list as null)
       for (const s of STAGE_NAMES) assert.deepEqual(done.stages[s as keyof Progress['stages']], { done: 3, working: 0, waiting: 0, failed: 0 }, s);
+
+      // Every child's details, a page at a time (the result carries only a line per child).
+      const page = parseJson<{ queryResult: ChildrenPage[] }>(await cli(['workflow', 'query', '--workflow-id', id, '--name', 'children', '--input', JSON.stringify({ offset: 1, limit: 5 }), '--output', 'json']), 'children query').queryResult[0];
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.children.map((c) => [c.name, c.outcome, c.lastStage, c.changes, c.working]), [['zone:z2', 'updated', 'execute', 5, false], ['zone:z3', 'updated', 'execute', 5, false]]);
+      assert.match(page.children[0].planDigest!, /^[0-9a-f]{64}$/);
+      const bad = await cli(['workflow', 'query', '--workflow-id', id, '--name', 'children', '--input', JSON.stringify({ limit: 0.5 })]);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stdout + bad.stderr, /limit: expected an integer from 1 to 1000, got 0.5/);
 
       const described = parseJson<{ workflowExecutionInfo: { status: string; type: { name: string } } }>(await cli(['workflow', 'describe', '--workflow-id', id, '--output', 'json']), 'workflow describe');
       assert.equal(described.workflowExecutionInfo.status, 'WORKFLOW_EXECUTION_STATUS_COMPLETED');
@@ -83,7 +93,7 @@ describe('the temporal CLI drives updateLinkedImages', () => {
     const host = await makeHost(1);
     const id = workflowId('cli-invalid');
     await withWorker(host, async (taskQueue) => {
-      const run = await cli(['workflow', 'execute', '--type', 'updateLinkedImages', '--task-queue', taskQueue, '--workflow-id', id, '--input', JSON.stringify({ image: 'relative/host', concurrency: '3' })]);
+      const run = await cli(['workflow', 'execute', '--type', 'updateLinkedImages', '--task-queue', taskQueue, '--workflow-id', id, '--input', JSON.stringify({ image: 'relative/host', host: 'h1', concurrency: '3' })]);
       assert.equal(run.code, 1);
       assert.match(run.stdout, /Status\s+FAILED/);
       assert.ok(run.stdout.includes('Invalid input: image: expected an absolute path, got "relative/host"; concurrency: expected an integer'), run.stdout);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { stagesSeen, startsPerName, unbalanced } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup, snapshot } from './helpers/tree';
-import { emptyOriginFor, Host, makeHost, release, runUpdate, setZonePublishers } from './helpers/workflow-fixture';
+import { childrenOf, emptyOriginFor, Host, imageOf, makeHost, release, runUpdate, setZonePublishers } from './helpers/workflow-fixture';
 
 let env: TemporalEnv;
 before(async () => { env = await startTemporalEnv(); });
@@ -28,7 +28,7 @@ describe('updateLinkedImages when children are broken', () => {
     const { result, lines } = await runUpdate(env, host, { concurrency: 1 });
     assert.equal(result.status, 'failed');
     assert.equal(result.exitCode, 1);
-    const [z1, z2, z3, z4] = result.children;
+    const [z1, z2, z3, z4] = childrenOf(result);
     const parentSide = 'The parent image has the following enabled publishers:\n    PUBLISHER 0: demo\n';
     for (const [r, childSide] of [
       [z2, 'The child image has the following enabled publishers:\n    PUBLISHER 0: other\n    PUBLISHER 1: demo'],
@@ -38,9 +38,9 @@ describe('updateLinkedImages when children are broken', () => {
       assert.equal(r.lastStage, 'publisher-check', r.name);
       assert.equal(r.error?.stage, 'publisher-check', r.name);
       assert.equal(r.error?.code, 'PUBLISHER_MISMATCH', r.name);
-      assert.ok(r.error.message.includes(`Invalid child image publisher configuration for ${r.name}.`), r.error.message);
-      assert.ok(r.error.message.includes(parentSide), r.error.message);
-      assert.ok(r.error.message.endsWith(childSide), r.error.message);
+      assert.ok(r.error!.message.includes(`Invalid child image publisher configuration for ${r.name}.`), r.error!.message);
+      assert.ok(r.error!.message.includes(parentSide), r.error!.message);
+      assert.ok(r.error!.message.endsWith(childSide), r.error!.message);
     }
     for (const r of [z1, z3]) {
       assert.equal(r.outcome, 'skipped', r.name);
@@ -49,7 +49,9 @@ describe('updateLinkedImages when children are broken', () => {
     }
     assert.equal(result.parent.outcome, 'skipped');
     assert.equal(result.parent.lastStage, null);
-    assert.deepEqual(result.parent.changes, []);
+    assert.equal(result.parent.changes, null, 'the parent was never planned');
+    assert.deepEqual(result.counts, { updated: 0, 'nothing-to-do': 0, planned: 0, failed: 2, cancelled: 0, skipped: 2 });
+    assert.deepEqual(result.failures.map((f) => f.name), ['zone:z2', 'zone:z4']);
 
     // pkg(5) checks every child and reports all mismatches, even at -C 1; then stops before planning.
     assert.deepEqual(startsPerName(lines, 'publisher-check'), { 'zone:z1': 1, 'zone:z2': 1, 'zone:z3': 1, 'zone:z4': 1 });
@@ -66,13 +68,13 @@ describe('updateLinkedImages when children are broken', () => {
     const { result, lines } = await runUpdate(env, host, { concurrency: 1 });
     assert.equal(result.status, 'failed');
     assert.equal(result.exitCode, 1);
-    const [z1, z2, z3, z4] = result.children;
+    const [z1, z2, z3, z4] = childrenOf(result);
     assert.equal(z2.outcome, 'failed');
     assert.equal(z2.lastStage, 'plan');
-    assert.deepEqual(z2.changes, []);
+    assert.equal(z2.changes, null);
     assert.equal(z2.error?.stage, 'plan');
     assert.equal(z2.error?.code, 'UNSATISFIABLE');
-    assert.ok(z2.error.message.includes("No version of 'system/kernel' satisfies the parent image"), z2.error.message);
+    assert.ok(z2.error!.message.includes("No version of 'system/kernel' satisfies the parent image"), z2.error.message);
     assert.equal(z1.outcome, 'skipped', 'planned, but not updated');
     assert.equal(z1.lastStage, 'plan');
     for (const r of [z3, z4]) {
@@ -96,8 +98,8 @@ describe('updateLinkedImages when children are broken', () => {
     const { result, lines } = await runUpdate(env, host, { concurrency: 0 });
     assert.equal(result.status, 'failed');
     assert.equal(result.exitCode, 1);
-    assert.deepEqual(result.children.map((c) => c.outcome), ['skipped', 'skipped', 'failed', 'skipped']);
-    assert.equal(result.children[2].error?.code, 'UNSATISFIABLE');
+    assert.deepEqual(childrenOf(result).map((c) => c.outcome), ['skipped', 'skipped', 'failed', 'skipped']);
+    assert.equal(imageOf(result, 'zone:z3').error?.code, 'UNSATISFIABLE');
     // All four were started together; none is left running or retried.
     assert.deepEqual(startsPerName(lines, 'plan'), { parent: 1, 'zone:z1': 1, 'zone:z2': 1, 'zone:z3': 1, 'zone:z4': 1 });
     assert.deepEqual(unbalanced(lines), []);

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Worker } from '@temporalio/worker';
-import type { ImageResult } from '../workflows/types';
+import type { UpdateResult } from '../workflows/types';
 import { maxRunning, parentOverlapsChildren, readRecord, RecordLine, span, stagesSeen, startsPerName, unbalanced } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv, workflowBundle } from './helpers/temporal-env';
 import { cleanup, snapshot } from './helpers/tree';
-import { DEMO_STEMS, Host, makeHost, release, Run, runUpdate, versionOf } from './helpers/workflow-fixture';
+import { checkpointedPlans, childrenOf, DEMO_STEMS, Host, imageOf, makeHost, release, Run, runUpdate, savedPlan, versionOf } from './helpers/workflow-fixture';
 
 const STAGES = ['publisher-check', 'plan', 'prepare', 'execute'] as const;
 
@@ -15,14 +15,19 @@ let env: TemporalEnv;
 before(async () => { env = await startTemporalEnv(); });
 after(async () => { await env?.close(); await cleanup(); });
 
-function assertUpdated(r: ImageResult): void {
-  assert.equal(r.outcome, 'updated', `${r.name}: ${JSON.stringify(r.error)}`);
-  assert.equal(r.lastStage, 'execute', r.name);
-  assert.equal(r.error, null, r.name);
-  assert.deepEqual(r.changes.map((c) => c.stem).sort(), DEMO_STEMS, r.name);
-  for (const c of r.changes) assert.deepEqual([versionOf(c.from), versionOf(c.to)], ['1.0', '1.1'], `${r.name} ${c.stem}`);
-  assert.ok(r.output.includes('Packages to update: 5'), `${r.name} output: ${r.output.join(' | ')}`);
-  assert.ok(r.output.some((l) => l.startsWith('Execute: applied')), `${r.name} output: ${r.output.join(' | ')}`);
+function assertUpdated(result: UpdateResult, name: string): void {
+  const r = imageOf(result, name);
+  assert.equal(r.outcome, 'updated', `${name}: ${JSON.stringify(r.error)}`);
+  assert.equal(r.lastStage, 'execute', name);
+  assert.equal(r.error, null, name);
+  assert.equal(r.changes, 5, name);
+}
+
+/** The plan the run saved in the image and executed: the five demo packages, 1.0 -> 1.1. */
+async function assertPlannedDemoUpdate(root: string, digest: string | null, name: string): Promise<void> {
+  const p = await savedPlan(root, digest);
+  assert.deepEqual(p.changes.map((c) => c.stem).sort(), DEMO_STEMS, name);
+  for (const c of p.changes) assert.deepEqual([versionOf(c.from), versionOf(c.to)], ['1.0', '1.1'], `${name} ${c.stem}`);
 }
 
 /** Every child finished stage N before any image started stage N+1; the parent's prepare and execute ran before the children's. */
@@ -48,9 +53,15 @@ async function assertHappy(run: Run, host: Host, cap: number): Promise<void> {
   assert.equal(result.exitCode, 0);
   assert.equal(result.dryRun, false);
   assert.equal(result.concurrency, cap);
-  assertUpdated(result.parent);
-  assert.deepEqual(result.children.map((c) => c.name), host.children.map((c) => c.name));
-  for (const c of result.children) assertUpdated(c);
+  assert.equal(result.resultVersion, 2);
+  assertUpdated(result, 'parent');
+  await assertPlannedDemoUpdate(host.parent, result.parent.planDigest, 'parent');
+  assert.deepEqual(childrenOf(result).map((c) => c.name), host.children.map((c) => c.name));
+  for (const c of host.children) assertUpdated(result, c.name);
+  assert.deepEqual(result.counts, { updated: host.children.length, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0 });
+  assert.deepEqual(result.failures, []);
+  assert.equal(result.childrenOmitted, 0);
+  assert.equal(result.partitions, 0);
 
   assert.equal(await release(host.parent), 'Demo OS 1.1');
   for (const c of host.children) assert.equal(await release(c.path), 'Demo OS 1.1', c.name);
@@ -121,13 +132,13 @@ describe('updateLinkedImages on a healthy host', () => {
     assert.equal(result.status, 'ok');
     assert.equal(result.exitCode, 0);
     assert.equal(result.dryRun, true);
-    for (const r of [result.parent, ...result.children]) {
+    for (const r of [imageOf(result, 'parent'), ...childrenOf(result)]) {
       assert.equal(r.outcome, 'planned', r.name);
       assert.equal(r.lastStage, 'plan', r.name);
-      assert.deepEqual(r.changes.map((c) => c.stem).sort(), DEMO_STEMS, r.name);
-      for (const c of r.changes) assert.deepEqual([versionOf(c.from), versionOf(c.to)], ['1.0', '1.1'], `${r.name} ${c.stem}`);
-      assert.ok(r.output.includes('Packages to update: 5'), r.name);
+      assert.equal(r.changes, 5, r.name);
     }
+    await assertPlannedDemoUpdate(host.parent, result.parent.planDigest, 'parent');
+    assert.deepEqual(result.counts.planned, 3);
     assert.deepEqual([...stagesSeen(lines)].sort(), ['describe', 'plan', 'publisher-check']);
     assert.deepEqual(startsPerName(lines, 'plan'), { parent: 1, 'zone:z1': 1, 'zone:z2': 1, 'zone:z3': 1 });
     const after = await Promise.all([host.parent, ...host.children.map((c) => c.path)].map((p) => snapshot(p)));
@@ -147,10 +158,10 @@ describe('updateLinkedImages on a healthy host', () => {
     assert.notEqual(second.workflowId, first.workflowId);
     assert.equal(second.result.status, 'nothing-to-do');
     assert.equal(second.result.exitCode, 4);
-    for (const r of [second.result.parent, ...second.result.children]) {
+    for (const r of [imageOf(second.result, 'parent'), ...childrenOf(second.result)]) {
       assert.equal(r.outcome, 'nothing-to-do', r.name);
       assert.equal(r.lastStage, 'plan', r.name);
-      assert.deepEqual(r.changes, [], r.name);
+      assert.equal(r.changes, 0, r.name);
       assert.equal(r.error, null, r.name);
     }
     assert.deepEqual([...stagesSeen(second.lines)].sort(), ['describe', 'plan', 'publisher-check']);
@@ -164,10 +175,18 @@ describe('updateLinkedImages on a healthy host', () => {
     const run = await runUpdate(env, host, { concurrency: 0, packages: ['shell/bash'], children: ['zone:z1', 'zone:z2'], ignore: ['zone:z2'] });
     const { result, lines } = run;
     assert.equal(result.status, 'ok');
-    assert.deepEqual(result.children.map((c) => c.name), ['zone:z1']);
-    for (const r of [result.parent, result.children[0]]) {
-      assert.equal(r.outcome, 'updated', r.name);
-      assert.deepEqual(r.changes.map((c) => `${c.stem} ${versionOf(c.from)}->${versionOf(c.to)}`), ['shell/bash 1.0->1.1'], r.name);
+    assert.deepEqual(childrenOf(result).map((c) => c.name), ['zone:z1']);
+    for (const name of ['parent', 'zone:z1']) {
+      const r = imageOf(result, name);
+      assert.equal(r.outcome, 'updated', name);
+      assert.equal(r.changes, 1, name);
+    }
+    const plans = await checkpointedPlans(env, run.workflowId);
+    assert.deepEqual([...plans.keys()].sort(), ['parent', 'zone:z1'], 'only the parent and zone:z1 were planned');
+    for (const [name, root] of [['parent', host.parent], ['zone:z1', host.children[0].path]]) {
+      const p = plans.get(name)!;
+      assert.deepEqual(p.changes.map((c) => `${c.stem} ${versionOf(c.from)}->${versionOf(c.to)}`), ['shell/bash 1.0->1.1'], name);
+      assert.deepEqual(await savedPlan(root, p.digest), p, `${name}: the saved plan is the checkpointed one`);
     }
     assert.deepEqual([...new Set(lines.map((l) => l.name))].sort(), ['parent', 'zone:z1'], 'zone:z2 (ignored) and zone:z3 (not chosen) were not touched');
     assert.equal(await release(host.parent), 'Demo OS 1.0');

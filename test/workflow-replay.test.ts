@@ -4,9 +4,10 @@ import { describe, it } from 'node:test';
 import * as path from 'path';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import type { UpdateResult as LegacyResult } from '../workflows/legacy/types';
 import type { UpdateResult } from '../workflows/types';
 import { changedWorkflowsPath } from './helpers/changed-workflows';
-import { HISTORY_DIR, SCENARIOS } from './helpers/record-history';
+import { HISTORY_DIR, recordedWorkflowIds, SCENARIOS } from './helpers/record-history';
 
 /**
  * Replays histories recorded from real runs (test/helpers/record-history.ts) against the current
@@ -23,7 +24,7 @@ interface CliEvent {
 }
 
 const load = (file: string) => JSON.parse(readFileSync(path.join(HISTORY_DIR, file), 'utf8')) as { events: CliEvent[] };
-const resultOf = (h: { events: CliEvent[] }): UpdateResult => {
+const resultOf = <R = LegacyResult>(h: { events: CliEvent[] }): R => {
   const done = h.events.at(-1)!.workflowExecutionCompletedEventAttributes;
   assert.ok(done, `the history ends with ${h.events.at(-1)!.eventType}`);
   return JSON.parse(Buffer.from(done.result.payloads[0].data, 'base64').toString('utf8'));
@@ -62,14 +63,18 @@ describe('replaying recorded histories', () => {
     await Worker.runReplayHistory({ workflowsPath, ...quiet }, load('update-3-children.json'), 'update-3-children');
   });
 
-  it('replays every other recorded history (dry run, publisher mismatch, plan failure, after the search-attributes patch, audit)', async () => {
-    const files = SCENARIOS.map((s) => s.file).filter((f) => f !== 'update-3-children.json');
-    const histories = files.map((f) => ({ workflowId: f, history: load(f) }));
+  it('replays every other recorded history (dry run, publisher mismatch, plan failure, after the search-attributes patch, audit; each shape since bounded runs)', async () => {
+    const files = [...SCENARIOS.flatMap((s) => [s.file, ...Object.keys(s.extra ?? {})])].filter((f) => f !== 'update-3-children.json');
+    const ids = recordedWorkflowIds();
+    const histories = files.map((f) => ({ workflowId: ids.get(f)!, history: load(f) }));
     const failures: string[] = [];
+    let replayed = 0;
     for await (const r of Worker.runReplayHistories({ workflowsPath, ...quiet }, histories)) {
       if (r.error) failures.push(`${r.workflowId}: ${r.error}`);
+      replayed++;
     }
     assert.deepEqual(failures, []);
+    assert.equal(replayed, files.length);
     assert.equal(resultOf(load('dry-run-3-children.json')).dryRun, true);
     assert.equal(resultOf(load('publisher-mismatch.json')).children[1].error?.code, 'PUBLISHER_MISMATCH');
     assert.equal(resultOf(load('plan-failure.json')).children[1].error?.code, 'UNSATISFIABLE');
@@ -78,10 +83,30 @@ describe('replaying recorded histories', () => {
     assert.ok(!load('update-3-children.json').events.some((e) => e.eventType.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')), 'the old shape does not');
   });
 
-  it('a copy of the workflow with one activity renamed fails replay with a DeterminismViolationError', async () => {
-    await assert.rejects(Worker.runReplayHistory({ workflowsPath: await changedWorkflowsPath(), ...quiet }, load('update-3-children.json'), 'update-3-children'), (e: unknown) => {
-      assert.ok(e instanceof DeterminismViolationError, `expected a DeterminismViolationError, got ${String(e)}`);
-      return true;
-    });
+  it('the recorded histories since bounded runs are what they claim', () => {
+    const v2 = resultOf<UpdateResult>(load('v2-update-3-children.json'));
+    assert.deepEqual([v2.resultVersion, v2.status, v2.children, v2.executions, v2.partitions], [2, 'ok', ['zone:z1 updated execute 5', 'zone:z2 updated execute 5', 'zone:z3 updated execute 5'], 1, 0]);
+    const v2Ids = scheduled(load('v2-update-3-children.json'));
+    assert.deepEqual(v2Ids.slice(0, 2), ['describe/parent', 'publisher-check/zone:z1..zone:z3'], 'one publisher-check activity for the batch');
+    assert.equal(resultOf<UpdateResult>(load('v2-publisher-mismatch.json')).failures[0].code, 'PUBLISHER_MISMATCH');
+    assert.equal(resultOf<UpdateResult>(load('v2-plan-failure.json')).failures[0].code, 'UNSATISFIABLE');
+    const first = load('v2-continue-as-new-first.json');
+    assert.equal(first.events.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    assert.equal(load('v2-continue-as-new-middle.json').events.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    const last = resultOf<UpdateResult>(load('v2-continue-as-new-last.json'));
+    assert.ok(last.executions >= 3, `the chain took ${last.executions} executions`);
+    assert.equal(last.counts.updated, 6);
+    const partitioned = resultOf<UpdateResult>(load('v2-partitioned-run.json'));
+    assert.deepEqual([partitioned.partitions, partitioned.counts.updated], [2, 4]);
+    assert.ok(load('v2-partition-1.json').events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'), 'a partition is stepped by signals');
   });
+
+  for (const [site, file] of [['current', 'v2-update-3-children.json'], ['legacy', 'update-3-children.json']] as const) {
+    it(`a copy of the workflow with one activity renamed (${site} shape) fails replay of ${file} with a DeterminismViolationError`, async () => {
+      await assert.rejects(Worker.runReplayHistory({ workflowsPath: await changedWorkflowsPath(site), ...quiet }, load(file), file), (e: unknown) => {
+        assert.ok(e instanceof DeterminismViolationError, `expected a DeterminismViolationError, got ${String(e)}`);
+        return true;
+      });
+    });
+  }
 });

@@ -35,6 +35,9 @@ export interface WorkerProcess {
   output: () => string;
 }
 
+/** The host name of the crash tests' workers on workflow queue `taskQueue` (their activities: linked-images@<host>). */
+export const hostFor = (taskQueue: string) => `host-${taskQueue}`;
+
 export function spawnWorker(opts: { address: string; taskQueue: string; cacheDir: string; recordFile: string; bundle: string; stageDelayMs?: Record<string, number>; copyDelayMs?: number }): WorkerProcess {
   const child = spawn(process.execPath, ['--require', 'ts-node/register', WORKER], {
     cwd: ROOT,
@@ -43,6 +46,7 @@ export function spawnWorker(opts: { address: string; taskQueue: string; cacheDir
       ...process.env,
       TEMPORAL_ADDRESS: opts.address,
       TASK_QUEUE: opts.taskQueue,
+      HOST: hostFor(opts.taskQueue),
       CACHE_DIR: opts.cacheDir,
       RECORD_FILE: opts.recordFile,
       WORKFLOW_BUNDLE: opts.bundle,
@@ -119,14 +123,14 @@ export async function connect(server: DevServer): Promise<{ client: Client; clos
   return { client: new Client({ connection, namespace: server.namespace }), close: () => connection.close() };
 }
 
-export function startUpdate(client: Client, host: Host, taskQueue: string, workflowId: string): Promise<WorkflowHandle<typeof updateLinkedImages>> {
-  return client.workflow.start(updateLinkedImages, { taskQueue, workflowId, args: [{ image: host.parent, concurrency: 2 }] });
+export function startUpdate(client: Client, host: Host, taskQueue: string, workflowId: string, input: Record<string, unknown> = {}): Promise<WorkflowHandle<typeof updateLinkedImages>> {
+  return client.workflow.start(updateLinkedImages, { taskQueue, workflowId, args: [{ image: host.parent, host: hostFor(taskQueue), concurrency: 2, ...input }] });
 }
 
-/** What must be the same after a crash as in an uninterrupted run. */
+/** What must be the same after a crash as in an uninterrupted run (executions and plan digests may differ: the images are others). */
 export function comparable(r: UpdateResult) {
-  const one = (i: UpdateResult['parent']) => ({ name: i.name, outcome: i.outcome, lastStage: i.lastStage, changes: i.changes.map((c) => `${c.stem} ${c.from?.replace(/:.*$/, '')} -> ${c.to?.replace(/:.*$/, '')}`), error: i.error });
-  return { status: r.status, exitCode: r.exitCode, parent: one(r.parent), children: r.children.map(one) };
+  const { planDigest: _digest, ...parent } = r.parent;
+  return { status: r.status, exitCode: r.exitCode, parent, counts: r.counts, failures: r.failures, children: r.children };
 }
 
 /** Compressed bytes the depot served for content (file and filelist requests). */

@@ -12,7 +12,8 @@ import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-s
 import { findTemporalCli } from '../../worker/temporal-cli';
 import { updateLinkedImages } from '../../workflows';
 import { cleanup, snapshot, tempDir } from '../helpers/tree';
-import { bundleFile, connect, crashHost, Host, readRecord, spawnWorker, startUpdate, until, WorkerProcess } from './harness';
+import { childrenOf } from '../helpers/workflow-fixture';
+import { bundleFile, connect, crashHost, Host, hostFor, readRecord, spawnWorker, startUpdate, until, WorkerProcess } from './harness';
 
 const run = promisify(execFile);
 const hosts: Host[] = [];
@@ -64,7 +65,7 @@ describe('the Temporal server restarted in the middle of a run', () => {
     const result = await c.client.workflow.getHandle(id).result();
     await c.close();
     assert.equal(result.status, 'ok');
-    assert.deepEqual(result.children.map((x: { outcome: string }) => x.outcome), ['updated', 'updated', 'updated', 'updated']);
+    assert.deepEqual(childrenOf(result).map((x) => x.outcome), ['updated', 'updated', 'updated', 'updated']);
     const planned = (await readRecord(host.record)).filter((l) => l.stage === 'plan' && l.event === 'end');
     assert.equal(planned.length, 5, 'parent and four children planned once each');
   });
@@ -79,14 +80,14 @@ describe('the same workflow ID started twice', () => {
     await w.ready;
     const c = await connect(server);
     const id = `dup-${Date.now()}`;
-    const opts = { taskQueue: 'dup', workflowId: id, workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE, args: [{ image: host.parent, concurrency: 2 }] as [{ image: string; concurrency: number }] };
+    const opts = { taskQueue: 'dup', workflowId: id, workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE, args: [{ image: host.parent, host: hostFor('dup'), concurrency: 2 }] as [{ image: string; host: string; concurrency: number }] };
     const first = await c.client.workflow.start(updateLinkedImages, opts);
     await assert.rejects(c.client.workflow.start(updateLinkedImages, opts), WorkflowExecutionAlreadyStartedError);
     assert.equal((await first.result()).status, 'ok');
     await assert.rejects(c.client.workflow.start(updateLinkedImages, opts), WorkflowExecutionAlreadyStartedError);
     // The temporal CLI path refuses it the same way.
     const cli = await findTemporalCli();
-    const again = await run(cli, ['workflow', 'start', '--address', server.address, '--type', 'updateLinkedImages', '--task-queue', 'dup', '--workflow-id', id, '--id-reuse-policy', 'RejectDuplicate', '--input', JSON.stringify({ image: host.parent })]).then(
+    const again = await run(cli, ['workflow', 'start', '--address', server.address, '--type', 'updateLinkedImages', '--task-queue', 'dup', '--workflow-id', id, '--id-reuse-policy', 'RejectDuplicate', '--input', JSON.stringify({ image: host.parent, host: hostFor('dup') })]).then(
       (r) => ({ ok: true, out: r.stdout + r.stderr }),
       (e: { stderr?: string; stdout?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
     );
@@ -123,9 +124,9 @@ describe('temporal workflow cancel in the middle of execute', () => {
     await c.close();
     assert.equal(result.status, 'cancelled');
     assert.equal(result.parent.outcome, 'updated');
-    const outcomes = result.children.map((x) => x.outcome);
+    const outcomes = childrenOf(result).map((x) => x.outcome);
     assert.ok(outcomes.includes('cancelled'), `some child was rolled back: ${outcomes}`);
-    for (const [i, child] of result.children.entries()) {
+    for (const [i, child] of childrenOf(result).entries()) {
       const root = host.children[i].path;
       await assert.rejects(fs.stat(path.join(root, 'var/pkg/journal')), { code: 'ENOENT' }, `${child.name}: no journal left`);
       const pkgs = [...(await (await Image.open(root)).installed()).values()].map((p) => p.fmri.version!.toString().replace(/:.*$/, ''));

@@ -20,7 +20,8 @@ export async function readRecord(file: string, workflowId?: string): Promise<Rec
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l, index) => ({ ...(JSON.parse(l) as ActivityRecordLine), index }))
-    .filter((l) => workflowId === undefined || l.workflowId === workflowId);
+    // A run's partitions are child workflows `<run ID>/children-<k>`: their lines belong to the run.
+    .filter((l) => workflowId === undefined || l.workflowId === workflowId || l.workflowId.startsWith(`${workflowId}/`));
 }
 
 const isChild = (l: RecordLine) => l.name !== 'parent';

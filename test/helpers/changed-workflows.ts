@@ -4,24 +4,43 @@ import * as path from 'path';
 const ROOT = path.join(__dirname, '..', '..');
 const OUT = path.join(ROOT, 'test', '.generated', 'workflows-changed');
 
+/** Where the parent's describe activity gets its ID: in today's workflow, and in the legacy one that replays older runs. */
+export const DESCRIBE_ID_SITES = {
+  current: { file: 'update-linked-images.ts', text: "'describe/parent'" },
+  legacy: { file: 'legacy/update-inline.ts', text: "activityId: 'describe/parent'" },
+} as const;
+
 /**
  * The negative control of the replay test, made from the real workflows/ at test time so it
- * never drifts: a copy of workflows/ in which the parent's describe activity gets another ID,
- * as a careless edit would. Replaying a recorded history against it must fail. Written inside
- * the project (git-ignored) so the bundler resolves the same packages.
+ * never drifts: a copy of workflows/ in which the parent's describe activity gets another ID at
+ * one site, as a careless edit would. Replaying a recorded history of that shape against it must
+ * fail. Written inside the project (git-ignored) so the bundler resolves the same packages.
  */
-export async function changedWorkflowsPath(): Promise<string> {
-  await fs.rm(OUT, { recursive: true, force: true });
-  await fs.mkdir(OUT, { recursive: true });
-  for (const f of await fs.readdir(path.join(ROOT, 'workflows'))) {
-    let src = await fs.readFile(path.join(ROOT, 'workflows', f), 'utf8');
-    src = src.replace(/from '\.\.\/(activities|images)\//g, "from '../../../$1/");
-    if (f === 'update-linked-images.ts') {
-      const changed = src.replace("activityId: 'describe/parent'", "activityId: 'describe/parent-renamed'");
-      if (changed === src) throw new Error("workflows/update-linked-images.ts no longer has activityId: 'describe/parent'; update the replay control");
-      src = changed;
+export async function changedWorkflowsPath(site: keyof typeof DESCRIBE_ID_SITES = 'current'): Promise<string> {
+  const out = path.join(OUT, site);
+  await fs.rm(out, { recursive: true, force: true });
+  const { file, text } = DESCRIBE_ID_SITES[site];
+  let changedOne = false;
+  const copy = async (rel: string): Promise<void> => {
+    const from = path.join(ROOT, 'workflows', rel);
+    if ((await fs.stat(from)).isDirectory()) {
+      await fs.mkdir(path.join(out, rel), { recursive: true });
+      for (const f of await fs.readdir(from)) await copy(path.join(rel, f));
+      return;
     }
-    await fs.writeFile(path.join(OUT, f), src);
-  }
-  return path.join(OUT, 'index.ts');
+    const depth = rel.split(path.sep).length - 1;
+    let src = await fs.readFile(from, 'utf8');
+    // ../activities from workflows/x.ts (or ../../activities from workflows/legacy/x.ts) seen from test/.generated/<site>/
+    src = src.replace(/from '((?:\.\.\/)+)(activities|images)\//g, (m, ups: string, dir: string) => (ups.length / 3 === depth + 1 ? `from '${'../'.repeat(depth + 3)}${dir}/` : m));
+    if (rel === file) {
+      const changed = src.replace(text, text.replace('describe/parent', 'describe/parent-renamed'));
+      if (changed === src) throw new Error(`workflows/${file} no longer has ${text}; update the replay control`);
+      src = changed;
+      changedOne = true;
+    }
+    await fs.writeFile(path.join(out, rel), src);
+  };
+  await copy('');
+  if (!changedOne) throw new Error(`workflows/${file} not found; update the replay control`);
+  return path.join(out, 'index.ts');
 }

@@ -1,8 +1,9 @@
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
+import { isExpectedSdkMessage } from '../../worker/log-format';
 
 /**
- * The SDK's WARN logger minus two kinds of expected warnings: "Activity failed" with a
+ * The SDK's WARN logger minus the project's expected SDK messages (log-format.ts) and two kinds of expected warnings: "Activity failed" with a
  * non-retryable ApplicationFailure and "Workflow failed" with an ApplicationFailure (a deliberate
  * outcome such as InvalidInput). The failure tests provoke dozens of those on purpose and assert
  * them from results and histories; their stack dumps would bury real warnings.
@@ -11,6 +12,7 @@ export class QuietLogger implements Logger {
   private readonly base = new DefaultLogger('WARN');
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (isExpectedSdkMessage(message)) return;
     const error = meta?.error as { nonRetryable?: unknown; name?: unknown; stack?: unknown } | undefined;
     if (message === 'Activity failed' && error?.nonRetryable === true) return;
     // Errors logged from the workflow sandbox arrive without their class; only the stack tells.

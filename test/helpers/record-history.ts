@@ -14,24 +14,41 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import type { Client } from '@temporalio/client';
 import type { UpdateResult } from '../../workflows/types';
 import { cliRunner, parseJson } from './cli-runner';
-import { startTemporalEnv } from './temporal-env';
+import { startTemporalEnv, type TemporalEnv } from './temporal-env';
 import { cleanup } from './tree';
 import { emptyOriginFor, Host, makeHost, setZonePublishers } from './workflow-fixture';
 
 export const HISTORY_DIR = path.join(__dirname, '..', 'histories');
+
+/** One execution of a recorded run (a run ID of its continue-as-new chain, or one of its partitions). */
+interface Execution {
+  workflowId: string;
+  runId: string;
+}
 
 interface Scenario {
   file: string;
   /** @default 'updateLinkedImages' */
   workflow?: 'updateLinkedImages' | 'auditLinkedImages';
   zones: number;
+  /** The run's input besides `image` (and `host`, added for runs since host task queues). */
   input: Record<string, unknown>;
+  /** Runs since host task queues name their host; the older ones must not (their schema refuses it). */
+  host?: boolean;
+  /** The dev server of this scenario lowers limits (continue-as-new after 40 events). */
+  lowLimits?: boolean;
   /** Breaks the host before the run. */
   prepare?: (host: Host) => Promise<void>;
   /** The result status the scenario must end with, or the recording is refused. */
   expect: UpdateResult['status'] | 'synced';
+  /**
+   * Which executions to save besides the run's latest one: `extra[file] = pick(executions)`,
+   * each saved as its own history file (e.g. the first of a continue-as-new chain).
+   */
+  extra?: Record<string, (all: Execution[]) => Execution>;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -49,7 +66,57 @@ export const SCENARIOS: Scenario[] = [
   // The four above predate it and must keep replaying (patched() is false in them).
   { file: 'update-3-children-search-attributes.json', zones: 3, input: { concurrency: 2 }, expect: 'ok' },
   { file: 'audit-3-children.json', workflow: 'auditLinkedImages', zones: 3, input: {}, expect: 'synced' },
+  // Since host task queues and bounded runs (patches 'bounded-runs', 'audit-host-queues').
+  { file: 'v2-update-3-children.json', host: true, zones: 3, input: { concurrency: 2 }, expect: 'ok' },
+  { file: 'v2-dry-run-3-children.json', host: true, zones: 3, input: { concurrency: 0, dryRun: true }, expect: 'ok' },
+  {
+    file: 'v2-publisher-mismatch.json',
+    host: true,
+    zones: 3,
+    input: { concurrency: 1 },
+    prepare: (h) => setZonePublishers(h.children[1].path, (pubs) => [{ name: 'other', origins: ['file:///nonexistent'], sticky: true, enabled: true }, ...pubs]),
+    expect: 'failed',
+  },
+  { file: 'v2-plan-failure.json', host: true, zones: 3, input: { concurrency: 0 }, prepare: async (h) => void (await emptyOriginFor(h.children[1].path)), expect: 'failed' },
+  {
+    // The last execution of a continue-as-new chain; the first and a middle one too.
+    file: 'v2-continue-as-new-last.json',
+    host: true,
+    lowLimits: true,
+    zones: 6,
+    input: { concurrency: 2 },
+    expect: 'ok',
+    extra: { 'v2-continue-as-new-first.json': (all) => all[0], 'v2-continue-as-new-middle.json': (all) => all[Math.floor(all.length / 2)] },
+  },
+  {
+    // A run split into partitions: the run itself, and the first execution of its first partition.
+    file: 'v2-partitioned-run.json',
+    host: true,
+    zones: 4,
+    input: { concurrency: 2, partitionSize: 2 },
+    expect: 'ok',
+    extra: { 'v2-partition-1.json': (all) => all.find((e) => e.workflowId.endsWith('/children-1'))! },
+  },
+  { file: 'v2-audit-3-children.json', host: true, workflow: 'auditLinkedImages', zones: 3, input: {}, expect: 'synced' },
 ];
+
+/**
+ * The workflow ID each recorded history was recorded under (`record-<scenario>`), which replay
+ * must use: a run names its partitions after its own ID. Extra files share their scenario's.
+ */
+export function recordedWorkflowIds(): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const s of SCENARIOS) for (const f of [s.file, ...Object.keys(s.extra ?? {})]) ids.set(f, `record-${path.basename(s.file, '.json')}`);
+  return ids;
+}
+
+/** Every execution of a run: its continue-as-new chain, then its partitions' chains, oldest first. */
+async function executions(client: Client, workflowId: string): Promise<Execution[]> {
+  const out: Execution[] = [];
+  const query = `WorkflowId = '${workflowId}' OR WorkflowId STARTS_WITH '${workflowId}/'`;
+  for await (const w of client.workflow.list({ query })) out.push({ workflowId: w.workflowId, runId: w.runId, start: w.startTime.getTime() } as Execution & { start: number });
+  return (out as (Execution & { start: number })[]).sort((a, b) => (a.workflowId === b.workflowId ? a.start - b.start : a.workflowId.length - b.workflowId.length || a.workflowId.localeCompare(b.workflowId)));
+}
 
 /** Histories are kept once recorded: a history from older code is exactly what replay must still accept. */
 async function exists(file: string): Promise<boolean> {
@@ -57,27 +124,34 @@ async function exists(file: string): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const env = await startTemporalEnv();
-  const cli = cliRunner(env.server);
+  const envs: Partial<Record<'normal' | 'low', TemporalEnv>> = {};
+  const envFor = async (low: boolean) =>
+    (envs[low ? 'low' : 'normal'] ??= await startTemporalEnv(low ? { server: { extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'] } } : {}));
   try {
     await fs.mkdir(HISTORY_DIR, { recursive: true });
     const force = process.argv.includes('--force');
     for (const s of SCENARIOS) {
       if (!force && (await exists(s.file))) continue;
+      const env = await envFor(s.lowLimits === true);
+      const cli = cliRunner(env.server);
       const host = await makeHost(s.zones);
       await s.prepare?.(host);
       const workflowId = `record-${path.basename(s.file, '.json')}`;
-      const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, (taskQueue) =>
-        env.client.workflow.execute<(i: unknown) => Promise<{ status: string }>>(s.workflow ?? 'updateLinkedImages', { taskQueue, workflowId, args: [{ image: host.parent, ...s.input }] }),
+      const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, (taskQueue, hostName) =>
+        env.client.workflow.execute<(i: unknown) => Promise<{ status: string }>>(s.workflow ?? 'updateLinkedImages', { taskQueue, workflowId, args: [{ image: host.parent, ...(s.host ? { host: hostName } : {}), ...s.input }] }),
       );
       if (result.status !== s.expect) throw new Error(`${s.file}: expected status '${s.expect}', got '${result.status}': ${JSON.stringify(result)}`);
-      const shown = await cli(['workflow', 'show', '--workflow-id', workflowId, '--output', 'json']);
-      const history = parseJson<{ events: unknown[] }>(shown, 'workflow show');
-      await fs.writeFile(path.join(HISTORY_DIR, s.file), JSON.stringify(history, null, 2) + '\n');
-      console.log(`${s.file}: ${history.events.length} events, status ${result.status}`);
+      const all = await executions(env.client, workflowId);
+      const files: [string, Execution | null][] = [[s.file, null], ...Object.entries(s.extra ?? {}).map(([f, pick]) => [f, pick(all)] as [string, Execution])];
+      for (const [file, e] of files) {
+        const shown = await cli(['workflow', 'show', '--workflow-id', e?.workflowId ?? workflowId, ...(e ? ['--run-id', e.runId] : []), '--output', 'json']);
+        const history = parseJson<{ events: unknown[] }>(shown, 'workflow show');
+        await fs.writeFile(path.join(HISTORY_DIR, file), JSON.stringify(history, null, 2) + '\n');
+        console.log(`${file}: ${history.events.length} events (run ${e?.runId ?? 'latest'} of ${all.length} executions), status ${result.status}`);
+      }
     }
   } finally {
-    await env.close();
+    for (const env of Object.values(envs)) await env?.close();
     await cleanup();
   }
 }

@@ -1,10 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import * as path from 'path';
-import { createActivities, ActivityDeps } from '../../activities/create-activities';
-import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
+import type { ActivityDeps } from '../../activities/create-activities';
+import { DevServer, DevServerOptions, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
+import { createHostWorkers } from '../../worker/host-workers';
 import { QuietLogger } from './quiet-logger';
-import { WORKER_DEFAULTS } from '../../worker/worker-defaults';
 
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
@@ -18,20 +18,26 @@ export interface TemporalEnv {
   server: DevServer;
   client: Client;
   nativeConnection: NativeConnection;
-  /** A worker on its own task queue, running until `fn` resolves. */
-  withWorker<T>(deps: ActivityDeps, fn: (taskQueue: string) => Promise<T>): Promise<T>;
+  /**
+   * A host's workers (createHostWorkers) on a fresh workflow task queue and a fresh host name,
+   * running until `fn` resolves; `fn` gets the workflow queue and the host's name (a run's `host`).
+   */
+  withWorker<T>(deps: ActivityDeps, fn: (taskQueue: string, host: string) => Promise<T>, opts?: { host?: string; taskQueue?: string }): Promise<T>;
   close(): Promise<void>;
 }
 
 let queues = 0;
 
-/** A real Temporal dev server (the temporal CLI), a client and worker factory for one test file. */
-export async function startTemporalEnv(): Promise<TemporalEnv> {
+/**
+ * A real Temporal dev server (the temporal CLI), a client and worker factory for one test file.
+ * `server.extraArgs` lowers limits, e.g. ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'].
+ */
+export async function startTemporalEnv(opts: { server?: Pick<DevServerOptions, 'extraArgs' | 'log'> } = {}): Promise<TemporalEnv> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new QuietLogger() });
     runtimeInstalled = true;
   }
-  const server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES });
+  const server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES, ...opts.server });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -40,18 +46,20 @@ export async function startTemporalEnv(): Promise<TemporalEnv> {
     server,
     client,
     nativeConnection,
-    async withWorker(deps, fn) {
-      const taskQueue = `test-${process.pid}-${++queues}`;
-      const worker = await Worker.create({
-      ...WORKER_DEFAULTS,
+    async withWorker(deps, fn, o = {}) {
+      const n = ++queues;
+      const taskQueue = o.taskQueue ?? `test-${process.pid}-${n}`;
+      const host = o.host ?? `host-${process.pid}-${n}`;
+      const workers = await createHostWorkers({
         connection: nativeConnection,
         namespace: server.namespace,
         taskQueue,
+        host,
         workflowBundle: await workflowBundleP,
-        activities: createActivities(deps),
+        activities: deps,
         shutdownGraceTime: '5 seconds',
       });
-      return worker.runUntil(fn(taskQueue));
+      return workers.runUntil(fn(taskQueue, host));
     },
     async close() {
       await nativeConnection.close();

@@ -6,8 +6,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createRepository } from '../../images/repository';
 import { Image, PublisherConfig } from '../../images/image';
 import { buildDemoHost, DemoHost } from '../../worker/demo-host';
-import type { UpdateResult } from '../../workflows/types';
+import { loadSavedPlan } from '../../images/saved-plans';
+import type { Plan } from '../../images/plan';
+import type { FailureLine, ImageSummary, UpdateResult } from '../../workflows/types';
 import { readRecord, RecordLine } from './activity-log';
+import { firstValue } from '../../worker/history-decode';
 import type { TemporalEnv } from './temporal-env';
 import { tempDir } from './tree';
 
@@ -38,19 +41,19 @@ export interface Run {
 /** Runs `updateLinkedImages` with `input` (raw: not type-checked) on a fresh worker and returns its result and record. */
 export async function runUpdate(env: TemporalEnv, host: Host, input: Record<string, unknown>, tag = 'update'): Promise<Run> {
   const id = workflowId(tag);
-  const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, (taskQueue) =>
-    env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', { taskQueue, workflowId: id, args: [{ image: host.parent, ...input }] }),
+  const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, (taskQueue, hostName) =>
+    env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', { taskQueue, workflowId: id, args: [{ image: host.parent, host: hostName, ...input }] }),
   );
   return { workflowId: id, result, lines: await readRecord(host.recordFile, id) };
 }
 
 /** The failure a run ended with; asserts it was a WorkflowFailedError caused by an ApplicationFailure. */
-export async function runFailing(env: TemporalEnv, host: Host, raw: unknown, tag = 'failing'): Promise<{ workflowId: string; failure: ApplicationFailure }> {
+export async function runFailing(env: TemporalEnv, host: Host, raw: unknown | ((hostName: string) => unknown), tag = 'failing'): Promise<{ workflowId: string; failure: ApplicationFailure }> {
   const id = workflowId(tag);
   let caught: unknown;
-  await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, async (taskQueue) => {
+  await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, async (taskQueue, hostName) => {
     try {
-      await env.client.workflow.execute('updateLinkedImages', { taskQueue, workflowId: id, args: [raw] });
+      await env.client.workflow.execute('updateLinkedImages', { taskQueue, workflowId: id, args: [typeof raw === 'function' ? raw(hostName) : raw] });
     } catch (e) {
       caught = e;
     }
@@ -67,6 +70,59 @@ export async function historyEventTypes(env: TemporalEnv, workflowId: string): P
     const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k] != null);
     return key ? key[0].toUpperCase() + key.slice(1, -'EventAttributes'.length) : 'Unknown';
   });
+}
+
+/**
+ * One image of a run's result: the parent, or a child from its compact line
+ * (`zone:z1 updated execute 5`) joined with its entry in `failures`.
+ */
+export function imageOf(result: UpdateResult, name: string): Omit<ImageSummary, 'planDigest'> & { error: FailureLine | null } {
+  if (name === 'parent') return { ...result.parent, error: result.parent.error ? { name: 'parent', ...result.parent.error } : null };
+  const line = result.children.find((l) => l.split(' ')[0] === name);
+  assert.ok(line, `no line for ${name} in ${JSON.stringify(result.children)}`);
+  const [, outcome, lastStage, changes] = line.split(' ');
+  return {
+    name,
+    outcome: outcome as ImageSummary['outcome'],
+    lastStage: lastStage === '-' ? null : (lastStage as ImageSummary['lastStage']),
+    changes: changes === '-' ? null : Number(changes),
+    error: result.failures.find((f) => f.name === name) ?? null,
+  };
+}
+
+/**
+ * The plan of `name` as the run checkpointed it: the result of its `plan/<name>` activity in the
+ * history of the run or of one of its executions (continue-as-new chain, partitions).
+ */
+export async function checkpointedPlans(env: TemporalEnv, workflowId: string): Promise<Map<string, Plan>> {
+  const out = new Map<string, Plan>();
+  const visit = async (id: string, runId?: string): Promise<void> => {
+    const history = await env.client.workflow.getHandle(id, runId).fetchHistory();
+    const scheduled = new Map<string, string>();
+    for (const e of history.events ?? []) {
+      if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityId ?? '');
+      const done = e.activityTaskCompletedEventAttributes;
+      const activityId = done ? scheduled.get(String(done.scheduledEventId)) : undefined;
+      if (done && activityId?.startsWith('plan/')) out.set(activityId.slice(5), (firstValue(done.result) as { plan: Plan }).plan);
+      const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+      if (child?.workflowId) await visit(child.workflowId, child.runId ?? undefined);
+      const next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      if (next) await visit(id, next);
+    }
+  };
+  await visit(workflowId, (await env.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined);
+  return out;
+}
+
+/** Every child of a result, in order, as imageOf gives them. */
+export function childrenOf(result: UpdateResult) {
+  return result.children.map((l) => imageOf(result, l.split(' ')[0]));
+}
+
+/** The plan a run saved in an image (by digest): its package changes, as the image will execute them. */
+export async function savedPlan(root: string, digest: string | null): Promise<Plan> {
+  assert.ok(digest, `no plan digest for ${root}`);
+  return loadSavedPlan(await Image.open(root), digest);
 }
 
 /** `1.1` from `pkg://demo/system/kernel@1.1:20250101T000000Z`. */
