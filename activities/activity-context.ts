@@ -23,6 +23,8 @@ export interface ActivityDeps {
    * for every child of a batched publisher check. Tests and benchmarks slow stages down with it.
    */
   beforeStage?: (stage: StageName, name: string) => Promise<void>;
+  /** The largest plan the plan activity returns, in bytes of JSON (tests lower it). @default MAX_PLAN_BYTES (200,000) */
+  maxPlanBytes?: number;
 }
 
 /**

@@ -137,7 +137,7 @@ export function createRunActivities(ctx: ActivityContext) {
         const packages = input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
         const parentState = input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
         const p = await makePlan(image, packages ? { update: packages } : {}, parentState, { cache: await getCache(), origins });
-        checkPlanSize(p, nameOf(input));
+        checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
         await savePlan(image, p);
         return { plan: p, lines: planLines(p) };
       });
@@ -191,13 +191,13 @@ export function createRunActivities(ctx: ActivityContext) {
 
 export type RunActivities = ReturnType<typeof createRunActivities>;
 
-function checkPlanSize(p: Plan, name: string): void {
+function checkPlanSize(p: Plan, name: string, limit: number): void {
   const bytes = Buffer.byteLength(JSON.stringify(p));
-  if (bytes <= MAX_PLAN_BYTES) return;
+  if (bytes <= limit) return;
   throw ApplicationFailure.nonRetryable(
-    `The plan of ${name} changes ${p.changes.length} packages and takes ${bytes} bytes, over the ${MAX_PLAN_BYTES} bytes a plan may take in the workflow's history (Temporal warns at 256 KB per payload): update fewer packages per run (the input's packages)`,
+    `The plan of ${name} changes ${p.changes.length} packages and takes ${bytes} bytes, over the ${limit} bytes a plan may take in the workflow's history (Temporal warns at 256 KB per payload): update fewer packages per run (the input's packages)`,
     'PLAN_TOO_LARGE',
-    { bytes, limit: MAX_PLAN_BYTES, changes: p.changes.length },
+    { bytes, limit, changes: p.changes.length },
   );
 }
 

@@ -3,7 +3,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, WorkflowB
 import * as path from 'path';
 import type { ActivityDeps } from '../../activities/create-activities';
 import { DevServer, DevServerOptions, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
-import { createHostWorkers } from '../../worker/host-workers';
+import { createHostWorkers, type HostWorkers } from '../../worker/host-workers';
 import { QuietLogger } from './quiet-logger';
 
 let runtimeInstalled = false;
@@ -23,6 +23,8 @@ export interface TemporalEnv {
    * running until `fn` resolves; `fn` gets the workflow queue and the host's name (a run's `host`).
    */
   withWorker<T>(deps: ActivityDeps, fn: (taskQueue: string, host: string) => Promise<T>, opts?: { host?: string; taskQueue?: string }): Promise<T>;
+  /** One host's workers (not yet running): several hosts may share one workflow task queue. */
+  hostWorkers(deps: ActivityDeps, opts: { host: string; taskQueue: string }): Promise<HostWorkers>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startTemporalEnv(opts: { server?: Pick<DevServerOptions, '
   const client = new Client({ connection, namespace: server.namespace });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const workflowBundleP = workflowBundle();
+  const extraConnections: NativeConnection[] = [];
   return {
     server,
     client,
@@ -61,7 +64,23 @@ export async function startTemporalEnv(opts: { server?: Pick<DevServerOptions, '
       });
       return workers.runUntil(fn(taskQueue, host));
     },
+    async hostWorkers(deps, o) {
+      // A connection of its own, as a real host has: the SDK refuses two workers of one task
+      // queue on one connection in one process.
+      const connection = await NativeConnection.connect({ address: server.address });
+      extraConnections.push(connection);
+      return createHostWorkers({
+        connection,
+        namespace: server.namespace,
+        taskQueue: o.taskQueue,
+        host: o.host,
+        workflowBundle: await workflowBundleP,
+        activities: deps,
+        shutdownGraceTime: '5 seconds',
+      });
+    },
     async close() {
+      for (const c of extraConnections) await c.close().catch(() => undefined);
       await nativeConnection.close();
       await connection.close();
       await server.stop();
