@@ -59,7 +59,7 @@ export function createActivityContext(deps: ActivityDeps) {
       record?.write({ ...base, event: 'fail', at: Date.now() });
       throw e;
     } finally {
-      beat?.stop(false);
+      beat?.stop();
     }
   }
 

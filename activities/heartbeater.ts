@@ -6,11 +6,14 @@ import type { HeartbeatProgress } from './types';
  * held back (a 50,000-step execute must not queue 50,000 heartbeats), and when nothing is
  * pushed the last details are repeated, so a dead worker is noticed within the heartbeat
  * timeout and cancellation (which only arrives with a heartbeat response) still gets through.
+ * The first heartbeat goes out `everyMs` after the start and none after the end: an activity
+ * shorter than that (most plans, prepares and executes of small zones) costs the server no
+ * heartbeat at all, where two used to be sent (a first one at once, a last one at the end).
  * A retry starts from the details its previous attempt last sent.
  */
 export class Heartbeater {
   private last: HeartbeatProgress | undefined;
-  private sentAt = -Infinity;
+  private sentAt = Date.now();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly everyMs: number) {
@@ -31,10 +34,9 @@ export class Heartbeater {
     if (Date.now() - this.sentAt >= this.everyMs) this.send();
   }
 
-  /** Sends the newest details (the final count) and stops the keep-alive. */
-  stop(final = true): void {
+  /** Stops the keep-alive (the activity's completion follows: a last heartbeat would only cost a round trip). */
+  stop(): void {
     clearInterval(this.timer);
-    if (final && this.last) heartbeat(this.last);
   }
 
   private send(): void {

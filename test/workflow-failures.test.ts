@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { stagesSeen, startsPerName, unbalanced } from './helpers/activity-log';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { CONFIG_FILE } from '../images/image';
+import { updateLinkedImages } from '../workflows';
+import { readRecord, stagesSeen, startsPerName, unbalanced } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup, snapshot } from './helpers/tree';
-import { childrenOf, emptyOriginFor, Host, imageOf, makeHost, release, runUpdate, setZonePublishers } from './helpers/workflow-fixture';
+import { childrenOf, emptyOriginFor, Host, imageOf, makeHost, release, runUpdate, setZonePublishers, workflowId } from './helpers/workflow-fixture';
 
 let env: TemporalEnv;
 before(async () => { env = await startTemporalEnv(); });
@@ -16,6 +20,27 @@ async function assertNothingChanged(host: Host, before: Awaited<ReturnType<typeo
   assert.deepEqual(await snapshotAll(host), before, 'no image content changed');
   for (const r of roots(host)) assert.equal(await release(r), 'Demo OS 1.0', r);
 }
+
+describe('updateLinkedImages when the parent cannot be read for a moment', () => {
+  it('retries describe on IO_ERROR (it is not bad input) and goes on once the parent is readable again', { timeout: 60_000 }, async () => {
+    const host = await makeHost(1);
+    const file = path.join(host.parent, CONFIG_FILE);
+    await fs.rename(file, `${file}.away`);
+    await fs.mkdir(file); // reading it now fails with EISDIR: IO_ERROR, retryable
+    const id = workflowId('describe-io');
+    const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, async (taskQueue, hostName) => {
+      const handle = await env.client.workflow.start(updateLinkedImages, { taskQueue, workflowId: id, args: [{ image: host.parent, host: hostName }] });
+      while (!(await readRecord(host.recordFile, id)).some((l) => l.stage === 'describe' && l.event === 'fail')) await new Promise((r) => setTimeout(r, 50));
+      await fs.rmdir(file);
+      await fs.rename(`${file}.away`, file);
+      return handle.result();
+    });
+    assert.equal(result.status, 'ok');
+    const describes = (await readRecord(host.recordFile, id)).filter((l) => l.stage === 'describe');
+    assert.ok(describes.length >= 4 && describes[0].event === 'start' && describes[1].event === 'fail' && describes.at(-1)!.event === 'end', JSON.stringify(describes));
+    assert.ok(describes.at(-1)!.attempt >= 2, 'a later attempt succeeded');
+  });
+});
 
 describe('updateLinkedImages when children are broken', () => {
   it('reports a publisher mismatch in two children with both sides listed, checks every child and plans nothing', async () => {

@@ -27,6 +27,8 @@ export interface HostWorkersOptions {
   maxActivities?: number;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   shutdownForceTime?: WorkerOptions['shutdownForceTime'];
+  /** Further options for both workers (tuning, e.g. poller counts), applied last. */
+  workerOptions?: Partial<WorkerOptions>;
 }
 
 /** The two Temporal workers of one host, run and stopped together. */
@@ -66,8 +68,8 @@ export async function createHostWorkers(opts: HostWorkersOptions): Promise<HostW
     ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
     ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
   };
-  const workflows = await Worker.create({ ...common, taskQueue, workflowBundle: opts.workflowBundle, activities: legacy, maxConcurrentActivityTaskExecutions: opts.maxActivities ?? 16 });
-  const activities = await Worker.create({ ...common, taskQueue: hostQueue, activities: all, maxConcurrentActivityTaskExecutions: opts.maxActivities ?? 16 });
+  const workflows = await Worker.create({ ...common, taskQueue, workflowBundle: opts.workflowBundle, activities: legacy, maxConcurrentActivityTaskExecutions: opts.maxActivities ?? 16, ...opts.workerOptions });
+  const activities = await Worker.create({ ...common, taskQueue: hostQueue, activities: all, maxConcurrentActivityTaskExecutions: opts.maxActivities ?? 16, ...opts.workerOptions });
   const both = [workflows, activities];
   const shutdown = () => {
     for (const w of both) if (w.getState() === 'RUNNING') w.shutdown();

@@ -83,7 +83,8 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
 
   const result = (): PartitionResult => {
     finished = true;
-    const sum = summarizeSegment(state.segment, p.input.dryRun, MAX_FAILURES, Math.floor(MAX_RESULT_LINE_BYTES / p.count));
+    // Each partition's share of the run's bounds: its result is one event of the run's history.
+    const sum = summarizeSegment(state.segment, p.input.dryRun, Math.max(5, Math.ceil(MAX_FAILURES / p.count)), Math.floor(MAX_RESULT_LINE_BYTES / p.count));
     return { index: p.index, ...sum, executions: state.execution, error: null };
   };
   for (;;) {
