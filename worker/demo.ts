@@ -199,7 +199,9 @@ function printAuditCommands(workflowId: string, namespace: string, port: number,
     [t(`workflow describe -w ${workflowId}`), 'status, times, pending activities with their heartbeat details'],
     [`${port !== DEFAULT_PORT ? `TEMPORAL_ADDRESS=127.0.0.1:${port} ` : ''}npm run worker`, 'in a third terminal, for the query: a worker answers it by replaying the history'],
     [t(`workflow query -w ${workflowId} --name progress`), "the progress query's answer"],
-    [t(`workflow result -w ${workflowId}`), 'the result: outcome, changes and output per image'],
+    [t(`workflow query -w ${workflowId} --name children --input '{"offset":0,"limit":3}'`), 'every child in detail, a page at a time (plan digest, changes, error)'],
+    [t(`workflow result -w ${workflowId}`), 'the result: status, counts, failures, a line per child'],
+    [`npm run report -- ${workflowId}`, 'the audit report: every stage of every image, the package changes, the errors'],
     [t('workflow list'), 'every run in the history file, from every demo'],
   ];
   say(`5. The run is kept in .demo/temporal.db. To audit it now that the demo has ended:`);
