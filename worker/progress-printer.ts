@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../workflows';
-import type { UpdateResult } from '../workflows/types';
+import type { Progress, UpdateResult } from '../workflows/types';
 
 export interface ProgressWatch {
   /** Stops polling; with `final` (default) asks once more and prints the line if it differs from the last one printed. */
@@ -11,18 +11,29 @@ export interface ProgressWatch {
 const QUERY_DEADLINE_MS = 2000;
 
 /**
- * Polls the `progress` query and prints pkg(5)'s status line whenever it changes. Queries that
- * fail or time out (the first workflow task not yet done, no worker) are skipped: this is a view.
+ * Polls the `progress` query and prints pkg(5)'s status line whenever it changes. For a run split
+ * into partitions it prints the line of the partition at work (its children by name), after the
+ * run's totals. Queries that fail or time out (the first workflow task not yet done, no worker)
+ * are skipped: this is a view.
  */
 export function watchProgress(handle: WorkflowHandle, print: (line: string) => void, everyMs = 300): ProgressWatch {
   let last = '';
   let stopped = false;
+  const ask = (h: WorkflowHandle) => h.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => h.query(progressQuery));
   const poll = async () => {
     try {
-      const p = await handle.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
-      if (p.line !== last) {
-        last = p.line;
-        print(p.line);
+      const p = await ask(handle);
+      let line = p.line;
+      const active = p.partitions?.active;
+      if (active) {
+        const k = p.partitions!.workflowIds.indexOf(active) + 1;
+        const inner = await ask(handle.client.getHandle(active)).catch(() => null);
+        const before = p.stages[inner?.stage as keyof Progress['stages']]?.done ?? 0;
+        if (inner) line = `${inner.line} (partition ${k} of ${p.partitions!.workflowIds.length}; ${before} of all ${p.children} children done in the partitions before)`;
+      }
+      if (line !== last) {
+        last = line;
+        print(line);
       }
     } catch {
       // not answerable yet; try again next round
