@@ -374,6 +374,7 @@ describe('npm run report on runs that continue as new and runs split into partit
     assert.deepEqual(r.executions.map((e) => e.partition), r.executions.map((e) => (e.workflowId === run.workflowId ? 0 : ids.indexOf(e.workflowId) + 1)));
     assert.equal(r.executions[0].workflowId, run.workflowId);
     for (const p of r.partitions) assert.equal(p.executions, r.executions.filter((e) => e.workflowId === p.workflowId).length);
+    assert.ok(r.partitions.every((p) => p.executions > 1), `each partition continued as new: ${r.partitions.map((p) => p.executions).join(', ')} executions`);
     assert.deepEqual([r.selectedChildren, r.partitionSize, r.outcomes?.updated], [4, 2, 4]);
     assertChains(r);
     assertAllStagesOnce(r, 4);
