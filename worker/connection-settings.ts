@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 
 /** The demo's server (`npm run demo`, `npm run server`). Not `localhost`: it may resolve to ::1. */
@@ -26,6 +26,20 @@ export function cannotConnect(address: string, e: unknown): string {
 }
 
 /**
+ * The SDK's retries of failed gRPC calls, except for a response over the client's receive limit
+ * (RESOURCE_EXHAUSTED "Received message larger than max"): the same request gets the same
+ * response, so the caller must ask for less (history-reader.ts halves its page) instead of
+ * waiting through ten backoffs.
+ */
+export function retryInterceptor() {
+  const defaults = defaultGrpcRetryOptions();
+  return makeGrpcRetryInterceptor({
+    delayFunction: defaults.delayFunction,
+    retryableDecider: (attempt, status) => !/larger than max/i.test(status.details) && defaults.retryableDecider(attempt, status),
+  });
+}
+
+/**
  * A client for the configured server, for the short-lived commands (report, update). Throws an
  * Error whose message says what to set when the settings cannot be read or the server not reached.
  */
@@ -33,7 +47,7 @@ export async function connectClient(): Promise<{ client: Client; connection: Con
   const { address, namespace, apiKey, tls, metadata } = connectionSettings();
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds' });
+    connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds', interceptors: [retryInterceptor()] });
   } catch (e) {
     throw new Error(cannotConnect(address, e));
   }

@@ -4,9 +4,10 @@ import type { HeartbeatInfo } from './audit-report';
 import { firstValue, iso, tsToMs } from './history-decode';
 
 /**
- * One line from an activity's result, by activity type (activities/types.ts): `3 children`,
- * `5 changes`, `12 files, 40.1 KiB (fetched 12, 40.1 KiB)`, `applied, 42 steps`. Null when the
- * result has no shape we know (a newer activity, a payload we could not decode).
+ * One line from an activity's result, by activity type (activities/types.ts; the legacy types
+ * and those since bounded runs): `3 children`, `5 changes`, `12 files, 40.1 KiB (fetched 12,
+ * 40.1 KiB)`, `applied, 42 steps`. Null when the result has no shape we know (a newer activity,
+ * a payload we could not decode). A publisher-check batch is summarized per child by the caller.
  */
 export function activitySummary(activityType: string, result: unknown, bytes: (n: number) => string): string | null {
   if (result === null || typeof result !== 'object') return null;
@@ -16,19 +17,31 @@ export function activitySummary(activityType: string, result: unknown, bytes: (n
     case 'describeImage':
       if (typeof r.problem === 'string') return `not usable: ${r.problem}`;
       return Array.isArray(r.children) ? plural(r.children.length, 'child', 'children') : null;
-    case 'planImage': {
+    case 'describeParent': {
+      if (Array.isArray(r.problems) && r.problems.length > 0) return `not usable: ${r.problems.join('; ')}`;
+      const [total, size] = [n('total'), n('partitionSize')];
+      if (total === null) return null;
+      const parts = r.children === null && size ? Math.ceil(total / size) : 0;
+      return `${plural(total, 'child', 'children')}${parts ? ` in ${plural(parts, 'partition', 'partitions')} of at most ${size}` : ''}`;
+    }
+    case 'listChildren':
+      return Array.isArray(r.names) ? plural(r.names.length, 'child', 'children') : null;
+    case 'planImage':
+    case 'plan': {
       const changes = (r.plan as { changes?: unknown[] } | undefined)?.changes;
       if (!Array.isArray(changes)) return null;
       return changes.length === 0 ? 'nothing to do' : plural(changes.length, 'change', 'changes');
     }
-    case 'prepareImage': {
+    case 'prepareImage':
+    case 'prepare': {
       const [files, size, fetched, fetchedBytes] = [n('files'), n('bytes'), n('fetchedFiles'), n('fetchedBytes')];
       if (files === null || size === null) return null;
       return `${plural(files, 'file', 'files')}, ${bytes(size)}${fetched !== null && fetchedBytes !== null ? ` (fetched ${fetched}, ${bytes(fetchedBytes)})` : ''}`;
     }
     case 'executeImage':
+    case 'execute':
       if (typeof r.status !== 'string') return null;
-      return `${r.status}${n('steps') !== null ? `, ${plural(n('steps')!, 'step', 'steps')}` : ''}${r.resumed === true ? ', resumed' : ''}`;
+      return `${r.status}${n('steps') !== null ? `, ${plural(n('steps')!, 'step', 'steps')}` : ''}${r.resumed === true ? ', resumed' : ''}${r.reprepared === true ? ', prepared again first' : ''}`;
     default:
       return null;
   }

@@ -1,23 +1,28 @@
 /**
  * `npm run report -- <workflowId> [--run-id R] [--json]`: the audit report of one
- * updateLinkedImages run, finished or still running, from its history on the server, as
- * Markdown for a change ticket or as one JSON object (AuditReport).
+ * updateLinkedImages run, finished or still running, from the histories of all its executions
+ * on the server (its continue-as-new chain and its partitions), as Markdown for a change ticket
+ * or as one JSON object (AuditReport).
  * Exit codes: 0 printed, 1 workflow not found or server unreachable, 2 bad command line.
  */
 import { parseArgs } from 'node:util';
 import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
-import { buildAuditReport, describeInfo } from './history-report';
+import { DEFAULT_PAGE_SIZE, readAuditReport } from './history-reader';
 import { reportMarkdown } from './report-markdown';
 import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
 
 
 export const REPORT_USAGE = `Usage: npm run report -- <workflowId> [--run-id <runId>] [--json]
 
-Prints the audit report of one updateLinkedImages run, finished or still running: per image
-(parent first) each stage's start, end, attempts and worker, the package changes, and the errors.
+Prints the audit report of one updateLinkedImages run, finished or still running, read from
+every execution of the run (its continue-as-new chain and its partitions' chains): the counts
+per stage, the failures and errors, then per image (parent first) each stage's start, end,
+attempts and worker, and the package changes.
 
-  --run-id <runId>   a specific run (default: the latest run of the workflow ID)
+  --run-id <runId>   any run of the chain to report (default: the latest run of the workflow ID)
   --json             one JSON object (the AuditReport interface in worker/audit-report.ts)
+  --page-size <n>    history events asked per request (default ${DEFAULT_PAGE_SIZE}; fewer are
+                     asked while a page is over gRPC's 4 MB limit)
   -h, --help         this text
 
 Connection (as the temporal CLI): TEMPORAL_ADDRESS (default ${DEFAULT_ADDRESS}), TEMPORAL_NAMESPACE
@@ -28,11 +33,12 @@ interface ReportArgs {
   workflowId: string;
   runId?: string;
   json: boolean;
+  pageSize?: number;
 }
 
 class UsageError extends Error {}
 
-const OPTIONS = { 'run-id': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const OPTIONS = { 'run-id': { type: 'string' }, json: { type: 'boolean' }, 'page-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
 function parseReportArgs(argv: string[]): ReportArgs {
   let parsed;
@@ -48,7 +54,9 @@ function parseReportArgs(argv: string[]): ReportArgs {
   }
   const runId = values['run-id'];
   if (runId !== undefined && runId.trim() === '') throw new UsageError('Expected --run-id to be a run ID, got ""');
-  return { help: false, workflowId: positionals[0], runId, json: values.json === true };
+  const size = values['page-size'];
+  if (size !== undefined && !/^[1-9]\d{0,5}$/.test(size)) throw new UsageError(`Expected --page-size to be a whole number from 1 to 999999, got ${JSON.stringify(size)}`);
+  return { help: false, workflowId: positionals[0], runId, json: values.json === true, pageSize: size === undefined ? undefined : Number(size) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -75,14 +83,9 @@ async function main(argv: string[]): Promise<number> {
   const { client, connection, address, namespace } = conn;
   try {
     const what = `workflow ID '${args.workflowId}'${args.runId ? ` run ${args.runId}` : ''}`;
-    let info;
-    let history;
+    let report;
     try {
-      // describe first: the history fetched after it is at least as new, so every activity it
-      // lists as pending has its Scheduled event in that history (and one closed since is closed).
-      const d = await client.workflow.getHandle(args.workflowId, args.runId).describe();
-      info = describeInfo(d);
-      history = await client.workflow.getHandle(args.workflowId, d.runId).fetchHistory();
+      report = await readAuditReport(client, args.workflowId, { runId: args.runId, pageSize: args.pageSize, server: { address, namespace } });
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
         process.stderr.write(`No workflow with ${what} in namespace '${namespace}' on ${address}. "npm run temporal -- workflow list" shows the runs there.\n`);
@@ -94,7 +97,6 @@ async function main(argv: string[]): Promise<number> {
       }
       throw e;
     }
-    const report = buildAuditReport(history, { workflowId: args.workflowId, runId: info.runId, describe: info, server: { address, namespace } });
     process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : reportMarkdown(report));
     return 0;
   } finally {
