@@ -1,6 +1,5 @@
-import { execFile } from 'child_process';
 import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, Stats, symlinkSync, promises as fs } from 'fs';
-import { promisify } from 'util';
+import { syncFsHelper } from './syncfs-helper';
 
 /**
  * The file-system calls execute makes, injectable so tests can fail any of them (EIO, ENOSPC)
@@ -28,8 +27,6 @@ export interface FsLayer {
   /** Flushes the whole file system holding `p` (one syncfs instead of an fsync per file). */
   syncFs(p: string): Promise<void>;
 }
-
-const run = promisify(execFile);
 
 async function fsyncPath(p: string): Promise<void> {
   const fh = await fs.open(p, 'r');
@@ -82,7 +79,5 @@ export const realFs: FsLayer = {
       await fh.close();
     }
   },
-  syncFs: async (p) => {
-    await run('sync', ['-f', p]);
-  },
+  syncFs: (p) => syncFsHelper.syncFs(p),
 };
