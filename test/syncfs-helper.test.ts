@@ -29,7 +29,9 @@ describe('the syncfs helper', () => {
     const dir = await tempDir('sync');
     await helper.syncFs(dir);
     const child = (helper as unknown as { child: { kill(s: string): void; once(e: string, f: () => void): void } }).child;
-    await new Promise<void>((r) => { child.once('exit', r); child.kill('SIGKILL'); });
+    // The idle helper keeps nothing alive (by design), so hold the event loop while its shell exits.
+    const hold = setInterval(() => undefined, 1000);
+    await new Promise<void>((r) => { child.once('exit', r); child.kill('SIGKILL'); }).finally(() => clearInterval(hold));
     await helper.syncFs(dir);
     assert.notEqual((helper as unknown as { child: unknown }).child, child);
   });
