@@ -100,7 +100,8 @@ describe('cloneZones (buildDemoHost zones: clone)', () => {
     assert.match(c.join('\n'), /Execute: applied/);
     assert.match(c.at(-1)!, /\[exit 4\]\nNo updates available/);
     for (const k of [1, 2]) assert.deepEqual(await snapshot(cloned.children[k].path, METADATA), await snapshot(cloned.children[0].path, METADATA));
-    assert.deepEqual(await snapshot(cloned.children[2].path, METADATA), await snapshot(installed.children[2].path, METADATA));
+    // Across hosts the installed manifests' paths carry each repository's publication time: compare the delivered files.
+    assert.deepEqual(await snapshot(cloned.children[2].path), await snapshot(installed.children[2].path));
   });
 
   it('refuses a template that is not a child of the parent, a non-empty target and a name already attached, before writing anything', async () => {
