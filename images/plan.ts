@@ -115,7 +115,8 @@ export function checkPlan(p: Plan, image: Image, host: string = os.hostname()): 
   if (planDigest(body) !== digest) throw new ImageError('BAD_PLAN', `Plan digest does not match its contents (expected ${planDigest(body)}, got ${digest}): it was altered or damaged`, { digest });
 }
 
-function planDigest(body: Omit<Plan, 'digest'>): string {
+/** The digest that binds a plan body (format, host, image, state token, changes, sizes); what `Plan.digest` holds. */
+export function planDigest(body: Omit<Plan, 'digest'>): string {
   return sha256(JSON.stringify([body.format, body.host, body.image, body.stateToken, body.changes, body.sizes]));
 }
 

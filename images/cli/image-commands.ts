@@ -94,8 +94,16 @@ export const installed: Command = {
   },
 };
 
-/** plan, prepare and execute one image, printing pkg(5)-like progress; exit 4 when there is nothing to do. */
-async function runUpdate(root: string, request: PlanRequest, cacheDir: string, dryRun: boolean, io: CliIo): Promise<number> {
+/**
+ * How far one `pkg update` (install, uninstall) goes, as pkg(5)'s `--stage`: `plan` plans and
+ * prints the plan (= -n), `prepare` plans and downloads, `execute` plans, downloads and applies
+ * (the default). Each stage repeats the earlier ones: nothing is kept between processes.
+ */
+export type UpdateStage = 'plan' | 'prepare' | 'execute';
+const STAGES: readonly UpdateStage[] = ['plan', 'prepare', 'execute'];
+
+/** plan, prepare and execute one image (as far as `stage`), printing pkg(5)-like progress; exit 4 when there is nothing to do. */
+async function runUpdate(root: string, request: PlanRequest, cacheDir: string, stage: UpdateStage, io: CliIo): Promise<number> {
   const image = await Image.open(root);
   const cache = await ContentCache.open(path.resolve(cacheDir));
   const p = await plan(image, request, undefined, { cache });
@@ -106,50 +114,61 @@ async function runUpdate(root: string, request: PlanRequest, cacheDir: string, d
   const kind = (c: (typeof p.changes)[number]) => (c.from && c.to ? 'update' : c.to ? 'install' : 'remove');
   for (const c of p.changes) io.stdout.write(`  ${kind(c).padEnd(7)} ${c.stem}: ${c.from ? c.from.split('@')[1] : '-'} -> ${c.to ? c.to.split('@')[1] : '-'}\n`);
   io.stdout.write(`Packages to change: ${p.changes.length}; actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes\n`);
-  if (dryRun) return 0;
+  if (stage === 'plan') return 0;
   const r = await prepare(image, p, cache);
   io.stdout.write(`Download: ${r.filesDone}/${r.filesTotal} files, ${r.bytesDone}/${r.bytesTotal} bytes (${r.fetchedFiles} fetched, the rest cached)\n`);
+  if (stage === 'prepare') return 0;
   const x = await execute(image, p, cache);
   io.stdout.write(`Execute: ${x.status}, ${x.steps} steps${x.resumed ? ' (resumed an interrupted run)' : ''}\n`);
   return 0;
 }
 
-const updateFlags = { ...rootFlag, ...cacheFlag, n: { type: 'boolean' as const, short: 'n' } };
+/** The stage asked for by `-n` / `--stage`; UsageError for an unknown stage or -n with a stage past plan. */
+function stageOf(values: Record<string, unknown>): UpdateStage {
+  const s = values.stage;
+  if (s !== undefined && !STAGES.includes(s as UpdateStage)) throw new UsageError(`--stage expects one of ${STAGES.join(', ')}, got '${String(s)}'`);
+  if (values.n && s !== undefined && s !== 'plan') throw new UsageError(`-n plans only; it cannot be combined with --stage ${String(s)}`);
+  return values.n ? 'plan' : ((s as UpdateStage | undefined) ?? 'execute');
+}
+
+const updateFlags = { ...rootFlag, ...cacheFlag, n: { type: 'boolean' as const, short: 'n' }, stage: { type: 'string' as const } };
 const updateHelp = [
   '  -R <root>        the image',
   `  --cache <dir>    host-wide content cache (default $LINKED_IMAGES_CACHE or ${defaultCacheDir()})`,
-  '  -n               plan only (dry run)',
+  '  -n               plan only (dry run); the same as --stage plan',
+  '  --stage <stage>  plan: plan and print it; prepare: plan, then download; execute: plan, download',
+  '                   and apply (the default). Each stage runs the earlier ones again, as pkg(5) does.',
 ].join('\n');
 
 export const install: Command = {
   summary: 'install packages (plan, prepare, execute)',
-  usage: 'install -R <root> [-n] [--cache <dir>] <name[@version]>...',
+  usage: 'install -R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name[@version]>...',
   help: updateHelp,
   async run(argv, io) {
     const { values, args } = parseCommandArgs(argv, updateFlags, [], ['...']);
     if (args.length === 0) throw new UsageError('missing <name[@version]>');
-    return runUpdate(imageRoot(values), { install: args }, optionalString(values, 'cache') ?? defaultCacheDir(), !!values.n, io);
+    return runUpdate(imageRoot(values), { install: args }, optionalString(values, 'cache') ?? defaultCacheDir(), stageOf(values), io);
   },
 };
 
 export const update: Command = {
   summary: 'update installed packages to the newest allowed versions',
-  usage: 'update -R <root> [-n] [--cache <dir>] [<name>...]',
+  usage: 'update -R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [<name>...]',
   help: updateHelp,
   async run(argv, io) {
     const { values, args } = parseCommandArgs(argv, updateFlags, [], ['...']);
-    return runUpdate(imageRoot(values), args.length ? { update: args } : {}, optionalString(values, 'cache') ?? defaultCacheDir(), !!values.n, io);
+    return runUpdate(imageRoot(values), args.length ? { update: args } : {}, optionalString(values, 'cache') ?? defaultCacheDir(), stageOf(values), io);
   },
 };
 
 export const uninstall: Command = {
   summary: 'remove packages',
-  usage: 'uninstall -R <root> [-n] [--cache <dir>] <name>...',
+  usage: 'uninstall -R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name>...',
   help: updateHelp,
   async run(argv, io) {
     const { values, args } = parseCommandArgs(argv, updateFlags, [], ['...']);
     if (args.length === 0) throw new UsageError('missing <name>');
-    return runUpdate(imageRoot(values), { remove: args, update: [] }, optionalString(values, 'cache') ?? defaultCacheDir(), !!values.n, io);
+    return runUpdate(imageRoot(values), { remove: args, update: [] }, optionalString(values, 'cache') ?? defaultCacheDir(), stageOf(values), io);
   },
 };
 

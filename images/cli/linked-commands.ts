@@ -1,9 +1,10 @@
 import * as path from 'path';
 import { audit } from '../audit';
+import { ImageError } from '../errors';
 import { Image } from '../image';
 import { attachChild, detachChild, listChildren } from '../linked';
 import { publisherCheck } from '../publisher-check';
-import { parseCommandArgs } from './args';
+import { parseCommandArgs, stringList } from './args';
 import { Command } from './command';
 import { imageRoot, rootFlag } from './image-commands';
 
@@ -60,13 +61,24 @@ export const auditLinked: Command = {
 };
 
 export const pubcheckLinked: Command = {
-  summary: 'check every child\'s publishers against the parent\'s',
-  usage: 'pubcheck-linked -R <parent root>',
+  summary: 'check children\'s publishers against the parent\'s (every child, or those named with -l)',
+  usage: 'pubcheck-linked -R <parent root> [-l <zone:name>]...',
+  help: [
+    '  -l <name>   check only this child (repeatable); NOT_LINKED (exit 53) when the parent has no such child',
+    'Prints "<name>\tok" or the mismatch per child; exit 1 when any child mismatches.',
+  ].join('\n'),
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, rootFlag, []);
+    const { values } = parseCommandArgs(argv, { ...rootFlag, l: { type: 'string', short: 'l', multiple: true } }, []);
     const parent = await Image.open(imageRoot(values));
+    const children = listChildren(parent);
+    const only = stringList(values, 'l');
+    for (const name of only) {
+      if (!children.some((c) => c.name === name)) {
+        throw new ImageError('NOT_LINKED', `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${children.map((c) => c.name).join(', ') || '(none)'}`, { name });
+      }
+    }
     let bad = 0;
-    for (const c of listChildren(parent)) {
+    for (const c of only.length ? children.filter((x) => only.includes(x.name)) : children) {
       try {
         publisherCheck(parent, await Image.open(c.path));
         io.stdout.write(`${c.name}\tok\n`);
