@@ -4,8 +4,9 @@
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS/API key, profiles in the shared config file).
  */
 import * as os from 'node:os';
-import { bundleWorkflowCode, GracefulShutdownPeriodExpiredError, NativeConnection, Runtime, type Logger } from '@temporalio/worker';
+import { GracefulShutdownPeriodExpiredError, NativeConnection, Runtime, type Logger } from '@temporalio/worker';
 import { createHostWorkers, type HostWorkers } from './host-workers';
+import { bundleWorkflowsInChildProcess } from './workflow-bundle';
 import { oneLineLogger } from './log-format';
 import { onShutdownSignals, signalExitCode } from './shutdown-signals';
 import { parseWorkerArgs, UsageError, WORKER_USAGE, type WorkerArgs } from './worker-args';
@@ -73,9 +74,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const identity = `${process.pid}@${os.hostname()}${args.host !== os.hostname() ? `/${args.host}` : ''}`;
-  // Bundled here rather than through Worker.create's workflowsPath only to keep webpack's
-  // multi-line build report out of the log.
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: oneLineLogger('WARN') });
+  // Bundled in a child process: webpack would stay in this process's memory (100 MB, and more heap growth).
+  const workflowBundle = await bundleWorkflowsInChildProcess();
   const w = await createHostWorkers({
     connection,
     namespace,
