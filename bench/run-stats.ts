@@ -31,6 +31,8 @@ export interface ExecutionStats {
   largestPayload: PayloadLocation | null;
   /** The closing event type (`WorkflowExecutionCompleted`, `WorkflowExecutionContinuedAsNew`, ...), or `running`. */
   status: string;
+  /** WorkflowTaskFailed and WorkflowTaskTimedOut events: workflow tasks the worker or server gave up on (e.g. FORCE_CLOSE_COMMAND). */
+  workflowTaskFailures: number;
 }
 
 export interface RunStats {
@@ -44,6 +46,8 @@ export interface RunStats {
     /** Child workflows started (ChildWorkflowExecutionStarted events). */
     children: number;
     events: number;
+    /** WorkflowTaskFailed and WorkflowTaskTimedOut events in every execution. */
+    workflowTaskFailures: number;
     historyBytes: number;
     /** getWorkflowExecutionHistory calls made, and how often a page had to be asked for again smaller (RESOURCE_EXHAUSTED). */
     pages: number;
@@ -117,6 +121,7 @@ export async function collectRunStats(client: Client, workflowId: string, opts: 
       continuedAsNew: executions.filter((e) => e.status === 'WorkflowExecutionContinuedAsNew').length,
       children,
       events: sum(executions.map((e) => e.events)),
+      workflowTaskFailures: sum(executions.map((e) => e.workflowTaskFailures)),
       historyBytes: sum(executions.map((e) => e.historyBytes)),
       pages: reader.pages,
       pageRetries: reader.retries,
@@ -155,7 +160,7 @@ class HistoryReader {
   }
 
   async execution(workflowId: string, runId: string): Promise<{ stats: Omit<ExecutionStats, 'origin' | 'from'>; continuedAs: string | null; childRuns: { workflowId: string; runId: string }[] }> {
-    const stats: Omit<ExecutionStats, 'origin' | 'from'> = { workflowId, runId, workflowType: '', events: 0, historyBytes: 0, largestPayload: null, status: 'running' };
+    const stats: Omit<ExecutionStats, 'origin' | 'from'> = { workflowId, runId, workflowType: '', events: 0, historyBytes: 0, largestPayload: null, status: 'running', workflowTaskFailures: 0 };
     let continuedAs: string | null = null;
     const childRuns: { workflowId: string; runId: string }[] = [];
     let token: Uint8Array | undefined;
@@ -168,6 +173,7 @@ class HistoryReader {
         stats.historyBytes += bytes;
         this.maxEventBytes = Math.max(this.maxEventBytes, bytes);
         last = eventTypeName(e);
+        if (last === 'WorkflowTaskFailed' || last === 'WorkflowTaskTimedOut') stats.workflowTaskFailures++;
         const biggest = largestPayloadIn(e, last);
         if (biggest && (!stats.largestPayload || biggest.bytes > stats.largestPayload.bytes)) stats.largestPayload = biggest;
         const started = e.workflowExecutionStartedEventAttributes;

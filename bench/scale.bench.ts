@@ -40,6 +40,8 @@ export interface ScaleFigures {
   maxEventsPerExecution: number;
   maxHistoryBytesPerExecution: number;
   totalEvents: number;
+  /** Workflow tasks that failed or timed out (FORCE_CLOSE_COMMAND, PayloadsTooLarge, a slow task): 0 in a healthy run. */
+  workflowTaskFailures: number;
   maxPayloadBytes: number;
   /** Where the largest payload sits, e.g. `ActivityTaskCompleted activityTaskCompletedEventAttributes.result.payloads[0]`. */
   maxPayloadAt: string | null;
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
       maxEventsPerExecution: stats.max.events,
       maxHistoryBytesPerExecution: stats.max.historyBytes,
       totalEvents: stats.totals.events,
+      workflowTaskFailures: stats.totals.workflowTaskFailures,
       maxPayloadBytes: stats.max.payload?.bytes ?? 0,
       maxPayloadAt: stats.max.payload ? `${stats.max.payload.eventType} ${stats.max.payload.field}` : null,
       workerPeakRssBytes: mem.peakBytes,
@@ -121,7 +124,7 @@ async function main(): Promise<void> {
     say(`  wall time                      ${wallSeconds.toFixed(1)} s`);
     say(`  workflow executions            ${figures.executions} (partitions: ${figures.partitions})`);
     say(`  largest execution              ${figures.maxEventsPerExecution.toLocaleString('en-US')} events, ${mb(figures.maxHistoryBytesPerExecution)} (server warns at 10,240 events, 10 MB)`);
-    say(`  events in all                  ${figures.totalEvents.toLocaleString('en-US')}`);
+    say(`  events in all                  ${figures.totalEvents.toLocaleString('en-US')}; workflow task failures ${figures.workflowTaskFailures}`);
     say(`  largest payload                ${(figures.maxPayloadBytes / 1000).toFixed(1)} KB (${figures.maxPayloadAt}) (warns at 256 KB)`);
     say(`  worker peak RSS                ${mb(figures.workerPeakRssBytes)}`);
     say(`  server warnings                history count ${w.counts['history-count']}, history size ${w.counts['history-size']}, blob size ${w.counts['blob-size']}`);
