@@ -1,15 +1,13 @@
-import { cancellationSignal } from '@temporalio/activity';
 import * as path from 'path';
 import { audit } from '../images/audit';
-import { execute } from '../images/execute';
 import { Image } from '../images/image';
 import { listChildren } from '../images/linked';
 import { plannedState } from '../images/parent-state';
 import { plan } from '../images/plan';
-import { prepare } from '../images/prepare';
 import { publisherCheck } from '../images/publisher-check';
 import type { ActivityContext } from './activity-context';
 import { planLines } from './plan-lines';
+import { executeLine, executeWithProgress, prepareWithProgress } from './stage-work';
 import type {
   AuditOutput, DescribeInput, DescribeOutput, ExecuteOutput, PlanInput, PlanOutput, PrepareOutput, PublisherCheckInput, StageInput, StageOutput,
 } from './types';
@@ -20,7 +18,7 @@ import type {
  * in their inputs; they stay registered until no such run is open (README "Upgrading workers").
  */
 export function createLegacyActivities(ctx: ActivityContext) {
-  const { recorded, origins, getCache, deps } = ctx;
+  const { recorded, origins, getCache } = ctx;
   return {
     async describeImage(input: DescribeInput): Promise<DescribeOutput> {
       return recorded('describe', 'parent', async () => {
@@ -57,27 +55,13 @@ export function createLegacyActivities(ctx: ActivityContext) {
     },
 
     async prepareImage(input: StageInput): Promise<PrepareOutput> {
-      return recorded('prepare', input.name, async (beat) => {
-        const r = await prepare(await Image.open(input.image), input.plan, await getCache(), {
-          origins,
-          signal: cancellationSignal(),
-          onProgress: (p) => beat?.push({ stage: 'prepare', done: p.bytesDone, total: p.bytesTotal, unit: 'bytes' }),
-        });
-        const lines = [`Download: ${r.filesDone}/${r.filesTotal} files, ${r.bytesDone}/${r.bytesTotal} bytes (${r.fetchedFiles} files fetched now, the rest already in the host cache)`];
-        return { files: r.filesTotal, bytes: r.bytesTotal, fetchedFiles: r.fetchedFiles, fetchedBytes: r.fetchedBytes, lines };
-      });
+      return recorded('prepare', input.name, async (beat) => prepareWithProgress(ctx, await Image.open(input.image), input.plan, beat));
     },
 
     async executeImage(input: StageInput): Promise<ExecuteOutput> {
       return recorded('execute', input.name, async (beat) => {
-        const r = await execute(await Image.open(input.image), input.plan, await getCache(), {
-          origins,
-          fs: deps.fs,
-          signal: cancellationSignal(),
-          onProgress: (p) => beat?.push({ stage: 'execute', done: p.stepsDone, total: p.stepsTotal, unit: 'steps' }),
-        });
-        const how = r.status === 'already-applied' ? 'already applied' : r.resumed ? 'applied (resumed an interrupted execute)' : r.status;
-        return { status: r.status, steps: r.steps, resumed: r.resumed, lines: [`Execute: ${how}, ${r.steps} steps`] };
+        const r = await executeWithProgress(ctx, await Image.open(input.image), input.plan, beat);
+        return { status: r.status, steps: r.steps, resumed: r.resumed, lines: [executeLine(r)] };
       });
     },
   };

@@ -1,12 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { cancellationSignal } from '@temporalio/activity';
 import * as path from 'path';
 import { isImageError } from '../images/errors';
-import { execute as executePlan } from '../images/execute';
 import { Image } from '../images/image';
 import { plannedState } from '../images/parent-state';
 import { plan as makePlan, type Plan } from '../images/plan';
-import { prepare as preparePlan } from '../images/prepare';
 import { checkPublishers } from '../images/publisher-check';
 import { loadSavedPlan, savePlan } from '../images/saved-plans';
 import { partitionSizeFor } from '../workflows/partition-budget';
@@ -15,6 +12,7 @@ import type { ActivityContext } from './activity-context';
 import { Heartbeater } from './heartbeater';
 import { planLines } from './plan-lines';
 import { selectChildren } from './select-children';
+import { executeLine, executeWithProgress, prepareWithProgress } from './stage-work';
 import type {
   DescribeParentInput, DescribeParentOutput, ExecuteImageOutput, ImageAddress, ListChildrenInput, PlanImageInput, PlanImageOutput, PlannedStageInput,
   PrepareOutput, PublisherCheckBatchInput, PublisherCheckBatchOutput,
@@ -149,13 +147,7 @@ export function createRunActivities(ctx: ActivityContext) {
       return recorded('prepare', nameOf(input), async (beat) => {
         await before('prepare', nameOf(input));
         const image = await imageOf(input);
-        const r = await preparePlan(image, await loadSavedPlan(image, input.plan), await getCache(), {
-          origins,
-          signal: cancellationSignal(),
-          onProgress: (p) => beat?.push({ stage: 'prepare', done: p.bytesDone, total: p.bytesTotal, unit: 'bytes' }),
-        });
-        const lines = [`Download: ${r.filesDone}/${r.filesTotal} files, ${r.bytesDone}/${r.bytesTotal} bytes (${r.fetchedFiles} files fetched now, the rest already in the host cache)`];
-        return { files: r.filesTotal, bytes: r.bytesTotal, fetchedFiles: r.fetchedFiles, fetchedBytes: r.fetchedBytes, lines };
+        return prepareWithProgress(ctx, image, await loadSavedPlan(image, input.plan), beat);
       });
     },
 
@@ -168,23 +160,20 @@ export function createRunActivities(ctx: ActivityContext) {
         await before('execute', nameOf(input));
         const image = await imageOf(input);
         const p = await loadSavedPlan(image, input.plan);
-        const cache = await getCache();
-        const opts = { origins, fs: deps.fs, signal: cancellationSignal(), onProgress: (x: { stepsDone: number; stepsTotal: number }) => beat?.push({ stage: 'execute', done: x.stepsDone, total: x.stepsTotal, unit: 'steps' }) };
         const lines: string[] = [];
         let reprepared = false;
         let r;
         try {
-          r = await executePlan(image, p, cache, opts);
+          r = await executeWithProgress(ctx, image, p, beat);
         } catch (e) {
           if (!isImageError(e, 'NOT_PREPARED')) throw e;
           // Nothing was changed (the check comes before the journal, or the run rolled back).
-          const got = await preparePlan(image, p, cache, { origins, signal: cancellationSignal(), onProgress: (x) => beat?.push({ stage: 'prepare', done: x.bytesDone, total: x.bytesTotal, unit: 'bytes' }) });
+          const got = await prepareWithProgress(ctx, image, p, beat);
           lines.push(`Content was not in this host's cache (${e.message.split(';')[0]}): prepared again, ${got.fetchedFiles} files fetched`);
           reprepared = true;
-          r = await executePlan(image, p, cache, opts);
+          r = await executeWithProgress(ctx, image, p, beat);
         }
-        const how = r.status === 'already-applied' ? 'already applied' : r.resumed ? 'applied (resumed an interrupted execute)' : r.status;
-        lines.push(`Execute: ${how}, ${r.steps} steps`);
+        lines.push(executeLine(r));
         return { status: r.status, steps: r.steps, resumed: r.resumed, reprepared, lines };
       });
     },

@@ -5,28 +5,12 @@ import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pkgProcess } from './helpers/pkg-process';
 import { tempDir } from './fixtures/repository-tree';
 
 const CWD = path.resolve(__dirname, '..');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `pkg <args>` the way `npm run pkg --` does, in a child process. */
-function pkg(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register', 'images/cli/main.ts', ...args], { cwd: CWD });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const pkg = pkgProcess;
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

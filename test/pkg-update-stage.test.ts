@@ -1,31 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { pkgProcess } from './helpers/pkg-process';
 import { Image } from '../images/image';
 import { main } from '../images/cli/main';
 import { buildDemoHost, DemoHost } from '../worker/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
 import { release, setZonePublishers } from './helpers/workflow-fixture';
 
-const CWD = path.resolve(__dirname, '..');
 
 after(cleanup);
 
-/** Runs `pkg <args>` the way `npm run pkg --` does, in a child process. */
-function pkg(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register', 'images/cli/main.ts', ...args], { cwd: CWD });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const pkg = pkgProcess;
 
 /** The same command line in this process (for usage errors and quick checks). */
 async function pkgHere(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

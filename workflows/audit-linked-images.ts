@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Activities } from '../activities/create-activities';
 import type { AuditOutput } from '../activities/types';
 import { hostQueueOf } from './activity-options';
+import { DURATION, HOST_NAME } from './input';
 import { invalidInput } from './invalid-input';
 import { runCapped } from './run-capped';
 import { selectChildren } from './select-children';
@@ -11,9 +12,9 @@ const AuditInputSchema = z
   .object({
     image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
     children: z.array(z.string(), { invalid_type_error: 'expected a list of child names' }).optional(),
-    host: z.string({ invalid_type_error: 'expected a host name' }).regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/, 'expected a host name (letters, digits, . _ -)').optional(),
+    host: z.string({ invalid_type_error: 'expected a host name' }).regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)').optional(),
     hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1).optional(),
-    hostTimeout: z.string({ invalid_type_error: "expected a duration like '10m'" }).regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, "expected a duration like '90s' or '10m'").default('10m'),
+    hostTimeout: z.string({ invalid_type_error: "expected a duration like '10m'" }).regex(DURATION, "expected a duration like '90s', '10m' or '1h'").default('10m'),
   })
   .strict();
 

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { invalidInput } from './invalid-input';
+import { inputProblems, invalidInput } from './invalid-input';
 
 /** `zone:<name>` or `system:<name>`, as pkg(5) names linked images (images/image-config.ts LINK_NAME_RE). */
 const LINK_NAME = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const childName = z.string().regex(LINK_NAME, "expected a child name like 'zone:z1'");
 /** A host name as DNS and `hostname` allow, plus '_' (task queue names are built from it). */
-const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
+export const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 /** Temporal's duration strings: `90s`, `10m`, `1h`, `500ms` (also `10 minutes`). */
-const DURATION = /^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)$/;
+export const DURATION = /^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)$/;
 
 /** Partitions hold at most this many children: their state must fit one payload (workflows/segment-state.ts). */
 export const MAX_PARTITION_SIZE = 1000;
@@ -54,23 +54,6 @@ const FIELDS = Object.keys(UpdateInputSchema.shape).join(', ');
 export function parseUpdateInput(raw: unknown): UpdateInput {
   const r = UpdateInputSchema.safeParse(raw);
   if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => {
-    if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}; expected ${FIELDS}`;
-    const field = i.path.length ? i.path.join('.') : 'input';
-    const got = i.path.length ? describeValue(valueAt(raw, i.path)) : describeValue(raw);
-    return `${field}: ${i.code === 'invalid_type' && i.path.length === 0 ? 'expected a JSON object' : i.message}, got ${got}`;
-  });
+  const problems = inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], FIELDS);
   throw invalidInput(problems);
-}
-
-function valueAt(raw: unknown, p: (string | number)[]): unknown {
-  let v: unknown = raw;
-  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
-  return v;
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }

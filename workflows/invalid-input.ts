@@ -8,3 +8,25 @@ import { ApplicationFailure } from '@temporalio/workflow';
 export function invalidInput(problems: string[]): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`Invalid input: ${problems.join('; ')}`, 'InvalidInput', { problems });
 }
+
+/** What zod reports, one problem per line (`path: message, got <value>`), as both input schemas word it. */
+export function inputProblems(raw: unknown, issues: readonly { code: string; path: (string | number)[]; message: string; keys?: string[] }[], fields: string): string[] {
+  return issues.map((i) => {
+    if (i.code === 'unrecognized_keys') return `unknown field(s) ${(i.keys ?? []).map((k) => `'${k}'`).join(', ')}; expected ${fields}`;
+    const field = i.path.length ? i.path.join('.') : 'input';
+    const got = i.path.length ? describeValue(valueAt(raw, i.path)) : describeValue(raw);
+    return `${field}: ${i.code === 'invalid_type' && i.path.length === 0 ? 'expected a JSON object' : i.message}, got ${got}`;
+  });
+}
+
+function valueAt(raw: unknown, p: (string | number)[]): unknown {
+  let v: unknown = raw;
+  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}

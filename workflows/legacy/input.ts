@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalidInput } from '../invalid-input';
+import { inputProblems, invalidInput } from '../invalid-input';
 
 const LINK_NAME = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const childName = z.string().regex(LINK_NAME, "expected a child name like 'zone:z1'");
@@ -28,23 +28,6 @@ export type UpdateRequest = z.input<typeof UpdateInputSchema>;
 export function parseUpdateInput(raw: unknown): UpdateInput {
   const r = UpdateInputSchema.safeParse(raw);
   if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => {
-    if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}; expected image, children, ignore, concurrency, packages, dryRun`;
-    const field = i.path.length ? i.path.join('.') : 'input';
-    const got = i.path.length ? describeValue(valueAt(raw, i.path)) : describeValue(raw);
-    return `${field}: ${i.code === 'invalid_type' && i.path.length === 0 ? 'expected a JSON object' : i.message}, got ${got}`;
-  });
+  const problems = inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], 'image, children, ignore, concurrency, packages, dryRun');
   throw invalidInput(problems);
-}
-
-function valueAt(raw: unknown, p: (string | number)[]): unknown {
-  let v: unknown = raw;
-  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
-  return v;
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }

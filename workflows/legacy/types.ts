@@ -22,7 +22,8 @@ export interface ImageResult {
   output: string[];
 }
 
-export type RunStatus = 'ok' | 'nothing-to-do' | 'partial' | 'failed' | 'cancelled';
+export type { RunStatus } from '../types';
+import type { RunStatus } from '../types';
 
 export interface UpdateResult {
   image: string;
@@ -37,12 +38,8 @@ export interface UpdateResult {
 
 export type ChildState = 'waiting' | 'working' | 'done' | 'failed' | 'skipped' | 'nothing-to-do';
 
-export interface StageCounts {
-  done: number;
-  working: number;
-  waiting: number;
-  failed: number;
-}
+export type { StageCounts } from '../types';
+import type { StageCounts } from '../types';
 
 export interface Progress {
   stage: StageName | 'starting' | 'finished';
