@@ -5,6 +5,7 @@ import { childrenPage } from './children-page';
 import { describeFailure } from './describe-failure';
 import type { UpdateInput } from './input';
 import { childrenQuery, partitionReportSignal, progressQuery, runStageSignal, type PartitionResult, type StageInstruction } from './messages';
+import { MAX_WORKING_NAMES } from './progress-line';
 import { MAX_FAILURES, MAX_RESULT_LINE_BYTES, summarizeSegment, zeroCounts } from './run-result';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
 import { newSegment, type SegmentState } from './segment-state';
@@ -59,7 +60,7 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
     return {
       stage: finished ? 'finished' : (state.current?.stage === 'finish' ? 'finished' : state.current?.stage) ?? 'starting',
       line: seg.line() || `Linked images: children ${p.offset + 1}-${p.offset + p.size}: waiting for the run`,
-      working: working.slice(0, 8),
+      working: working.slice(0, MAX_WORKING_NAMES),
       workingCount: working.length,
       stages: seg.counts(),
       children: state.segment.names.length,

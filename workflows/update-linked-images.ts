@@ -12,7 +12,7 @@ import { legacyUpdateLinkedImages } from './legacy/update-inline';
 import type { UpdateRequest as LegacyRequest } from './legacy/input';
 import { childrenQuery, progressQuery } from './messages';
 import { runParentStage } from './parent-stage';
-import { progressLine } from './progress-line';
+import { MAX_WORKING_NAMES, progressLine } from './progress-line';
 import { EXIT, MAX_FAILURES, MAX_RESULT_LINE_BYTES, parentSummary, runStatus, summarizeSegment } from './run-result';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from './search-attributes';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
@@ -166,7 +166,7 @@ class RunView {
     return {
       stage: this.stage,
       line: this.line(),
-      working: working.slice(0, 8),
+      working: working.slice(0, MAX_WORKING_NAMES),
       workingCount: working.length,
       stages: counts,
       children: this.children.names.length,
