@@ -5,7 +5,8 @@ export const UPDATE_PARTS = ['overhead', 'speedup', 'duplicates', 'legacy'] as c
 export type UpdatePart = (typeof UPDATE_PARTS)[number];
 
 export const UPDATE_USAGE = `Usage: npm run bench -- [--rounds R] [--only PARTS] [--zones-scale F] [--json FILE] [--keep]
-  --rounds R         run every measured update R times, each on a fresh host; every figure is the fastest of R (default 1)
+  --rounds R         run every measured update R times, each on a fresh host; every figure is the fastest of R,
+                     duplicates the worst (default 1)
   --only PARTS       comma-separated subset of ${UPDATE_PARTS.join(',')} (default: all)
   --zones-scale F    multiply every zone count by F, at least 1 zone (default 1; e.g. 0.1 for a smoke run)
   --json FILE        also write the figures as JSON to FILE

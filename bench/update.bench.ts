@@ -10,7 +10,7 @@
  * Every measured update gets a fresh host of its own; hosts are removed only at the end.
  * Progress goes to stderr, the table to stdout, the figures (UpdateFigures) to --json FILE.
  */
-import { promises as fs } from 'fs';
+import { promises as fs, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { openBenchContext, type BenchContext } from './bench-context';
@@ -43,7 +43,10 @@ async function main(): Promise<number> {
   const root = path.join(__dirname, '..', '.bench-cache', `update-${process.pid}`);
   await fs.mkdir(root, { recursive: true });
   // Ctrl-C: exit through the 'exit' hooks, which kill the dev server and any worker still running.
-  const onSignal = () => process.exit(130);
+  const onSignal = () => {
+    if (!args.keep) rmSync(root, { recursive: true, force: true });
+    process.exit(130);
+  };
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
 
   const createMicros = await probeFileCreation(root);
