@@ -1,0 +1,28 @@
+import type { BenchContext } from './bench-context';
+import { speedupFigures, type SpeedupFigure } from './update-figures';
+import { runWorkflowUpdate } from './workflow-update';
+
+/** Part (b): nominal zones (before --zones-scale), simulated stage work in ms per image and stage, and the concurrencies run. */
+export const SPEEDUP_CASES = { zones: 50, stageMs: 200, concurrency: [1, 2, 4, 8, 16] } as const;
+
+/**
+ * Speed-up with concurrency: the workflow (runWorkflowUpdate, start to result) at each
+ * concurrency on a fresh host, the fastest of `ctx.rounds` runs each (ascending concurrencies
+ * in odd rounds, descending in even ones), against the run at concurrency 1.
+ */
+export async function measureSpeedup(ctx: BenchContext): Promise<SpeedupFigure[]> {
+  const zones = ctx.zones(SPEEDUP_CASES.zones);
+  const { stageMs } = SPEEDUP_CASES;
+  const best = new Map<number, number>(SPEEDUP_CASES.concurrency.map((c) => [c, Infinity]));
+  for (let round = 1; round <= ctx.rounds; round++) {
+    const order = round % 2 === 1 ? [...SPEEDUP_CASES.concurrency] : [...SPEEDUP_CASES.concurrency].reverse();
+    for (const concurrency of order) {
+      ctx.log(`(b) speed-up: ${zones} zones, ${stageMs} ms/stage, C=${concurrency}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`);
+      const host = await ctx.hosts.build(`speedup-${zones}z-c${concurrency}`, zones);
+      const { seconds } = await runWorkflowUpdate(ctx.server, host, { concurrency, stageDelayMs: stageMs });
+      best.set(concurrency, Math.min(best.get(concurrency)!, seconds));
+      ctx.log(`    workflow ${seconds.toFixed(2)} s`);
+    }
+  }
+  return speedupFigures([...best].map(([concurrency, seconds]) => ({ concurrency, seconds })), { zones, stageMs });
+}
