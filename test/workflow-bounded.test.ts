@@ -6,7 +6,8 @@ import type { Progress } from '../workflows/types';
 import { readRecord, startsPerName } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';
-import { checkpointedPlans, childrenOf, Host, makeHost, release, runUpdate, workflowId } from './helpers/workflow-fixture';
+import { MAX_PARTITIONS } from '../workflows/coordinate-partitions';
+import { checkpointedPlans, childrenOf, Host, makeHost, release, runFailing, runUpdate, workflowId } from './helpers/workflow-fixture';
 
 /**
  * The paths a 5,000-zone run takes, at 30 zones: the dev server suggests continue-as-new after
@@ -94,6 +95,14 @@ describe('a 30-zone run takes the paths of a 5,000-zone one', () => {
     const firsts = ['publisher-check', 'plan', 'prepare', 'execute'].map((s) => order.indexOf(s));
     const lasts = ['publisher-check', 'plan', 'prepare', 'execute'].map((s) => order.lastIndexOf(s));
     for (let k = 0; k + 1 < 4; k++) assert.ok(lasts[k] < firsts[k + 1], `stage ${k} ends before stage ${k + 1} starts`);
+  });
+
+  it('refuses a selection that needs more partitions than a run takes, at once, naming the limit', { timeout: 120_000 }, async () => {
+    const many = await makeHost(MAX_PARTITIONS + 1, { zones: 'clone' });
+    const { failure } = await runFailing(env, many, (hostName: string) => ({ image: many.parent, host: hostName, partitionSize: 1 }), 'too-many-partitions');
+    assert.equal(failure.type, 'InvalidInput');
+    assert.equal(failure.message, `Invalid input: children: the ${MAX_PARTITIONS + 1} selected children need ${MAX_PARTITIONS + 1} partitions of 1, more than a run takes (${MAX_PARTITIONS}, ${MAX_PARTITIONS} children): select fewer with children or ignore, or start several runs`);
+    assert.deepEqual((await readRecord(many.recordFile)).map((l) => l.stage), ['describe', 'describe'], 'nothing but describe ran');
   });
 
   it('fails a plan that would not fit a payload at once, naming the limit and what to change', async () => {

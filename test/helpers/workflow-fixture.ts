@@ -5,7 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createRepository } from '../../images/repository';
 import { Image, PublisherConfig } from '../../images/image';
-import { buildDemoHost, DemoHost } from '../../worker/demo-host';
+import { buildDemoHost, DemoHost, type DemoHostOptions } from '../../worker/demo-host';
 import { loadSavedPlan } from '../../images/saved-plans';
 import type { Plan } from '../../images/plan';
 import type { FailureLine, ImageSummary, UpdateResult } from '../../workflows/types';
@@ -20,9 +20,9 @@ export interface Host extends DemoHost {
   recordFile: string;
 }
 
-export async function makeHost(count: number): Promise<Host> {
+export async function makeHost(count: number, opts: DemoHostOptions = {}): Promise<Host> {
   const dir = await tempDir('li-wf');
-  const host = await buildDemoHost(dir, count);
+  const host = await buildDemoHost(dir, count, () => undefined, opts);
   return { ...host, dir, recordFile: path.join(dir, 'record.jsonl') };
 }
 
