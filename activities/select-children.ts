@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import type { Image } from '../images/image';
 import type { SelectInput } from './types';
 
+/** A run's selection of children. */
 export interface Selection {
   /** Every reason the selection is invalid, each naming its field; empty when fine. */
   problems: string[];

@@ -96,6 +96,7 @@ export interface ImageAddress {
   child: string | null;
 }
 
+/** Which children a run acts on (pkg's `-z` / `-Z`), by name. */
 export interface SelectInput {
   image: string;
   /** Only these children (pkg's `-z`); default every attached child, in attach order. */
@@ -104,11 +105,13 @@ export interface SelectInput {
   ignore?: string[];
 }
 
+/** describeParent's input: the selection, and the largest partition the run asked for. */
 export interface DescribeParentInput extends SelectInput {
   /** At most this many children per partition (the workflow's `partitionSize`). */
   partitionSize: number;
 }
 
+/** What describeParent found: the problems (InvalidInput), or the selection's size, digest and partition size, and its names when one partition holds them. */
 export interface DescribeParentOutput {
   /** Every reason the run cannot start (not an image, unknown child names), each naming its field; empty when fine. */
   problems: string[];
@@ -125,6 +128,7 @@ export interface DescribeParentOutput {
   children: string[] | null;
 }
 
+/** listChildren's input: positions [offset, offset + limit) of the selection `digest` names. */
 export interface ListChildrenInput extends SelectInput {
   offset: number;
   limit: number;
@@ -132,6 +136,7 @@ export interface ListChildrenInput extends SelectInput {
   digest: string;
 }
 
+/** publisherCheck's input: up to 100 children of `image` to check against it. */
 export interface PublisherCheckBatchInput {
   image: string;
   /** The children to check, by name (at most PUBLISHER_CHECK_BATCH). */
@@ -145,6 +150,7 @@ export interface PublisherCheckBatchOutput {
   results: { name: string; error: { code: string; message: string } | null }[];
 }
 
+/** plan's input: the image, the packages to update (default all), the parent plan's digest for a child. */
 export interface PlanImageInput extends ImageAddress {
   packages?: string[];
   /** For a child: the digest of the parent's saved plan; children are planned against the parent's planned packages. */
@@ -156,11 +162,13 @@ export interface PlanImageOutput extends StageOutput {
   plan: Plan;
 }
 
+/** prepare's and execute's input: the image and the digest of its saved plan (about 200 bytes whatever the plan's size). */
 export interface PlannedStageInput extends ImageAddress {
   /** The digest of the plan the plan activity saved and returned. */
   plan: string;
 }
 
+/** execute's result: the legacy execute's, and whether the content had to be prepared again. */
 export interface ExecuteImageOutput extends ExecuteOutput {
   /** True when the plan's content was missing from this host's cache and was prepared again first. */
   reprepared: boolean;
