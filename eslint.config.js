@@ -9,8 +9,8 @@
 const { builtinModules } = require('node:module');
 const tseslint = require('typescript-eslint');
 
-/** Files that run inside the workflow sandbox (the changed copy is a replay-test fixture of the same code). */
-const WORKFLOW_FILES = ['workflows/**/*.ts', 'test/fixtures/workflows-changed/**/*.ts'];
+/** Files that run inside the workflow sandbox . */
+const WORKFLOW_FILES = ['src/workflows/**/*.ts'];
 
 const SANDBOX = 'Workflow code runs in a deterministic sandbox: use activities for I/O';
 
@@ -32,7 +32,7 @@ module.exports = tseslint.config(
             { group: ['node:*'], message: `Node built-ins are not available in workflows. ${SANDBOX}.` },
             {
               // Values from the activities or the image model would drag fs/crypto into the bundle; types are fine.
-              regex: '^\\.{1,2}/(.*/)?(activities|images)(/|$)',
+              regex: '^\\.{1,2}/(.*/)?(activities|model|image|stages|cache|origins|repository|depot|worker|client|dev|pkg-cli)(/|$)',
               allowTypeImports: true,
               message: `Only \`import type\` from the activities and the image model is allowed in workflows. ${SANDBOX} (proxyActivities).`,
             },

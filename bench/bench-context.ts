@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../worker/dev-server';
+import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../src/dev/dev-server';
 import { BenchHosts } from './bench-hosts';
 import { scaledZones } from './update-args';
 import type { BenchServer } from './workflow-update';

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { buildDemoHost, type DemoHost, type DemoHostOptions } from '../worker/demo-host';
+import { buildDemoHost, type DemoHost, type DemoHostOptions } from '../src/dev/demo-host';
 
 /** A host built for one measured update, with the directory that holds it. */
 export interface BenchHost extends DemoHost {

@@ -1,11 +1,11 @@
-import { actionCsize } from '../images/action-diff';
-import { ContentCache } from '../images/content-cache';
-import { Image } from '../images/image';
-import { OriginPool } from '../images/origin-pool';
-import { plannedState } from '../images/parent-state';
-import { plan, planActions, type Plan } from '../images/plan';
-import { loadSavedPlan } from '../images/saved-plans';
-import type { DemoHost } from '../worker/demo-host';
+import { actionCsize } from '../src/model/action-diff';
+import { ContentCache } from '../src/cache/content-cache';
+import { Image } from '../src/image/image';
+import { OriginPool } from '../src/origins/origin-pool';
+import { plannedState } from '../src/stages/parent-state';
+import { plan, planActions, type Plan } from '../src/stages/plan';
+import { loadSavedPlan } from '../src/stages/saved-plans';
+import type { DemoHost } from '../src/dev/demo-host';
 
 /** What an update of a host will need, planned from the host as it is now. */
 export interface ContentNeeds {

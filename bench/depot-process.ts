@@ -15,7 +15,7 @@ export interface DepotProcess {
  * depot then do not share an event loop, so neither's CPU time hides in the other's numbers.
  */
 export async function startDepotProcess(projectRoot: string, repo: string): Promise<DepotProcess> {
-  const child = spawn(process.execPath, ['--require', 'ts-node/register', 'images/cli/main.ts', 'serve', repo, '--port', '0'], {
+  const child = spawn(process.execPath, ['--require', 'ts-node/register', 'src/pkg-cli/main.ts', 'serve', repo, '--port', '0'], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

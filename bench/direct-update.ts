@@ -1,14 +1,14 @@
 import * as path from 'path';
-import { ContentCache } from '../images/content-cache';
-import { isImageError } from '../images/errors';
-import { execute } from '../images/execute';
-import { Image } from '../images/image';
-import { OriginPool } from '../images/origin-pool';
-import { plannedState } from '../images/parent-state';
-import { plan, Plan } from '../images/plan';
-import { prepare } from '../images/prepare';
-import { publisherCheck } from '../images/publisher-check';
-import type { DemoHost } from '../worker/demo-host';
+import { ContentCache } from '../src/cache/content-cache';
+import { isImageError } from '../src/model/errors';
+import { execute } from '../src/stages/execute';
+import { Image } from '../src/image/image';
+import { OriginPool } from '../src/origins/origin-pool';
+import { plannedState } from '../src/stages/parent-state';
+import { plan, Plan } from '../src/stages/plan';
+import { prepare } from '../src/stages/prepare';
+import { publisherCheck } from '../src/stages/publisher-check';
+import type { DemoHost } from '../src/dev/demo-host';
 
 export type DirectStage = 'publisher-check' | 'plan' | 'prepare' | 'execute';
 

@@ -1,4 +1,4 @@
-import { FsLayer, realFs } from '../images/fs-layer';
+import { FsLayer, realFs } from '../src/image/fs-layer';
 
 export interface OpStats {
   calls: number;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createRepository, publishTree } from '../images/repository';
+import { createRepository, publishTree } from '../src/repository';
 import { layoutFor, packageTree, PackageLayout, PUBLISH_TIME, PUBLISHER, stemOf, writePackageTree } from './package-spec';
 
 /** Bump when package-spec.ts or payload.ts change what is generated: older caches are then ignored. */

@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import type { DemoHost } from '../worker/demo-host';
+import type { DemoHost } from '../src/dev/demo-host';
 import { compiledPkgCli, PkgCommand } from './pkg-command';
 
 /** One kind of work a `pkg` process did. */

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ContentCache } from '../images/content-cache';
+import { ContentCache } from '../src/cache/content-cache';
 import type { BenchContext } from './bench-context';
 import { confirmPlansExecuted, contentNeeds, uniqueContent } from './content-needs';
 import { waitForPartialDownload } from './partial-download';

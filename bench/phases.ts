@@ -1,15 +1,15 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { actionCsize } from '../images/action-diff';
-import { clearActionMemo } from '../images/action-memo';
-import { ContentCache } from '../images/content-cache';
-import { execute } from '../images/execute';
-import { Image } from '../images/image';
-import { clearManifestMemo } from '../images/manifest-memo';
-import { OriginPool } from '../images/origin-pool';
-import { Plan, plan, PlanRequest, planActions } from '../images/plan';
-import { prepare } from '../images/prepare';
-import { contentPath } from '../images/repository';
+import { actionCsize } from '../src/model/action-diff';
+import { clearActionMemo } from '../src/model/action-memo';
+import { ContentCache } from '../src/cache/content-cache';
+import { execute } from '../src/stages/execute';
+import { Image } from '../src/image/image';
+import { clearManifestMemo } from '../src/model/manifest-memo';
+import { OriginPool } from '../src/origins/origin-pool';
+import { Plan, plan, PlanRequest, planActions } from '../src/stages/plan';
+import { prepare } from '../src/stages/prepare';
+import { contentPath } from '../src/repository';
 import { OpStats, profiledFs } from './fs-profile';
 import { collectGarbage, copyContent, cpA, peakRss, syncFs, timed, warmPageCache } from './measure';
 

@@ -33,7 +33,7 @@ export function compiledPkgCli(): Promise<PkgCommand> {
 
 /** The same CLI through ts-node (`npm run pkg`), transpile-only: for comparison with compiledPkgCli. */
 export function tsNodePkgCli(): PkgCommand {
-  return { command: process.execPath, args: ['--require', 'ts-node/register', path.join(PROJECT, 'images/cli/main.ts')], env: { TS_NODE_TRANSPILE_ONLY: '1' }, cwd: PROJECT };
+  return { command: process.execPath, args: ['--require', 'ts-node/register', path.join(PROJECT, 'src/pkg-cli/main.ts')], env: { TS_NODE_TRANSPILE_ONLY: '1' }, cwd: PROJECT };
 }
 
 async function compile(): Promise<PkgCommand> {
@@ -42,9 +42,9 @@ async function compile(): Promise<PkgCommand> {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [PROJECT] });
   const flags = ['--outDir', out, '--rootDir', PROJECT, '--module', 'commonjs', '--target', 'ES2022', '--moduleResolution', 'node', '--esModuleInterop', '--skipLibCheck', '--types', 'node', '--noCheck'];
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [tsc, ...flags, path.join(PROJECT, 'images/cli/main.ts')], { cwd: PROJECT, maxBuffer: 8 << 20 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [tsc, ...flags, path.join(PROJECT, 'src/pkg-cli/main.ts')], { cwd: PROJECT, maxBuffer: 8 << 20 }, (err, stdout, stderr) =>
       err ? reject(new Error(`tsc failed compiling the pkg CLI: ${(stdout + stderr).trim() || err.message}`)) : resolve(),
     );
   });
-  return { command: process.execPath, args: [path.join(out, 'images/cli/main.js')], env: {}, cwd: PROJECT };
+  return { command: process.execPath, args: [path.join(out, 'src/pkg-cli/main.js')], env: {}, cwd: PROJECT };
 }

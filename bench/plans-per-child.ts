@@ -1,5 +1,5 @@
 import { promises as fs } from 'fs';
-import type { ActivityRecordLine } from '../activities/activity-record';
+import type { ActivityRecordLine } from '../src/activities/activity-record';
 
 /** The lines of a worker's activity record (`--record FILE`); none when the file does not exist yet. */
 export async function readActivityRecord(file: string): Promise<ActivityRecordLine[]> {

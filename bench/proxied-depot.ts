@@ -1,6 +1,6 @@
-import { Image } from '../images/image';
-import { startDepot, type Depot } from '../images/repository';
-import type { DemoHost } from '../worker/demo-host';
+import { Image } from '../src/image/image';
+import { startDepot, type Depot } from '../src/repository';
+import type { DemoHost } from '../src/dev/demo-host';
 import { CuttingProxy } from '../test/helpers/cutting-proxy';
 
 /** A host's repository served over HTTP, reached by every image of the host through a proxy that can slow the link. */

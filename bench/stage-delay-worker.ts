@@ -5,11 +5,11 @@
  */
 import * as os from 'os';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { connectionSettings } from '../worker/connection-settings';
-import { createHostWorkers } from '../worker/host-workers';
-import { oneLineLogger } from '../worker/log-format';
-import { parseWorkerArgs } from '../worker/worker-args';
-import { bundleWorkflowsInChildProcess } from '../worker/workflow-bundle';
+import { connectionSettings } from '../src/client/connection-settings';
+import { createHostWorkers } from '../src/worker/host-workers';
+import { oneLineLogger } from '../src/worker/log-format';
+import { parseWorkerArgs } from '../src/worker/worker-args';
+import { bundleWorkflowsInChildProcess } from '../src/worker/workflow-bundle';
 
 async function main(): Promise<void> {
   const args = parseWorkerArgs(process.argv.slice(2));

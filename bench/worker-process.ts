@@ -37,7 +37,7 @@ export interface WorkerProcess {
  */
 export function startWorkerProcess(o: WorkerProcessOptions): WorkerProcess {
   const delayed = (o.stageDelayMs ?? 0) > 0;
-  const entry = delayed ? path.join(__dirname, 'stage-delay-worker.ts') : path.join(ROOT, 'worker', 'main.ts');
+  const entry = delayed ? path.join(__dirname, 'stage-delay-worker.ts') : path.join(ROOT, 'src', 'worker', 'main.ts');
   const args = ['--host', o.host, '--task-queue', o.taskQueue, '--cache', o.cacheDir, '--max-activities', String(o.maxActivities ?? 16), ...(o.recordFile ? ['--record', o.recordFile] : [])];
   const child = spawn(process.execPath, ['--require', 'ts-node/register', entry, ...args], {
     cwd: ROOT,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ActionChange } from '../images/action-diff';
-import { actionMemoKey, clearActionMemo, recalledActions, rememberActions } from '../images/action-memo';
+import { ActionChange } from '../src/model/action-diff';
+import { actionMemoKey, clearActionMemo, recalledActions, rememberActions } from '../src/model/action-memo';
 
 const changes = (n: number, path: string): ActionChange[] => Array.from({ length: n }, () => ({ kind: 'add', path, owner: 'pkg:/x@1', from: null, to: null }));
 

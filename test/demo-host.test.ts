@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Image } from '../images/image';
-import { plan } from '../images/plan';
-import { buildDemoHost } from '../worker/demo-host';
-import { PARENT_DEPEND, syntheticPackages, syntheticStem } from '../worker/synthetic-packages';
+import { Image } from '../src/image/image';
+import { plan } from '../src/stages/plan';
+import { buildDemoHost } from '../src/dev/demo-host';
+import { PARENT_DEPEND, syntheticPackages, syntheticStem } from '../src/dev/synthetic-packages';
 import { cleanup, tempDir } from './helpers/tree';
 import { DEMO_STEMS, versionOf } from './helpers/workflow-fixture';
 

@@ -5,9 +5,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ImageError } from '../images/errors';
-import { Fmri } from '../images/fmri';
-import { Depot, RepositoryOrigin, contentPath, createRepository, manifestDigest, openOrigin, publishTree, startDepot } from '../images/repository';
+import { ImageError } from '../src/model/errors';
+import { Fmri } from '../src/model/fmri';
+import { Depot, RepositoryOrigin, contentPath, createRepository, manifestDigest, openOrigin, publishTree, startDepot } from '../src/repository';
 import { gunzip, makeTree, readAll, tempDir } from './fixtures/repository-tree';
 import { isCode } from './helpers/expect-error';
 

@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../worker/dev-server';
-import { DevServerError, findTemporalCli, temporalCliVersion } from '../worker/temporal-cli';
+import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../src/dev/dev-server';
+import { DevServerError, findTemporalCli, temporalCliVersion } from '../src/dev/temporal-cli';
 
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 const INT = 3;

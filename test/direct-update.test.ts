@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { audit } from '../images/audit';
-import { Image } from '../images/image';
+import { audit } from '../src/image/audit';
+import { Image } from '../src/image/image';
 import { DirectStage, runDirectUpdate, StageEvent } from '../bench/direct-update';
-import { buildDemoHost } from '../worker/demo-host';
+import { buildDemoHost } from '../src/dev/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
 import { emptyOriginFor, release, setZonePublishers } from './helpers/workflow-fixture';
 

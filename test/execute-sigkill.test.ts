@@ -3,11 +3,11 @@ import { after, describe, it } from 'node:test';
 import { spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { execute } from '../images/execute';
-import { realFs } from '../images/fs-layer';
-import { Image } from '../images/image';
-import { plan } from '../images/plan';
-import { prepare } from '../images/prepare';
+import { execute } from '../src/stages/execute';
+import { realFs } from '../src/image/fs-layer';
+import { Image } from '../src/image/image';
+import { plan } from '../src/stages/plan';
+import { prepare } from '../src/stages/prepare';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { cleanup, snapshot, tempDir } from './helpers/tree';
 

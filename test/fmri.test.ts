@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ImageError } from '../images/errors';
-import { Fmri, Version, compareVersions, isPublisherName, timestampOf } from '../images/fmri';
+import { ImageError } from '../src/model/errors';
+import { Fmri, Version, compareVersions, isPublisherName, timestampOf } from '../src/model/fmri';
 
 /** Asserts that `fn` throws a BAD_FMRI ImageError naming `text` and saying what was expected. */
 function assertBadFmri(fn: () => unknown, text: string): void {

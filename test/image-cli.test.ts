@@ -7,7 +7,7 @@ import { cleanup, tempDir } from './helpers/tree';
 
 after(cleanup);
 
-const MAIN = path.join(__dirname, '../images/cli/main.ts');
+const MAIN = path.join(__dirname, '../src/pkg-cli/main.ts');
 
 describe('pkg command line for images', () => {
   it('creates a host and a zone, installs, audits, updates and reports nothing to do with exit 4', async () => {

@@ -5,11 +5,11 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeFileAtomic } from '../images/atomic-write';
-import { isImageError } from '../images/errors';
-import { Fmri } from '../images/fmri';
-import { CONFIG_FILE, Image, ImageState, manifestRelPath, nextState, STATE_FILE } from '../images/image';
-import { acquireImageLock, LOCK_FILE } from '../images/image-lock';
+import { writeFileAtomic } from '../src/image/atomic-write';
+import { isImageError } from '../src/model/errors';
+import { Fmri } from '../src/model/fmri';
+import { CONFIG_FILE, Image, ImageState, manifestRelPath, nextState, STATE_FILE } from '../src/image/image';
+import { acquireImageLock, LOCK_FILE } from '../src/image/image-lock';
 
 let tmp: string;
 let n = 0;

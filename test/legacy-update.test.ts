@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { Image } from '../images/image';
-import { audit } from '../images/audit';
+import { Image } from '../src/image/image';
+import { audit } from '../src/image/audit';
 import { LegacyUpdateError, runLegacyUpdate } from '../bench/legacy-update';
 import { compiledPkgCli, tsNodePkgCli } from '../bench/pkg-command';
-import { buildDemoHost, DemoHost } from '../worker/demo-host';
+import { buildDemoHost, DemoHost } from '../src/dev/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
 import { release, setZonePublishers } from './helpers/workflow-fixture';
 

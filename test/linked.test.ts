@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isImageError } from '../images/errors';
-import { Image } from '../images/image';
-import { attachChild, detachChild, listChildren, parentOf } from '../images/linked';
+import { isImageError } from '../src/model/errors';
+import { Image } from '../src/image/image';
+import { attachChild, detachChild, listChildren, parentOf } from '../src/image/linked';
 
 let tmp: string;
 let n = 0;

@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ErrorCode, ImageError } from '../images/errors';
-import { clearManifestMemo, parseManifestOnce } from '../images/manifest-memo';
+import { ErrorCode, ImageError } from '../src/model/errors';
+import { clearManifestMemo, parseManifestOnce } from '../src/model/manifest-memo';
 import {
   Action,
   actionKey,
@@ -18,8 +18,8 @@ import {
   printAction,
   printManifest,
   values,
-} from '../images/manifest';
-import { imagePathProblem } from '../images/paths';
+} from '../src/model/manifest';
+import { imagePathProblem } from '../src/model/paths';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'manifests');
 const fixtureNames = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.p5m')).sort();

@@ -110,7 +110,7 @@ describe('pkg command line', () => {
   });
 
   it('serves a repository until SIGTERM, then exits 0', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['--require', 'ts-node/register', 'images/cli/main.ts', 'serve', repo, '--port', '0'], { cwd: CWD });
+    const child: ChildProcess = spawn(process.execPath, ['--require', 'ts-node/register', 'src/pkg-cli/main.ts', 'serve', repo, '--port', '0'], { cwd: CWD });
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pkgProcess } from './helpers/pkg-process';
-import { Image } from '../images/image';
-import { main } from '../images/cli/main';
-import { buildDemoHost, DemoHost } from '../worker/demo-host';
+import { Image } from '../src/image/image';
+import { main } from '../src/pkg-cli/main';
+import { buildDemoHost, DemoHost } from '../src/dev/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
 import { release, setZonePublishers } from './helpers/workflow-fixture';
 

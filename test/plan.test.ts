@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as path from 'path';
-import { audit } from '../images/audit';
-import { ImageError, isImageError } from '../images/errors';
-import { Image } from '../images/image';
-import { attachChild } from '../images/linked';
-import { clearActionMemo } from '../images/action-memo';
-import { plan, planActions } from '../images/plan';
-import { plannedState } from '../images/parent-state';
+import { audit } from '../src/image/audit';
+import { ImageError, isImageError } from '../src/model/errors';
+import { Image } from '../src/image/image';
+import { attachChild } from '../src/image/linked';
+import { clearActionMemo } from '../src/model/action-memo';
+import { plan, planActions } from '../src/stages/plan';
+import { plannedState } from '../src/stages/parent-state';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { cleanup, tempDir } from './helpers/tree';
 

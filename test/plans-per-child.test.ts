@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ActivityRecordLine } from '../activities/activity-record';
+import type { ActivityRecordLine } from '../src/activities/activity-record';
 import { maxPlansPerChild, readActivityRecord } from '../bench/plans-per-child';
 import { cleanup, tempDir } from './helpers/tree';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Depot, DepotLogEntry } from '../images/repository';
+import type { Depot, DepotLogEntry } from '../src/repository';
 import { servedContentBytes } from '../bench/proxied-depot';
 
 const depot = (log: DepotLogEntry[], requests = log.length) => ({ stats: { requests, bytesSent: 0, rangeRequests: 0, log } }) as unknown as Depot;

@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isImageError } from '../images/errors';
-import { Image, PublisherConfig } from '../images/image';
-import { attachChild } from '../images/linked';
-import { checkPublishers, publisherCheck } from '../images/publisher-check';
+import { isImageError } from '../src/model/errors';
+import { Image, PublisherConfig } from '../src/image/image';
+import { attachChild } from '../src/image/linked';
+import { checkPublishers, publisherCheck } from '../src/stages/publisher-check';
 
 /** A publisher; `spec` is `name`, with '~' for non-sticky and '-' for disabled, e.g. 'p2~'. */
 function pub(spec: string, origin = 'https://pkg.example.org/'): PublisherConfig {

@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Fmri } from '../images/fmri';
-import { attr, parseManifest } from '../images/manifest';
+import { Fmri } from '../src/model/fmri';
+import { attr, parseManifest } from '../src/model/manifest';
 import {
   addPublisher,
   contentPath,
@@ -17,8 +17,8 @@ import {
   openOrigin,
   publishManifest,
   publishTree,
-} from '../images/repository';
-import { readCatalogFile } from '../images/repository/catalog';
+} from '../src/repository';
+import { readCatalogFile } from '../src/repository/catalog';
 import { gunzip, makeTree, readAll, tempDir } from './fixtures/repository-tree';
 import { isCode } from './helpers/expect-error';
 

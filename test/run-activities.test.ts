@@ -4,9 +4,9 @@ import * as path from 'path';
 import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities } from '../activities/create-activities';
-import { CONFIG_FILE } from '../images/image';
-import { buildDemoHost } from '../worker/demo-host';
+import { createActivities } from '../src/activities/create-activities';
+import { CONFIG_FILE } from '../src/image/image';
+import { buildDemoHost } from '../src/dev/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
 import { release } from './helpers/workflow-fixture';
 
@@ -63,7 +63,7 @@ describe('the run activities', () => {
     const acts = createActivities({ cacheDir: host.cacheDir });
     const d = await run(acts.describeParent, { image: host.parent, partitionSize: 1000 });
     assert.equal(d.partitionSize, 1000, 'short names: the size asked for');
-    const { partitionSizeFor, PARTITION_STATE_BUDGET, PER_CHILD_OVERHEAD } = await import('../workflows/partition-budget');
+    const { partitionSizeFor, PARTITION_STATE_BUDGET, PER_CHILD_OVERHEAD } = await import('../src/workflows/partition-budget');
     assert.equal(partitionSizeFor(300, 1000), Math.floor(PARTITION_STATE_BUDGET / (300 + PER_CHILD_OVERHEAD)));
     assert.equal(partitionSizeFor(10, 7), 7);
     assert.equal(partitionSizeFor(1_000_000, 1000), 1);

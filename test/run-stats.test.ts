@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { collectRunStats, RunStats } from '../bench/run-stats';
-import { DevServer, startDevServer } from '../worker/dev-server';
+import { DevServer, startDevServer } from '../src/dev/dev-server';
 import type { BenchFixtureActivities } from './fixtures/bench-workflows';
 import { QuietLogger } from './helpers/quiet-logger';
 

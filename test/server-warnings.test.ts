@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { classifyServerLine, serverWarningArgs, ServerWarnings } from '../bench/server-warnings';
-import { startDevServer } from '../worker/dev-server';
+import { startDevServer } from '../src/dev/dev-server';
 import type { BenchFixtureActivities } from './fixtures/bench-workflows';
 import { QuietLogger } from './helpers/quiet-logger';
 

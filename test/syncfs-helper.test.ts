@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { SyncFsHelper, SyncFsPool } from '../images/syncfs-helper';
+import { SyncFsHelper, SyncFsPool } from '../src/image/syncfs-helper';
 import { cleanup, tempDir } from './helpers/tree';
 
 after(cleanup);
@@ -37,7 +37,7 @@ describe('the syncfs helper', () => {
   });
 
   it('does not keep a process alive once nothing waits for it', async () => {
-    const script = `require('ts-node/register'); const { syncFsHelper } = require(${JSON.stringify(path.join(__dirname, '../images/syncfs-helper'))}); syncFsHelper.syncFs('/tmp').then(() => console.log('synced'));`;
+    const script = `require('ts-node/register'); const { syncFsHelper } = require(${JSON.stringify(path.join(__dirname, '../src/image/syncfs-helper'))}); syncFsHelper.syncFs('/tmp').then(() => console.log('synced'));`;
     const t0 = Date.now();
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), timeout: 30_000 });
     assert.equal(stdout.trim(), 'synced');

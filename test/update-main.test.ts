@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'child_process';
 import * as path from 'path';
-import { buildDemoHost } from '../worker/demo-host';
+import { buildDemoHost } from '../src/dev/demo-host';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup, tempDir } from './helpers/tree';
 
@@ -18,7 +18,7 @@ after(async () => {
 /** Runs `npm run update -- ...` (the script's own file, as npm would) against the test server. */
 function updateCli(args: string[], onOutput?: (out: string) => void): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register', path.join(__dirname, '../worker/update-main.ts'), ...args], {
+    const child = spawn(process.execPath, ['--require', 'ts-node/register', path.join(__dirname, '../src/client/update-main.ts'), ...args], {
       cwd: path.join(__dirname, '..'),
       env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
     });

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { isNoop, plan } from '../images/plan';
-import { execute } from '../images/execute';
-import { prepare } from '../images/prepare';
+import { isNoop, plan } from '../src/stages/plan';
+import { execute } from '../src/stages/execute';
+import { prepare } from '../src/stages/prepare';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { cleanup, snapshot, tempDir, writeTree } from './helpers/tree';
 

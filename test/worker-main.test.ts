@@ -4,12 +4,12 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../worker/dev-server';
-import { formatLogLine } from '../worker/log-format';
-import { MAX_TABLE_ROWS, resultTable } from '../worker/progress-printer';
-import type { UpdateResult } from '../workflows/types';
-import { withDefaultAddress } from '../worker/temporal-main';
-import { parseWorkerArgs } from '../worker/worker-args';
+import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../src/dev/dev-server';
+import { formatLogLine } from '../src/worker/log-format';
+import { MAX_TABLE_ROWS, resultTable } from '../src/client/progress-printer';
+import type { UpdateResult } from '../src/workflows/types';
+import { withDefaultAddress } from '../src/dev/temporal-main';
+import { parseWorkerArgs } from '../src/worker/worker-args';
 
 const projectDir = path.join(__dirname, '..');
 let server: DevServer;
@@ -55,7 +55,7 @@ describe('npm run worker', () => {
   });
 
   it('polls the task queue from TEMPORAL_ADDRESS and stops cleanly on SIGTERM', async () => {
-    const r = run(process.execPath, ['--require', 'ts-node/register', 'worker/main.ts', '--task-queue', `wm-${process.pid}`, '--host', 'h1', '--cache', path.join(tmp, 'cache')], {
+    const r = run(process.execPath, ['--require', 'ts-node/register', 'src/worker/main.ts', '--task-queue', `wm-${process.pid}`, '--host', 'h1', '--cache', path.join(tmp, 'cache')], {
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: server.namespace,
       TEMPORAL_CONFIG_FILE: path.join(tmp, 'absent.toml'),

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as path from 'path';
-import { ContentCache } from '../images/content-cache';
-import { Image } from '../images/image';
-import { buildDemoHost } from '../worker/demo-host';
-import { auditLinkedImages, updateLinkedImages } from '../workflows';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../workflows/search-attributes';
+import { ContentCache } from '../src/cache/content-cache';
+import { Image } from '../src/image/image';
+import { buildDemoHost } from '../src/dev/demo-host';
+import { auditLinkedImages, updateLinkedImages } from '../src/workflows';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../src/workflows/search-attributes';
 import { update } from './helpers/fixture';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup, tempDir } from './helpers/tree';

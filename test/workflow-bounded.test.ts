@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { childrenQuery, progressQuery, updateLinkedImages } from '../workflows';
-import type { Progress } from '../workflows/types';
+import { childrenQuery, progressQuery, updateLinkedImages } from '../src/workflows';
+import type { Progress } from '../src/workflows/types';
 import { readRecord, startsPerName } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';
-import { MAX_PARTITIONS } from '../workflows/coordinate-partitions';
+import { MAX_PARTITIONS } from '../src/workflows/coordinate-partitions';
 import { checkpointedPlans, childrenOf, Host, makeHost, release, runFailing, runUpdate, workflowId } from './helpers/workflow-fixture';
 
 /**

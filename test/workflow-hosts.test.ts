@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { updateLinkedImages } from '../workflows';
+import { updateLinkedImages } from '../src/workflows';
 import { readRecord } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';

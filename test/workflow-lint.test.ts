@@ -9,7 +9,7 @@ import { ESLint } from 'eslint';
  */
 const eslint = new ESLint({ cwd: path.join(__dirname, '..') });
 
-async function problems(code: string, filePath = 'workflows/x.ts'): Promise<{ rule: string | null; line: number; message: string }[]> {
+async function problems(code: string, filePath = 'src/workflows/x.ts'): Promise<{ rule: string | null; line: number; message: string }[]> {
   const [r] = await eslint.lintText(code, { filePath });
   assert.equal(r.fatalErrorCount, 0, JSON.stringify(r.messages));
   return r.messages.map((m) => ({ rule: m.ruleId, line: m.line, message: m.message }));
@@ -30,8 +30,8 @@ describe('eslint keeps workflow code inside the sandbox', () => {
     const code = [
       "import { join } from 'node:path';",
       "import { readFile } from 'fs/promises';",
-      "import { createActivities } from '../activities/create-activities';",
-      "import { Image } from '../images/image';",
+      "import { createActivities } from '../src/activities/create-activities';",
+      "import { Image } from '../src/image/image';",
       "import { Client } from '@temporalio/client';",
       'export const all = [join, readFile, createActivities, Image, Client];',
     ].join('\n');
@@ -41,8 +41,8 @@ describe('eslint keeps workflow code inside the sandbox', () => {
 
   it('allows type-only imports of the activities and the image model, and the workflow SDK', async () => {
     const code = [
-      "import type { Activities } from '../activities/create-activities';",
-      "import type { Plan } from '../images/plan';",
+      "import type { Activities } from '../src/activities/create-activities';",
+      "import type { Plan } from '../src/stages/plan';",
       "import { proxyActivities, sleep } from '@temporalio/workflow';",
       "import { z } from 'zod';",
       'export const acts = proxyActivities<Activities>({ startToCloseTimeout: 1000 });',
@@ -70,7 +70,7 @@ describe('eslint keeps workflow code inside the sandbox', () => {
   });
 
   it('passes on the workflow sources as they are', async () => {
-    const results = await eslint.lintFiles(['workflows/**/*.ts']);
+    const results = await eslint.lintFiles(['src/workflows/**/*.ts']);
     assert.ok(results.length >= 5, `linted ${results.length} files`);
     const errors = results.flatMap((r) => r.messages.map((m) => `${path.relative(path.join(__dirname, '..'), r.filePath)}:${m.line} ${m.ruleId} ${m.message}`));
     assert.deepEqual(errors, []);

@@ -4,8 +4,8 @@ import { describe, it } from 'node:test';
 import * as path from 'path';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import type { UpdateResult as LegacyResult } from '../workflows/legacy/types';
-import type { UpdateResult } from '../workflows/types';
+import type { UpdateResult as LegacyResult } from '../src/workflows/legacy/types';
+import type { UpdateResult } from '../src/workflows/types';
 import { changedWorkflowsPath } from './helpers/changed-workflows';
 import { HISTORY_DIR, recordedWorkflowIds, SCENARIOS } from './helpers/record-history';
 
@@ -44,7 +44,7 @@ function maxOutstandingChildren(h: { events: CliEvent[] }): number {
 }
 
 const quiet = { logger: new DefaultLogger('ERROR') };
-const workflowsPath = require.resolve('../workflows');
+const workflowsPath = require.resolve('../src/workflows');
 
 describe('replaying recorded histories', () => {
   it('the recorded 3-child update is what it claims: every stage of every image, at most 2 at once', () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { readHistory } from '../../images/history';
-import { Image } from '../../images/image';
-import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
-import type { UpdateResult } from '../../workflows/types';
+import { readHistory } from '../../src/image/history';
+import { Image } from '../../src/image/image';
+import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
+import type { UpdateResult } from '../../src/workflows/types';
 import { cleanup, snapshot } from '../helpers/tree';
 import { bundleFile, comparable, connect, contentBytes, crashHost, Host, readRecord, spawnWorker, startUpdate, until } from './harness';
 

@@ -3,13 +3,13 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { ChildProcess, spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import type { ActivityRecordLine } from '../../activities/activity-record';
-import { Image } from '../../images/image';
-import { startDepot, Depot } from '../../images/repository';
-import { buildDemoHost, DemoHost } from '../../worker/demo-host';
-import { DevServer } from '../../worker/dev-server';
-import { updateLinkedImages } from '../../workflows';
-import type { UpdateResult } from '../../workflows/types';
+import type { ActivityRecordLine } from '../../src/activities/activity-record';
+import { Image } from '../../src/image/image';
+import { startDepot, Depot } from '../../src/repository';
+import { buildDemoHost, DemoHost } from '../../src/dev/demo-host';
+import { DevServer } from '../../src/dev/dev-server';
+import { updateLinkedImages } from '../../src/workflows';
+import type { UpdateResult } from '../../src/workflows/types';
 import { CuttingProxy } from '../helpers/cutting-proxy';
 import { tempDir } from '../helpers/tree';
 
@@ -21,7 +21,7 @@ let bundlePath: Promise<string> | null = null;
 /** The workflow bundle written once to a file, so each worker process starts without webpack. */
 export function bundleFile(): Promise<string> {
   return (bundlePath ??= (async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
     const file = path.join(await tempDir('bundle'), 'workflows.js');
     await fs.writeFile(file, code);
     return file;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { readHistory } from '../../images/history';
-import { Image } from '../../images/image';
-import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
-import type { UpdateResult } from '../../workflows/types';
+import { readHistory } from '../../src/image/history';
+import { Image } from '../../src/image/image';
+import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
+import type { UpdateResult } from '../../src/workflows/types';
 import { cleanup, snapshot } from '../helpers/tree';
 import { bundleFile, comparable, connect, crashHost, Host, readRecord, spawnWorker, startUpdate, until } from './harness';
 

@@ -1,5 +1,5 @@
 import { promises as fs } from 'fs';
-import type { ActivityRecordLine } from '../../activities/activity-record';
+import type { ActivityRecordLine } from '../../src/activities/activity-record';
 
 /**
  * Reads and measures the activity record file (one JSON line per activity start/end/fail).

@@ -22,7 +22,7 @@ export async function changedWorkflowsPath(site: keyof typeof DESCRIBE_ID_SITES 
   const { file, text } = DESCRIBE_ID_SITES[site];
   let changedOne = false;
   const copy = async (rel: string): Promise<void> => {
-    const from = path.join(ROOT, 'workflows', rel);
+    const from = path.join(ROOT, 'src', 'workflows', rel);
     if ((await fs.stat(from)).isDirectory()) {
       await fs.mkdir(path.join(out, rel), { recursive: true });
       for (const f of await fs.readdir(from)) await copy(path.join(rel, f));
@@ -30,8 +30,8 @@ export async function changedWorkflowsPath(site: keyof typeof DESCRIBE_ID_SITES 
     }
     const depth = rel.split(path.sep).length - 1;
     let src = await fs.readFile(from, 'utf8');
-    // ../activities from workflows/x.ts (or ../../activities from workflows/legacy/x.ts) seen from test/.generated/<site>/
-    src = src.replace(/from '((?:\.\.\/)+)(activities|images)\//g, (m, ups: string, dir: string) => (ups.length / 3 === depth + 1 ? `from '${'../'.repeat(depth + 3)}${dir}/` : m));
+    // ../<folder> from src/workflows/x.ts (or ../../<folder> from src/workflows/legacy/x.ts) is src/<folder>, seen from test/.generated/workflows-changed/<site>/
+    src = src.replace(/from '((?:\.\.\/)+)([a-z-]+)\//g, (m, ups: string, dir: string) => (ups.length / 3 === depth + 1 ? `from '${'../'.repeat(depth + 4)}src/${dir}/` : m));
     if (rel === file) {
       const changed = src.replace(text, text.replace('describe/parent', 'describe/parent-renamed'));
       if (changed === src) throw new Error(`workflows/${file} no longer has ${text}; update the replay control`);

@@ -1,6 +1,6 @@
 import { execFile } from 'child_process';
-import { findTemporalCli } from '../../worker/temporal-cli';
-import type { DevServer } from '../../worker/dev-server';
+import { findTemporalCli } from '../../src/dev/temporal-cli';
+import type { DevServer } from '../../src/dev/dev-server';
 
 export interface CliResult {
   code: number;

@@ -8,9 +8,9 @@
  * Prints `ready` once polling.
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import type { StageName } from '../../activities/types';
-import { realFs } from '../../images/fs-layer';
-import { createHostWorkers } from '../../worker/host-workers';
+import type { StageName } from '../../src/activities/types';
+import { realFs } from '../../src/image/fs-layer';
+import { createHostWorkers } from '../../src/worker/host-workers';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });

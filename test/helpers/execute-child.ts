@@ -7,10 +7,10 @@
  *   node -r ts-node/register execute-child.ts <image root> <cache root> <plan.json> <copies>
  */
 import { promises as fs } from 'fs';
-import { ContentCache } from '../../images/content-cache';
-import { execute } from '../../images/execute';
-import { realFs } from '../../images/fs-layer';
-import { Image } from '../../images/image';
+import { ContentCache } from '../../src/cache/content-cache';
+import { execute } from '../../src/stages/execute';
+import { realFs } from '../../src/image/fs-layer';
+import { Image } from '../../src/image/image';
 
 async function main(): Promise<void> {
   const [root, cacheRoot, planFile, copiesArg] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ImageError } from '../../images/errors';
+import { ImageError } from '../../src/model/errors';
 
 /** For assert.rejects/throws: an ImageError with this code whose message mentions each string. */
 export function isCode(code: string, ...mentions: string[]) {

@@ -1,12 +1,12 @@
 import * as path from 'path';
-import { ContentCache } from '../../images/content-cache';
-import { execute } from '../../images/execute';
-import { Fmri } from '../../images/fmri';
-import { Image } from '../../images/image';
-import { plan, PlanRequest } from '../../images/plan';
-import { prepare } from '../../images/prepare';
-import { ParentState } from '../../images/parent-constraint';
-import { createRepository, publishTree } from '../../images/repository';
+import { ContentCache } from '../../src/cache/content-cache';
+import { execute } from '../../src/stages/execute';
+import { Fmri } from '../../src/model/fmri';
+import { Image } from '../../src/image/image';
+import { plan, PlanRequest } from '../../src/stages/plan';
+import { prepare } from '../../src/stages/prepare';
+import { ParentState } from '../../src/model/parent-constraint';
+import { createRepository, publishTree } from '../../src/repository';
 import { tempDir, writeTree } from './tree';
 
 export type TreeSpec = Parameters<typeof writeTree>[1];

@@ -1,6 +1,6 @@
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
-import { isExpectedSdkMessage } from '../../worker/log-format';
+import { isExpectedSdkMessage } from '../../src/worker/log-format';
 
 /**
  * The SDK's WARN logger minus the project's expected SDK messages (log-format.ts) and two kinds of expected warnings: "Activity failed" with a

@@ -1,9 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import * as path from 'path';
-import type { ActivityDeps } from '../../activities/create-activities';
-import { DevServer, DevServerOptions, SEARCH_ATTRIBUTES, startDevServer } from '../../worker/dev-server';
-import { createHostWorkers, type HostWorkers } from '../../worker/host-workers';
+import type { ActivityDeps } from '../../src/activities/create-activities';
+import { DevServer, DevServerOptions, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
+import { createHostWorkers, type HostWorkers } from '../../src/worker/host-workers';
 import { QuietLogger } from './quiet-logger';
 
 let runtimeInstalled = false;
@@ -11,7 +11,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 
 /** The workflow bundle, built once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  return (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') }));
+  return (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }));
 }
 
 export interface TemporalEnv {

@@ -1,0 +1,209 @@
+import { ApplicationFailure } from '@temporalio/common';
+import * as path from 'path';
+import { isImageError } from '../model/errors';
+import { Image } from '../image/image';
+import { plannedState } from '../stages/parent-state';
+import { plan as makePlan, type Plan } from '../stages/plan';
+import { checkPublishers } from '../stages/publisher-check';
+import { loadSavedPlan, savePlan } from '../stages/saved-plans';
+import { partitionSizeFor } from '../workflows/partition-budget';
+import { mapErrors } from './activity-failure';
+import type { ActivityContext } from './activity-context';
+import { Heartbeater } from './heartbeater';
+import { planLines } from './plan-lines';
+import { selectChildren } from './select-children';
+import { executeLine, executeWithProgress, prepareWithProgress } from './stage-work';
+import type {
+  DescribeParentInput, DescribeParentOutput, ExecuteImageOutput, ImageAddress, ListChildrenInput, PlanImageInput, PlanImageOutput, PlannedStageInput,
+  PrepareOutput, PublisherCheckBatchInput, PublisherCheckBatchOutput,
+} from './types';
+
+/**
+ * A plan is kept in the workflow's history once, as the plan activity's result. Temporal warns
+ * at 256 KB per payload and fails at 2 MB; this leaves room for the rest of the result.
+ * About 900 changed packages of ~220 bytes each.
+ */
+export const MAX_PLAN_BYTES = 200_000;
+
+/** A publisher-check batch's error messages are cut here, so 100 children's results stay far under 256 KB. */
+const MAX_BATCH_MESSAGE = 1000;
+
+/**
+ * The activities of runs since host task queues: each runs on the host's own task queue and
+ * finds its image from the parent's root and the child's name (`ImageAddress`); plans travel by
+ * digest and are loaded from the image (images/saved-plans.ts).
+ */
+export function createRunActivities(ctx: ActivityContext) {
+  const { recorded, origins, parents, getCache, deps } = ctx;
+  const before = async (stage: Parameters<NonNullable<typeof deps.beforeStage>>[0], name: string) => deps.beforeStage?.(stage, name);
+  const imageOf = async (a: ImageAddress): Promise<Image> => Image.open(a.child === null ? a.image : await parents.childRoot(a.image, a.child));
+  const nameOf = (a: ImageAddress) => a.child ?? 'parent';
+  /** plannedState of the parent, per parent plan and parent state: every child of a run is planned against the same one. */
+  const planned = new Map<string, Promise<Awaited<ReturnType<typeof plannedState>>>>();
+  const parentPlannedState = async (root: string, digest: string) => {
+    const parent = await Image.open(root);
+    const key = `${parent.root}\0${digest}\0${await parent.stateToken()}`;
+    let p = planned.get(key);
+    if (!p) {
+      p = loadSavedPlan(parent, digest).then((pp) => plannedState(parent, pp));
+      p.catch(() => planned.delete(key));
+      if (planned.size >= 64) planned.delete(planned.keys().next().value!);
+      planned.set(key, p);
+    }
+    return p;
+  };
+
+  return {
+    /**
+     * The parent and the children a run selects (`children` less `ignore`). Problems a new
+     * attempt cannot fix (not an image, unknown names) come back as `problems` for the workflow
+     * to report as InvalidInput; transient errors (IO_ERROR, LOCKED) are thrown and retried.
+     */
+    async describeParent(input: DescribeParentInput): Promise<DescribeParentOutput> {
+      return recorded('describe', 'parent', async () => {
+        const none = { total: 0, digest: '', partitionSize: input.partitionSize, children: null };
+        if (!path.isAbsolute(input.image)) return { ...none, problems: [`image: '${input.image}' is not an absolute path`] };
+        let parent: Image;
+        try {
+          parent = await parents.parent(input.image);
+        } catch (e) {
+          if (isImageError(e) && !e.retryable) return { ...none, problems: [`image: ${e.message}`] };
+          throw e;
+        }
+        const s = selectChildren(parent, input);
+        if (s.problems.length) return { ...none, problems: s.problems };
+        const size = partitionSizeFor(Math.max(0, ...s.names.map((n) => n.length)), input.partitionSize);
+        return { problems: [], total: s.names.length, digest: s.digest, partitionSize: size, children: s.names.length <= size ? s.names : null };
+      });
+    },
+
+    /** One partition's slice of the selection. Raises CHILDREN_CHANGED (non-retryable) when the selection is no longer the one described. */
+    async listChildren(input: ListChildrenInput): Promise<{ names: string[] }> {
+      return recorded('list', `children ${input.offset + 1}-${input.offset + input.limit}`, async () => {
+        const s = selectChildren(await parents.parent(input.image), input);
+        if (s.problems.length || s.digest !== input.digest) {
+          throw ApplicationFailure.nonRetryable(
+            `The children of ${input.image} changed after the run started (${s.problems.length ? s.problems.join('; ') : `${s.names.length} selected now`}): start a new run`,
+            'CHILDREN_CHANGED',
+          );
+        }
+        return { names: s.names.slice(input.offset, input.offset + input.limit) };
+      });
+    },
+
+    /**
+     * pkg(5)'s publisher check for a batch of children (it collects every error anyway, so one
+     * activity saves a round trip per child): each child's error, or null. Retryable errors
+     * (IO_ERROR) fail the batch, which is retried whole (checks only read configurations).
+     */
+    async publisherCheck(input: PublisherCheckBatchInput): Promise<PublisherCheckBatchOutput> {
+      const beat = new Heartbeater(ctx.every);
+      try {
+        return await mapErrors(async () => {
+          // The parent's publishers once: its configuration lists every child (0.4 MB with 5,000).
+          const parentPubs = (await Image.open(input.image)).publishers();
+          const results: PublisherCheckBatchOutput['results'] = input.children.map((name) => ({ name, error: null }));
+          await pool(input.children.length, input.concurrency, async (i) => {
+            const name = input.children[i];
+            try {
+              await recorded('publisher-check', name, async () => {
+                await before('publisher-check', name);
+                const child = await Image.open(await parents.childRoot(input.image, name));
+                checkPublishers(parentPubs, child.publishers(), child.config().linked?.name ?? child.root);
+              }, { heartbeat: false });
+            } catch (e) {
+              const f = e as ApplicationFailure;
+              if (!f.nonRetryable) throw e;
+              results[i].error = { code: f.type ?? 'Error', message: f.message.length > MAX_BATCH_MESSAGE ? f.message.slice(0, MAX_BATCH_MESSAGE - 3) + '...' : f.message };
+            }
+          });
+          return { results };
+        });
+      } finally {
+        beat.stop();
+      }
+    },
+
+    /**
+     * Plans one image (a child against its parent's saved plan), saves the plan in the image
+     * and returns it: the workflow's checkpoint. Raises PLAN_TOO_LARGE (non-retryable) when the
+     * plan would not fit a payload (MAX_PLAN_BYTES), naming what to do.
+     */
+    async plan(input: PlanImageInput): Promise<PlanImageOutput> {
+      return recorded('plan', nameOf(input), async () => {
+        await before('plan', nameOf(input));
+        const image = await imageOf(input);
+        const installed = await image.installed();
+        const packages = input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
+        const parentState = input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
+        const p = await makePlan(image, packages ? { update: packages } : {}, parentState, { cache: await getCache(), origins });
+        checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
+        await savePlan(image, p);
+        return { plan: p, lines: planLines(p) };
+      });
+    },
+
+    async prepare(input: PlannedStageInput): Promise<PrepareOutput> {
+      return recorded('prepare', nameOf(input), async (beat) => {
+        await before('prepare', nameOf(input));
+        const image = await imageOf(input);
+        return prepareWithProgress(ctx, image, await loadSavedPlan(image, input.plan), beat);
+      });
+    },
+
+    /**
+     * Executes one image's saved plan. Content that is not in this host's cache (a worker
+     * restarted with another --cache, a swept cache) is prepared again first, instead of failing.
+     */
+    async execute(input: PlannedStageInput): Promise<ExecuteImageOutput> {
+      return recorded('execute', nameOf(input), async (beat) => {
+        await before('execute', nameOf(input));
+        const image = await imageOf(input);
+        const p = await loadSavedPlan(image, input.plan);
+        const lines: string[] = [];
+        let reprepared = false;
+        let r;
+        try {
+          r = await executeWithProgress(ctx, image, p, beat);
+        } catch (e) {
+          if (!isImageError(e, 'NOT_PREPARED')) throw e;
+          // Nothing was changed (the check comes before the journal, or the run rolled back).
+          const got = await prepareWithProgress(ctx, image, p, beat);
+          lines.push(`Content was not in this host's cache (${e.message.split(';')[0]}): prepared again, ${got.fetchedFiles} files fetched`);
+          reprepared = true;
+          r = await executeWithProgress(ctx, image, p, beat);
+        }
+        lines.push(executeLine(r));
+        return { status: r.status, steps: r.steps, resumed: r.resumed, reprepared, lines };
+      });
+    },
+  };
+}
+
+export type RunActivities = ReturnType<typeof createRunActivities>;
+
+function checkPlanSize(p: Plan, name: string, limit: number): void {
+  const bytes = Buffer.byteLength(JSON.stringify(p));
+  if (bytes <= limit) return;
+  throw ApplicationFailure.nonRetryable(
+    `The plan of ${name} changes ${p.changes.length} packages and takes ${bytes} bytes, over the ${limit} bytes a plan may take in the workflow's history (Temporal warns at 256 KB per payload): update fewer packages per run (the input's packages)`,
+    'PLAN_TOO_LARGE',
+    { bytes, limit, changes: p.changes.length },
+  );
+}
+
+/** Runs fn(0..n-1), at most `cap` at once (`cap <= 0`: all at once); the first error is thrown after every started call settled. */
+async function pool(n: number, cap: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let error: unknown = null;
+  const lane = async () => {
+    while (next < n && error === null) {
+      const i = next++;
+      await fn(i).catch((e) => {
+        error ??= e;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, cap <= 0 ? n : cap) }, lane));
+  if (error !== null) throw error;
+}

@@ -1,0 +1,175 @@
+/**
+ * What the workflow sends to and gets from the activities. Types only: the workflow imports this
+ * file with `import type`, so nothing here may hold values.
+ */
+import type { Plan } from '../stages/plan';
+
+export type { Plan };
+
+export type StageName = 'publisher-check' | 'plan' | 'prepare' | 'execute';
+
+export interface ChildRef {
+  name: string;
+  path: string;
+}
+
+export interface DescribeInput {
+  image: string;
+}
+
+export interface DescribeOutput {
+  /** Null when `image` is a usable image; otherwise why not (missing, not an image, malformed). */
+  problem: string | null;
+  children: ChildRef[];
+}
+
+export interface PublisherCheckInput {
+  image: string;
+  child: ChildRef;
+}
+
+export interface PlanInput {
+  /** The image to plan. */
+  image: string;
+  /** `parent` or the child's name, for messages and records. */
+  name: string;
+  /** Limit the update to these stems (pkg update <stems>); default all installed packages. */
+  packages?: string[];
+  /** For a child: the parent's root and plan; the child is planned against the parent's planned packages. */
+  parent?: { image: string; plan: Plan | null };
+}
+
+export interface StageOutput {
+  /** What the stage printed, a few short lines (pkg(5)'s per-child output). */
+  lines: string[];
+}
+
+export interface PlanOutput extends StageOutput {
+  plan: Plan;
+}
+
+export interface StageInput {
+  image: string;
+  name: string;
+  plan: Plan;
+}
+
+export interface PrepareOutput extends StageOutput {
+  files: number;
+  bytes: number;
+  fetchedFiles: number;
+  fetchedBytes: number;
+}
+
+export interface ExecuteOutput extends StageOutput {
+  status: 'applied' | 'already-applied' | 'nothing-to-do';
+  steps: number;
+  resumed: boolean;
+}
+
+/** Heartbeat details of prepare and execute (`temporal workflow describe` shows them). */
+export interface HeartbeatProgress {
+  stage: 'prepare' | 'execute';
+  done: number;
+  total: number;
+  unit: 'bytes' | 'steps';
+}
+
+export interface AuditOutput {
+  status: 'synced' | 'diverged';
+  diverged: { fmri: string; problem: string }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The activities of runs started since host task queues (workflow patch 'bounded-runs'). Every
+// one runs on the host's own task queue and names its image by the parent's root and the
+// child's linked name, so inputs stay a few hundred bytes whatever the run's size; plans travel
+// by digest (the plan itself is in the history once, as the plan activity's result, and saved
+// in the image: images/saved-plans.ts).
+// ---------------------------------------------------------------------------------------------
+
+/** One image of a run: the parent itself (`child: null`), or the child attached to it under that name. */
+export interface ImageAddress {
+  /** The parent image's root (absolute path). */
+  image: string;
+  /** A linked child's name such as `zone:z1`, or null for the parent. */
+  child: string | null;
+}
+
+/** Which children a run acts on (pkg's `-z` / `-Z`), by name. */
+export interface SelectInput {
+  image: string;
+  /** Only these children (pkg's `-z`); default every attached child, in attach order. */
+  children?: string[];
+  /** Leave these out (pkg's `-Z`). */
+  ignore?: string[];
+}
+
+/** describeParent's input: the selection, and the largest partition the run asked for. */
+export interface DescribeParentInput extends SelectInput {
+  /** At most this many children per partition (the workflow's `partitionSize`). */
+  partitionSize: number;
+}
+
+/** What describeParent found: the problems (InvalidInput), or the selection's size, digest and partition size, and its names when one partition holds them. */
+export interface DescribeParentOutput {
+  /** Every reason the run cannot start (not an image, unknown child names), each naming its field; empty when fine. */
+  problems: string[];
+  /** How many children the run selected. */
+  total: number;
+  /** SHA-256 of the selected names in order: partitions check it when they list their slice. */
+  digest: string;
+  /**
+   * Children per partition, at most `partitionSize`, smaller when names are long, so that a
+   * partition's state stays under its byte budget (workflows/segment-state.ts).
+   */
+  partitionSize: number;
+  /** The selected names when they fit in one partition (`total <= partitionSize`), else null. */
+  children: string[] | null;
+}
+
+/** listChildren's input: positions [offset, offset + limit) of the selection `digest` names. */
+export interface ListChildrenInput extends SelectInput {
+  offset: number;
+  limit: number;
+  /** DescribeParentOutput.digest: the slice is refused (CHILDREN_CHANGED) when the selection changed since. */
+  digest: string;
+}
+
+/** publisherCheck's input: up to 100 children of `image` to check against it. */
+export interface PublisherCheckBatchInput {
+  image: string;
+  /** The children to check, by name (at most PUBLISHER_CHECK_BATCH). */
+  children: string[];
+  /** Children checked at once inside the activity; <= 0: all. */
+  concurrency: number;
+}
+
+/** Per child: null when its publishers agree with the parent's, else why not. */
+export interface PublisherCheckBatchOutput {
+  results: { name: string; error: { code: string; message: string } | null }[];
+}
+
+/** plan's input: the image, the packages to update (default all), the parent plan's digest for a child. */
+export interface PlanImageInput extends ImageAddress {
+  packages?: string[];
+  /** For a child: the digest of the parent's saved plan; children are planned against the parent's planned packages. */
+  parentPlan: string | null;
+}
+
+/** The plan is the checkpoint: recorded once in the history; later stages get only its digest. */
+export interface PlanImageOutput extends StageOutput {
+  plan: Plan;
+}
+
+/** prepare's and execute's input: the image and the digest of its saved plan (about 200 bytes whatever the plan's size). */
+export interface PlannedStageInput extends ImageAddress {
+  /** The digest of the plan the plan activity saved and returned. */
+  plan: string;
+}
+
+/** execute's result: the legacy execute's, and whether the content had to be prepared again. */
+export interface ExecuteImageOutput extends ExecuteOutput {
+  /** True when the plan's content was missing from this host's cache and was prepared again first. */
+  reprepared: boolean;
+}

@@ -1,0 +1,79 @@
+import { isImageError } from '../model/errors';
+import { CliIo, Command, UsageError } from './command';
+import { list, publish, publishManifestCommand, repoAddPublisher, repoCreate } from './repo-commands';
+import { serve } from './serve-command';
+import { history, imageCreate, install, installed, publisherList, recoverCommand, setPublisher, uninstall, update } from './image-commands';
+import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
+
+/**
+ * Every `pkg` subcommand by name. Add more by importing a Command and listing it here;
+ * `--help` and error reporting come from `main` for all of them.
+ */
+export const commands: Record<string, Command> = {
+  'repo-create': repoCreate,
+  'repo-add-publisher': repoAddPublisher,
+  publish,
+  'publish-manifest': publishManifestCommand,
+  list,
+  serve,
+  'image-create': imageCreate,
+  'set-publisher': setPublisher,
+  publisher: publisherList,
+  installed,
+  install,
+  update,
+  uninstall,
+  recover: recoverCommand,
+  history,
+  'attach-linked': attachLinked,
+  'detach-linked': detachLinked,
+  'list-linked': listLinked,
+  'audit-linked': auditLinked,
+  'pubcheck-linked': pubcheckLinked,
+};
+
+/** Runs one command line; resolves with the exit code (pkg(5)'s: 2 for bad usage). */
+export async function main(argv: string[], io: CliIo = process): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(overview());
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
+  if (!cmd) {
+    io.stderr.write(`pkg: unknown command '${name}'\n\n${overview()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`Usage: pkg ${cmd.usage}\n\n${cmd.summary}\n${cmd.help ? `\n${cmd.help}\n` : ''}`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`pkg ${name}: ${e.message}\nUsage: pkg ${cmd.usage}\n`);
+      return 2;
+    }
+    if (isImageError(e)) {
+      io.stderr.write(`pkg: ${e.code}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.stderr.write(`pkg: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+function overview(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  return `Usage: pkg <command> [options]   (pkg <command> --help for details)\n\nCommands:\n${lines.join('\n')}\n`;
+}
+
+if (require.main === module) {
+  // `npm run pkg -- ...` runs in the project directory; relative paths mean where the user typed them.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

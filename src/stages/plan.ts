@@ -1,0 +1,173 @@
+import * as os from 'os';
+import { actionCsize, ActionChange, actionSize, diffActions, OwnedManifest } from '../model/action-diff';
+import { ContentCache, sha256 } from '../cache/content-cache';
+import { ImageError } from '../model/errors';
+import { Fmri } from '../model/fmri';
+import { Image, ImageState } from '../image/image';
+import { actionMemoKey, recalledActions, rememberActions } from '../model/action-memo';
+import { loadManifests } from './load-manifests';
+import { parsedManifest, parseManifestOnce } from '../model/manifest-memo';
+import { OriginPool, withPool } from '../origins/origin-pool';
+import { ParentState } from '../model/parent-constraint';
+import { parentStateOf } from './parent-state';
+import { availableIndex } from './plan-candidates';
+import { Candidate, solve } from '../model/solver';
+
+/** Bumped whenever the plan's shape or meaning changes: older plans are then refused, not misread. */
+export const PLAN_FORMAT = 1;
+
+export interface PlanRequest {
+  /** Installed stems allowed to move to newer versions; default: all installed packages. */
+  update?: string[];
+  /** Packages to install: `name` or `name@version` (matched at the precision given). */
+  install?: string[];
+  /** Installed stems to remove. */
+  remove?: string[];
+}
+
+export interface PlanChange {
+  stem: string;
+  from: string | null; // full FMRI, null for an install
+  to: string | null; // full FMRI, null for a removal
+  manifest: string | null; // digest of the new manifest
+}
+
+/**
+ * The compact, checkpointable form of a plan: FMRI changes and digests. The action diff is
+ * not stored; `planActions` re-derives it from the installed manifests (unchanged while the
+ * state token matches) and the new manifests (by digest), without solving again.
+ */
+export interface Plan {
+  format: number;
+  host: string;
+  image: string;
+  stateToken: string;
+  changes: PlanChange[];
+  sizes: { downloadBytes: number; installBytes: number; files: number; add: number; update: number; remove: number };
+  digest: string;
+}
+
+export interface PlanOptions {
+  cache?: ContentCache;
+  origins?: OriginPool;
+  /** The host identity plans are bound to; default os.hostname(). */
+  host?: string;
+}
+
+export async function plan(image: Image, request: PlanRequest = {}, parentState?: ParentState | null, opts: PlanOptions = {}): Promise<Plan> {
+  return withPool(opts.origins, async (origins) => {
+    const state = await image.readState();
+    const installed = await image.installed();
+    const available = await availableIndex(image, installed, origins);
+    for (const stem of request.update ?? []) {
+      if (!installed.has(stem)) throw new ImageError('UNKNOWN_PACKAGE', `Cannot update '${stem}': no such package is installed in ${image.root}`, { stem });
+    }
+    const install = (request.install ?? []).map((p) => {
+      const f = Fmri.parse(p);
+      return { stem: f.name, version: f.version };
+    });
+    const parent = parentState === undefined ? await parentStateOf(image) : parentState;
+    const installedCands = new Map<string, Candidate>();
+    for (const [stem, p] of installed) installedCands.set(stem, await available.installedCandidate(image, p));
+    const selected = solve({
+      installed: installedCands,
+      available: available.candidates,
+      update: new Set(request.update ?? installed.keys()),
+      install,
+      remove: new Set(request.remove ?? []),
+      parent: image.config().linked ? parent : null,
+    });
+
+    const changes: PlanChange[] = [];
+    for (const [stem, c] of selected) {
+      const from = installed.get(stem)?.fmri.toString() ?? null;
+      if (from !== c.fmri.toString()) changes.push({ stem, from, to: c.fmri.toString(), manifest: c.manifest });
+    }
+    for (const [stem, p] of installed) if (!selected.has(stem)) changes.push({ stem, from: p.fmri.toString(), to: null, manifest: null });
+    changes.sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
+
+    const derived = await deriveActions(image, changes, opts.cache, origins, state); // the state the plan's token names
+    const body = {
+      format: PLAN_FORMAT,
+      host: opts.host ?? os.hostname(),
+      image: image.root,
+      stateToken: state.token,
+      changes,
+      sizes: sizesOf(derived.actions),
+    };
+    const digest = planDigest(body);
+    rememberActions(actionMemoKey(image.root, opts.cache?.root, digest), derived.token, derived.actions);
+    return { ...body, digest };
+  });
+}
+
+export function isNoop(p: Plan): boolean {
+  return p.changes.length === 0;
+}
+
+/** Refuses a plan made on another host, by another plan format, for another image, or altered since. */
+export function checkPlan(p: Plan, image: Image, host: string = os.hostname()): void {
+  if (!p || typeof p !== 'object' || !Array.isArray(p.changes)) throw new ImageError('BAD_PLAN', 'Expected a plan object with a changes list', {});
+  if (p.format !== PLAN_FORMAT) throw new ImageError('FOREIGN_PLAN', `Plan format ${p.format} is not this version's format ${PLAN_FORMAT}; plan again`, { format: p.format });
+  if (p.host !== host) throw new ImageError('FOREIGN_PLAN', `Plan was made on host '${p.host}', not on this host '${host}'; plans are not portable between hosts, plan again here`, { host: p.host });
+  if (p.image !== image.root) throw new ImageError('FOREIGN_PLAN', `Plan was made for image ${p.image}, not ${image.root}`, { image: p.image });
+  const { digest, ...body } = p;
+  if (planDigest(body) !== digest) throw new ImageError('BAD_PLAN', `Plan digest does not match its contents (expected ${planDigest(body)}, got ${digest}): it was altered or damaged`, { digest });
+}
+
+/** The digest that binds a plan body (format, host, image, state token, changes, sizes); what `Plan.digest` holds. */
+export function planDigest(body: Omit<Plan, 'digest'>): string {
+  return sha256(JSON.stringify([body.format, body.host, body.image, body.stateToken, body.changes, body.sizes]));
+}
+
+/** The action diff of a plan: as derived earlier in this process for the same image state, or re-derived from manifests (no solving). */
+export async function planActions(image: Image, p: Plan, cache?: ContentCache, origins?: OriginPool): Promise<ActionChange[]> {
+  const key = actionMemoKey(image.root, cache?.root, p.digest);
+  const state = await image.readState();
+  const known = recalledActions(key, state.token);
+  if (known) return known;
+  const derived = await withPool(origins, (pool) => deriveActions(image, p.changes, cache, pool, state));
+  rememberActions(key, derived.token, derived.actions);
+  return derived.actions.slice();
+}
+
+/** The diff, and the state token of the installed packages it was derived from. */
+async function deriveActions(image: Image, changes: PlanChange[], cache: ContentCache | undefined, origins: OriginPool, known?: ImageState): Promise<{ actions: ActionChange[]; token: string }> {
+  const state = known ?? (await image.readState());
+  if (changes.length === 0) return { actions: [], token: state.token };
+  const changed = new Set(changes.map((c) => c.stem));
+  const old: OwnedManifest[] = [];
+  const kept: OwnedManifest[] = [];
+  const packages = Object.entries(state.packages);
+  // 32 reads at a time: one after another, 1,000 installed manifests took a quarter second.
+  // A manifest already parsed in this process (by digest) is not read again.
+  for (let i = 0; i < packages.length; i += 32) {
+    const chunk = packages.slice(i, i + 32);
+    const parsed = await Promise.all(
+      chunk.map(async ([stem, p]) => parsedManifest(p.manifest) ?? parseManifestOnce(await image.installedManifest(stem, state), p.manifest, `${p.fmri} (installed)`)),
+    );
+    chunk.forEach(([stem, p], k) => (changed.has(stem) ? old : kept).push({ fmri: p.fmri, manifest: parsed[k] }));
+  }
+  const wanted = changes.filter((c) => c.to !== null).map((c) => ({ fmri: Fmri.parse(c.to!), digest: c.manifest! }));
+  // New manifests are always loaded: that puts them in this cache, where execute reads them.
+  const texts = await loadManifests(image, wanted, cache, origins);
+  const next = wanted.map((w, i) => ({ fmri: w.fmri.toString(), manifest: parseManifestOnce(texts[i], w.digest, w.fmri.toString()) }));
+  return { actions: diffActions({ old, next, kept, variants: image.variants() }), token: state.token };
+}
+
+function sizesOf(actions: ActionChange[]): Plan['sizes'] {
+  const hashes = new Map<string, number>();
+  let installBytes = 0;
+  let files = 0;
+  const count = { add: 0, update: 0, remove: 0 };
+  for (const c of actions) {
+    count[c.kind]++;
+    if (c.to?.type === 'file') {
+      files++;
+      installBytes += actionSize(c.to);
+      hashes.set(c.to.hash!, actionCsize(c.to));
+    }
+  }
+  const downloadBytes = [...hashes.values()].reduce((a, b) => a + b, 0);
+  return { downloadBytes, installBytes, files, ...count };
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { inputProblems, invalidInput } from './invalid-input';
+
+/** `zone:<name>` or `system:<name>`, as pkg(5) names linked images (src/image/image-config.ts LINK_NAME_RE). */
+const LINK_NAME = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const childName = z.string().regex(LINK_NAME, "expected a child name like 'zone:z1'");
+/** A host name as DNS and `hostname` allow, plus '_' (task queue names are built from it). */
+export const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
+/** Temporal's duration strings: `90s`, `10m`, `1h`, `500ms` (also `10 minutes`). */
+export const DURATION = /^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)$/;
+
+/** Partitions hold at most this many children: their state must fit one payload (workflows/segment-state.ts). */
+export const MAX_PARTITION_SIZE = 1000;
+
+/** The task queue a host's worker polls for the activities of its images, unless the input names another. */
+export function hostTaskQueue(host: string): string {
+  return `linked-images@${host}`;
+}
+
+/** The one input object of `updateLinkedImages`; see README "The update workflow". */
+export const UpdateInputSchema = z
+  .object({
+    image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
+    host: z
+      .string({ required_error: "required: the host that holds the image (its worker polls task queue 'linked-images@<host>'; npm run worker prints it)", invalid_type_error: 'expected a host name' })
+      .regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)'),
+    hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1, 'expected a task queue name').max(1000, 'expected at most 1000 characters').optional(),
+    children: z.array(childName, { invalid_type_error: 'expected a list of child names' }).optional(),
+    ignore: z.array(childName, { invalid_type_error: 'expected a list of child names' }).default([]),
+    concurrency: z.number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' }).int('expected an integer (<= 0 means no limit)').default(1),
+    packages: z.array(z.string().min(1, 'expected a package name'), { invalid_type_error: 'expected a list of package names' }).optional(),
+    dryRun: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
+    hostTimeout: z.string({ invalid_type_error: "expected a duration like '10m'" }).regex(DURATION, "expected a duration like '90s', '10m' or '1h'").default('10m'),
+    partitionSize: z
+      .number({ invalid_type_error: `expected an integer from 1 to ${MAX_PARTITION_SIZE}` })
+      .int(`expected an integer from 1 to ${MAX_PARTITION_SIZE}`)
+      .min(1, `expected an integer from 1 to ${MAX_PARTITION_SIZE}`)
+      .max(MAX_PARTITION_SIZE, `expected an integer from 1 to ${MAX_PARTITION_SIZE}`)
+      .default(MAX_PARTITION_SIZE),
+  })
+  .strict();
+
+/** The input as validated (defaults filled in). */
+export type UpdateInput = z.infer<typeof UpdateInputSchema>;
+/** The input as callers send it: `image` and `host` are required. */
+export type UpdateRequest = z.input<typeof UpdateInputSchema>;
+
+const FIELDS = Object.keys(UpdateInputSchema.shape).join(', ');
+
+/**
+ * Validates the input or throws a non-retryable `InvalidInput` failure naming every bad field
+ * and the value it got, e.g. `concurrency: expected an integer (<= 0 means no limit), got "3"`.
+ */
+export function parseUpdateInput(raw: unknown): UpdateInput {
+  const r = UpdateInputSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const problems = inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], FIELDS);
+  throw invalidInput(problems);
+}
