@@ -9,8 +9,11 @@
 const { builtinModules } = require('node:module');
 const tseslint = require('typescript-eslint');
 
-/** Files that run inside the workflow sandbox . */
-const WORKFLOW_FILES = ['src/workflows/**/*.ts'];
+/**
+ * Files that run inside the workflow sandbox: the workflows, and the Node-free modules they import
+ * values from (the contract shared with activities and clients, and the pkg(5) model).
+ */
+const WORKFLOW_FILES = ['src/workflows/**/*.ts', 'src/contract/**/*.ts', 'src/model/**/*.ts'];
 
 const SANDBOX = 'Workflow code runs in a deterministic sandbox: use activities for I/O';
 
@@ -31,10 +34,11 @@ module.exports = tseslint.config(
           patterns: [
             { group: ['node:*'], message: `Node built-ins are not available in workflows. ${SANDBOX}.` },
             {
-              // Values from the activities or the image model would drag fs/crypto into the bundle; types are fine.
-              regex: '^\\.{1,2}/(.*/)?(activities|model|image|stages|cache|origins|repository|depot|worker|client|dev|pkg-cli)(/|$)',
+              // Values from the activities or the image, stages, cache... would drag fs/crypto into the bundle; types are fine.
+              // src/contract and src/model are Node-free (this same rule holds them to it).
+              regex: '^\\.{1,2}/(.*/)?(activities|image|stages|cache|origins|repository|depot|worker|client|dev|pkg-cli|plugin)(/|$)',
               allowTypeImports: true,
-              message: `Only \`import type\` from the activities and the image model is allowed in workflows. ${SANDBOX} (proxyActivities).`,
+              message: `Only \`import type\` from the activities and the Node-side folders is allowed in workflows, src/contract and src/model. ${SANDBOX} (proxyActivities).`,
             },
             {
               group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'],

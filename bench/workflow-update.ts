@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DemoHost } from '../src/dev/demo-host';
 import { updateLinkedImages } from '../src/workflows';
-import type { UpdateResult } from '../src/workflows/types';
+import type { UpdateResult } from '../src/contract/run-types';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 /** The Temporal server a bench runs its workflows on, and a client of it. */

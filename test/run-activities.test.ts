@@ -63,7 +63,7 @@ describe('the run activities', () => {
     const acts = createActivities({ cacheDir: host.cacheDir });
     const d = await run(acts.describeParent, { image: host.parent, partitionSize: 1000 });
     assert.equal(d.partitionSize, 1000, 'short names: the size asked for');
-    const { partitionSizeFor, PARTITION_STATE_BUDGET, PER_CHILD_OVERHEAD } = await import('../src/workflows/partition-budget');
+    const { partitionSizeFor, PARTITION_STATE_BUDGET, PER_CHILD_OVERHEAD } = await import('../src/contract/partition-budget');
     assert.equal(partitionSizeFor(300, 1000), Math.floor(PARTITION_STATE_BUDGET / (300 + PER_CHILD_OVERHEAD)));
     assert.equal(partitionSizeFor(10, 7), 7);
     assert.equal(partitionSizeFor(1_000_000, 1000), 1);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../src/dev/dev-server';
 import { formatLogLine } from '../src/worker/log-format';
 import { MAX_TABLE_ROWS, resultTable } from '../src/client/progress-printer';
-import type { UpdateResult } from '../src/workflows/types';
+import type { UpdateResult } from '../src/contract/run-types';
 import { withDefaultAddress } from '../src/dev/temporal-main';
 import { parseWorkerArgs } from '../src/worker/worker-args';
 

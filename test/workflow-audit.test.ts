@@ -5,7 +5,7 @@ import { ContentCache } from '../src/cache/content-cache';
 import { Image } from '../src/image/image';
 import { buildDemoHost } from '../src/dev/demo-host';
 import { auditLinkedImages, updateLinkedImages } from '../src/workflows';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../src/workflows/search-attributes';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../src/contract/search-attributes';
 import { update } from './helpers/fixture';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup, tempDir } from './helpers/tree';

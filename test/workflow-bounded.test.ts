@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { childrenQuery, progressQuery, updateLinkedImages } from '../src/workflows';
-import type { Progress } from '../src/workflows/types';
+import type { Progress } from '../src/contract/run-types';
 import { readRecord, startsPerName } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';

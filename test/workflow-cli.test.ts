@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import type { ChildrenPage, Progress, UpdateResult } from '../src/workflows/types';
+import type { ChildrenPage, Progress, UpdateResult } from '../src/contract/run-types';
 import { maxRunning, readRecord } from './helpers/activity-log';
 import { cliRunner, CliResult, parseJson } from './helpers/cli-runner';
 import { startTemporalEnv, TemporalEnv, workflowBundle } from './helpers/temporal-env';

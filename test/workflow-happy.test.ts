@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Worker } from '@temporalio/worker';
-import type { UpdateResult } from '../src/workflows/types';
+import type { UpdateResult } from '../src/contract/run-types';
 import { maxRunning, parentOverlapsChildren, readRecord, RecordLine, span, stagesSeen, startsPerName, unbalanced } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv, workflowBundle } from './helpers/temporal-env';
 import { cleanup, snapshot } from './helpers/tree';

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { UpdateResult as LegacyResult } from '../src/workflows/legacy/types';
-import type { UpdateResult } from '../src/workflows/types';
+import type { UpdateResult } from '../src/contract/run-types';
 import { changedWorkflowsPath } from './helpers/changed-workflows';
 import { HISTORY_DIR, recordedWorkflowIds, SCENARIOS } from './helpers/record-history';
 

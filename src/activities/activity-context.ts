@@ -7,7 +7,7 @@ import { mapErrors } from './activity-failure';
 import { ActivityRecord } from './activity-record';
 import { Heartbeater } from './heartbeater';
 import { ParentIndex } from './parent-index';
-import type { StageName } from './types';
+import type { StageName } from '../contract/activity-types';
 
 export interface ActivityDeps {
   /** The host-wide content cache directory shared by every image on this host. */

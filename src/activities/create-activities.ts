@@ -1,6 +1,7 @@
 import { createActivityContext, type ActivityDeps } from './activity-context';
 import { createLegacyActivities } from './legacy-activities';
 import { createRunActivities } from './run-activities';
+import type { Activities, LegacyActivities, RunActivities } from '../contract/activity-types';
 
 export type { ActivityDeps };
 
@@ -9,11 +10,9 @@ export type { ActivityDeps };
  * index, record): the run activities (run-activities.ts), which a host's worker serves on its
  * own task queue, and the legacy ones (legacy-activities.ts) of runs started before that.
  */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps): Activities {
   const ctx = createActivityContext(deps);
   return { ...createRunActivities(ctx), ...createLegacyActivities(ctx) };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
-export type { RunActivities } from './run-activities';
-export type { LegacyActivities } from './legacy-activities';
+export type { Activities, LegacyActivities, RunActivities };

@@ -1,5 +1,5 @@
 import { activityInfo, heartbeat, log } from '@temporalio/activity';
-import type { HeartbeatProgress } from './types';
+import type { HeartbeatProgress } from '../contract/activity-types';
 
 /**
  * Heartbeats for one activity call, at most once per `everyMs`: progress pushed more often is

@@ -9,15 +9,16 @@ import type { ActivityContext } from './activity-context';
 import { planLines } from './plan-lines';
 import { executeLine, executeWithProgress, prepareWithProgress } from './stage-work';
 import type {
+  LegacyActivities,
   AuditOutput, DescribeInput, DescribeOutput, ExecuteOutput, PlanInput, PlanOutput, PrepareOutput, PublisherCheckInput, StageInput, StageOutput,
-} from './types';
+} from '../contract/activity-types';
 
 /**
  * The activities of runs started before host task queues (workflow patch 'bounded-runs'), and of
  * `auditLinkedImages`. Those runs schedule them on the workflow's own task queue with whole plans
  * in their inputs; they stay registered until no such run is open (README "Upgrading workers").
  */
-export function createLegacyActivities(ctx: ActivityContext) {
+export function createLegacyActivities(ctx: ActivityContext): LegacyActivities {
   const { recorded, origins, getCache } = ctx;
   return {
     async describeImage(input: DescribeInput): Promise<DescribeOutput> {
@@ -66,5 +67,3 @@ export function createLegacyActivities(ctx: ActivityContext) {
     },
   };
 }
-
-export type LegacyActivities = ReturnType<typeof createLegacyActivities>;

@@ -6,7 +6,7 @@ import { plannedState } from '../stages/parent-state';
 import { plan as makePlan, type Plan } from '../stages/plan';
 import { checkPublishers } from '../stages/publisher-check';
 import { loadSavedPlan, savePlan } from '../stages/saved-plans';
-import { partitionSizeFor } from '../workflows/partition-budget';
+import { partitionSizeFor } from '../contract/partition-budget';
 import { mapErrors } from './activity-failure';
 import type { ActivityContext } from './activity-context';
 import { Heartbeater } from './heartbeater';
@@ -14,9 +14,10 @@ import { planLines } from './plan-lines';
 import { selectChildren } from './select-children';
 import { executeLine, executeWithProgress, prepareWithProgress } from './stage-work';
 import type {
+  RunActivities,
   DescribeParentInput, DescribeParentOutput, ExecuteImageOutput, ImageAddress, ListChildrenInput, PlanImageInput, PlanImageOutput, PlannedStageInput,
   PrepareOutput, PublisherCheckBatchInput, PublisherCheckBatchOutput,
-} from './types';
+} from '../contract/activity-types';
 
 /**
  * A plan is kept in the workflow's history once, as the plan activity's result. Temporal warns
@@ -31,9 +32,9 @@ const MAX_BATCH_MESSAGE = 1000;
 /**
  * The activities of runs since host task queues: each runs on the host's own task queue and
  * finds its image from the parent's root and the child's name (`ImageAddress`); plans travel by
- * digest and are loaded from the image (images/saved-plans.ts).
+ * digest and are loaded from the image (src/stages/saved-plans.ts).
  */
-export function createRunActivities(ctx: ActivityContext) {
+export function createRunActivities(ctx: ActivityContext): RunActivities {
   const { recorded, origins, parents, getCache, deps } = ctx;
   const before = async (stage: Parameters<NonNullable<typeof deps.beforeStage>>[0], name: string) => deps.beforeStage?.(stage, name);
   const imageOf = async (a: ImageAddress): Promise<Image> => Image.open(a.child === null ? a.image : await parents.childRoot(a.image, a.child));
@@ -179,8 +180,6 @@ export function createRunActivities(ctx: ActivityContext) {
     },
   };
 }
-
-export type RunActivities = ReturnType<typeof createRunActivities>;
 
 function checkPlanSize(p: Plan, name: string, limit: number): void {
   const bytes = Buffer.byteLength(JSON.stringify(p));

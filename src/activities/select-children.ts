@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import type { Image } from '../image/image';
-import type { SelectInput } from './types';
+import type { SelectInput } from '../contract/activity-types';
 
 /** A run's selection of children. */
 export interface Selection {

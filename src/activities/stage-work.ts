@@ -5,7 +5,7 @@ import type { Plan } from '../stages/plan';
 import { prepare } from '../stages/prepare';
 import type { ActivityContext } from './activity-context';
 import type { Heartbeater } from './heartbeater';
-import type { PrepareOutput } from './types';
+import type { PrepareOutput } from '../contract/activity-types';
 
 /** Prepare of one image with its progress heartbeated (bytes), and pkg(5)'s download line: what both shapes of the prepare activity run. */
 export async function prepareWithProgress(ctx: ActivityContext, image: Image, plan: Plan, beat: Heartbeater | null): Promise<PrepareOutput> {

@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { progressQuery } from '../workflows';
-import type { Progress, UpdateResult } from '../workflows/types';
+import { progressQuery } from '../contract/messages';
+import type { Progress, UpdateResult } from '../contract/run-types';
 
 export interface ProgressWatch {
   /** Stops polling; with `final` (default) asks once more and prints the line if it differs from the last one printed. */

@@ -10,13 +10,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { timestampOf } from '../model/fmri';
-import { updateLinkedImages } from '../workflows';
-import { hostTaskQueue } from '../workflows/input';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../workflows/search-attributes';
+import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
+import { hostTaskQueue } from '../contract/input';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { connectClient } from './connection-settings';
 import { describeRunFailure } from './run-failure';
 import { resultTable, watchProgress } from './progress-printer';
-import { DEFAULT_TASK_QUEUE } from '../worker/worker-args';
+import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 
 const USAGE = `Usage: npm run update -- <parent image> [options]
 
@@ -98,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     let handle;
     try {
-      handle = await client.workflow.start(updateLinkedImages, {
+      handle = await client.workflow.start<UpdateLinkedImagesWorkflow>(UPDATE_LINKED_IMAGES, {
         taskQueue: (values['task-queue'] as string | undefined) ?? process.env.LINKED_IMAGES_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
         workflowId,
         args: [input],

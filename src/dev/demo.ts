@@ -12,16 +12,16 @@ import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import * as os from 'node:os';
 import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
-import { updateLinkedImages } from '../workflows';
-import type { UpdateResult } from '../workflows/types';
+import type { UpdateResult } from '../contract/run-types';
 import { buildDemoHost } from './demo-host';
 import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
 import { oneLineLogger } from '../worker/log-format';
 import { resultTable, watchProgress } from '../client/progress-printer';
 import { onShutdownSignals } from '../worker/shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
-import { createHostWorkers, DEFAULT_TASK_QUEUE, type HostWorkers } from '../worker/host-workers';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../workflows/search-attributes';
+import { createHostWorkers, type HostWorkers } from '../worker/host-workers';
+import { DEFAULT_TASK_QUEUE, UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 
 const ZONES = 8;
 const CONCURRENCY = 3;
@@ -35,7 +35,7 @@ const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 
 /** What has to be stopped on the way out, in this order. */
 const running: { worker?: HostWorkers; workerDone?: Promise<void>; connections: { close(): Promise<void> }[]; server?: DevServer } = { connections: [] };
-let handle: WorkflowHandle<typeof updateLinkedImages> | undefined;
+let handle: WorkflowHandle<UpdateLinkedImagesWorkflow> | undefined;
 let finished = false;
 
 async function main(): Promise<number> {
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
   const workflowId = `demo-update-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
   const input = { image: host.parent, host: hostName, concurrency: CONCURRENCY };
   say(`4. updateLinkedImages ${JSON.stringify(input)}, workflow ID ${workflowId}`);
-  handle = await client.workflow.start(updateLinkedImages, {
+  handle = await client.workflow.start<UpdateLinkedImagesWorkflow>(UPDATE_LINKED_IMAGES, {
     taskQueue: DEFAULT_TASK_QUEUE,
     workflowId,
     args: [input],

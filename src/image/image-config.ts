@@ -1,5 +1,8 @@
 import { ErrorCode, ImageError } from '../model/errors';
 import { Fmri, isPublisherName } from '../model/fmri';
+import { LINK_NAME_RE, type ChildRef } from '../model/linked-image';
+
+export { LINK_NAME_RE, type ChildRef };
 
 /**
  * Shapes of the two metadata files and their validation. image.json and state.json are
@@ -20,11 +23,6 @@ export interface LinkedParent {
   parent: string;
 }
 
-export interface ChildRef {
-  name: string;
-  path: string;
-}
-
 export interface ImageConfig {
   format: 1;
   publishers: PublisherConfig[];
@@ -41,8 +39,6 @@ export interface ImageState {
   packages: Record<string, { fmri: string; manifest: string }>;
 }
 
-/** `zone:<name>` or `system:<name>`, as pkg(5) names linked images. */
-export const LINK_NAME_RE = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const VARIANT_NAME_RE = /^variant\.[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const PROPERTY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const DIGEST_RE = /^[0-9a-f]{64}$/;

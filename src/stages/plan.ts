@@ -12,9 +12,10 @@ import { ParentState } from '../model/parent-constraint';
 import { parentStateOf } from './parent-state';
 import { availableIndex } from './plan-candidates';
 import { Candidate, solve } from '../model/solver';
+import { PLAN_FORMAT, type Plan, type PlanChange } from '../model/plan-types';
 
-/** Bumped whenever the plan's shape or meaning changes: older plans are then refused, not misread. */
-export const PLAN_FORMAT = 1;
+export { PLAN_FORMAT, type Plan, type PlanChange };
+
 
 export interface PlanRequest {
   /** Installed stems allowed to move to newer versions; default: all installed packages. */
@@ -23,28 +24,6 @@ export interface PlanRequest {
   install?: string[];
   /** Installed stems to remove. */
   remove?: string[];
-}
-
-export interface PlanChange {
-  stem: string;
-  from: string | null; // full FMRI, null for an install
-  to: string | null; // full FMRI, null for a removal
-  manifest: string | null; // digest of the new manifest
-}
-
-/**
- * The compact, checkpointable form of a plan: FMRI changes and digests. The action diff is
- * not stored; `planActions` re-derives it from the installed manifests (unchanged while the
- * state token matches) and the new manifests (by digest), without solving again.
- */
-export interface Plan {
-  format: number;
-  host: string;
-  image: string;
-  stateToken: string;
-  changes: PlanChange[];
-  sizes: { downloadBytes: number; installBytes: number; files: number; add: number; update: number; remove: number };
-  digest: string;
 }
 
 export interface PlanOptions {

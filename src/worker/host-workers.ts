@@ -1,11 +1,10 @@
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/create-activities';
-import { hostTaskQueue } from '../workflows/input';
+import { hostTaskQueue } from '../contract/input';
+import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 import { WORKER_DEFAULTS } from './worker-defaults';
 
-/** The shared task queue of the workflows (`updateLinkedImages` and its partitions). */
-export const DEFAULT_TASK_QUEUE = 'linked-images';
 
 const LEGACY = ['describeImage', 'checkPublishers', 'auditChild', 'planImage', 'prepareImage', 'executeImage'] as const;
 

@@ -2,8 +2,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../pkg-cli/image-commands';
-import { hostTaskQueue } from '../workflows/input';
-import { DEFAULT_TASK_QUEUE } from './host-workers';
+import { hostTaskQueue } from '../contract/input';
+import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 
 export { DEFAULT_TASK_QUEUE };
 export const DEFAULT_MAX_ACTIVITIES = 16;

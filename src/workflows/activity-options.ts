@@ -1,6 +1,6 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import type { StageName } from '../activities/types';
-import { hostTaskQueue, type UpdateInput } from './input';
+import type { StageName } from '../contract/activity-types';
+import { hostTaskQueue, type UpdateInput } from '../contract/input';
 
 const WAIT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 

@@ -1,32 +1,10 @@
 import { ActivityCancellationType, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
-import { z } from 'zod';
-import type { Activities } from '../activities/create-activities';
-import type { AuditOutput } from '../activities/types';
+import type { Activities } from '../contract/activity-types';
 import { hostQueueOf } from './activity-options';
-import { DURATION, HOST_NAME } from './input';
-import { invalidInput } from './invalid-input';
+import { AuditInputSchema, type AuditRequest, type AuditRunResult } from '../contract/audit';
+import { invalidInput } from '../contract/invalid-input';
 import { runCapped } from './run-capped';
 import { selectChildren } from './select-children';
-
-const AuditInputSchema = z
-  .object({
-    image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
-    children: z.array(z.string(), { invalid_type_error: 'expected a list of child names' }).optional(),
-    host: z.string({ invalid_type_error: 'expected a host name' }).regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)').optional(),
-    hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1).optional(),
-    hostTimeout: z.string({ invalid_type_error: "expected a duration like '10m'" }).regex(DURATION, "expected a duration like '90s', '10m' or '1h'").default('10m'),
-  })
-  .strict();
-
-export type AuditRequest = z.input<typeof AuditInputSchema>;
-
-export interface AuditRunResult {
-  image: string;
-  /** pkg(5)'s `audit-linked -a`: exit 0 when every child is synced, 52 when any diverged, 1 on errors. */
-  status: 'synced' | 'diverged' | 'failed';
-  exitCode: number;
-  children: { name: string; status: 'synced' | 'diverged' | 'failed'; diverged: AuditOutput['diverged']; error: string | null }[];
-}
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 3 }, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
 

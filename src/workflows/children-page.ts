@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { ChildDetail, ChildrenPage, ChildrenQueryArgs } from './types';
+import type { ChildDetail, ChildrenPage, ChildrenQueryArgs } from '../contract/run-types';
 
 /** At most this many children per answer of the `children` query. */
 export const MAX_CHILDREN_PAGE = 1000;

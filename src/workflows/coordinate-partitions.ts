@@ -1,13 +1,13 @@
 import { CancellationScope, condition, isCancellation, setCurrentDetails, setHandler, startChild, upsertSearchAttributes, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
-import type { DescribeParentOutput, StageName } from '../activities/types';
-import type { UpdateInput } from './input';
-import { invalidInput } from './invalid-input';
-import { partitionReportSignal, runStageSignal, type PartitionReport, type PartitionResult } from './messages';
+import type { DescribeParentOutput, StageName } from '../contract/activity-types';
+import type { UpdateInput } from '../contract/input';
+import { invalidInput } from '../contract/invalid-input';
+import { partitionReportSignal, runStageSignal, type PartitionReport, type PartitionResult } from '../contract/messages';
 import { runParentStage } from './parent-stage';
 import { EXIT, MAX_FAILURES, parentSummary, runStatus, zeroCounts } from './run-result';
-import { LINKED_IMAGE_STATUS } from './search-attributes';
+import { LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { NEEDS, STAGES, type SegmentState } from './segment-state';
-import type { ChildrenPage, ChildrenQueryArgs, FailureLine, Progress, StageCounts, UpdateResult } from './types';
+import type { ChildrenPage, ChildrenQueryArgs, FailureLine, Progress, StageCounts, UpdateResult } from '../contract/run-types';
 import { updateChildImages } from './update-child-images';
 
 /**

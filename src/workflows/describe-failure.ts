@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
-import type { StageName } from '../activities/types';
+import type { StageName } from '../contract/activity-types';
 
 /**
  * The stable code and message of a failed activity: the image model's error code (the

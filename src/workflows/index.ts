@@ -2,4 +2,4 @@
 export { auditLinkedImages } from './audit-linked-images';
 export { updateLinkedImages } from './update-linked-images';
 export { updateChildImages } from './update-child-images';
-export { childrenQuery, progressQuery, partitionReportSignal, runStageSignal } from './messages';
+export { childrenQuery, progressQuery, partitionReportSignal, runStageSignal } from '../contract/messages';

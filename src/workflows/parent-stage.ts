@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { RunActivities } from '../activities/create-activities';
-import type { StageName } from '../activities/types';
+import type { RunActivities } from '../contract/activity-types';
+import type { StageName } from '../contract/activity-types';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { describeFailure } from './describe-failure';
-import type { UpdateInput } from './input';
+import type { UpdateInput } from '../contract/input';
 import type { ItemEnd } from './run-window';
 import { type SegmentState, setError, setStatus, STATUS } from './segment-state';
 

@@ -1,5 +1,5 @@
-import type { StageName } from '../activities/types';
-import type { StageCounts } from './types';
+import type { StageName } from '../contract/activity-types';
+import type { StageCounts } from '../contract/run-types';
 
 /** Names listed in a status line and in `progress.working`; the rest are counted. */
 export const MAX_WORKING_NAMES = 8;

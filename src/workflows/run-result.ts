@@ -4,7 +4,7 @@
  * what is left out is counted, and the `children` query and `npm run report` have it all.
  */
 import { finalOutcome, childLine, lastStageOf, type SegmentState } from './segment-state';
-import type { FailureLine, ImageSummary, Outcome, RunStatus } from './types';
+import type { FailureLine, ImageSummary, Outcome, RunStatus } from '../contract/run-types';
 
 export const MAX_FAILURES = 100;
 export const MAX_RESULT_LINE_BYTES = 96_000;

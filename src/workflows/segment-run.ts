@@ -1,14 +1,14 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { RunActivities } from '../activities/create-activities';
-import type { StageName } from '../activities/types';
+import type { RunActivities } from '../contract/activity-types';
+import type { StageName } from '../contract/activity-types';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { describeFailure } from './describe-failure';
 import { historyBudgetSpent, MAX_IN_FLIGHT } from './history-budget';
-import type { UpdateInput } from './input';
+import type { UpdateInput } from '../contract/input';
 import { progressLine } from './progress-line';
 import { runWindow, type ItemEnd, type WindowEnd } from './run-window';
 import { childDetail, NEEDS, type SegmentState, setError, setStatus, STATUS, stageCounts } from './segment-state';
-import type { ChildDetail, StageCounts } from './types';
+import type { ChildDetail, StageCounts } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
 

@@ -5,8 +5,8 @@
  * themselves are in the history of the execution that planned them and saved in each image.
  * Pure: no Temporal calls.
  */
-import type { StageName } from '../activities/types';
-import type { ChildDetail, ImageError, Outcome, StageCounts } from './types';
+import type { StageName } from '../contract/activity-types';
+import type { ChildDetail, ImageError, Outcome, StageCounts } from '../contract/run-types';
 
 /**
  * One character per child, in the order of the stages (each status is reached from the one before):

@@ -1,5 +1,5 @@
-import type { ChildRef } from '../activities/types';
-import { invalidInput } from './invalid-input';
+import type { ChildRef } from '../contract/activity-types';
+import { invalidInput } from '../contract/invalid-input';
 
 /**
  * The children a run acts on: `children` (default: all attached) less `ignore`, in the order

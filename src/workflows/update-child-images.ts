@@ -1,15 +1,15 @@
 import { allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, isCancellation, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
-import type { RunActivities } from '../activities/create-activities';
+import type { RunActivities } from '../contract/activity-types';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { childrenPage } from './children-page';
 import { describeFailure } from './describe-failure';
-import type { UpdateInput } from './input';
-import { childrenQuery, partitionReportSignal, progressQuery, runStageSignal, type PartitionResult, type StageInstruction } from './messages';
+import type { UpdateInput } from '../contract/input';
+import { childrenQuery, partitionReportSignal, progressQuery, runStageSignal, type PartitionResult, type StageInstruction } from '../contract/messages';
 import { MAX_WORKING_NAMES } from './progress-line';
 import { MAX_FAILURES, MAX_RESULT_LINE_BYTES, summarizeSegment, zeroCounts } from './run-result';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
 import { newSegment, type SegmentState } from './segment-state';
-import type { Progress } from './types';
+import type { Progress } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
 

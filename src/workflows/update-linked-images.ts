@@ -1,23 +1,23 @@
 import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { RunActivities } from '../activities/create-activities';
-import type { StageName } from '../activities/types';
+import type { RunActivities } from '../contract/activity-types';
+import type { StageName } from '../contract/activity-types';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { childrenPage } from './children-page';
 import { coordinatePartitions, type PartitionedView } from './coordinate-partitions';
 import { describeFailure } from './describe-failure';
 import { historyBudgetSpent } from './history-budget';
-import { parseUpdateInput, type UpdateInput, type UpdateRequest } from './input';
-import { invalidInput } from './invalid-input';
+import { parseUpdateInput, type UpdateInput, type UpdateRequest } from '../contract/input';
+import { invalidInput } from '../contract/invalid-input';
 import { legacyUpdateLinkedImages } from './legacy/update-inline';
 import type { UpdateRequest as LegacyRequest } from './legacy/input';
-import { childrenQuery, progressQuery } from './messages';
+import { childrenQuery, progressQuery } from '../contract/messages';
 import { runParentStage } from './parent-stage';
 import { MAX_WORKING_NAMES, progressLine } from './progress-line';
 import { EXIT, MAX_FAILURES, MAX_RESULT_LINE_BYTES, parentSummary, runStatus, summarizeSegment } from './run-result';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from './search-attributes';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
 import { newSegment, NEEDS, setError, STAGES, STATUS, type SegmentState } from './segment-state';
-import type { ChildrenPage, ChildrenQueryArgs, Progress, UpdateResult } from './types';
+import type { ChildrenPage, ChildrenQueryArgs, Progress, UpdateResult } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
 

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { readHistory } from '../../src/image/history';
 import { Image } from '../../src/image/image';
 import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
-import type { UpdateResult } from '../../src/workflows/types';
+import type { UpdateResult } from '../../src/contract/run-types';
 import { cleanup, snapshot } from '../helpers/tree';
 import { bundleFile, comparable, connect, contentBytes, crashHost, Host, readRecord, spawnWorker, startUpdate, until } from './harness';
 

@@ -9,7 +9,7 @@ import { startDepot, Depot } from '../../src/repository';
 import { buildDemoHost, DemoHost } from '../../src/dev/demo-host';
 import { DevServer } from '../../src/dev/dev-server';
 import { updateLinkedImages } from '../../src/workflows';
-import type { UpdateResult } from '../../src/workflows/types';
+import type { UpdateResult } from '../../src/contract/run-types';
 import { CuttingProxy } from '../helpers/cutting-proxy';
 import { tempDir } from '../helpers/tree';
 

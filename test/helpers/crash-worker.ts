@@ -8,7 +8,7 @@
  * Prints `ready` once polling.
  */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import type { StageName } from '../../src/activities/types';
+import type { StageName } from '../../src/contract/activity-types';
 import { realFs } from '../../src/image/fs-layer';
 import { createHostWorkers } from '../../src/worker/host-workers';
 

@@ -15,7 +15,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { Client } from '@temporalio/client';
-import type { UpdateResult } from '../../src/workflows/types';
+import type { UpdateResult } from '../../src/contract/run-types';
 import { cliRunner, parseJson } from './cli-runner';
 import { startTemporalEnv, type TemporalEnv } from './temporal-env';
 import { cleanup } from './tree';

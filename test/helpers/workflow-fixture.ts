@@ -8,7 +8,7 @@ import { Image, PublisherConfig } from '../../src/image/image';
 import { buildDemoHost, DemoHost, type DemoHostOptions } from '../../src/dev/demo-host';
 import { loadSavedPlan } from '../../src/stages/saved-plans';
 import type { Plan } from '../../src/stages/plan';
-import type { FailureLine, ImageSummary, UpdateResult } from '../../src/workflows/types';
+import type { FailureLine, ImageSummary, UpdateResult } from '../../src/contract/run-types';
 import { readRecord, RecordLine } from './activity-log';
 import { firstValue } from '../../src/client/report/history-decode';
 import type { TemporalEnv } from './temporal-env';

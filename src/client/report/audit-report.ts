@@ -14,7 +14,7 @@
  * `stageCounts`; per stage `execution`, `taskQueue`, `batchSize`; per error `execution`; the
  * code HOST_UNAVAILABLE.
  */
-import type { Outcome, RunStatus } from '../../workflows/types';
+import type { Outcome, RunStatus } from '../../contract/run-types';
 
 export const AUDIT_REPORT_VERSION = 2;
 

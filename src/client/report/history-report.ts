@@ -17,11 +17,11 @@
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { UpdateInputSchema } from '../../workflows/input';
+import { UpdateInputSchema } from '../../contract/input';
 import { UpdateInputSchema as LegacyInputSchema } from '../../workflows/legacy/input';
 import type { UpdateResult as LegacyResult } from '../../workflows/legacy/types';
-import type { PartitionResult } from '../../workflows/messages';
-import type { Outcome, UpdateResult } from '../../workflows/types';
+import type { PartitionResult } from '../../contract/messages';
+import type { Outcome, UpdateResult } from '../../contract/run-types';
 import {
   AUDIT_REPORT_VERSION, AUDIT_STAGES, type AuditError, type AuditFailure, type AuditReport, type AuditStage, type ExecutionAudit, type FmriChange, type ImageAudit,
   type PartitionAudit, type StageAudit, type StageCount, type StageState, type WorkflowStatusName,

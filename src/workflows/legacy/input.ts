@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { inputProblems, invalidInput } from '../invalid-input';
+import { LINK_NAME_RE } from '../../model/linked-image';
+import { inputProblems, invalidInput } from '../../contract/invalid-input';
 
-const LINK_NAME = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const childName = z.string().regex(LINK_NAME, "expected a child name like 'zone:z1'");
+const childName = z.string().regex(LINK_NAME_RE, "expected a child name like 'zone:z1'");
 
 /** The input of runs started before host task queues (replayed by legacy/update-inline.ts only). */
 export const UpdateInputSchema = z

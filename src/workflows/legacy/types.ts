@@ -3,7 +3,7 @@
  * 'bounded-runs'): one entry per image with its changes and output. Kept for the report and
  * for replaying those runs.
  */
-import type { StageName } from '../../activities/types';
+import type { StageName } from '../../contract/activity-types';
 
 export type { StageName };
 
@@ -22,8 +22,8 @@ export interface ImageResult {
   output: string[];
 }
 
-export type { RunStatus } from '../types';
-import type { RunStatus } from '../types';
+export type { RunStatus } from '../../contract/run-types';
+import type { RunStatus } from '../../contract/run-types';
 
 export interface UpdateResult {
   image: string;
@@ -38,8 +38,8 @@ export interface UpdateResult {
 
 export type ChildState = 'waiting' | 'working' | 'done' | 'failed' | 'skipped' | 'nothing-to-do';
 
-export type { StageCounts } from '../types';
-import type { StageCounts } from '../types';
+export type { StageCounts } from '../../contract/run-types';
+import type { StageCounts } from '../../contract/run-types';
 
 export interface Progress {
   stage: StageName | 'starting' | 'finished';

@@ -1,12 +1,12 @@
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActivityOptions, QueryDefinition } from '@temporalio/workflow';
-import type { LegacyActivities as Activities } from '../../activities/create-activities';
-import type { Plan, StageInput, StageName, StageOutput } from '../../activities/types';
+import type { LegacyActivities as Activities } from '../../contract/activity-types';
+import type { Plan, StageInput, StageName, StageOutput } from '../../contract/activity-types';
 import { parseUpdateInput, UpdateInput, UpdateRequest } from './input';
 import { selectChildren } from '../select-children';
 import { ProgressBoard } from './progress-board';
 import { runCapped } from '../run-capped';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../search-attributes';
+import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../../contract/search-attributes';
 import type { ImageResult, Progress, RunStatus, UpdateResult } from './types';
 
 

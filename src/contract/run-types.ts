@@ -3,7 +3,7 @@
  * query answers. Every one is bounded whatever the number of children (README "Bounded runs").
  * Runs started before host task queues answered in the shapes of legacy/types.ts.
  */
-import type { StageName } from '../activities/types';
+import type { StageName } from './activity-types';
 
 export type { StageName };
 

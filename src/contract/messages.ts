@@ -4,8 +4,8 @@
  * split into partitions steps them through pkg(5)'s stages.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { StageName } from '../activities/types';
-import type { ChildrenPage, ChildrenQueryArgs, Outcome, Progress } from './types';
+import type { StageName } from './activity-types';
+import type { ChildrenPage, ChildrenQueryArgs, Outcome, Progress } from './run-types';
 
 /** `temporal workflow query -w <id> --name progress`: the status line, counts per stage, who is working. */
 export const progressQuery = defineQuery<Progress>('progress');

@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { LINK_NAME_RE } from '../model/linked-image';
 import { inputProblems, invalidInput } from './invalid-input';
 
-/** `zone:<name>` or `system:<name>`, as pkg(5) names linked images (src/image/image-config.ts LINK_NAME_RE). */
-const LINK_NAME = /^(zone|system):[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const childName = z.string().regex(LINK_NAME, "expected a child name like 'zone:z1'");
+const childName = z.string().regex(LINK_NAME_RE, "expected a child name like 'zone:z1'");
 /** A host name as DNS and `hostname` allow, plus '_' (task queue names are built from it). */
 export const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 /** Temporal's duration strings: `90s`, `10m`, `1h`, `500ms` (also `10 minutes`). */

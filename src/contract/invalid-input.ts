@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
 
 /**
  * The failure that ends a workflow at once on bad input: non-retryable, type `InvalidInput`,

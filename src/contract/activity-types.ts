@@ -2,16 +2,14 @@
  * What the workflow sends to and gets from the activities. Types only: the workflow imports this
  * file with `import type`, so nothing here may hold values.
  */
-import type { Plan } from '../stages/plan';
+import type { ChildRef } from '../model/linked-image';
+import type { Plan } from '../model/plan-types';
 
 export type { Plan };
 
 export type StageName = 'publisher-check' | 'plan' | 'prepare' | 'execute';
 
-export interface ChildRef {
-  name: string;
-  path: string;
-}
+export type { ChildRef };
 
 export interface DescribeInput {
   image: string;
@@ -173,3 +171,38 @@ export interface ExecuteImageOutput extends ExecuteOutput {
   /** True when the plan's content was missing from this host's cache and was prepared again first. */
   reprepared: boolean;
 }
+
+/** What `listChildren` returns: one page of the selected children's link names, in order. */
+export interface ListChildrenOutput {
+  names: string[];
+}
+
+/**
+ * The activities of a run (`updateLinkedImages` and its partitions), served by each host's worker
+ * on that host's task queue (`linked-images@<host>` by default). Activity type names are these
+ * method names; they are part of every recorded history and must not change.
+ */
+export interface RunActivities {
+  describeParent(input: DescribeParentInput): Promise<DescribeParentOutput>;
+  listChildren(input: ListChildrenInput): Promise<ListChildrenOutput>;
+  publisherCheck(input: PublisherCheckBatchInput): Promise<PublisherCheckBatchOutput>;
+  plan(input: PlanImageInput): Promise<PlanImageOutput>;
+  prepare(input: PlannedStageInput): Promise<PrepareOutput>;
+  execute(input: PlannedStageInput): Promise<ExecuteImageOutput>;
+}
+
+/**
+ * The activities of runs started before host task queues (workflows/legacy, replay only) and of
+ * the first shape of `auditLinkedImages`; served on the shared task queue. Names are frozen.
+ */
+export interface LegacyActivities {
+  describeImage(input: DescribeInput): Promise<DescribeOutput>;
+  checkPublishers(input: PublisherCheckInput): Promise<StageOutput>;
+  auditChild(input: PublisherCheckInput): Promise<AuditOutput>;
+  planImage(input: PlanInput): Promise<PlanOutput>;
+  prepareImage(input: StageInput): Promise<PrepareOutput>;
+  executeImage(input: StageInput): Promise<ExecuteOutput>;
+}
+
+/** Every activity a linked-images worker registers. */
+export type Activities = RunActivities & LegacyActivities;

@@ -1,0 +1,14 @@
+/**
+ * The contract that workflows, activities and clients share: workflow names and signatures,
+ * inputs (schemas), results, queries and signals, activity inputs and outputs, search attributes.
+ * Node-free: workflow code imports it, and so may any client.
+ */
+export * from './activity-types';
+export * from './audit';
+export * from './input';
+export * from './messages';
+export * from './partition-budget';
+export * from './run-types';
+export * from './search-attributes';
+export * from './workflows';
+export { invalidInput } from './invalid-input';
