@@ -17,6 +17,7 @@
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { LEGACY_ACTIVITY_STAGE, parseActivityId, RUN_ACTIVITY_STAGE } from '../../contract/activity-ids';
 import { UpdateInputSchema } from '../../contract/input';
 import { UpdateInputSchema as LegacyInputSchema } from '../../workflows/legacy/input';
 import type { UpdateResult as LegacyResult } from '../../workflows/legacy/types';
@@ -148,12 +149,9 @@ const CLOSE_STATUS: Record<string, WorkflowStatusName> = {
   workflowExecutionContinuedAsNewEventAttributes: 'CONTINUED_AS_NEW',
 };
 
-const LEGACY_TYPES = new Set(['describeImage', 'checkPublishers', 'planImage', 'prepareImage', 'executeImage']);
-const BOUNDED_TYPES = new Set(['describeParent', 'listChildren', 'publisherCheck', 'plan', 'prepare', 'execute']);
-const TYPE_STAGE: Record<string, AuditStage | 'list'> = {
-  describeImage: 'describe', checkPublishers: 'publisher-check', planImage: 'plan', prepareImage: 'prepare', executeImage: 'execute',
-  describeParent: 'describe', listChildren: 'list', publisherCheck: 'publisher-check', plan: 'plan', prepare: 'prepare', execute: 'execute',
-};
+const LEGACY_TYPES = new Set(Object.keys(LEGACY_ACTIVITY_STAGE));
+const BOUNDED_TYPES = new Set(Object.keys(RUN_ACTIVITY_STAGE));
+const TYPE_STAGE: Record<string, AuditStage | 'list'> = { ...LEGACY_ACTIVITY_STAGE, ...RUN_ACTIVITY_STAGE };
 const STAGE_INDEX = new Map<string, number>(AUDIT_STAGES.map((s, i) => [s, i]));
 const byName = new Intl.Collator('en', { numeric: true }).compare;
 
@@ -578,11 +576,13 @@ function parseInput(raw: Record<string, unknown> | undefined) {
   };
 }
 
-/** `plan/zone:z1` -> plan, zone:z1. IDs in another shape keep their activity type's stage and their whole ID as the image. */
+/**
+ * `plan/zone:z1` -> plan, zone:z1 (src/contract/activity-ids.ts). IDs in another shape, and an
+ * audit run's `audit/<child>`, keep their activity type's stage and their whole ID as the image.
+ */
 export function splitActivityId(activityId: string, activityType: string): { stage: AuditStage | 'list' | string; image: string } {
-  const slash = activityId.indexOf('/');
-  const stage = slash > 0 ? activityId.slice(0, slash) : '';
-  if (STAGE_INDEX.has(stage) || stage === 'list') return { stage, image: activityId.slice(slash + 1) };
+  const parsed = parseActivityId(activityId);
+  if (parsed && parsed.stage !== 'audit') return { stage: parsed.stage, image: parsed.name };
   return { stage: TYPE_STAGE[activityType] ?? activityType, image: activityId };
 }
 
