@@ -27,7 +27,8 @@ import {
   AUDIT_REPORT_VERSION, AUDIT_STAGES, type AuditError, type AuditFailure, type AuditReport, type AuditStage, type ExecutionAudit, type FmriChange, type ImageAudit,
   type PartitionAudit, type StageAudit, type StageCount, type StageState, type WorkflowStatusName,
 } from './audit-report';
-import { decodeFailure, describeBytes, enumName, firstValue, iso, PENDING_ACTIVITY_STATES, RETRY_STATES, shortVersion, tsToMs } from './history-decode';
+import { decodeFailure, describeBytes, enumName, firstValue, iso, PENDING_ACTIVITY_STATES, RETRY_STATES, tsToMs } from './history-decode';
+import { shortVersion } from '../../model/fmri';
 import { activitySummary, heartbeatOf } from './history-activity';
 
 export type * from './audit-report';
@@ -429,7 +430,7 @@ export class AuditBuilder {
     if (!value) return;
     if (stage === 'plan' && value.plan) {
       const p = value.plan as { changes?: { stem: string; from: string | null; to: string | null }[]; digest?: string; image?: string };
-      img.changes = (p.changes ?? []).map((c) => ({ stem: c.stem, from: c.from, to: c.to, fromVersion: shortVersion(c.from), toVersion: shortVersion(c.to) }));
+      img.changes = (p.changes ?? []).map((c) => ({ stem: c.stem, from: c.from, to: c.to, fromVersion: c.from === null ? null : shortVersion(c.from), toVersion: c.to === null ? null : shortVersion(c.to) }));
       img.planDigest = p.digest ?? null;
       img.planPath = typeof p.image === 'string' ? p.image : null;
     } else if (stage === 'describe') {
