@@ -16,6 +16,7 @@ import { buildDemoHost } from './demo-host';
 import { freePort, portInUse } from './free-port';
 import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
 import { oneLineLogger } from '../worker/log-format';
+import { DEFAULT_PORT } from '../client/connection-settings';
 import { resultTable, watchProgress } from '../client/progress-printer';
 import { onShutdownSignals } from '../worker/shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
@@ -25,7 +26,6 @@ import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-att
 
 const ZONES = 8;
 const CONCURRENCY = 3;
-const DEFAULT_PORT = 7233;
 const DEFAULT_UI_PORT = 8233;
 const INTERRUPTED = 130;
 
