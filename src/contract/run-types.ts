@@ -1,6 +1,6 @@
 /**
  * Shapes users and tools see: the result of `updateLinkedImages`, its `progress` and `children`
- * query answers. Every one is bounded whatever the number of children (README "Bounded runs").
+ * query answers. Every one is bounded whatever the number of children (README "Bounded runs: thousands of zones").
  * Runs started before host task queues answered in the shapes of legacy/types.ts.
  */
 import type { StageName } from './activity-types';

@@ -42,7 +42,7 @@ export interface RunResume {
  * activity on the host's own task queue, at most `concurrency` at once, and every child finishes
  * a stage before the next stage starts; plan, prepare and execute fail fast.
  *
- * Bounded whatever the number of children (README "Bounded runs"): each plan is checkpointed
+ * Bounded whatever the number of children (README "Bounded runs: thousands of zones"): each plan is checkpointed
  * once, as its plan activity's result, and later stages get only its digest; the run continues
  * as new when its history grows (the server's suggestion, or history-budget.ts), carrying a
  * few bytes per child (segment-state.ts); a selection larger than one partition is split into
