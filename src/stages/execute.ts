@@ -11,8 +11,7 @@ import { appendHistory } from '../image/history';
 import { Image, manifestRelPath, nextState, STATE_FILE } from '../image/image';
 import { currentBootId, Journal } from './journal';
 import { OriginPool, withPool } from '../origins/origin-pool';
-import { checkPlan, Plan, planActions } from './plan';
-import { stalePlan } from './prepare';
+import { checkPlan, Plan, planActions, stalePlan } from './plan';
 import { asImageError, StepRunner } from './step-runner';
 import { OnDisk, Step, stepsFor } from '../model/steps';
 
