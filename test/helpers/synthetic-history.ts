@@ -1,6 +1,6 @@
 /**
  * Workflow histories written by hand, event by event, for the pure tests of the audit report
- * (worker/history-report.ts): shapes a real run produces only rarely (a host that is down,
+ * (src/client/report/history-report.ts): shapes a real run produces only rarely (a host that is down,
  * retries) or only at a size no test can afford to run (5,000 zones in 16 executions).
  */
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -18,7 +18,7 @@ export function appFailure(type: string, message: string, nonRetryable = true): 
   return { message, applicationFailureInfo: { type, nonRetryable } };
 }
 
-// Wire values of temporal.api.enums.v1 (worker/history-decode.ts names them).
+// Wire values of temporal.api.enums.v1 (src/client/report/history-decode.ts names them).
 export const TIMEOUT_SCHEDULE_TO_START = 2;
 export const RETRY_NON_RETRYABLE = 2;
 export const RETRY_TIMEOUT = 3;

@@ -621,7 +621,7 @@ function stageRow(act: Activity, c: Closed | undefined, stage: string, workflowO
   };
 }
 
-/** A schedule-to-start timeout, named as the workflow names it (workflows/describe-failure.ts): no worker of the host took the activity. */
+/** A schedule-to-start timeout, named as the workflow names it (src/workflows/describe-failure.ts): no worker of the host took the activity. */
 function hostUnavailable(f: AuditFailure, stage: string, taskQueue: string | null, x: Execution): AuditFailure {
   const host = x.host ? `host '${x.host}'` : 'the host';
   const queue = taskQueue ? ` from task queue '${taskQueue}'` : '';
@@ -646,7 +646,7 @@ function openState(act: Activity, workflowOpen: boolean, pending: PendingActivit
   }
 }
 
-/** An image's outcome from its stages, as the workflow decides it (workflows/segment-state.ts finalOutcome), for a child the result's lines left out. */
+/** An image's outcome from its stages, as the workflow decides it (src/workflows/segment-state.ts finalOutcome), for a child the result's lines left out. */
 function deriveOutcome(stages: StageAudit[], changes: FmriChange[] | null, dryRun: boolean): Outcome {
   let executed = false;
   let planned = false;
