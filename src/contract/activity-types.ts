@@ -192,7 +192,7 @@ export interface RunActivities {
 }
 
 /**
- * The activities of runs started before host task queues (workflows/legacy, replay only) and of
+ * The activities of runs started before host task queues (src/workflows/legacy, replay only) and of
  * the first shape of `auditLinkedImages`; served on the shared task queue. Names are frozen.
  */
 export interface LegacyActivities {

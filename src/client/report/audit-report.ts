@@ -213,7 +213,7 @@ export interface AuditReport {
   runId: string | null;
   /** The first execution of the run's own chain. */
   firstRunId: string | null;
-  /** `legacy`: started before bounded runs (workflows/legacy/); `bounded`: since; null when the history does not tell. */
+  /** `legacy`: started before bounded runs (src/workflows/legacy/); `bounded`: since; null when the history does not tell. */
   shape: 'legacy' | 'bounded' | null;
   workflowType: string | null;
   /** The task queue of the run's workflow tasks. */
