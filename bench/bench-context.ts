@@ -19,7 +19,7 @@ export interface BenchContext {
 }
 
 /**
- * Starts a real Temporal dev server (worker/dev-server.ts: in memory, headless, a free port,
+ * Starts a real Temporal dev server (src/dev/dev-server.ts: in memory, headless, a free port,
  * the project's search attributes) and connects a client; hosts go under `root`.
  */
 export async function openBenchContext(root: string, opts: { rounds: number; zonesScale: number; log: (line: string) => void }): Promise<BenchContext> {

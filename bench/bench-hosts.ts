@@ -24,7 +24,7 @@ export class BenchHosts {
   ) {}
 
   /**
-   * A demo host of `zones` zones (worker/demo-host.ts buildDemoHost, zone:z1 installed and the
+   * A demo host of `zones` zones (src/dev/demo-host.ts buildDemoHost, zone:z1 installed and the
    * others cloned from it, which the image model cannot tell apart) with 1.0 installed and 1.1
    * published. `label` names its directory and its log line.
    */

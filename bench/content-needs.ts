@@ -19,7 +19,7 @@ export interface ContentNeeds {
  * Plans every image of `host` as the update's plan activities do (the parent; each child
  * against plannedState of the parent's plan; everything installed may move) and collects the
  * file actions each plan's action diff delivers, which is exactly what prepare fetches
- * (images/prepare.ts: every `to` file action, by hash, pkg.csize compressed bytes).
+ * (src/stages/prepare.ts: every `to` file action, by hash, pkg.csize compressed bytes).
  *
  * Why before the run and not from the saved plans afterwards: planActions derives the diff from
  * the image's installed manifests, so once a plan is executed it would diff the new versions

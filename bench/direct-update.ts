@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { ContentCache } from '../src/cache/content-cache';
+import { eachLimited } from '../src/model/each-limited';
 import { isImageError } from '../src/model/errors';
 import { execute } from '../src/stages/execute';
 import { Image } from '../src/image/image';
@@ -133,22 +134,18 @@ export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions 
  * item ran and succeeded. Errors that are not the image model's reject (after the rest settled).
  */
 async function capped<I>(items: readonly I[], cap: number, failFast: boolean, fn: (item: I) => Promise<unknown>): Promise<boolean> {
-  const lanes = cap <= 0 ? items.length : Math.min(cap, items.length);
-  let next = 0;
   let failed = false;
   let bug: unknown = null;
-  const lane = async () => {
-    while (next < items.length && !(failFast && failed)) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (e) {
-        failed = true;
-        if (!isImageError(e) && bug === null) bug = e;
-      }
+  const ran = eachLimited(items, cap, async (item) => {
+    try {
+      await fn(item);
+    } catch (e) {
+      failed = true;
+      if (!isImageError(e) && bug === null) bug = e;
+      if (failFast) throw e; // stops further items; reported as `false` (or as the bug) below
     }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
+  }, { keepGoing: !failFast });
+  await ran.catch(() => undefined);
   if (bug !== null) throw bug;
-  return !failed && next === items.length;
+  return !failed;
 }

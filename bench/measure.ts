@@ -1,6 +1,7 @@
 import { spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { eachLimited } from '../src/model/each-limited';
 
 /**
  * Local-copy baseline for prepare: copyFile calls kept this many in flight. libuv runs file
@@ -24,15 +25,6 @@ export function collectGarbage(): void {
 /** This process's peak resident set so far, in bytes. */
 export function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /** Reads every file once so that the measured runs all start with a warm page cache. */

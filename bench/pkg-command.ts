@@ -18,7 +18,7 @@ export interface PkgCommand {
 let compiled: Promise<PkgCommand> | null = null;
 
 /**
- * The `pkg` CLI (images/cli/main.ts and what it imports, nothing else) compiled once per
+ * The `pkg` CLI (src/pkg-cli/main.ts and what it imports, nothing else) compiled once per
  * process with the project's tsc, type checks skipped (`--noCheck`; `npm run typecheck` does
  * them), into a temp dir that is removed when this process exits. About 3.5 s here; a `pkg`
  * process then starts in ~0.15 s instead of the ~1.2 s ts-node takes, transpile-only included,

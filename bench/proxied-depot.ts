@@ -15,7 +15,7 @@ export interface ProxiedDepot {
 }
 
 /**
- * Serves `host.repo` with the project's depot (images/repository startDepot) behind a
+ * Serves `host.repo` with the project's depot (src/depot/depot.ts startDepot) behind a
  * CuttingProxy and points the publishers of the parent and of every child at the proxy, as
  * test/crash/harness.ts crashHost does: content then comes over HTTP, the depot counts what
  * it sends, and the link can be slowed so that a kill lands in the middle of a download.

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:scale -- --zones N --packages P --concurrency C [--json FILE] [--keep]`
  *
- * One update of a host of N zones with P packages each (built by cloning: worker/clone-zones.ts)
+ * One update of a host of N zones with P packages each (built by cloning: src/dev/clone-zones.ts)
  * on a local dev server with the server's default limits, by the project's own worker in its own
  * process (`npm run worker`). Prints what decides whether runs of this size are healthy: wall
  * time, workflow executions, the largest execution (events, history bytes), the largest payload,

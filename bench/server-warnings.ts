@@ -1,5 +1,5 @@
 /**
- * What a Temporal dev server (worker/dev-server.ts, `--log-level warn`) says about histories and
+ * What a Temporal dev server (src/dev/dev-server.ts, `--log-level warn`) says about histories and
  * payloads growing past its limits. The lines, as server 1.32 (CLI 1.9.1) prints them:
  *
  *   level=WARN msg="history count exceeds warn limit." service=history ... wf-id=w1 wf-run-id=... wf-event-count=51

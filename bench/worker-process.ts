@@ -31,7 +31,7 @@ export interface WorkerProcess {
 }
 
 /**
- * A host's worker in its own process, as an operator runs it: `npm run worker` (worker/main.ts)
+ * A host's worker in its own process, as an operator runs it: `npm run worker` (src/worker/main.ts)
  * when no stage delay is asked for, so its memory is the real worker's; bench/stage-delay-worker.ts
  * (the same workers with ActivityDeps.beforeStage) when one is.
  */

@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from '../src/dev/dev-server';
 import { DevServerError, findTemporalCli, temporalCliVersion } from '../src/dev/temporal-cli';
+import { portInUse } from '../src/dev/free-port';
 
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 const INT = 3;
@@ -49,14 +50,6 @@ async function withClient<T>(server: DevServer, fn: (client: Client, conn: Conne
   } finally {
     await connection.close();
   }
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 describe('findTemporalCli', () => {
@@ -143,7 +136,7 @@ describe('startDevServer', () => {
       assert.match(e.message, /LinkedImageStatus is registered as Keyword .*expected Int/);
       return true;
     });
-    assert.ok(await portIsFree(port));
+    assert.equal(await portInUse(port), false);
   });
 
   test('reports a port that is already in use with the server output', async () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageError } from '../src/model/errors';
-import { Fmri, Version, compareVersions, isPublisherName, timestampOf } from '../src/model/fmri';
+import { Fmri, Version, compareVersions, isPublisherName, shortVersion, timestampOf } from '../src/model/fmri';
 
 /** Asserts that `fn` throws a BAD_FMRI ImageError naming `text` and saying what was expected. */
 function assertBadFmri(fn: () => unknown, text: string): void {
@@ -282,5 +282,17 @@ describe('isPublisherName', () => {
   it('accepts letters, digits, dots, dashes and underscores, starting with a letter or digit', () => {
     for (const ok of ['omnios', 'openindiana.org', 'ooce', 'my-pub_1', '1pub']) assert.ok(isPublisherName(ok), ok);
     for (const no of ['', '-pub', '.pub', 'pub/x', 'pub x', 'pub!', 'püb']) assert.ok(!isPublisherName(no), no);
+  });
+});
+
+describe('shortVersion', () => {
+  it('drops the scheme, publisher, name and timestamp, keeping build and branch', () => {
+    assert.equal(shortVersion('pkg://demo/web/nginx@1.0:20261125T120000Z'), '1.0');
+    assert.equal(shortVersion('pkg:/system/kernel@0.5.11,5.11-151046.0:20240101T000000Z'), '0.5.11,5.11-151046.0');
+    assert.equal(shortVersion('web/nginx@1.2.3'), '1.2.3');
+  });
+  it('keeps the timestamp when asked, and returns an FMRI without a version whole', () => {
+    assert.equal(shortVersion('pkg://demo/web/nginx@1.0:20261125T120000Z', { timestamp: true }), '1.0:20261125T120000Z');
+    assert.equal(shortVersion('pkg:/web/nginx'), 'pkg:/web/nginx');
   });
 });

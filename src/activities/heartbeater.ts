@@ -24,11 +24,6 @@ export class Heartbeater {
     }, everyMs);
   }
 
-  /** Where the previous attempt got to, if this is a retry. */
-  get resumedFrom(): HeartbeatProgress | undefined {
-    return activityInfo().heartbeatDetails as HeartbeatProgress | undefined;
-  }
-
   push(d: HeartbeatProgress): void {
     this.last = d;
     if (Date.now() - this.sentAt >= this.everyMs) this.send();

@@ -16,7 +16,7 @@ import type {
 /**
  * The activities of runs started before host task queues (workflow patch 'bounded-runs'), and of
  * `auditLinkedImages`. Those runs schedule them on the workflow's own task queue with whole plans
- * in their inputs; they stay registered until no such run is open (README "Upgrading workers").
+ * in their inputs; they stay registered until no such run is open (README "Upgrading workers while runs are in flight").
  */
 export function createLegacyActivities(ctx: ActivityContext): LegacyActivities {
   const { recorded, origins, getCache } = ctx;

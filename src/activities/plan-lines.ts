@@ -1,9 +1,8 @@
+import { shortVersion } from '../model/fmri';
 import type { Plan } from '../stages/plan';
 
 /** At most this many package lines per plan: output is kept in workflow history, so it stays small. */
 const MAX_LINES = 12;
-
-const shortVersion = (fmri: string | null) => (fmri ? fmri.slice(fmri.indexOf('@') + 1).replace(/:\d{8}T\d{6}Z$/, '') : '-');
 
 /** pkg(5)-style summary lines of a plan: "Packages to update: 3" and one line per change. */
 export function planLines(p: Plan): string[] {
@@ -15,7 +14,7 @@ export function planLines(p: Plan): string[] {
   if (ins) lines.push(`Packages to install: ${ins}`);
   if (rem) lines.push(`Packages to remove: ${rem}`);
   lines.push(`Actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes`);
-  for (const c of p.changes.slice(0, MAX_LINES)) lines.push(`  ${c.stem} ${shortVersion(c.from)} -> ${shortVersion(c.to)}`);
+  for (const c of p.changes.slice(0, MAX_LINES)) lines.push(`  ${c.stem} ${c.from ? shortVersion(c.from) : '-'} -> ${c.to ? shortVersion(c.to) : '-'}`);
   if (p.changes.length > MAX_LINES) lines.push(`  ... and ${p.changes.length - MAX_LINES} more`);
   return lines;
 }

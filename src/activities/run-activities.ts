@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import * as path from 'path';
+import { eachLimited } from '../model/each-limited';
 import { isImageError } from '../model/errors';
 import { Image } from '../image/image';
 import { plannedState } from '../stages/parent-state';
@@ -104,8 +105,7 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
           // The parent's publishers once: its configuration lists every child (0.4 MB with 5,000).
           const parentPubs = (await Image.open(input.image)).publishers();
           const results: PublisherCheckBatchOutput['results'] = input.children.map((name) => ({ name, error: null }));
-          await pool(input.children.length, input.concurrency, async (i) => {
-            const name = input.children[i];
+          await eachLimited(input.children, input.concurrency, async (name, i) => {
             try {
               await recorded('publisher-check', name, async () => {
                 await before('publisher-check', name);
@@ -189,20 +189,4 @@ function checkPlanSize(p: Plan, name: string, limit: number): void {
     'PLAN_TOO_LARGE',
     { bytes, limit, changes: p.changes.length },
   );
-}
-
-/** Runs fn(0..n-1), at most `cap` at once (`cap <= 0`: all at once); the first error is thrown after every started call settled. */
-async function pool(n: number, cap: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let error: unknown = null;
-  const lane = async () => {
-    while (next < n && error === null) {
-      const i = next++;
-      await fn(i).catch((e) => {
-        error ??= e;
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, cap <= 0 ? n : cap) }, lane));
-  if (error !== null) throw error;
 }

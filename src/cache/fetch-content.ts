@@ -1,4 +1,5 @@
 import { ContentCache } from './content-cache';
+import { eachLimited } from '../model/each-limited';
 import { ImageError, ioError } from '../model/errors';
 import type { PublisherConfig } from '../image/image';
 import { OriginPool } from '../origins/origin-pool';
@@ -149,7 +150,11 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
     });
   }
   try {
-    await runLimited(jobs, PARALLEL, opts.signal);
+    // Once the signal is aborted no further job starts; the running ones are awaited.
+    await eachLimited(jobs, PARALLEL, async (job) => {
+      if (opts.signal?.aborted) throw new ImageError('CANCELLED', 'Download cancelled', {});
+      await job();
+    });
     await Promise.all(waits);
   } finally {
     const err = new ImageError('REPOSITORY_UNAVAILABLE', 'The download of this file was abandoned by the prepare that owned it', {});
@@ -184,24 +189,3 @@ function batches(small: ContentNeed[]): ContentNeed[][] {
   return out;
 }
 
-/** Runs jobs `limit` at a time; the first failure stops new jobs from starting and is thrown once all running ones end. */
-async function runLimited(jobs: (() => Promise<void>)[], limit: number, signal?: AbortSignal): Promise<void> {
-  let next = 0;
-  let failure: unknown = null;
-  const lane = async () => {
-    while (failure === null && next < jobs.length) {
-      if (signal?.aborted) {
-        failure = new ImageError('CANCELLED', 'Download cancelled', {});
-        break;
-      }
-      const job = jobs[next++];
-      try {
-        await job();
-      } catch (e) {
-        if (failure === null) failure = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, lane));
-  if (failure !== null) throw failure;
-}

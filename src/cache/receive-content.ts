@@ -112,11 +112,7 @@ export function verifyBuffer(need: ContentNeed, gz: Buffer): Buffer {
   return data;
 }
 
-/**
- * Receives one large file into `partial/<hash>.gz`, appending from where an earlier attempt
- * stopped (the caller asks the server for a Range starting at `partialSize`). Bytes already on
- * disk survive a failure, so the next attempt only fetches the rest.
- */
+/** Bytes of `partial/<hash>.gz` already on disk (0 when there is none): where the next attempt's Range starts. */
 export async function partialSize(cache: ContentCache, hash: string): Promise<number> {
   try {
     return (await fs.stat(cache.partialPath(hash))).size;
@@ -125,6 +121,14 @@ export async function partialSize(cache: ContentCache, hash: string): Promise<nu
   }
 }
 
+/**
+ * Receives one large file into `partial/<hash>.gz`, appending from where an earlier attempt
+ * stopped (`opened.offset`: the caller asked the server for a Range starting at `partialSize`;
+ * 0 rewrites the file). Bytes already on disk survive a failure, so the next attempt only
+ * fetches the rest. Once all `opened.size` bytes are there, the file is decompressed, verified and
+ * admitted to the cache, and the partial file is removed either way. Throws TRUNCATED_CONTENT
+ * (retryable) when the stream ended early, HASH_MISMATCH for a damaged file.
+ */
 export async function appendPartial(cache: ContentCache, need: ContentNeed, opened: { stream: Readable; offset: number; size: number }, onBytes: (n: number) => void): Promise<void> {
   const partial = cache.partialPath(need.hash);
   // A server that ignored Range sends from 0: start the partial file again rather than append.

@@ -1,8 +1,15 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 
-/** The demo's server (`npm run demo`, `npm run server`). Not `localhost`: it may resolve to ::1. */
-export const DEFAULT_ADDRESS = '127.0.0.1:7233';
+/** The port of the demo's server (`npm run demo`, `npm run server`): the temporal CLI's default. */
+export const DEFAULT_PORT = 7233;
+
+/**
+ * Where the commands (worker, update, report, `npm run temporal`) connect when nothing else is
+ * configured: the demo's server. Not `localhost`: it may resolve to ::1, where the dev server
+ * does not listen.
+ */
+export const DEFAULT_ADDRESS = `127.0.0.1:${DEFAULT_PORT}`;
 
 export type ConnectionSettings = ReturnType<typeof loadClientConnectConfig>['connectionOptions'] & { address: string; namespace: string };
 

@@ -13,7 +13,7 @@ import { timestampOf } from '../model/fmri';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
 import { hostTaskQueue } from '../contract/input';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
-import { connectClient } from './connection-settings';
+import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
 import { describeRunFailure } from './run-failure';
 import { resultTable, watchProgress } from './progress-printer';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
@@ -31,7 +31,7 @@ const USAGE = `Usage: npm run update -- <parent image> [options]
   --id <workflow ID>      default update-<image>-<time>; an ID used before is refused
   --task-queue <name>     the workflow task queue (default $LINKED_IMAGES_TASK_QUEUE or ${DEFAULT_TASK_QUEUE})
   --no-wait               start and print the workflow ID, do not follow the run
-The server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default 127.0.0.1:7233).`;
+The server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default ${DEFAULT_ADDRESS}).`;
 
 async function main(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>;

@@ -83,7 +83,7 @@ export interface AuditOutput {
 // one runs on the host's own task queue and names its image by the parent's root and the
 // child's linked name, so inputs stay a few hundred bytes whatever the run's size; plans travel
 // by digest (the plan itself is in the history once, as the plan activity's result, and saved
-// in the image: images/saved-plans.ts).
+// in the image: src/stages/saved-plans.ts).
 // ---------------------------------------------------------------------------------------------
 
 /** One image of a run: the parent itself (`child: null`), or the child attached to it under that name. */
@@ -119,7 +119,7 @@ export interface DescribeParentOutput {
   digest: string;
   /**
    * Children per partition, at most `partitionSize`, smaller when names are long, so that a
-   * partition's state stays under its byte budget (workflows/segment-state.ts).
+   * partition's state stays under its byte budget (src/workflows/segment-state.ts).
    */
   partitionSize: number;
   /** The selected names when they fit in one partition (`total <= partitionSize`), else null. */
@@ -192,7 +192,7 @@ export interface RunActivities {
 }
 
 /**
- * The activities of runs started before host task queues (workflows/legacy, replay only) and of
+ * The activities of runs started before host task queues (src/workflows/legacy, replay only) and of
  * the first shape of `auditLinkedImages`; served on the shared task queue. Names are frozen.
  */
 export interface LegacyActivities {

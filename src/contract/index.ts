@@ -3,6 +3,7 @@
  * inputs (schemas), results, queries and signals, activity inputs and outputs, search attributes.
  * Node-free: workflow code imports it, and so may any client.
  */
+export * from './activity-ids';
 export * from './activity-types';
 export * from './audit';
 export * from './input';

@@ -8,7 +8,7 @@ export const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 /** Temporal's duration strings: `90s`, `10m`, `1h`, `500ms` (also `10 minutes`). */
 export const DURATION = /^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)$/;
 
-/** Partitions hold at most this many children: their state must fit one payload (workflows/segment-state.ts). */
+/** Partitions hold at most this many children: their state must fit one payload (src/workflows/segment-state.ts). */
 export const MAX_PARTITION_SIZE = 1000;
 
 /** The task queue a host's worker polls for the activities of its images, unless the input names another. */

@@ -1,7 +1,7 @@
 /**
  * Shapes users and tools see: the result of `updateLinkedImages`, its `progress` and `children`
- * query answers. Every one is bounded whatever the number of children (README "Bounded runs").
- * Runs started before host task queues answered in the shapes of legacy/types.ts.
+ * query answers. Every one is bounded whatever the number of children (README "Bounded runs: thousands of zones").
+ * Runs started before host task queues answered in the shapes of src/workflows/legacy/types.ts.
  */
 import type { StageName } from './activity-types';
 
@@ -39,7 +39,7 @@ export interface FailureLine extends ImageError {
 }
 
 export interface UpdateResult {
-  /** 2 since host task queues; results of older runs have no `resultVersion` (legacy/types.ts). */
+  /** 2 since host task queues; results of older runs have no `resultVersion` (src/workflows/legacy/types.ts). */
   resultVersion: 2;
   image: string;
   host: string;

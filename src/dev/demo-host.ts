@@ -9,6 +9,7 @@ import { plan } from '../stages/plan';
 import { prepare } from '../stages/prepare';
 import { createRepository, publishTree } from '../repository';
 import { cloneZones } from './clone-zones';
+import { eachLimited } from '../model/each-limited';
 import { PackageSpec, PARENT_DEPEND as SELF, syntheticPackages } from './synthetic-packages';
 
 /** Publishing waits mostly on fsync and the repository lock; a few at once keep the disk busy. */
@@ -53,15 +54,9 @@ async function publishVersion(repo: string, work: string, specs: PackageSpec[]):
     }
     dirs.push(dir);
   }
-  let next = 0;
-  const lane = async () => {
-    while (next < specs.length) {
-      const i = next++;
-      const p = specs[i];
-      await publishTree(repo, { fmri: p.fmri, dir: dirs[i], depends: p.depends, actions: p.actions, summary: `demo ${p.fmri}`, lockWaitMs: 600_000 });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, specs.length) }, lane));
+  await eachLimited(specs, PUBLISH_CONCURRENCY, async (p, i) => {
+    await publishTree(repo, { fmri: p.fmri, dir: dirs[i], depends: p.depends, actions: p.actions, summary: `demo ${p.fmri}`, lockWaitMs: 600_000 });
+  });
 }
 
 export interface DemoHost {

@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
@@ -14,8 +13,10 @@ import * as os from 'node:os';
 import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
 import type { UpdateResult } from '../contract/run-types';
 import { buildDemoHost } from './demo-host';
+import { freePort, portInUse } from './free-port';
 import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
 import { oneLineLogger } from '../worker/log-format';
+import { DEFAULT_PORT } from '../client/connection-settings';
 import { resultTable, watchProgress } from '../client/progress-printer';
 import { onShutdownSignals } from '../worker/shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
@@ -25,7 +26,6 @@ import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-att
 
 const ZONES = 8;
 const CONCURRENCY = 3;
-const DEFAULT_PORT = 7233;
 const DEFAULT_UI_PORT = 8233;
 const INTERRUPTED = 130;
 
@@ -152,31 +152,12 @@ async function wipeExcept(dir: string, keep: (name: string) => boolean): Promise
 
 /** `preferred` when it is free on 127.0.0.1, else a free port (and say so). */
 async function pickPort(preferred: number, flag: string, taken: number[] = []): Promise<number> {
-  if (!taken.includes(preferred) && (await isFree(preferred))) return preferred;
+  if (!taken.includes(preferred) && !(await portInUse(preferred))) return preferred;
   let p: number;
   do p = await freePort();
   while (taken.includes(p));
   say(`   port ${preferred} is in use (another Temporal server?); using ${p} instead (${flag} ${p})`);
   return p;
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function terminateLeftovers(client: Client): Promise<void> {

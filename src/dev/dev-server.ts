@@ -3,15 +3,24 @@ import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE_KEYS } from '../contract/search-attributes';
+import { freePort } from './free-port';
 import { DevServerError, findTemporalCli } from './temporal-cli';
 
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
-/** The search attributes every server for this project registers (tests, demo, `npm run server`). */
-export const SEARCH_ATTRIBUTES = {
-  LinkedImageParent: 'Keyword',
-  LinkedImageStatus: 'Keyword',
-} as const satisfies Record<string, SearchAttributeTypeName>;
+/** The temporal CLI's name (`--search-attribute Name=Keyword`) of each SDK search attribute type. */
+const CLI_TYPE_NAME: Record<SearchAttributeType, SearchAttributeTypeName> = {
+  TEXT: 'Text', KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList',
+};
+
+/**
+ * The search attributes every server for this project registers (tests, demo, `npm run server`),
+ * name -> CLI type name, e.g. `{ LinkedImageParent: 'Keyword', ... }`: made from the contract's
+ * keys (src/contract/search-attributes.ts), so a new key is registered everywhere.
+ */
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeTypeName>> = Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, CLI_TYPE_NAME[k.type]]));
 
 export interface DevServerOptions {
   /** SQLite file that keeps history across restarts (its directory is created). @default in-memory */
@@ -261,16 +270,4 @@ class LineRing {
     this.buf.push(l);
     if (this.buf.length > this.max) this.buf.shift();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }

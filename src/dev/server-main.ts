@@ -2,10 +2,10 @@
  * `npm run server [-- --db FILE --port N --ui-port N --verbose]`: a Temporal dev server for the
  * demo, with history kept on disk so workflows survive a restart of the server.
  */
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SEARCH_ATTRIBUTES, startDevServer } from './dev-server';
+import { portInUse } from './free-port';
 import { DevServerError, findTemporalCli, projectRoot } from './temporal-cli';
 
 async function main(): Promise<number> {
@@ -60,14 +60,6 @@ function parsePort(flag: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`Expected ${flag} to be an integer 1-65535, got ${JSON.stringify(raw)}`);
   return n;
-}
-
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE'));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
-  });
 }
 
 main().then(

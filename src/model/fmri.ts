@@ -191,6 +191,19 @@ function isTimestamp(t: string): boolean {
   return y >= 1 && days !== undefined && d >= 1 && d <= days && h < 24 && mi < 60 && s < 60;
 }
 
+/**
+ * The version part of an FMRI string, as plans, output lines and reports show it: `1.0` from
+ * `pkg://demo/web/nginx@1.0:20261125T120000Z` (the `:YYYYMMDDTHHMMSSZ` timestamp dropped), or
+ * `1.0:20261125T120000Z` with `{ timestamp: true }`. An FMRI without `@` comes back whole. Text
+ * only, never throws: it also formats FMRIs read back from histories, which Fmri.parse might reject.
+ */
+export function shortVersion(fmri: string, opts: { timestamp?: boolean } = {}): string {
+  const at = fmri.indexOf('@');
+  if (at < 0) return fmri;
+  const version = fmri.slice(at + 1);
+  return opts.timestamp ? version : version.replace(/:\d{8}T\d{6}Z$/, '');
+}
+
 /** The pkg(5) timestamp for a moment, `YYYYMMDDTHHMMSSZ`. */
 export function timestampOf(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

@@ -4,7 +4,7 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
 }
 
-/** One `pkg <name>` subcommand. Register it in the `commands` table of cli/main.ts. */
+/** One `pkg <name>` subcommand. Register it in the `commands` table of src/pkg-cli/main.ts. */
 export interface Command {
   /** One line for `pkg --help`. */
   summary: string;

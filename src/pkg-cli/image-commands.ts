@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ContentCache } from '../cache/content-cache';
 import { execute, recover } from '../stages/execute';
 import { readHistory } from '../image/history';
+import { shortVersion } from '../model/fmri';
 import { Image, PublisherConfig } from '../image/image';
 import { plan, PlanRequest } from '../stages/plan';
 import { prepare } from '../stages/prepare';
@@ -112,7 +113,7 @@ async function runUpdate(root: string, request: PlanRequest, cacheDir: string, s
     return 4;
   }
   const kind = (c: (typeof p.changes)[number]) => (c.from && c.to ? 'update' : c.to ? 'install' : 'remove');
-  for (const c of p.changes) io.stdout.write(`  ${kind(c).padEnd(7)} ${c.stem}: ${c.from ? c.from.split('@')[1] : '-'} -> ${c.to ? c.to.split('@')[1] : '-'}\n`);
+  for (const c of p.changes) io.stdout.write(`  ${kind(c).padEnd(7)} ${c.stem}: ${c.from ? shortVersion(c.from, { timestamp: true }) : '-'} -> ${c.to ? shortVersion(c.to, { timestamp: true }) : '-'}\n`);
   io.stdout.write(`Packages to change: ${p.changes.length}; actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes\n`);
   if (stage === 'plan') return 0;
   const r = await prepare(image, p, cache);

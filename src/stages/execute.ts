@@ -3,6 +3,7 @@ import { createReadStream } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ContentCache } from '../cache/content-cache';
+import { eachLimited } from '../model/each-limited';
 import { ImageError } from '../model/errors';
 import { Fmri } from '../model/fmri';
 import { FsLayer, realFs } from '../image/fs-layer';
@@ -10,8 +11,7 @@ import { appendHistory } from '../image/history';
 import { Image, manifestRelPath, nextState, STATE_FILE } from '../image/image';
 import { currentBootId, Journal } from './journal';
 import { OriginPool, withPool } from '../origins/origin-pool';
-import { checkPlan, Plan, planActions } from './plan';
-import { stalePlan } from './prepare';
+import { checkPlan, Plan, planActions, stalePlan } from './plan';
 import { asImageError, StepRunner } from './step-runner';
 import { OnDisk, Step, stepsFor } from '../model/steps';
 
@@ -137,7 +137,7 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
       while (j < total && PARALLEL_OPS.has(steps[j].op)) j++;
       if (j === i) await one(i++);
       else {
-        await inParallel(acrossDirectories(steps, i, j), PARALLEL_WRITES, one);
+        await eachLimited(acrossDirectories(steps, i, j), PARALLEL_WRITES, (k) => one(k));
         i = j;
       }
     }
@@ -160,24 +160,6 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
 const PARALLEL_OPS: ReadonlySet<Step['op']> = new Set(['write', 'symlink']);
 /** File writes in flight at once: enough to keep the thread pool (4 threads) and the disk busy. */
 const PARALLEL_WRITES = 8;
-
-/** Runs fn(from..to-1) `limit` at a time; the first failure stops new ones and is thrown once the running ones end. */
-async function inParallel(order: readonly number[], limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown = null;
-  const lane = async () => {
-    while (failure === null && next < order.length) {
-      const i = order[next++];
-      try {
-        await fn(i);
-      } catch (e) {
-        if (failure === null) failure = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, order.length) }, lane));
-  if (failure !== null) throw failure;
-}
 
 /**
  * Steps from..to-1 reordered so that consecutive ones lie in different directories (the first

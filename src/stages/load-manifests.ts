@@ -1,4 +1,5 @@
 import { ContentCache, sha256 } from '../cache/content-cache';
+import { eachLimited } from '../model/each-limited';
 import { ImageError } from '../model/errors';
 import { Fmri } from '../model/fmri';
 import { Image } from '../image/image';
@@ -13,14 +14,9 @@ const CONCURRENCY = 16;
  */
 export async function loadManifests(image: Image, wanted: { fmri: Fmri; digest: string }[], cache: ContentCache | undefined, origins: OriginPool): Promise<string[]> {
   const out: string[] = new Array(wanted.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < wanted.length) {
-      const i = next++;
-      out[i] = await loadOne(image, wanted[i], cache, origins);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, wanted.length) }, worker));
+  await eachLimited(wanted, CONCURRENCY, async (w, i) => {
+    out[i] = await loadOne(image, w, cache, origins);
+  });
   return out;
 }
 

@@ -94,6 +94,19 @@ export function checkPlan(p: Plan, image: Image, host: string = os.hostname()): 
   if (planDigest(body) !== digest) throw new ImageError('BAD_PLAN', `Plan digest does not match its contents (expected ${planDigest(body)}, got ${digest}): it was altered or damaged`, { digest });
 }
 
+/**
+ * The STALE_PLAN error (not retryable) for plan `p` when `image` has state token `token`, not
+ * the one the plan was made for: prepare and execute raise it, since the image changed after
+ * planning (another update, a manual change) and the plan no longer applies.
+ */
+export function stalePlan(image: Image, p: Plan, token: string): ImageError {
+  return new ImageError(
+    'STALE_PLAN',
+    `Image ${image.root} was modified after this plan was made (state token ${token}, plan made for ${p.stateToken}); plan again`,
+    { image: image.root, token, planToken: p.stateToken },
+  );
+}
+
 /** The digest that binds a plan body (format, host, image, state token, changes, sizes); what `Plan.digest` holds. */
 export function planDigest(body: Omit<Plan, 'digest'>): string {
   return sha256(JSON.stringify([body.format, body.host, body.image, body.stateToken, body.changes, body.sizes]));

@@ -7,7 +7,7 @@ import { Fmri } from '../model/fmri';
 import { Image } from '../image/image';
 import { attr } from '../model/manifest';
 import { OriginPool, withPool } from '../origins/origin-pool';
-import { checkPlan, Plan, planActions } from './plan';
+import { checkPlan, Plan, planActions, stalePlan } from './plan';
 import { ContentNeed } from '../cache/receive-content';
 
 export interface PrepareOptions {
@@ -48,12 +48,4 @@ export async function prepare(image: Image, p: Plan, cache: ContentCache, opts: 
       throw e;
     }
   });
-}
-
-export function stalePlan(image: Image, p: Plan, token: string): ImageError {
-  return new ImageError(
-    'STALE_PLAN',
-    `Image ${image.root} was modified after this plan was made (state token ${token}, plan made for ${p.stateToken}); plan again`,
-    { image: image.root, token, planToken: p.stateToken },
-  );
 }

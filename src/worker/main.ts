@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   const { address, namespace, ...connectionOptions } = settings;
 
   // Our own handlers replace the SDK's (shutdownSignals: []), so that a second Ctrl-C can exit at once.
-  Runtime.install({
+  const runtime = Runtime.install({
     logger: oneLineLogger('INFO'),
     shutdownSignals: [],
     telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     first(signal) {
       if (!worker) {
         // Still connecting or bundling: nothing is in flight, nothing to drain.
-        finish(log, 'worker stopped', 0);
+        finish(runtime, log, 'worker stopped', 0);
         return;
       }
       log.info(`${signal}: stopping; in-flight activities get ${args.graceMs / 1000}s to finish, then they are cancelled and roll back (signal again to exit at once)`);
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     },
     second(signal) {
       log.warn(`${signal} again: exiting at once; unfinished activities will be retried by the server after their heartbeat timeout`);
-      finish(log, 'worker stopped (forced)', signalExitCode(signal));
+      finish(runtime, log, 'worker stopped (forced)', signalExitCode(signal));
     },
   });
 
@@ -108,8 +108,9 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-function finish(log: Logger, message: string, code: number): never {
-  Runtime._instance?.flushLogs();
+/** Exits with `code` after the runtime's buffered log lines (it sorts them for 100 ms) and `message`. */
+function finish(runtime: Runtime, log: Logger, message: string, code: number): never {
+  runtime.flushLogs();
   log.info(message);
   process.exit(code);
 }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../pkg-cli/image-commands';
 import { hostTaskQueue } from '../contract/input';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
+import { DEFAULT_ADDRESS } from '../client/connection-settings';
 
 export { DEFAULT_TASK_QUEUE };
 export const DEFAULT_MAX_ACTIVITIES = 16;
@@ -44,7 +45,7 @@ Options (flags win over environment variables):
                          cancelled and roll back, e.g. 30s, 2m, 500ms (default ${DEFAULT_GRACE_MS / 1000}s)
   -h, --help             this text
 
-Connection (as the temporal CLI): TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE
+Connection (as the temporal CLI): TEMPORAL_ADDRESS (default ${DEFAULT_ADDRESS}), TEMPORAL_NAMESPACE
 (default "default"), TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE
 (default ~/.config/temporalio/temporal.toml).`;
 

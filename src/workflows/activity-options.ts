@@ -27,7 +27,8 @@ export function hostQueueOf(input: Pick<UpdateInput, 'host' | 'hostTaskQueue'>):
 /**
  * Options of one activity of a run: on the host's task queue, with a schedule-to-start timeout of
  * `hostTimeout`, so a host whose worker is down shows up as a timeout naming the host rather than
- * as a run that waits forever; activity ID `<stage>/<name>` (what the report and tests key on).
+ * as a run that waits forever; `activityId` is made by src/contract/activity-ids.ts (`<stage>/<name>`,
+ * what the report and tests key on), and the summary is that ID with a space for the `/`.
  */
 export function activityOptions(kind: keyof typeof BASE, input: Pick<UpdateInput, 'host' | 'hostTaskQueue' | 'hostTimeout'>, activityId: string): ActivityOptions {
   return { ...BASE[kind], taskQueue: hostQueueOf(input), scheduleToStartTimeout: input.hostTimeout as ActivityOptions['scheduleToStartTimeout'], activityId, summary: activityId.replace('/', ' ') };

@@ -1,5 +1,6 @@
 import { ActivityCancellationType, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../contract/activity-types';
+import { activityId, PARENT } from '../contract/activity-ids';
 import { hostQueueOf } from './activity-options';
 import { AuditInputSchema, type AuditRequest, type AuditRunResult } from '../contract/audit';
 import { invalidInput } from '../contract/invalid-input';
@@ -22,10 +23,10 @@ export async function auditLinkedImages(raw: AuditRequest): Promise<AuditRunResu
   if (!r.success || problems.length) throw invalidInput(problems);
   const input = r.data!;
   const route = routed ? { taskQueue: hostQueueOf({ host: input.host!, hostTaskQueue: input.hostTaskQueue }), scheduleToStartTimeout: input.hostTimeout as '10m' } : {};
-  const described = await acts.describeImage.executeWithOptions({ startToCloseTimeout: '1 minute', activityId: 'describe/parent', summary: `describe ${input.image}`, ...route }, [{ image: input.image }]);
+  const described = await acts.describeImage.executeWithOptions({ startToCloseTimeout: '1 minute', activityId: activityId('describe', PARENT), summary: `describe ${input.image}`, ...route }, [{ image: input.image }]);
   const children = selectChildren(input, described.problem, described.children);
   const settled = await runCapped(children, 0, false, (c) =>
-    acts.auditChild.executeWithOptions({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', activityId: `audit/${c.name}`, summary: `audit ${c.name}`, ...route }, [{ image: input.image, child: c }]),
+    acts.auditChild.executeWithOptions({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', activityId: activityId('audit', c.name), summary: `audit ${c.name}`, ...route }, [{ image: input.image, child: c }]),
   );
   const out = children.map((c, i) => {
     const s = settled[i];

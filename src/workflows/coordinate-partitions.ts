@@ -6,7 +6,8 @@ import { partitionReportSignal, runStageSignal, type PartitionReport, type Parti
 import { runParentStage } from './parent-stage';
 import { EXIT, MAX_FAILURES, parentSummary, runStatus, zeroCounts } from './run-result';
 import { LINKED_IMAGE_STATUS } from '../contract/search-attributes';
-import { NEEDS, STAGES, type SegmentState } from './segment-state';
+import { STAGES } from '../contract/activity-ids';
+import { NEEDS, type SegmentState } from './segment-state';
 import type { ChildrenPage, ChildrenQueryArgs, FailureLine, Progress, StageCounts, UpdateResult } from '../contract/run-types';
 import { updateChildImages } from './update-child-images';
 

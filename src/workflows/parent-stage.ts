@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { RunActivities } from '../contract/activity-types';
 import type { StageName } from '../contract/activity-types';
+import { activityId, PARENT } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { describeFailure } from './describe-failure';
 import type { UpdateInput } from '../contract/input';
@@ -19,7 +20,7 @@ export type ParentStage = Exclude<StageName, 'publisher-check'>;
  */
 export async function runParentStage(stage: ParentStage, parent: SegmentState, input: UpdateInput): Promise<ItemEnd> {
   const address = { image: input.image, child: null };
-  const id = `${stage}/parent`;
+  const id = activityId(stage, PARENT);
   try {
     if (stage === 'plan') {
       const out = await acts.plan.executeWithOptions(activityOptions('plan', input, id), [{ ...address, packages: input.packages, parentPlan: null }]);

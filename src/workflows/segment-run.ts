@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { RunActivities } from '../contract/activity-types';
 import type { StageName } from '../contract/activity-types';
+import { activityId, batchActivityId } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { describeFailure } from './describe-failure';
 import { historyBudgetSpent, MAX_IN_FLIGHT } from './history-budget';
@@ -91,7 +92,7 @@ export class SegmentRun {
   private async checkBatch(batch: number[]): Promise<ItemEnd> {
     const names = batch.map((i) => this.state.names[i]);
     this.mark(names, +1);
-    const id = names.length === 1 ? `publisher-check/${names[0]}` : `publisher-check/${names[0]}..${names[names.length - 1]}`;
+    const id = batchActivityId('publisher-check', names);
     try {
       const out = await acts.publisherCheck.executeWithOptions(activityOptions('publisher-check', this.input, id), [{ image: this.input.image, children: names, concurrency: this.input.concurrency }]);
       let failed = false;
@@ -120,7 +121,7 @@ export class SegmentRun {
     const name = this.state.names[i];
     this.mark([name], +1);
     const address = { image: this.input.image, child: name };
-    const id = `${stage}/${name}`;
+    const id = activityId(stage, name);
     try {
       if (stage === 'plan') {
         const out = await acts.plan.executeWithOptions(activityOptions('plan', this.input, id), [{ ...address, packages: this.input.packages, parentPlan }]);

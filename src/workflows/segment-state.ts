@@ -6,6 +6,7 @@
  * Pure: no Temporal calls.
  */
 import type { StageName } from '../contract/activity-types';
+import { STAGES } from '../contract/activity-ids';
 import type { ChildDetail, ImageError, Outcome, StageCounts } from '../contract/run-types';
 
 /**
@@ -15,8 +16,6 @@ import type { ChildDetail, ImageError, Outcome, StageCounts } from '../contract/
  */
 export const STATUS = { waiting: '.', checked: 'c', planned: 'p', nothing: 'n', prepared: 'r', updated: 'u', failed: 'f', cancelled: 'x' } as const;
 export type Status = (typeof STATUS)[keyof typeof STATUS];
-
-export const STAGES: StageName[] = ['publisher-check', 'plan', 'prepare', 'execute'];
 
 /** The status a child must have for a stage to work on it. */
 export const NEEDS: Record<StageName, Status> = { 'publisher-check': '.', plan: 'c', prepare: 'p', execute: 'r' };

@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, isCancellation, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { RunActivities } from '../contract/activity-types';
+import { listActivityId } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { childrenPage } from './children-page';
 import { describeFailure } from './describe-failure';
@@ -72,7 +73,7 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
 
   if (!resume) {
     try {
-      const { names } = await acts.listChildren.executeWithOptions(activityOptions('list', p.input, `list/children-${p.index}`), [
+      const { names } = await acts.listChildren.executeWithOptions(activityOptions('list', p.input, listActivityId(p.index)), [
         { image: p.input.image, children: p.input.children, ignore: p.input.ignore, offset: p.offset, limit: p.size, digest: p.digest },
       ]);
       Object.assign(state.segment, newSegment(names, p.offset)); // the SegmentRun holds this object

@@ -1,6 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RunActivities } from '../contract/activity-types';
 import type { StageName } from '../contract/activity-types';
+import { activityId, PARENT, STAGES } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { childrenPage } from './children-page';
 import { coordinatePartitions, type PartitionedView } from './coordinate-partitions';
@@ -16,7 +17,7 @@ import { MAX_WORKING_NAMES, progressLine } from './progress-line';
 import { EXIT, MAX_FAILURES, MAX_RESULT_LINE_BYTES, parentSummary, runStatus, summarizeSegment } from './run-result';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
-import { newSegment, NEEDS, setError, STAGES, STATUS, type SegmentState } from './segment-state';
+import { newSegment, NEEDS, setError, STATUS, type SegmentState } from './segment-state';
 import type { ChildrenPage, ChildrenQueryArgs, Progress, UpdateResult } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
@@ -41,7 +42,7 @@ export interface RunResume {
  * activity on the host's own task queue, at most `concurrency` at once, and every child finishes
  * a stage before the next stage starts; plan, prepare and execute fail fast.
  *
- * Bounded whatever the number of children (README "Bounded runs"): each plan is checkpointed
+ * Bounded whatever the number of children (README "Bounded runs: thousands of zones"): each plan is checkpointed
  * once, as its plan activity's result, and later stages get only its digest; the run continues
  * as new when its history grows (the server's suggestion, or history-budget.ts), carrying a
  * few bytes per child (segment-state.ts); a selection larger than one partition is split into
@@ -59,7 +60,7 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
     upsertSearchAttributes([{ key: LINKED_IMAGE_PARENT, value: input.image }, { key: LINKED_IMAGE_STATUS, value: 'publisher-check' }]);
     let d;
     try {
-      d = await acts.describeParent.executeWithOptions(activityOptions('describe', input, 'describe/parent'), [
+      d = await acts.describeParent.executeWithOptions(activityOptions('describe', input, activityId('describe', PARENT)), [
         { image: input.image, children: input.children, ignore: input.ignore, partitionSize: input.partitionSize },
       ]);
     } catch (e) {

@@ -3,12 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import { promisify } from 'util';
 import { readHistory } from '../../src/image/history';
 import { Image } from '../../src/image/image';
 import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
+import { freePort } from '../../src/dev/free-port';
 import { findTemporalCli } from '../../src/dev/temporal-cli';
 import { updateLinkedImages } from '../../src/workflows';
 import { cleanup, snapshot, tempDir } from '../helpers/tree';
@@ -20,14 +20,6 @@ const hosts: Host[] = [];
 const workers: WorkerProcess[] = [];
 let server: DevServer;
 let bundle: string;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 let dbFile: string;
 let port: number;

@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import type { ActivityRecordLine } from '../../src/activities/activity-record';
+import { activityId, type ActivityStage } from '../../src/contract/activity-ids';
 
 /**
  * Reads and measures the activity record file (one JSON line per activity start/end/fail).
@@ -78,7 +79,7 @@ export function parentOverlapsChildren(lines: RecordLine[]): RecordLine | null {
 export function unbalanced(lines: RecordLine[]): string[] {
   const open = new Map<string, number>();
   for (const l of lines) {
-    const k = `${l.stage}/${l.name}`;
+    const k = activityId(l.stage as ActivityStage, l.name);
     open.set(k, (open.get(k) ?? 0) + (l.event === 'start' ? 1 : -1));
   }
   return [...open].filter(([, n]) => n !== 0).map(([k]) => k);

@@ -6,8 +6,8 @@ const OUT = path.join(ROOT, 'test', '.generated', 'workflows-changed');
 
 /** Where the parent's describe activity gets its ID: in today's workflow, and in the legacy one that replays older runs. */
 export const DESCRIBE_ID_SITES = {
-  current: { file: 'update-linked-images.ts', text: "'describe/parent'" },
-  legacy: { file: 'legacy/update-inline.ts', text: "activityId: 'describe/parent'" },
+  current: { file: 'update-linked-images.ts', text: "activityId('describe', PARENT)" },
+  legacy: { file: 'legacy/update-inline.ts', text: "activityId: activityId('describe', PARENT)" },
 } as const;
 
 /**
@@ -33,7 +33,7 @@ export async function changedWorkflowsPath(site: keyof typeof DESCRIBE_ID_SITES 
     // ../<folder> from src/workflows/x.ts (or ../../<folder> from src/workflows/legacy/x.ts) is src/<folder>, seen from test/.generated/workflows-changed/<site>/
     src = src.replace(/from '((?:\.\.\/)+)([a-z-]+)\//g, (m, ups: string, dir: string) => (ups.length / 3 === depth + 1 ? `from '${'../'.repeat(depth + 4)}src/${dir}/` : m));
     if (rel === file) {
-      const changed = src.replace(text, text.replace('describe/parent', 'describe/parent-renamed'));
+      const changed = src.replace(text, text.replace('PARENT', "'parent-renamed'"));
       if (changed === src) throw new Error(`workflows/${file} no longer has ${text}; update the replay control`);
       src = changed;
       changedOne = true;

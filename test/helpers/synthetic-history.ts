@@ -1,11 +1,12 @@
 /**
  * Workflow histories written by hand, event by event, for the pure tests of the audit report
- * (worker/history-report.ts): shapes a real run produces only rarely (a host that is down,
+ * (src/client/report/history-report.ts): shapes a real run produces only rarely (a host that is down,
  * retries) or only at a size no test can afford to run (5,000 zones in 16 executions).
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import Long from 'long';
+import { activityId, batchActivityId, listActivityId, PARENT } from '../../src/contract/activity-ids';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Failure = temporal.api.failure.v1.IFailure;
@@ -17,7 +18,7 @@ export function appFailure(type: string, message: string, nonRetryable = true): 
   return { message, applicationFailureInfo: { type, nonRetryable } };
 }
 
-// Wire values of temporal.api.enums.v1 (worker/history-decode.ts names them).
+// Wire values of temporal.api.enums.v1 (src/client/report/history-decode.ts names them).
 export const TIMEOUT_SCHEDULE_TO_START = 2;
 export const RETRY_NON_RETRYABLE = 2;
 export const RETRY_TIMEOUT = 3;
@@ -148,31 +149,31 @@ export function bigRun(zones = 5000, size = 1000): BigRun {
     const partitionInput = { run: workflowId, index: k, count, offset: (k - 1) * size, size: names.length, total: zones, digest: 'd', input: { ...input, ignore: [], dryRun: false, hostTimeout: '10m' } };
     // Execution 1: list, publisher check in batches, plan.
     let w = new HistoryWriter().started('updateChildImages', runIds[0], runIds[0], partitionInput);
-    w.activity(`list/children-${k}`, 'listChildren', {}, { result: { names } });
+    w.activity(listActivityId(k), 'listChildren', {}, { result: { names } });
     for (let b = 0; b < names.length; b += 100) {
       const batch = names.slice(b, b + 100);
       const results = batch.map((name) => ({ name, error: mismatched.includes(name) ? { code: 'PUBLISHER_MISMATCH', message: `publishers of ${name} differ` } : null }));
-      w.activity(`publisher-check/${batch[0]}..${batch[batch.length - 1]}`, 'publisherCheck', { image: '/h', children: batch, concurrency: 0 }, { result: { results } });
+      w.activity(batchActivityId('publisher-check', batch), 'publisherCheck', { image: '/h', children: batch, concurrency: 0 }, { result: { results } });
       w.workflowTask();
     }
     const planned = names.filter((n) => !mismatched.includes(n));
     planned.forEach((name, i) => {
       const retried = name === planRetried;
-      w.activity(`plan/${name}`, 'plan', { image: '/h', child: name, parentPlan: 'digest-parent' }, { result: planResult(name, rootOf(name)) }, retried ? { attempt: 2, lastFailure: appFailure('LOCKED', `${name} is locked`, false) } : {});
+      w.activity(activityId('plan', name), 'plan', { image: '/h', child: name, parentPlan: 'digest-parent' }, { result: planResult(name, rootOf(name)) }, retried ? { attempt: 2, lastFailure: appFailure('LOCKED', `${name} is locked`, false) } : {});
       if (i % 2 === 1) w.workflowTask();
     });
     executions.push({ workflowId: pid, runId: runIds[0], history: { events: w.continuedAsNew(runIds[1]) } });
     // Execution 2: prepare.
     w = new HistoryWriter(w.now).started('updateChildImages', runIds[1], runIds[0], partitionInput);
     planned.forEach((name, i) => {
-      w.activity(`prepare/${name}`, 'prepare', { image: '/h', child: name, plan: `digest-${name}` }, { result: PREPARED });
+      w.activity(activityId('prepare', name), 'prepare', { image: '/h', child: name, plan: `digest-${name}` }, { result: PREPARED });
       if (i % 2 === 1) w.workflowTask();
     });
     executions.push({ workflowId: pid, runId: runIds[1], history: { events: w.continuedAsNew(runIds[2]) } });
     // Execution 3: execute, and the partition's bounded result.
     w = new HistoryWriter(w.now).started('updateChildImages', runIds[2], runIds[0], partitionInput);
     planned.forEach((name, i) => {
-      const s = w.schedule(`execute/${name}`, 'execute', { image: '/h', child: name, plan: `digest-${name}` });
+      const s = w.schedule(activityId('execute', name), 'execute', { image: '/h', child: name, plan: `digest-${name}` });
       w.end(s, name === executeFailed ? { failure: appFailure('IO_ERROR', `disk full on ${name}`, false), retryState: RETRY_MAXIMUM_ATTEMPTS } : { result: EXECUTED }, name === executeFailed ? { attempt: 10 } : {});
       if (i % 2 === 1) w.workflowTask();
     });
@@ -194,12 +195,12 @@ export function bigRun(zones = 5000, size = 1000): BigRun {
 
   // The run itself: describe, the partitions, the parent's stages; its result.
   const w = new HistoryWriter(Date.parse('2026-11-25T11:59:00.000Z')).started('updateLinkedImages', 'run-1', 'run-1', input);
-  w.activity('describe/parent', 'describeParent', { image: '/h', partitionSize: size }, { result: { problems: [], total: zones, digest: 'd', partitionSize: size, children: null } });
+  w.activity(activityId('describe', PARENT), 'describeParent', { image: '/h', partitionSize: size }, { result: { problems: [], total: zones, digest: 'd', partitionSize: size, children: null } });
   partitionIds.forEach((id) => w.event({ startChildWorkflowExecutionInitiatedEventAttributes: { workflowId: id, workflowType: { name: 'updateChildImages' } } }));
   partitionIds.forEach((id, k) => w.event({ childWorkflowExecutionStartedEventAttributes: { workflowExecution: { workflowId: id, runId: `p${k + 1}-run-1` } } }));
-  w.activity('plan/parent', 'plan', { image: '/h', child: null, parentPlan: null }, { result: planResult('parent', '/h') });
-  w.activity('prepare/parent', 'prepare', { image: '/h', child: null, plan: 'digest-parent' }, { result: PREPARED });
-  w.activity('execute/parent', 'execute', { image: '/h', child: null, plan: 'digest-parent' }, { result: EXECUTED });
+  w.activity(activityId('plan', PARENT), 'plan', { image: '/h', child: null, parentPlan: null }, { result: planResult('parent', '/h') });
+  w.activity(activityId('prepare', PARENT), 'prepare', { image: '/h', child: null, plan: 'digest-parent' }, { result: PREPARED });
+  w.activity(activityId('execute', PARENT), 'execute', { image: '/h', child: null, plan: 'digest-parent' }, { result: EXECUTED });
   partitionIds.forEach((id) => w.event({ childWorkflowExecutionCompletedEventAttributes: { workflowExecution: { workflowId: id } } }));
   const parent = { name: 'parent', outcome: 'updated', lastStage: 'execute', changes: 5, planDigest: 'digest-parent', error: null };
   const result = {

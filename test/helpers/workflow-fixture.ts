@@ -8,6 +8,7 @@ import { Image, PublisherConfig } from '../../src/image/image';
 import { buildDemoHost, DemoHost, type DemoHostOptions } from '../../src/dev/demo-host';
 import { loadSavedPlan } from '../../src/stages/saved-plans';
 import type { Plan } from '../../src/stages/plan';
+import { shortVersion } from '../../src/model/fmri';
 import type { FailureLine, ImageSummary, UpdateResult } from '../../src/contract/run-types';
 import { readRecord, RecordLine } from './activity-log';
 import { firstValue } from '../../src/client/report/history-decode';
@@ -125,9 +126,9 @@ export async function savedPlan(root: string, digest: string | null): Promise<Pl
   return loadSavedPlan(await Image.open(root), digest);
 }
 
-/** `1.1` from `pkg://demo/system/kernel@1.1:20250101T000000Z`. */
+/** `1.1` from `pkg://demo/system/kernel@1.1:20250101T000000Z` (src/model/fmri.ts shortVersion); null stays null. */
 export function versionOf(fmri: string | null): string | null {
-  return fmri === null ? null : fmri.slice(fmri.indexOf('@') + 1).replace(/:.*$/, '');
+  return fmri === null ? null : shortVersion(fmri);
 }
 
 export const DEMO_STEMS = ['library/openssl', 'shell/bash', 'system/kernel', 'system/library', 'web/nginx'];

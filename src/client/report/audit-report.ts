@@ -14,12 +14,13 @@
  * `stageCounts`; per stage `execution`, `taskQueue`, `batchSize`; per error `execution`; the
  * code HOST_UNAVAILABLE.
  */
+import { STAGES } from '../../contract/activity-ids';
 import type { Outcome, RunStatus } from '../../contract/run-types';
 
 export const AUDIT_REPORT_VERSION = 2;
 
 /** The stages of activity IDs `<stage>/<name>`, in the order the workflow runs them. */
-export const AUDIT_STAGES = ['describe', 'publisher-check', 'plan', 'prepare', 'execute'] as const;
+export const AUDIT_STAGES = ['describe', ...STAGES] as const;
 export type AuditStage = (typeof AUDIT_STAGES)[number];
 
 /** Temporal's workflow status names (WorkflowExecutionStatusName of @temporalio/client). */
@@ -212,7 +213,7 @@ export interface AuditReport {
   runId: string | null;
   /** The first execution of the run's own chain. */
   firstRunId: string | null;
-  /** `legacy`: started before bounded runs (workflows/legacy/); `bounded`: since; null when the history does not tell. */
+  /** `legacy`: started before bounded runs (src/workflows/legacy/); `bounded`: since; null when the history does not tell. */
   shape: 'legacy' | 'bounded' | null;
   workflowType: string | null;
   /** The task queue of the run's workflow tasks. */

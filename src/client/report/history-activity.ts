@@ -4,7 +4,7 @@ import type { HeartbeatInfo } from './audit-report';
 import { firstValue, iso, tsToMs } from './history-decode';
 
 /**
- * One line from an activity's result, by activity type (activities/types.ts; the legacy types
+ * One line from an activity's result, by activity type (src/contract/activity-types.ts; the legacy types
  * and those since bounded runs): `3 children`, `5 changes`, `12 files, 40.1 KiB (fetched 12,
  * 40.1 KiB)`, `applied, 42 steps`. Null when the result has no shape we know (a newer activity,
  * a payload we could not decode). A publisher-check batch is summarized per child by the caller.

@@ -67,13 +67,6 @@ function codeOf(f: temporal.api.failure.v1.IFailure): string {
   return 'Error';
 }
 
-/** `1.0` from `pkg://demo/web/nginx@1.0:20261125T120000Z`; null stays null. */
-export function shortVersion(fmri: string | null): string | null {
-  if (fmri === null) return null;
-  const at = fmri.indexOf('@');
-  return at < 0 ? fmri : fmri.slice(at + 1).replace(/:\d{8}T\d{6}Z$/, '');
-}
-
 export function describeBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];

@@ -17,6 +17,7 @@
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { LEGACY_ACTIVITY_STAGE, parseActivityId, RUN_ACTIVITY_STAGE } from '../../contract/activity-ids';
 import { UpdateInputSchema } from '../../contract/input';
 import { UpdateInputSchema as LegacyInputSchema } from '../../workflows/legacy/input';
 import type { UpdateResult as LegacyResult } from '../../workflows/legacy/types';
@@ -26,7 +27,8 @@ import {
   AUDIT_REPORT_VERSION, AUDIT_STAGES, type AuditError, type AuditFailure, type AuditReport, type AuditStage, type ExecutionAudit, type FmriChange, type ImageAudit,
   type PartitionAudit, type StageAudit, type StageCount, type StageState, type WorkflowStatusName,
 } from './audit-report';
-import { decodeFailure, describeBytes, enumName, firstValue, iso, PENDING_ACTIVITY_STATES, RETRY_STATES, shortVersion, tsToMs } from './history-decode';
+import { decodeFailure, describeBytes, enumName, firstValue, iso, PENDING_ACTIVITY_STATES, RETRY_STATES, tsToMs } from './history-decode';
+import { shortVersion } from '../../model/fmri';
 import { activitySummary, heartbeatOf } from './history-activity';
 
 export type * from './audit-report';
@@ -148,12 +150,9 @@ const CLOSE_STATUS: Record<string, WorkflowStatusName> = {
   workflowExecutionContinuedAsNewEventAttributes: 'CONTINUED_AS_NEW',
 };
 
-const LEGACY_TYPES = new Set(['describeImage', 'checkPublishers', 'planImage', 'prepareImage', 'executeImage']);
-const BOUNDED_TYPES = new Set(['describeParent', 'listChildren', 'publisherCheck', 'plan', 'prepare', 'execute']);
-const TYPE_STAGE: Record<string, AuditStage | 'list'> = {
-  describeImage: 'describe', checkPublishers: 'publisher-check', planImage: 'plan', prepareImage: 'prepare', executeImage: 'execute',
-  describeParent: 'describe', listChildren: 'list', publisherCheck: 'publisher-check', plan: 'plan', prepare: 'prepare', execute: 'execute',
-};
+const LEGACY_TYPES = new Set(Object.keys(LEGACY_ACTIVITY_STAGE));
+const BOUNDED_TYPES = new Set(Object.keys(RUN_ACTIVITY_STAGE));
+const TYPE_STAGE: Record<string, AuditStage | 'list'> = { ...LEGACY_ACTIVITY_STAGE, ...RUN_ACTIVITY_STAGE };
 const STAGE_INDEX = new Map<string, number>(AUDIT_STAGES.map((s, i) => [s, i]));
 const byName = new Intl.Collator('en', { numeric: true }).compare;
 
@@ -431,7 +430,7 @@ export class AuditBuilder {
     if (!value) return;
     if (stage === 'plan' && value.plan) {
       const p = value.plan as { changes?: { stem: string; from: string | null; to: string | null }[]; digest?: string; image?: string };
-      img.changes = (p.changes ?? []).map((c) => ({ stem: c.stem, from: c.from, to: c.to, fromVersion: shortVersion(c.from), toVersion: shortVersion(c.to) }));
+      img.changes = (p.changes ?? []).map((c) => ({ stem: c.stem, from: c.from, to: c.to, fromVersion: c.from === null ? null : shortVersion(c.from), toVersion: c.to === null ? null : shortVersion(c.to) }));
       img.planDigest = p.digest ?? null;
       img.planPath = typeof p.image === 'string' ? p.image : null;
     } else if (stage === 'describe') {
@@ -578,11 +577,13 @@ function parseInput(raw: Record<string, unknown> | undefined) {
   };
 }
 
-/** `plan/zone:z1` -> plan, zone:z1. IDs in another shape keep their activity type's stage and their whole ID as the image. */
+/**
+ * `plan/zone:z1` -> plan, zone:z1 (src/contract/activity-ids.ts). IDs in another shape, and an
+ * audit run's `audit/<child>`, keep their activity type's stage and their whole ID as the image.
+ */
 export function splitActivityId(activityId: string, activityType: string): { stage: AuditStage | 'list' | string; image: string } {
-  const slash = activityId.indexOf('/');
-  const stage = slash > 0 ? activityId.slice(0, slash) : '';
-  if (STAGE_INDEX.has(stage) || stage === 'list') return { stage, image: activityId.slice(slash + 1) };
+  const parsed = parseActivityId(activityId);
+  if (parsed && parsed.stage !== 'audit') return { stage: parsed.stage, image: parsed.name };
   return { stage: TYPE_STAGE[activityType] ?? activityType, image: activityId };
 }
 
@@ -620,7 +621,7 @@ function stageRow(act: Activity, c: Closed | undefined, stage: string, workflowO
   };
 }
 
-/** A schedule-to-start timeout, named as the workflow names it (workflows/describe-failure.ts): no worker of the host took the activity. */
+/** A schedule-to-start timeout, named as the workflow names it (src/workflows/describe-failure.ts): no worker of the host took the activity. */
 function hostUnavailable(f: AuditFailure, stage: string, taskQueue: string | null, x: Execution): AuditFailure {
   const host = x.host ? `host '${x.host}'` : 'the host';
   const queue = taskQueue ? ` from task queue '${taskQueue}'` : '';
@@ -645,7 +646,7 @@ function openState(act: Activity, workflowOpen: boolean, pending: PendingActivit
   }
 }
 
-/** An image's outcome from its stages, as the workflow decides it (workflows/segment-state.ts finalOutcome), for a child the result's lines left out. */
+/** An image's outcome from its stages, as the workflow decides it (src/workflows/segment-state.ts finalOutcome), for a child the result's lines left out. */
 function deriveOutcome(stages: StageAudit[], changes: FmriChange[] | null, dryRun: boolean): Outcome {
   let executed = false;
   let planned = false;

@@ -1,6 +1,6 @@
+import { STAGES } from '../../contract/activity-ids';
 import type { ChildState, Progress, StageCounts, StageName } from './types';
 
-const STAGES: StageName[] = ['publisher-check', 'plan', 'prepare', 'execute'];
 const LABEL: Record<StageName, string> = { 'publisher-check': 'Startup', plan: 'Planning', prepare: 'Preparing', execute: 'Executing' };
 
 /** Who is where, per child and stage: the answer to the `progress` query and the UI's details line. */

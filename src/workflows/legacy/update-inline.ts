@@ -2,6 +2,7 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancel
 import type { ActivityOptions, QueryDefinition } from '@temporalio/workflow';
 import type { LegacyActivities as Activities } from '../../contract/activity-types';
 import type { Plan, StageInput, StageName, StageOutput } from '../../contract/activity-types';
+import { activityId, PARENT } from '../../contract/activity-ids';
 import { parseUpdateInput, UpdateInput, UpdateRequest } from './input';
 import { selectChildren } from '../select-children';
 import { ProgressBoard } from './progress-board';
@@ -44,7 +45,7 @@ export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery
   let board = new ProgressBoard([]);
   setHandler(progressQuery, () => board.snapshot());
 
-  const described = await acts.describeImage.executeWithOptions({ ...OPTIONS.describeImage, activityId: 'describe/parent', summary: `describe ${input.image}` }, [{ image: input.image }]);
+  const described = await acts.describeImage.executeWithOptions({ ...OPTIONS.describeImage, activityId: activityId('describe', PARENT), summary: `describe ${input.image}` }, [{ image: input.image }]);
   const selected = selectChildren(input, described.problem, described.children);
 
   board = new ProgressBoard(selected.map((c) => c.name));
@@ -86,7 +87,7 @@ export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery
       show();
     }
   }
-  const opts = (k: keyof typeof OPTIONS, stage: StageName, name: string): ActivityOptions => ({ ...OPTIONS[k], activityId: `${stage}/${name}`, summary: `${stage} ${name}` });
+  const opts = (k: keyof typeof OPTIONS, stage: StageName, name: string): ActivityOptions => ({ ...OPTIONS[k], activityId: activityId(stage, name), summary: `${stage} ${name}` });
   const ok = (settled: { ok: boolean | null }[]) => settled.every((s) => s.ok === true);
 
   try {
