@@ -71,7 +71,7 @@ export const pubcheckLinked = defineCommand<ParentOptions & { l?: string[] }>({
     cmd
       .addOption(rootOption('the parent image'))
       .option('-l <zone:name>', 'check only this child (repeatable); NOT_LINKED (exit 53) when the parent has no such child', collect)
-      .addHelpText('after', '\nPrints "<name>\tok" or the mismatch per child; exit 1 when any child mismatches.\n'),
+      .addHelpText('after', '\nPrints "<name>\tok" or the mismatch per child; exit 1 when any child mismatches.'),
   async run(opts, _args, io) {
     const parent = await Image.open(path.resolve(opts.R));
     const children = listChildren(parent);
