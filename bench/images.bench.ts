@@ -14,7 +14,10 @@
 import { rmSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { Command } from 'commander';
+import { parseCommandLine } from '../src/command-line/parse-command-line';
+import { USAGE_EXIT_CODE, UsageError } from '../src/command-line/usage-error';
+import { integerIn } from '../src/command-line/value-parsers';
 import { ContentCache } from '../src/cache/content-cache';
 import { Image } from '../src/image/image';
 import { OriginPool } from '../src/origins/origin-pool';
@@ -26,13 +29,41 @@ import { Ctx, measureExecute, measurePlan, measurePrepare } from './phases';
 import { buildReport } from './report';
 import { fastest, Stage } from './rounds';
 
+/** The command line, a fresh commander Command (it keeps parsed values, so one per parse). */
+function imagesCommand(): Command {
+  return new Command('npm run bench:images --')
+    .usage('[--packages N] [--actions-per-package M] [--rounds R] [--profile] [--shared-origins] [--json]')
+    .option('--packages <N>', 'packages in the generated repository', integerIn(1), 1000)
+    .option('--actions-per-package <M>', 'actions per package (~10% dirs, ~80% files, ~10% symlinks)', integerIn(1), 50)
+    .option('--json', 'numbers as JSON instead of the table')
+    .option('--profile', 'time every file-system call execute makes (adds a little overhead)')
+    .option('--shared-origins', 'one OriginPool for all phases (default: a fresh one per phase)')
+    .option('--rounds <R>', 'run everything R times on fresh images and caches; each cell shows its fastest round', integerIn(1), 1)
+    .helpOption('-h, --help', 'this text');
+}
+
+interface ImagesOptions {
+  packages: number;
+  actionsPerPackage: number;
+  json?: boolean;
+  profile?: boolean;
+  sharedOrigins?: boolean;
+  rounds: number;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { packages: { type: 'string' }, 'actions-per-package': { type: 'string' }, json: { type: 'boolean' }, profile: { type: 'boolean' }, 'shared-origins': { type: 'boolean' }, rounds: { type: 'string' } },
-  });
-  const packages = positiveInt(values.packages, 1000, '--packages');
-  const actionsPerPackage = positiveInt(values['actions-per-package'], 50, '--actions-per-package');
-  const rounds = positiveInt(values.rounds, 1, '--rounds');
+  let parsed;
+  try {
+    parsed = parseCommandLine<ImagesOptions>(imagesCommand(), process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message}\nRun "npm run bench:images -- --help" for the options.\n`);
+    process.exitCode = USAGE_EXIT_CODE;
+    return;
+  }
+  if (parsed.help !== null) return void process.stdout.write(parsed.help);
+  const values = parsed.opts;
+  const { packages, actionsPerPackage, rounds } = values;
   const log = (line: string) => process.stderr.write(line + '\n');
   const projectRoot = path.resolve(__dirname, '..');
   const loadStart = os.loadavg()[0];
@@ -48,7 +79,7 @@ async function main(): Promise<void> {
     process.exit(130);
   };
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  const sharedOrigins = values['shared-origins'] ? new OriginPool() : null;
+  const sharedOrigins = values.sharedOrigins ? new OriginPool() : null;
   let depot: DepotProcess | null = null;
   let depotRss: number | null = null;
   try {
@@ -103,13 +134,6 @@ async function main(): Promise<void> {
     await fs.rm(work, { recursive: true, force: true });
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
-}
-
-function positiveInt(raw: string | undefined, fallback: number, flag: string): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1) throw new Error(`Expected ${flag} to be a positive integer, got '${raw}'`);
-  return n;
 }
 
 main().catch((e) => {

@@ -46,5 +46,6 @@ async function compile(): Promise<PkgCommand> {
       err ? reject(new Error(`tsc failed compiling the pkg CLI: ${(stdout + stderr).trim() || err.message}`)) : resolve(),
     );
   });
-  return { command: process.execPath, args: [path.join(out, 'src/pkg-cli/main.js')], env: {}, cwd: PROJECT };
+  // The compiled files live in a temp dir, outside the project: npm packages (commander) are found through NODE_PATH.
+  return { command: process.execPath, args: [path.join(out, 'src/pkg-cli/main.js')], env: { NODE_PATH: path.join(PROJECT, 'node_modules') }, cwd: PROJECT };
 }

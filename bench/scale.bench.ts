@@ -9,23 +9,39 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { buildDemoHost } from '../src/dev/demo-host';
 import { SEARCH_ATTRIBUTES, startDevServer } from '../src/dev/dev-server';
 import { updateLinkedImages } from '../src/workflows';
+import { parseCommandLine } from '../src/command-line/parse-command-line';
+import { USAGE_EXIT_CODE, UsageError } from '../src/command-line/usage-error';
+import { anyInteger, integerIn, nonEmpty } from '../src/command-line/value-parsers';
 import { probeFileCreation } from './machine';
 import { samplePeakRss } from './peak-rss';
 import { collectRunStats } from './run-stats';
 import { serverWarningArgs, ServerWarnings } from './server-warnings';
 import { startWorkerProcess } from './worker-process';
 
-const HELP = `Usage: npm run bench:scale -- [--zones N] [--packages P] [--concurrency C] [--json FILE] [--keep]
-  --zones N         zones on the host (default 1000)
-  --packages P      packages per image, all updated (default 5)
-  --concurrency C   the run's concurrency, <= 0 no limit (default 16)
-  --json FILE       also write the figures as JSON
-  --keep            keep the host in .bench-cache/ afterwards`;
+/** The command line, a fresh commander Command (it keeps parsed values, so one per parse). */
+function scaleCommand(): Command {
+  return new Command('npm run bench:scale --')
+    .usage('[--zones N] [--packages P] [--concurrency C] [--json FILE] [--keep]')
+    .option('--zones <N>', 'zones on the host', integerIn(1), 1000)
+    .option('--packages <P>', 'packages per image, all updated', integerIn(1), 5)
+    .option('--concurrency <C>', "the run's concurrency, <= 0 no limit", anyInteger, 16)
+    .option('--json <FILE>', 'also write the figures as JSON', nonEmpty)
+    .option('--keep', 'keep the host in .bench-cache/ afterwards')
+    .helpOption('-h, --help', 'this text');
+}
+
+interface ScaleOptions {
+  zones: number;
+  packages: number;
+  concurrency: number;
+  json?: string;
+  keep?: boolean;
+}
 
 /** The figures of one scale run (the JSON written with --json). */
 export interface ScaleFigures {
@@ -54,19 +70,18 @@ export interface ScaleFigures {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { zones: { type: 'string' }, packages: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) return void console.log(HELP);
-  const int = (v: string | undefined, d: number, name: string) => {
-    const n = v === undefined ? d : Number(v);
-    if (!Number.isInteger(n)) throw new Error(`Expected --${name} to be an integer, got ${JSON.stringify(v)}\n${HELP}`);
-    return n;
-  };
-  const zones = int(values.zones, 1000, 'zones');
-  const packages = int(values.packages, 5, 'packages');
-  const concurrency = int(values.concurrency, 16, 'concurrency');
-  if (zones < 1 || packages < 1) throw new Error(`Expected --zones and --packages >= 1\n${HELP}`);
+  let parsed;
+  try {
+    parsed = parseCommandLine<ScaleOptions>(scaleCommand(), process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message}\nRun "npm run bench:scale -- --help" for the options.\n`);
+    process.exitCode = USAGE_EXIT_CODE;
+    return;
+  }
+  if (parsed.help !== null) return void process.stdout.write(parsed.help);
+  const values = parsed.opts;
+  const { zones, packages, concurrency } = values;
 
   const dir = path.join(__dirname, '..', '.bench-cache', `scale-${zones}x${packages}-${process.pid}`);
   await fs.rm(dir, { recursive: true, force: true });

@@ -1,16 +1,34 @@
-import { parseArgs } from 'util';
+import { Command, InvalidArgumentError } from 'commander';
+import { parseCommandLine } from '../src/command-line/parse-command-line';
+import { UsageError } from '../src/command-line/usage-error';
+import { integerIn, nonEmpty, positiveNumber } from '../src/command-line/value-parsers';
 
 /** The parts of `npm run bench`, in the order they run. */
 export const UPDATE_PARTS = ['overhead', 'speedup', 'duplicates', 'legacy'] as const;
 export type UpdatePart = (typeof UPDATE_PARTS)[number];
 
-export const UPDATE_USAGE = `Usage: npm run bench -- [--rounds R] [--only PARTS] [--zones-scale F] [--json FILE] [--keep]
-  --rounds R         run every measured update R times, each on a fresh host; every figure is the fastest of R,
-                     duplicates the worst (default 1)
-  --only PARTS       comma-separated subset of ${UPDATE_PARTS.join(',')} (default: all)
-  --zones-scale F    multiply every zone count by F, at least 1 zone (default 1; e.g. 0.1 for a smoke run)
-  --json FILE        also write the figures as JSON to FILE
-  --keep             keep the hosts (in .bench-cache/update-<pid>/) after the run`;
+/** The bench's command line, a fresh commander Command (it keeps parsed values, so one per parse). */
+function updateBenchCommand(): Command {
+  return new Command('npm run bench --')
+    .usage('[--rounds R] [--only PARTS] [--zones-scale F] [--json FILE] [--keep]')
+    .option('--rounds <R>', 'run every measured update R times, each on a fresh host; every figure is the fastest of R, duplicates the worst (default 1)', integerIn(1))
+    .option('--only <PARTS>', `comma-separated subset of ${UPDATE_PARTS.join(',')} (default: all)`, parseParts)
+    .option('--zones-scale <F>', 'multiply every zone count by F, at least 1 zone (default 1; e.g. 0.1 for a smoke run)', positiveNumber)
+    .option('--json <FILE>', 'also write the figures as JSON to FILE', nonEmpty)
+    .option('--keep', 'keep the hosts (in .bench-cache/update-<pid>/) after the run')
+    .helpOption('-h, --help', 'this text');
+}
+
+/** `--only`: some of UPDATE_PARTS, comma-separated, returned in UPDATE_PARTS order. */
+function parseParts(raw: string): UpdatePart[] {
+  const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = asked.filter((p) => !(UPDATE_PARTS as readonly string[]).includes(p));
+  if (asked.length === 0 || unknown.length) throw new InvalidArgumentError(`Expected some of ${UPDATE_PARTS.join(', ')}.`);
+  return UPDATE_PARTS.filter((p) => asked.includes(p));
+}
+
+/** `npm run bench -- --help`: commander's help for the bench's options. */
+export const UPDATE_USAGE = (parseCommandLine(updateBenchCommand(), ['--help']).help ?? '').trimEnd();
 
 export interface UpdateArgs {
   /** Measured updates per figure; the fastest counts. @default 1 */
@@ -26,38 +44,32 @@ export interface UpdateArgs {
   help: boolean;
 }
 
-/** A command line the bench cannot run: the message says what was expected and what came. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(`${message}\n${UPDATE_USAGE}`);
-    this.name = 'UsageError';
-  }
+// The one UsageError of every command line; update.bench.ts catches it from here.
+export { UsageError };
+
+interface UpdateBenchOptions {
+  rounds?: number;
+  only?: UpdatePart[];
+  zonesScale?: number;
+  json?: string;
+  keep?: boolean;
 }
 
-/** Parses `npm run bench -- …` arguments (without node and the script). Throws UsageError. */
+/**
+ * Parses `npm run bench -- …` arguments (without node and the script).
+ * @throws UsageError naming the option and what was expected, followed by UPDATE_USAGE.
+ */
 export function parseUpdateArgs(argv: string[]): UpdateArgs {
-  let values;
+  let parsed;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { rounds: { type: 'string' }, only: { type: 'string' }, 'zones-scale': { type: 'string' }, json: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
+    parsed = parseCommandLine<UpdateBenchOptions>(updateBenchCommand(), argv);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (e instanceof UsageError) throw new UsageError(`${e.message}\n${UPDATE_USAGE}`);
+    throw e;
   }
-  const rounds = values.rounds === undefined ? 1 : Number(values.rounds);
-  if (!/^\d+$/.test(values.rounds ?? '1') || rounds < 1) throw new UsageError(`Expected --rounds to be an integer >= 1, got '${values.rounds}'`);
-  const zonesScale = values['zones-scale'] === undefined ? 1 : Number(values['zones-scale']);
-  if (!Number.isFinite(zonesScale) || zonesScale <= 0 || values['zones-scale'] === '') throw new UsageError(`Expected --zones-scale to be a number > 0, got '${values['zones-scale']}'`);
-  let only: UpdatePart[] = [...UPDATE_PARTS];
-  if (values.only !== undefined) {
-    const asked = values.only.split(',').map((s) => s.trim()).filter(Boolean);
-    const unknown = asked.filter((p) => !(UPDATE_PARTS as readonly string[]).includes(p));
-    if (asked.length === 0 || unknown.length) throw new UsageError(`Expected --only to list some of ${UPDATE_PARTS.join(', ')}, got '${values.only}'`);
-    only = UPDATE_PARTS.filter((p) => asked.includes(p));
-  }
-  if (values.json === '') throw new UsageError('Expected --json to name a file, got an empty string');
-  return { rounds, only, zonesScale, json: values.json ?? null, keep: values.keep ?? false, help: values.help ?? false };
+  if (parsed.help !== null) return { rounds: 1, only: [...UPDATE_PARTS], zonesScale: 1, json: null, keep: false, help: true };
+  const { opts } = parsed;
+  return { rounds: opts.rounds ?? 1, only: opts.only ?? [...UPDATE_PARTS], zonesScale: opts.zonesScale ?? 1, json: opts.json ?? null, keep: opts.keep ?? false, help: false };
 }
 
 /** `zones` × `scale`, rounded, and at least 1: the zone count a part runs with under --zones-scale. */

@@ -51,7 +51,7 @@ describe('pkg command line for images', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, ['--require', 'ts-node/register', MAIN, ...args], { cwd: path.join(__dirname, '..'), env, encoding: 'utf8' });
     const noRoot = run('update');
     assert.equal(noRoot.status, 2);
-    assert.match(noRoot.stderr, /missing -R <image root>/);
+    assert.match(noRoot.stderr, /required option '-R <image root>' not specified/);
     assert.equal(run('repo-create', 'repo', '--publisher', 'p').status, 0);
     assert.equal(run('image-create', 'img', '--publisher', 'p=repo').status, 0);
     const unknown = run('install', '-R', 'img', 'nosuch');

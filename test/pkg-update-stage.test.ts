@@ -75,7 +75,7 @@ describe('pkg update --stage and pubcheck-linked -l', () => {
   it('exits 2 for an unknown stage and for -n with a stage past plan; -n with --stage plan is fine', async () => {
     const bogus = await pkgHere('update', '-R', host.children[0].path, '--cache', cache, '--stage', 'apply');
     assert.equal(bogus.code, 2);
-    assert.match(bogus.stderr, /--stage expects one of plan, prepare, execute, got 'apply'/);
+    assert.match(bogus.stderr, /option '--stage <stage>' argument 'apply' is invalid\. Allowed choices are plan, prepare, execute\./);
     const both = await pkgHere('update', '-R', host.children[0].path, '--cache', cache, '-n', '--stage', 'execute');
     assert.equal(both.code, 2);
     assert.match(both.stderr, /-n plans only; it cannot be combined with --stage execute/);

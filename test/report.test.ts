@@ -267,16 +267,22 @@ describe('npm run report', () => {
   it('exits 2 on a bad command line and 1 naming the workflow ID when there is no such workflow', async () => {
     const none = await npmReport([]);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /Expected exactly one workflow ID, got none/);
+    assert.match(none.stderr, /missing required argument 'workflowId'/);
     const bogus = await npmReport(['x', '--bogus']);
     assert.equal(bogus.code, 2);
-    assert.match(bogus.stderr, /Unknown option '--bogus'/);
+    assert.match(bogus.stderr, /unknown option '--bogus'/);
     const missing = await npmReport(['no-such-workflow-42']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /No workflow with workflow ID 'no-such-workflow-42' in namespace 'default'/);
     const page = await npmReport(['x', '--page-size', '0']);
     assert.equal(page.code, 2);
-    assert.match(page.stderr, /Expected --page-size to be a whole number from 1 to 999999, got "0"/);
+    assert.match(page.stderr, /option '--page-size <n>' argument '0' is invalid\. Expected an integer from 1 to 999999\./);
+    const extra = await npmReport(['x', 'y']);
+    assert.equal(extra.code, 2);
+    assert.match(extra.stderr, /too many arguments\. Expected 1 argument but got 2/);
+    const noValue = await npmReport(['x', '--run-id']);
+    assert.equal(noValue.code, 2);
+    assert.match(noValue.stderr, /option '--run-id <runId>' argument missing/);
   });
 
   it('names a host whose worker never took the activity: HOST_UNAVAILABLE with the host and its task queue', async () => {

@@ -21,15 +21,18 @@ describe('parseUpdateArgs (npm run bench)', () => {
 
   it('refuses what it cannot run, naming the flag and the value', () => {
     const bad: [string[], RegExp][] = [
-      [['--rounds', '0'], /Expected --rounds to be an integer >= 1, got '0'/],
-      [['--rounds', '1.5'], /--rounds .* got '1.5'/],
-      [['--zones-scale', '0'], /Expected --zones-scale to be a number > 0, got '0'/],
-      [['--zones-scale=-1'], /--zones-scale .* got '-1'/],
-      [['--zones-scale', 'x'], /--zones-scale .* got 'x'/],
-      [['--only', 'overhead,speed'], /Expected --only to list some of overhead, speedup, duplicates, legacy, got 'overhead,speed'/],
+      [['--rounds', '0'], /option '--rounds <R>' argument '0' is invalid\. Expected an integer >= 1\./],
+      [['--rounds', '1.5'], /--rounds .* '1.5' is invalid/],
+      [['--rounds', 'many'], /--rounds .* 'many' is invalid/],
+      [['--rounds'], /option '--rounds <R>' argument missing/],
+      [['--zones-scale', '0'], /option '--zones-scale <F>' argument '0' is invalid\. Expected a number > 0\./],
+      [['--zones-scale=-1'], /--zones-scale .* '-1' is invalid/],
+      [['--zones-scale', 'x'], /--zones-scale .* 'x' is invalid/],
+      [['--only', 'overhead,speed'], /option '--only <PARTS>' argument 'overhead,speed' is invalid\. Expected some of overhead, speedup, duplicates, legacy\./],
       [['--only', ','], /--only/],
       [['--json', ''], /--json/],
-      [['--colour'], /Unknown option '--colour'/],
+      [['--colour'], /unknown option '--colour'/],
+      [['surplus'], /too many arguments/],
     ];
     for (const [argv, message] of bad) {
       assert.throws(() => parseUpdateArgs(argv), (e: Error) => e instanceof UsageError && message.test(e.message) && e.message.includes('Usage: npm run bench'), argv.join(' '));

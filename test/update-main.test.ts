@@ -80,9 +80,18 @@ describe('npm run update', () => {
     });
   });
 
-  it('names a bad flag value and exits 2', async () => {
-    const r = await updateCli(['/x', '-C', '1.5']);
-    assert.equal(r.code, 2);
-    assert.match(r.out, /--concurrency expects an integer, got '1\.5'/);
+  it('names a bad flag value, an unknown option, a missing value or argument, and exits 2', async () => {
+    const bad: [string[], RegExp][] = [
+      [['/x', '-C', '1.5'], /option '-C, --concurrency <N>' argument '1\.5' is invalid\. Expected an integer\./],
+      [['/x', '--colour'], /unknown option '--colour'/],
+      [['/x', '--id'], /option '--id <workflow ID>' argument missing/],
+      [[], /missing required argument 'parent image'/],
+      [['/x', '/y'], /too many arguments\. Expected 1 argument but got 2/],
+    ];
+    for (const [args, message] of bad) {
+      const r = await updateCli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.out, message);
+    }
   });
 });

@@ -8,7 +8,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import * as os from 'os';
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { Command } from 'commander';
+import { parseCommandLine } from '../command-line/parse-command-line';
+import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
+import { anyInteger, collect, nonEmpty } from '../command-line/value-parsers';
 import { timestampOf } from '../model/fmri';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
 import { hostTaskQueue } from '../contract/input';
@@ -18,74 +21,69 @@ import { describeRunFailure } from './run-failure';
 import { resultTable, watchProgress } from './progress-printer';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 
-const USAGE = `Usage: npm run update -- <parent image> [options]
+/** The update command line, a fresh commander Command (it keeps parsed values, so one per parse). */
+function updateCommand(): Command {
+  return new Command('npm run update --')
+    .usage('<parent image> [options]')
+    .argument('<parent image>', 'the parent image (a path; relative to where npm was run)')
+    .option('-C, --concurrency <N>', 'children updated at once (default 1; 0 or less: no limit), like pkg -C', anyInteger)
+    .option('--child <zone:name>', 'only these children (repeatable; default all attached)', collect)
+    .option('-i, --ignore <zone:name>', 'leave these children out (repeatable), like pkg -i', collect)
+    .option('--package <stem>', 'only these packages (repeatable; default all installed)', collect)
+    .option('-n, --dry-run', 'plan only, like pkg update -n')
+    .option('--host <name>', `the host that holds the image (default $LINKED_IMAGES_HOST or this machine: ${os.hostname()}); its worker takes the activities from task queue ${hostTaskQueue('<host>')}`, nonEmpty)
+    .option('--host-timeout <dur>', 'how long an activity may wait for that host\'s worker, e.g. 90s, 10m (default 10m)', nonEmpty)
+    .option('--id <workflow ID>', 'default update-<image>-<time>; an ID used before is refused', nonEmpty)
+    .option('--task-queue <name>', `the workflow task queue (default $LINKED_IMAGES_TASK_QUEUE or ${DEFAULT_TASK_QUEUE})`, nonEmpty)
+    .option('--no-wait', 'start and print the workflow ID, do not follow the run')
+    .helpOption('-h, --help', 'this text')
+    .addHelpText('after', `\nThe server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default ${DEFAULT_ADDRESS}).`);
+}
 
-  -C, --concurrency N     children updated at once (default 1; 0 or less: no limit), like pkg -C
-  --child <zone:name>     only these children (repeatable; default all attached)
-  -i, --ignore <zone:name> leave these children out (repeatable), like pkg -i
-  --package <stem>        only these packages (repeatable; default all installed)
-  -n, --dry-run           plan only, like pkg update -n
-  --host <name>           the host that holds the image (default this machine: ${os.hostname()});
-                          its worker takes the activities from task queue ${hostTaskQueue('<host>')}
-  --host-timeout <dur>    how long an activity may wait for that host's worker, e.g. 90s, 10m (default 10m)
-  --id <workflow ID>      default update-<image>-<time>; an ID used before is refused
-  --task-queue <name>     the workflow task queue (default $LINKED_IMAGES_TASK_QUEUE or ${DEFAULT_TASK_QUEUE})
-  --no-wait               start and print the workflow ID, do not follow the run
-The server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default ${DEFAULT_ADDRESS}).`;
+interface UpdateOptions {
+  concurrency?: number;
+  child?: string[];
+  ignore?: string[];
+  package?: string[];
+  dryRun?: boolean;
+  host?: string;
+  hostTimeout?: string;
+  id?: string;
+  taskQueue?: string;
+  /** false with --no-wait. */
+  wait: boolean;
+}
 
 async function main(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let positionals: string[];
+  let parsed;
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        concurrency: { type: 'string', short: 'C' },
-        child: { type: 'string', multiple: true },
-        ignore: { type: 'string', short: 'i', multiple: true },
-        package: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean', short: 'n' },
-        host: { type: 'string' },
-        'host-timeout': { type: 'string' },
-        id: { type: 'string' },
-        'task-queue': { type: 'string' },
-        'no-wait': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    parsed = parseCommandLine<UpdateOptions>(updateCommand(), argv);
   } catch (e) {
-    process.stderr.write(`${(e as Error).message.split('. To specify')[0]}\n\n${USAGE}\n`);
-    return 2;
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message}\nRun "npm run update -- --help" for the options.\n`);
+    return USAGE_EXIT_CODE;
   }
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
+  if (parsed.help !== null) {
+    process.stdout.write(parsed.help);
     return 0;
   }
-  if (positionals.length !== 1) {
-    process.stderr.write(`Expected one <parent image> path, got ${positionals.length}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
-  if (!Number.isInteger(concurrency)) {
-    process.stderr.write(`--concurrency expects an integer, got '${values.concurrency}'\n`);
-    return 2;
-  }
+  const { opts: values, args: positionals } = parsed;
+  const concurrency = values.concurrency ?? 1;
   const image = path.resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]);
-  const host = (values.host as string | undefined) ?? process.env.LINKED_IMAGES_HOST ?? os.hostname();
+  const host = values.host ?? process.env.LINKED_IMAGES_HOST ?? os.hostname();
   const input = {
     image,
     host,
     concurrency,
-    ...(values.child ? { children: values.child as string[] } : {}),
-    ...(values.ignore ? { ignore: values.ignore as string[] } : {}),
-    ...(values.package ? { packages: values.package as string[] } : {}),
-    ...(values['dry-run'] ? { dryRun: true } : {}),
-    ...(values['host-timeout'] ? { hostTimeout: values['host-timeout'] as string } : {}),
+    ...(values.child ? { children: values.child } : {}),
+    ...(values.ignore ? { ignore: values.ignore } : {}),
+    ...(values.package ? { packages: values.package } : {}),
+    ...(values.dryRun ? { dryRun: true } : {}),
+    ...(values.hostTimeout ? { hostTimeout: values.hostTimeout } : {}),
   };
-  const workflowId = (values.id as string | undefined) ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
-  const who = values.child ? `${(values.child as string[]).length} children` : 'all children';
-  const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values['dry-run'] ? ', dry run' : ''}`;
+  const workflowId = values.id ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
+  const who = values.child ? `${values.child.length} children` : 'all children';
+  const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}`;
 
   let conn: Awaited<ReturnType<typeof connectClient>>;
   try {
@@ -99,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
     let handle;
     try {
       handle = await client.workflow.start<UpdateLinkedImagesWorkflow>(UPDATE_LINKED_IMAGES, {
-        taskQueue: (values['task-queue'] as string | undefined) ?? process.env.LINKED_IMAGES_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+        taskQueue: values.taskQueue ?? process.env.LINKED_IMAGES_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
         workflowId,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -117,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
       throw e;
     }
     process.stdout.write(`Started ${workflowId} (${staticSummary}) on ${address}, host '${host}'\n`);
-    if (values['no-wait']) return 0;
+    if (!values.wait) return 0;
     const watch = watchProgress(handle, (line) => process.stdout.write(`  ${line}\n`));
     let result;
     try {

@@ -3,23 +3,43 @@
  * demo, with history kept on disk so workflows survive a restart of the server.
  */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
+import { parseCommandLine } from '../command-line/parse-command-line';
+import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
+import { integerIn } from '../command-line/value-parsers';
+import { DEFAULT_PORT } from '../client/connection-settings';
 import { SEARCH_ATTRIBUTES, startDevServer } from './dev-server';
 import { portInUse } from './free-port';
 import { DevServerError, findTemporalCli, projectRoot } from './temporal-cli';
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      db: { type: 'string', default: path.join(projectRoot(), '.demo', 'temporal.db') },
-      port: { type: 'string', default: '7233' },
-      'ui-port': { type: 'string', default: '8233' },
-      verbose: { type: 'boolean', default: false },
-    },
-  });
-  const port = parsePort('--port', values.port!);
-  const uiPort = parsePort('--ui-port', values['ui-port']!);
-  const dbFile = path.resolve(values.db!);
+/** The server command line, a fresh commander Command (it keeps parsed values, so one per parse). */
+function serverCommand(): Command {
+  return new Command('npm run server --')
+    .usage('[--db FILE] [--port N] [--ui-port N] [--verbose]')
+    .description('A Temporal dev server for the demo, with history kept on disk so workflows survive a restart of the server.')
+    .option('--db <file>', 'the history file', path.join(projectRoot(), '.demo', 'temporal.db'))
+    .option('--port <N>', 'the frontend (gRPC) port on 127.0.0.1', integerIn(1, 65535), DEFAULT_PORT)
+    .option('--ui-port <N>', 'the Web UI port', integerIn(1, 65535), 8233)
+    .option('--verbose', "print the server's own output")
+    .helpOption('-h, --help', 'this text');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandLine<{ db: string; port: number; uiPort: number; verbose?: boolean }>(serverCommand(), argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${e.message}\nRun "npm run server -- --help" for the options.`);
+    return USAGE_EXIT_CODE;
+  }
+  if (parsed.help !== null) {
+    process.stdout.write(parsed.help);
+    return 0;
+  }
+  const values = parsed.opts;
+  const { port, uiPort } = values;
+  const dbFile = path.resolve(values.db);
   for (const [flag, p] of [['--port', port], ['--ui-port', uiPort]] as const) {
     if (await portInUse(p)) {
       console.error(`Port ${p} (${flag}) on 127.0.0.1 is already in use; probably a Temporal server is already running there. Stop it, or pick other ports with --port/--ui-port.`);
@@ -56,13 +76,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function parsePort(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`Expected ${flag} to be an integer 1-65535, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-main().then(
+main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof DevServerError && e.code === 'PORT_IN_USE') console.error(`${e.message}\nProbably a Temporal server is already running; stop it or pick other ports with --port/--ui-port.`);

@@ -7,93 +7,121 @@ import { shortVersion } from '../model/fmri';
 import { Image, PublisherConfig } from '../image/image';
 import { plan, PlanRequest } from '../stages/plan';
 import { prepare } from '../stages/prepare';
-import { optionalString, parseCommandArgs, stringList } from './args';
-import { CliIo, Command, UsageError } from './command';
+import { Command as CommanderCommand, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../command-line/usage-error';
+import { collect, integerIn, nonEmpty } from '../command-line/value-parsers';
+import { rootOption } from './args';
+import { CliIo, defineCommand } from './command';
 
 /** The host-wide content cache: shared by every image on the host, so a file is fetched once. */
 export function defaultCacheDir(): string {
   return process.env.LINKED_IMAGES_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'linked-images');
 }
 
-export const rootFlag = { R: { type: 'string' as const, short: 'R' } };
-const cacheFlag = { cache: { type: 'string' as const } };
-
-export function imageRoot(values: Record<string, unknown>): string {
-  const r = values.R;
-  if (typeof r !== 'string' || !r) throw new UsageError('missing -R <image root>');
-  return path.resolve(r);
+/** `--cache <dir>` of the commands that fetch content; `opts.cache` (undefined: defaultCacheDir()). */
+function cacheOption(): Option {
+  return new Option('--cache <dir>', `host-wide content cache (default $LINKED_IMAGES_CACHE or ${defaultCacheDir()})`).argParser(nonEmpty);
 }
 
+/** `<name>=<origin>`: a publisher of image-create; a path origin becomes a file:// URL. */
 function parsePublisher(spec: string): PublisherConfig {
   const m = /^([^=]+)=(.+)$/.exec(spec);
-  if (!m) throw new UsageError(`--publisher expects <name>=<origin URL>, got '${spec}'`);
+  if (!m) throw new InvalidArgumentError('Expected <name>=<origin URL or repository path>.');
   const origin = /^[a-z]+:\/\//.test(m[2]) ? m[2] : 'file://' + path.resolve(m[2]);
   return { name: m[1], origins: [origin], sticky: true, enabled: true };
 }
 
-export const imageCreate: Command = {
+/** `<name>=<value>`: a variant of image-create. */
+function parseVariant(spec: string): [string, string] {
+  const m = /^([^=]+)=(.+)$/.exec(spec);
+  if (!m) throw new InvalidArgumentError('Expected <name>=<value>.');
+  return [m[1], m[2]];
+}
+
+interface ImageCreateOptions {
+  publisher?: PublisherConfig[];
+  zone?: boolean;
+  variant?: [string, string][];
+}
+
+export const imageCreate = defineCommand<ImageCreateOptions>({
   summary: 'create an image (a host root or a zone root)',
-  usage: 'image-create <root> [--publisher <name>=<origin>]... [--zone] [--variant <name>=<value>]...',
-  help: [
-    '  --publisher <name>=<origin>  publishers in rank order; origin is http://... or a repository path',
-    '  --zone                       a non-global zone image (variant.opensolaris.zone=nonglobal)',
-    '  --variant <name>=<value>     any other variant, e.g. variant.arch=i386',
-  ].join('\n'),
-  async run(argv) {
-    const { values, args } = parseCommandArgs(argv, { publisher: { type: 'string', multiple: true }, zone: { type: 'boolean' }, variant: { type: 'string', multiple: true } }, ['root']);
-    const variants: Record<string, string> = {};
-    for (const v of stringList(values, 'variant')) {
-      const m = /^([^=]+)=(.+)$/.exec(v);
-      if (!m) throw new UsageError(`--variant expects <name>=<value>, got '${v}'`);
-      variants[m[1]] = m[2];
-    }
-    if (values.zone) variants['variant.opensolaris.zone'] = 'nonglobal';
-    await Image.create(path.resolve(args[0]), { publishers: stringList(values, 'publisher').map(parsePublisher), variants });
+  usage: '<root> [--publisher <name>=<origin>]... [--zone] [--variant <name>=<value>]...',
+  define: (cmd) =>
+    cmd
+      .argument('<root>', 'the directory of the new image')
+      .option('--publisher <name>=<origin>', 'publishers in rank order; origin is http://... or a repository path', (v, prev: PublisherConfig[] | undefined) => [...(prev ?? []), parsePublisher(v)])
+      .option('--zone', 'a non-global zone image (variant.opensolaris.zone=nonglobal)')
+      .option('--variant <name>=<value>', 'any other variant, e.g. variant.arch=i386', (v, prev: [string, string][] | undefined) => [...(prev ?? []), parseVariant(v)]),
+  async run(opts, [root]) {
+    const variants: Record<string, string> = Object.fromEntries(opts.variant ?? []);
+    if (opts.zone) variants['variant.opensolaris.zone'] = 'nonglobal';
+    await Image.create(path.resolve(root), { publishers: opts.publisher ?? [], variants });
     return 0;
   },
-};
+});
 
-export const setPublisher: Command = {
+interface SetPublisherOptions {
+  R: string;
+  origin?: string[];
+  /** false with --non-sticky. */
+  nonSticky?: boolean;
+  disable?: boolean;
+  rank?: number;
+}
+
+export const setPublisher = defineCommand<SetPublisherOptions>({
   summary: 'add or change a publisher of an image',
-  usage: 'set-publisher -R <root> <name> --origin <url> [--non-sticky] [--disable] [--rank N]',
-  async run(argv) {
-    const { values, args } = parseCommandArgs(argv, { ...rootFlag, origin: { type: 'string', multiple: true }, 'non-sticky': { type: 'boolean' }, disable: { type: 'boolean' }, rank: { type: 'string' } }, ['name']);
-    const image = await Image.open(imageRoot(values));
+  usage: '-R <root> <name> --origin <url> [--non-sticky] [--disable] [--rank N]',
+  define: (cmd) =>
+    cmd
+      .addOption(rootOption())
+      .argument('<name>', 'the publisher')
+      .option('--origin <url>', 'an origin, http://... or a repository path (repeatable; required for a new publisher)', collect)
+      .option('--non-sticky', 'packages may move to another publisher')
+      .option('--disable', 'keep the publisher but do not use it')
+      .option('--rank <N>', 'its place in the search order, 0 first (default: where it was, else last)', integerIn(0)),
+  async run(opts, [name]) {
+    const image = await Image.open(path.resolve(opts.R));
     const pubs = image.publishers();
-    const at = pubs.findIndex((p) => p.name === args[0]);
-    const origins = stringList(values, 'origin').map((o) => (/^[a-z]+:\/\//.test(o) ? o : 'file://' + path.resolve(o)));
-    const pub: PublisherConfig = { name: args[0], origins: origins.length ? origins : at >= 0 ? pubs[at].origins : [], sticky: !values['non-sticky'], enabled: !values.disable };
+    const at = pubs.findIndex((p) => p.name === name);
+    const origins = (opts.origin ?? []).map((o) => (/^[a-z]+:\/\//.test(o) ? o : 'file://' + path.resolve(o)));
+    const pub: PublisherConfig = { name, origins: origins.length ? origins : at >= 0 ? pubs[at].origins : [], sticky: !opts.nonSticky, enabled: !opts.disable };
     if (pub.origins.length === 0) throw new UsageError('missing --origin <url> for a new publisher');
     if (at >= 0) pubs.splice(at, 1);
-    const rank = optionalString(values, 'rank');
-    pubs.splice(rank === undefined ? (at >= 0 ? at : pubs.length) : Math.min(Number(rank), pubs.length), 0, pub);
+    pubs.splice(opts.rank === undefined ? (at >= 0 ? at : pubs.length) : Math.min(opts.rank, pubs.length), 0, pub);
     await image.setPublishers(pubs);
     return 0;
   },
-};
+});
 
-export const publisherList: Command = {
+/** The options of a command that only reads an image: `-R <image root>`. */
+interface RootOptions {
+  R: string;
+}
+
+export const publisherList = defineCommand<RootOptions>({
   summary: 'list an image\'s publishers in rank order',
-  usage: 'publisher -R <root>',
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, rootFlag, []);
-    const image = await Image.open(imageRoot(values));
+  usage: '-R <root>',
+  define: (cmd) => cmd.addOption(rootOption()),
+  async run(opts, _args, io) {
+    const image = await Image.open(path.resolve(opts.R));
     io.stdout.write('PUBLISHER  STICKY  ENABLED  ORIGINS\n');
     for (const p of image.publishers()) io.stdout.write(`${p.name}  ${p.sticky}  ${p.enabled}  ${p.origins.join(' ')}\n`);
     return 0;
   },
-};
+});
 
-export const installed: Command = {
+export const installed = defineCommand<RootOptions>({
   summary: 'list the packages installed in an image',
-  usage: 'installed -R <root>',
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, rootFlag, []);
-    const image = await Image.open(imageRoot(values));
+  usage: '-R <root>',
+  define: (cmd) => cmd.addOption(rootOption()),
+  async run(opts, _args, io) {
+    const image = await Image.open(path.resolve(opts.R));
     for (const p of (await image.installed()).values()) io.stdout.write(`${p.fmri}\n`);
     return 0;
   },
-};
+});
 
 /**
  * How far one `pkg update` (install, uninstall) goes, as pkg(5)'s `--stage`: `plan` plans and
@@ -101,7 +129,7 @@ export const installed: Command = {
  * (the default). Each stage repeats the earlier ones: nothing is kept between processes.
  */
 export type UpdateStage = 'plan' | 'prepare' | 'execute';
-const STAGES: readonly UpdateStage[] = ['plan', 'prepare', 'execute'];
+const STAGES: UpdateStage[] = ['plan', 'prepare', 'execute'];
 
 /** plan, prepare and execute one image (as far as `stage`), printing pkg(5)-like progress; exit 4 when there is nothing to do. */
 async function runUpdate(root: string, request: PlanRequest, cacheDir: string, stage: UpdateStage, io: CliIo): Promise<number> {
@@ -124,77 +152,79 @@ async function runUpdate(root: string, request: PlanRequest, cacheDir: string, s
   return 0;
 }
 
-/** The stage asked for by `-n` / `--stage`; UsageError for an unknown stage or -n with a stage past plan. */
-function stageOf(values: Record<string, unknown>): UpdateStage {
-  const s = values.stage;
-  if (s !== undefined && !STAGES.includes(s as UpdateStage)) throw new UsageError(`--stage expects one of ${STAGES.join(', ')}, got '${String(s)}'`);
-  if (values.n && s !== undefined && s !== 'plan') throw new UsageError(`-n plans only; it cannot be combined with --stage ${String(s)}`);
-  return values.n ? 'plan' : ((s as UpdateStage | undefined) ?? 'execute');
+/** The stage asked for by `-n` / `--stage` (commander checked --stage's choices); UsageError for -n with a stage past plan. */
+function stageOf(opts: UpdateOptions): UpdateStage {
+  if (opts.n && opts.stage !== undefined && opts.stage !== 'plan') throw new UsageError(`-n plans only; it cannot be combined with --stage ${opts.stage}`);
+  return opts.n ? 'plan' : (opts.stage ?? 'execute');
 }
 
-const updateFlags = { ...rootFlag, ...cacheFlag, n: { type: 'boolean' as const, short: 'n' }, stage: { type: 'string' as const } };
-const updateHelp = [
-  '  -R <root>        the image',
-  `  --cache <dir>    host-wide content cache (default $LINKED_IMAGES_CACHE or ${defaultCacheDir()})`,
-  '  -n               plan only (dry run); the same as --stage plan',
-  '  --stage <stage>  plan: plan and print it; prepare: plan, then download; execute: plan, download',
-  '                   and apply (the default). Each stage runs the earlier ones again, as pkg(5) does.',
-].join('\n');
+interface UpdateOptions {
+  R: string;
+  cache?: string;
+  n?: boolean;
+  stage?: UpdateStage;
+}
 
-export const install: Command = {
+/** The options of install, update and uninstall. */
+function updateOptions(cmd: CommanderCommand): CommanderCommand {
+  return cmd
+    .addOption(rootOption())
+    .addOption(cacheOption())
+    .option('-n', 'plan only (dry run); the same as --stage plan')
+    .addOption(
+      new Option('--stage <stage>', 'plan: plan and print it; prepare: plan, then download; execute: plan, download and apply (the default). Each stage runs the earlier ones again, as pkg(5) does.').choices(STAGES),
+    );
+}
+
+export const install = defineCommand<UpdateOptions>({
   summary: 'install packages (plan, prepare, execute)',
-  usage: 'install -R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name[@version]>...',
-  help: updateHelp,
-  async run(argv, io) {
-    const { values, args } = parseCommandArgs(argv, updateFlags, [], ['...']);
-    if (args.length === 0) throw new UsageError('missing <name[@version]>');
-    return runUpdate(imageRoot(values), { install: args }, optionalString(values, 'cache') ?? defaultCacheDir(), stageOf(values), io);
+  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name[@version]>...',
+  define: (cmd) => updateOptions(cmd).argument('<name[@version]...>', 'the packages'),
+  async run(opts, args, io) {
+    return runUpdate(path.resolve(opts.R), { install: args }, opts.cache ?? defaultCacheDir(), stageOf(opts), io);
   },
-};
+});
 
-export const update: Command = {
+export const update = defineCommand<UpdateOptions>({
   summary: 'update installed packages to the newest allowed versions',
-  usage: 'update -R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [<name>...]',
-  help: updateHelp,
-  async run(argv, io) {
-    const { values, args } = parseCommandArgs(argv, updateFlags, [], ['...']);
-    return runUpdate(imageRoot(values), args.length ? { update: args } : {}, optionalString(values, 'cache') ?? defaultCacheDir(), stageOf(values), io);
+  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [<name>...]',
+  define: (cmd) => updateOptions(cmd).argument('[name...]', 'only these packages (default: every installed one)'),
+  async run(opts, args, io) {
+    return runUpdate(path.resolve(opts.R), args.length ? { update: args } : {}, opts.cache ?? defaultCacheDir(), stageOf(opts), io);
   },
-};
+});
 
-export const uninstall: Command = {
+export const uninstall = defineCommand<UpdateOptions>({
   summary: 'remove packages',
-  usage: 'uninstall -R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name>...',
-  help: updateHelp,
-  async run(argv, io) {
-    const { values, args } = parseCommandArgs(argv, updateFlags, [], ['...']);
-    if (args.length === 0) throw new UsageError('missing <name>');
-    return runUpdate(imageRoot(values), { remove: args, update: [] }, optionalString(values, 'cache') ?? defaultCacheDir(), stageOf(values), io);
+  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name>...',
+  define: (cmd) => updateOptions(cmd).argument('<name...>', 'the packages'),
+  async run(opts, args, io) {
+    return runUpdate(path.resolve(opts.R), { remove: args, update: [] }, opts.cache ?? defaultCacheDir(), stageOf(opts), io);
   },
-};
+});
 
-export const recoverCommand: Command = {
+export const recoverCommand = defineCommand<RootOptions & { cache?: string }>({
   summary: 'roll back (or finish, if it had committed) an execute that was interrupted',
-  usage: 'recover -R <root> [--cache <dir>]',
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { ...rootFlag, ...cacheFlag }, []);
-    const image = await Image.open(imageRoot(values));
-    const r = await recover(image, await ContentCache.open(path.resolve(optionalString(values, 'cache') ?? defaultCacheDir())));
+  usage: '-R <root> [--cache <dir>]',
+  define: (cmd) => cmd.addOption(rootOption()).addOption(cacheOption()),
+  async run(opts, _args, io) {
+    const image = await Image.open(path.resolve(opts.R));
+    const r = await recover(image, await ContentCache.open(path.resolve(opts.cache ?? defaultCacheDir())));
     io.stdout.write(`${r}\n`);
     return 0;
   },
-};
+});
 
-export const history: Command = {
+export const history = defineCommand<RootOptions>({
   summary: 'show what was executed on an image (applied, rolled back, resumed)',
-  usage: 'history -R <root>',
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, rootFlag, []);
+  usage: '-R <root>',
+  define: (cmd) => cmd.addOption(rootOption()),
+  async run(opts, _args, io) {
     io.stdout.write('TIME                      OPERATION  OUTCOME          STEPS  PLAN\n');
-    for (const e of await readHistory(imageRoot(values))) {
+    for (const e of await readHistory(path.resolve(opts.R))) {
       const note = e.resumedAt ? ` (resumed at ${e.resumedAt})` : e.error ? ` ${e.error.code}` : '';
       io.stdout.write(`${e.at.padEnd(25)} ${e.op.padEnd(10)} ${e.outcome.padEnd(16)} ${String(e.steps).padStart(5)}  ${e.plan.slice(0, 12)}${note}\n`);
     }
     return 0;
   },
-};
+});

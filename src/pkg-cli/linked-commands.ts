@@ -4,51 +4,55 @@ import { ImageError } from '../model/errors';
 import { Image } from '../image/image';
 import { attachChild, detachChild, listChildren } from '../image/linked';
 import { publisherCheck } from '../stages/publisher-check';
-import { parseCommandArgs, stringList } from './args';
-import { Command } from './command';
-import { imageRoot, rootFlag } from './image-commands';
+import { collect } from '../command-line/value-parsers';
+import { rootOption } from './args';
+import { defineCommand } from './command';
 
+/** The options of a command on a parent image: `-R <image root>` only. */
+interface ParentOptions {
+  R: string;
+}
 
-export const attachLinked: Command = {
+export const attachLinked = defineCommand<ParentOptions>({
   summary: 'attach a child image (zone) to a parent image',
-  usage: 'attach-linked -R <parent root> <zone:name> <child root>',
-  async run(argv) {
-    const { values, args } = parseCommandArgs(argv, rootFlag, ['name', 'child root']);
-    const parent = await Image.open(imageRoot(values));
-    await attachChild(parent, await Image.open(path.resolve(args[1])), args[0]);
+  usage: '-R <parent root> <zone:name> <child root>',
+  define: (cmd) => cmd.addOption(rootOption('the parent image')).argument('<zone:name>', "the child's name, e.g. zone:z1").argument('<child root>', 'the child image'),
+  async run(opts, [name, childRoot]) {
+    const parent = await Image.open(path.resolve(opts.R));
+    await attachChild(parent, await Image.open(path.resolve(childRoot)), name);
     return 0;
   },
-};
+});
 
-export const detachLinked: Command = {
+export const detachLinked = defineCommand<ParentOptions>({
   summary: 'detach a child image from its parent',
-  usage: 'detach-linked -R <parent root> <zone:name>',
-  async run(argv) {
-    const { values, args } = parseCommandArgs(argv, rootFlag, ['name']);
-    await detachChild(await Image.open(imageRoot(values)), args[0]);
+  usage: '-R <parent root> <zone:name>',
+  define: (cmd) => cmd.addOption(rootOption('the parent image')).argument('<zone:name>', "the child's name"),
+  async run(opts, [name]) {
+    await detachChild(await Image.open(path.resolve(opts.R)), name);
     return 0;
   },
-};
+});
 
-export const listLinked: Command = {
+export const listLinked = defineCommand<ParentOptions>({
   summary: 'list the child images of a parent',
-  usage: 'list-linked -R <parent root>',
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, rootFlag, []);
-    const parent = await Image.open(imageRoot(values));
+  usage: '-R <parent root>',
+  define: (cmd) => cmd.addOption(rootOption('the parent image')),
+  async run(opts, _args, io) {
+    const parent = await Image.open(path.resolve(opts.R));
     io.stdout.write('NAME\tPATH\n');
     for (const c of listChildren(parent)) io.stdout.write(`${c.name}\t${c.path}\n`);
     return 0;
   },
-};
+});
 
 /** pkg(5)'s audit-linked -a: every child, synced or diverged; exit 52 when any diverged. */
-export const auditLinked: Command = {
+export const auditLinked = defineCommand<ParentOptions>({
   summary: 'check that children are in step with their parent (synced / diverged)',
-  usage: 'audit-linked -R <parent root>',
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, rootFlag, []);
-    const parent = await Image.open(imageRoot(values));
+  usage: '-R <parent root>',
+  define: (cmd) => cmd.addOption(rootOption('the parent image')),
+  async run(opts, _args, io) {
+    const parent = await Image.open(path.resolve(opts.R));
     let diverged = 0;
     for (const c of listChildren(parent)) {
       const r = await audit(parent, await Image.open(c.path));
@@ -58,20 +62,20 @@ export const auditLinked: Command = {
     }
     return diverged ? 52 : 0;
   },
-};
+});
 
-export const pubcheckLinked: Command = {
+export const pubcheckLinked = defineCommand<ParentOptions & { l?: string[] }>({
   summary: 'check children\'s publishers against the parent\'s (every child, or those named with -l)',
-  usage: 'pubcheck-linked -R <parent root> [-l <zone:name>]...',
-  help: [
-    '  -l <name>   check only this child (repeatable); NOT_LINKED (exit 53) when the parent has no such child',
-    'Prints "<name>\tok" or the mismatch per child; exit 1 when any child mismatches.',
-  ].join('\n'),
-  async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { ...rootFlag, l: { type: 'string', short: 'l', multiple: true } }, []);
-    const parent = await Image.open(imageRoot(values));
+  usage: '-R <parent root> [-l <zone:name>]...',
+  define: (cmd) =>
+    cmd
+      .addOption(rootOption('the parent image'))
+      .option('-l <zone:name>', 'check only this child (repeatable); NOT_LINKED (exit 53) when the parent has no such child', collect)
+      .addHelpText('after', '\nPrints "<name>\tok" or the mismatch per child; exit 1 when any child mismatches.'),
+  async run(opts, _args, io) {
+    const parent = await Image.open(path.resolve(opts.R));
     const children = listChildren(parent);
-    const only = stringList(values, 'l');
+    const only = opts.l ?? [];
     for (const name of only) {
       if (!children.some((c) => c.name === name)) {
         throw new ImageError('NOT_LINKED', `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${children.map((c) => c.name).join(', ') || '(none)'}`, { name });
@@ -89,4 +93,4 @@ export const pubcheckLinked: Command = {
     }
     return bad ? 1 : 0;
   },
-};
+});

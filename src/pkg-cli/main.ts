@@ -1,5 +1,8 @@
+import { Command as CommanderCommand } from 'commander';
 import { isImageError } from '../model/errors';
-import { CliIo, Command, UsageError } from './command';
+import { parseCommandLine } from '../command-line/parse-command-line';
+import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
+import { CliIo, Command } from './command';
 import { list, publish, publishManifestCommand, repoAddPublisher, repoCreate } from './repo-commands';
 import { serve } from './serve-command';
 import { history, imageCreate, install, installed, publisherList, recoverCommand, setPublisher, uninstall, update } from './image-commands';
@@ -37,23 +40,25 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(overview());
-    return name === undefined ? 2 : 0;
+    return name === undefined ? USAGE_EXIT_CODE : 0;
   }
   const cmd = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
   if (!cmd) {
     io.stderr.write(`pkg: unknown command '${name}'\n\n${overview()}`);
-    return 2;
+    return USAGE_EXIT_CODE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`Usage: pkg ${cmd.usage}\n\n${cmd.summary}\n${cmd.help ? `\n${cmd.help}\n` : ''}`);
-    return 0;
-  }
+  const usage = `Usage: pkg ${name} ${cmd.usage}\n`;
   try {
-    return await cmd.run(rest, io);
+    const parsed = parseCommandLine(cmd.define(new CommanderCommand(`pkg ${name}`).description(cmd.summary).usage(cmd.usage).helpOption('-h, --help', 'this text')), rest);
+    if (parsed.help !== null) {
+      io.stdout.write(parsed.help);
+      return 0;
+    }
+    return await cmd.run(parsed.opts, parsed.args, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr.write(`pkg ${name}: ${e.message}\nUsage: pkg ${cmd.usage}\n`);
-      return 2;
+      io.stderr.write(`pkg ${name}: ${e.message}\n${usage}`);
+      return USAGE_EXIT_CODE;
     }
     if (isImageError(e)) {
       io.stderr.write(`pkg: ${e.code}: ${e.message}\n`);

@@ -3,135 +3,136 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { ImageError, ioError } from '../model/errors';
 import { addPublisher, createRepository, openOrigin, publishManifest, publishTree } from '../repository';
-import { intFlag, optionalString, parseCommandArgs, requireFlag, stringList } from './args';
-import { CliIo, Command } from './command';
+import { collect, nonEmpty } from '../command-line/value-parsers';
+import { lockWaitOption } from './args';
+import { CliIo, defineCommand } from './command';
 
-export const repoCreate: Command = {
+interface RepoCreateOptions {
+  publisher: string;
+}
+
+export const repoCreate = defineCommand<RepoCreateOptions>({
   summary: 'create an empty package repository',
-  usage: 'repo-create <repo> --publisher <p>',
-  help: '  --publisher <p>   the default publisher, created with an empty catalog',
-  async run(argv) {
-    const { values, args } = parseCommandArgs(argv, { publisher: { type: 'string' } }, ['repo']);
-    await createRepository(args[0], { publisher: requireFlag(values, 'publisher', 'p') });
+  usage: '<repo> --publisher <p>',
+  define: (cmd) => cmd.argument('<repo>', 'the directory to create').requiredOption('--publisher <p>', 'the default publisher, created with an empty catalog', nonEmpty),
+  async run(opts, [repo]) {
+    await createRepository(repo, { publisher: opts.publisher });
     return 0;
   },
-};
+});
 
-export const repoAddPublisher: Command = {
+export const repoAddPublisher = defineCommand({
   summary: 'add an empty publisher to a repository',
-  usage: 'repo-add-publisher <repo> <publisher>',
-  async run(argv) {
-    const { args } = parseCommandArgs(argv, {}, ['repo', 'publisher']);
-    await addPublisher(args[0], args[1]);
+  usage: '<repo> <publisher>',
+  define: (cmd) => cmd.argument('<repo>').argument('<publisher>'),
+  async run(_opts, [repo, publisher]) {
+    await addPublisher(repo, publisher);
     return 0;
   },
-};
+});
 
-const lockFlag = { 'lock-wait': { type: 'string' as const } };
-const lockHelp = '  --lock-wait <ms>   how long to wait for another publisher (default 5000)';
+interface PublishOptions {
+  fmri: string;
+  dir: string;
+  summary?: string;
+  depend?: string[];
+  action?: string[];
+  publisher?: string;
+  lockWait?: number;
+}
 
-export const publish: Command = {
+export const publish = defineCommand<PublishOptions>({
   summary: 'publish a directory tree as a package (like pkgsend)',
-  usage: 'publish <repo> --fmri <name@version> --dir <tree> [--summary S] [--depend "type=require fmri=..."]... [--action "<action line>"]... [--publisher p]',
-  help: [
-    '  --fmri <name@version>  the package; a timestamp is added if the version has none',
-    '  --dir <tree>           directories, files, symlinks and hardlinks below it become actions',
-    '  --summary <text>       pkg.summary',
-    '  --depend <attrs>       a depend action\'s attributes; repeatable',
-    '  --action <line>        an extra action line, e.g. "set name=variant.arch value=i386"; repeatable',
-    '  --publisher <p>        default: the FMRI\'s publisher, else the repository\'s',
-    lockHelp,
-  ].join('\n'),
-  async run(argv, io) {
-    const { values, args } = parseCommandArgs(
-      argv,
-      {
-        fmri: { type: 'string' },
-        dir: { type: 'string' },
-        summary: { type: 'string' },
-        depend: { type: 'string', multiple: true },
-        action: { type: 'string', multiple: true },
-        publisher: { type: 'string' },
-        ...lockFlag,
-      },
-      ['repo'],
-    );
-    const fmri = await publishTree(args[0], {
-      fmri: requireFlag(values, 'fmri', 'name@version'),
-      dir: requireFlag(values, 'dir', 'tree'),
-      summary: optionalString(values, 'summary'),
-      depends: stringList(values, 'depend'),
-      actions: stringList(values, 'action'),
-      publisher: optionalString(values, 'publisher'),
-      lockWaitMs: intFlag(values, 'lock-wait', 0, 3_600_000),
+  usage: '<repo> --fmri <name@version> --dir <tree> [--summary S] [--depend "type=require fmri=..."]... [--action "<action line>"]... [--publisher p]',
+  define: (cmd) =>
+    cmd
+      .argument('<repo>', 'the repository (a directory)')
+      .requiredOption('--fmri <name@version>', 'the package; a timestamp is added if the version has none', nonEmpty)
+      .requiredOption('--dir <tree>', 'directories, files, symlinks and hardlinks below it become actions', nonEmpty)
+      .option('--summary <text>', 'pkg.summary')
+      .option('--depend <attrs>', "a depend action's attributes; repeatable", collect)
+      .option('--action <line>', 'an extra action line, e.g. "set name=variant.arch value=i386"; repeatable', collect)
+      .option('--publisher <p>', "default: the FMRI's publisher, else the repository's")
+      .addOption(lockWaitOption()),
+  async run(opts, [repo], io) {
+    const fmri = await publishTree(repo, {
+      fmri: opts.fmri,
+      dir: opts.dir,
+      summary: opts.summary,
+      depends: opts.depend ?? [],
+      actions: opts.action ?? [],
+      publisher: opts.publisher,
+      lockWaitMs: opts.lockWait,
     });
     io.stdout.write(`${fmri}\n`);
     return 0;
   },
-};
+});
 
-export const publishManifestCommand: Command = {
+interface PublishManifestOptions {
+  dir?: string;
+  publisher?: string;
+  lockWait?: number;
+}
+
+export const publishManifestCommand = defineCommand<PublishManifestOptions>({
   summary: 'publish a manifest, taking payloads from a content directory',
-  usage: 'publish-manifest <repo> <manifest-file> [--dir <content dir>] [--publisher p]',
-  help: [
-    '  --dir <content dir>   file payloads are read from <content dir>/<path>; content already in the',
-    '                        repository is reused. Every payload must match its manifest hash.',
-    '  --publisher <p>       default: the FMRI\'s publisher, else the repository\'s',
-    lockHelp,
-  ].join('\n'),
-  async run(argv, io) {
-    const { values, args } = parseCommandArgs(argv, { dir: { type: 'string' }, publisher: { type: 'string' }, ...lockFlag }, ['repo', 'manifest-file']);
+  usage: '<repo> <manifest-file> [--dir <content dir>] [--publisher p]',
+  define: (cmd) =>
+    cmd
+      .argument('<repo>', 'the repository (a directory)')
+      .argument('<manifest-file>', 'the manifest (.p5m)')
+      .option('--dir <content dir>', 'file payloads are read from <content dir>/<path>; content already in the repository is reused. Every payload must match its manifest hash.')
+      .option('--publisher <p>', "default: the FMRI's publisher, else the repository's")
+      .addOption(lockWaitOption()),
+  async run(opts, [repo, manifestFile], io) {
     let manifest: string;
     try {
-      manifest = await fsp.readFile(args[1], 'utf8');
+      manifest = await fsp.readFile(manifestFile, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageError('BAD_REQUEST', `Manifest file ${args[1]} does not exist`, { path: args[1] });
-      throw ioError('Cannot read', args[1], e);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageError('BAD_REQUEST', `Manifest file ${manifestFile} does not exist`, { path: manifestFile });
+      throw ioError('Cannot read', manifestFile, e);
     }
-    const fmri = await publishManifest(args[0], {
-      manifest,
-      contentDir: optionalString(values, 'dir'),
-      publisher: optionalString(values, 'publisher'),
-      lockWaitMs: intFlag(values, 'lock-wait', 0, 3_600_000),
-    });
+    const fmri = await publishManifest(repo, { manifest, contentDir: opts.dir, publisher: opts.publisher, lockWaitMs: opts.lockWait });
     io.stdout.write(`${fmri}\n`);
     return 0;
   },
-};
+});
 
-export const list: Command = {
+interface ListOptions {
+  publisher?: string;
+  all?: boolean;
+  /** false with -H (commander's `--no-header`). */
+  header: boolean;
+}
+
+export const list = defineCommand<ListOptions>({
   summary: 'list the packages in a repository',
-  usage: 'list <origin-url-or-repo-path> [--publisher p] [--all] [-H]',
-  help: [
-    '  <origin>          file:///path, http://host:port[/prefix], or a repository directory',
-    '  --publisher <p>   only this publisher (default: all)',
-    '  --all             every version, not only the newest per package',
-    '  -H                omit the header line',
-  ].join('\n'),
-  async run(argv, io) {
-    const { values, args } = parseCommandArgs(
-      argv,
-      { publisher: { type: 'string' }, all: { type: 'boolean' }, 'no-header': { type: 'boolean', short: 'H' } },
-      ['origin-url-or-repo-path'],
-    );
-    const origin = openOrigin(toOriginUrl(args[0]));
+  usage: '<origin-url-or-repo-path> [--publisher p] [--all] [-H]',
+  define: (cmd) =>
+    cmd
+      .argument('<origin-url-or-repo-path>', 'file:///path, http://host:port[/prefix], or a repository directory')
+      .option('--publisher <p>', 'only this publisher (default: all)')
+      .option('--all', 'every version, not only the newest per package')
+      .option('-H, --no-header', 'omit the header line'),
+  async run(opts, [originArg], io) {
+    const origin = openOrigin(toOriginUrl(originArg));
     try {
-      const publisher = optionalString(values, 'publisher');
       const rows: string[][] = [];
-      for (const pub of publisher !== undefined ? [publisher] : await origin.publishers()) {
+      for (const pub of opts.publisher !== undefined ? [opts.publisher] : await origin.publishers()) {
         const catalog = await origin.catalog(pub);
         for (const stem of Object.keys(catalog.packages).sort()) {
           const entries = catalog.packages[stem];
-          for (const e of values.all ? entries : entries.slice(-1)) rows.push([stem, e.version, pub]);
+          for (const e of opts.all ? entries : entries.slice(-1)) rows.push([stem, e.version, pub]);
         }
       }
-      printTable(io, values['no-header'] ? rows : [['NAME', 'VERSION', 'PUBLISHER'], ...rows]);
+      printTable(io, opts.header ? [['NAME', 'VERSION', 'PUBLISHER'], ...rows] : rows);
     } finally {
       origin.close();
     }
     return 0;
   },
-};
+});
 
 /** A URL stays as it is; anything else is a repository directory. */
 export function toOriginUrl(arg: string): string {

@@ -1,23 +1,29 @@
 import * as path from 'path';
 import { startDepot } from '../repository';
-import { intFlag, optionalString, parseCommandArgs } from './args';
-import { Command } from './command';
+import { integerIn } from '../command-line/value-parsers';
+import { defineCommand } from './command';
 
-export const serve: Command = {
+interface ServeOptions {
+  port?: number;
+  host?: string;
+  log?: boolean;
+}
+
+export const serve = defineCommand<ServeOptions>({
   summary: 'serve a repository over HTTP (like pkg.depotd) until SIGINT or SIGTERM',
-  usage: 'serve <repo> [--port N] [--host 127.0.0.1] [--log]',
-  help: [
-    '  --port <N>     default 0: any free port (the URL printed says which)',
-    '  --host <addr>  default 127.0.0.1: loopback only',
-    '  --log          one line per request on stderr',
-  ].join('\n'),
-  async run(argv, io) {
-    const { values, args } = parseCommandArgs(argv, { port: { type: 'string' }, host: { type: 'string' }, log: { type: 'boolean' } }, ['repo']);
-    const root = path.resolve(args[0]);
+  usage: '<repo> [--port N] [--host 127.0.0.1] [--log]',
+  define: (cmd) =>
+    cmd
+      .argument('<repo>', 'the repository (a directory)')
+      .option('--port <N>', 'default 0: any free port (the URL printed says which)', integerIn(0, 65535))
+      .option('--host <addr>', 'default 127.0.0.1: loopback only')
+      .option('--log', 'one line per request on stderr'),
+  async run(opts, [repo], io) {
+    const root = path.resolve(repo);
     const depot = await startDepot(root, {
-      port: intFlag(values, 'port', 0, 65535),
-      host: optionalString(values, 'host'),
-      log: values.log ? (line) => io.stderr.write(line + '\n') : undefined,
+      port: opts.port,
+      host: opts.host,
+      log: opts.log ? (line) => io.stderr.write(line + '\n') : undefined,
     });
     io.stdout.write(`serving ${root} at ${depot.url}\n`);
     const signal = await new Promise<string>((resolve) => {
@@ -33,4 +39,4 @@ export const serve: Command = {
     io.stderr.write(`stopped on ${signal} after ${depot.stats.requests} requests\n`);
     return 0;
   },
-};
+});

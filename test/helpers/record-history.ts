@@ -13,6 +13,8 @@
  * --output json` of the run, the same format an operator would attach to a bug report.
  */
 import { promises as fs } from 'fs';
+import { Command } from 'commander';
+import { parseCommandLine } from '../../src/command-line/parse-command-line';
 import * as path from 'path';
 import type { Client } from '@temporalio/client';
 import type { UpdateResult } from '../../src/contract/run-types';
@@ -123,13 +125,22 @@ async function exists(file: string): Promise<boolean> {
   return fs.stat(path.join(HISTORY_DIR, file)).then(() => true, () => false);
 }
 
+/** `[--force]`, parsed like every command line of the project: a mistyped flag is refused, not ignored. */
+function parseRecordArgs(argv: string[]): { force: boolean; help: string | null } {
+  const cmd = new Command('node --require ts-node/register test/helpers/record-history.ts').option('--force', 'record every scenario again, even those already on disk').helpOption('-h, --help', 'this text');
+  const parsed = parseCommandLine<{ force?: boolean }>(cmd, argv);
+  return parsed.help !== null ? { force: false, help: parsed.help } : { force: parsed.opts.force === true, help: null };
+}
+
 async function main(): Promise<void> {
+  const args = parseRecordArgs(process.argv.slice(2));
+  if (args.help !== null) return void process.stdout.write(args.help);
   const envs: Partial<Record<'normal' | 'low', TemporalEnv>> = {};
   const envFor = async (low: boolean) =>
     (envs[low ? 'low' : 'normal'] ??= await startTemporalEnv(low ? { server: { extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'] } } : {}));
   try {
     await fs.mkdir(HISTORY_DIR, { recursive: true });
-    const force = process.argv.includes('--force');
+    const force = args.force;
     for (const s of SCENARIOS) {
       if (!force && (await exists(s.file))) continue;
       const env = await envFor(s.lowLimits === true);

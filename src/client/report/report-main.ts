@@ -5,58 +5,52 @@
  * or as one JSON object (AuditReport).
  * Exit codes: 0 printed, 1 workflow not found or server unreachable, 2 bad command line.
  */
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_PAGE_SIZE, readAuditReport } from './history-reader';
 import { reportMarkdown } from './report-markdown';
 import { connectClient, DEFAULT_ADDRESS } from '../connection-settings';
+import { parseCommandLine } from '../../command-line/parse-command-line';
+import { USAGE_EXIT_CODE, UsageError } from '../../command-line/usage-error';
+import { integerIn, nonEmpty } from '../../command-line/value-parsers';
 
 
-export const REPORT_USAGE = `Usage: npm run report -- <workflowId> [--run-id <runId>] [--json]
-
-Prints the audit report of one updateLinkedImages run, finished or still running, read from
-every execution of the run (its continue-as-new chain and its partitions' chains): the counts
-per stage, the failures and errors, then per image (parent first) each stage's start, end,
-attempts and worker, and the package changes.
-
-  --run-id <runId>   any run of the chain to report (default: the latest run of the workflow ID)
-  --json             one JSON object (the AuditReport interface in src/client/report/audit-report.ts)
-  --page-size <n>    history events asked per request (default ${DEFAULT_PAGE_SIZE}; fewer are
-                     asked while a page is over gRPC's 4 MB limit)
-  -h, --help         this text
-
-Connection (as the temporal CLI): TEMPORAL_ADDRESS (default ${DEFAULT_ADDRESS}), TEMPORAL_NAMESPACE
-(default "default"), TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE.`;
+/** The report command line, a fresh commander Command (it keeps parsed values, so one per parse). */
+function reportCommand(): Command {
+  return new Command('npm run report --')
+    .usage('<workflowId> [--run-id <runId>] [--json]')
+    .description(
+      'Prints the audit report of one updateLinkedImages run, finished or still running, read from every execution of the run ' +
+        "(its continue-as-new chain and its partitions' chains): the counts per stage, the failures and errors, then per image " +
+        "(parent first) each stage's start, end, attempts and worker, and the package changes.",
+    )
+    .argument('<workflowId>', 'the workflow ID of the run')
+    .option('--run-id <runId>', 'any run of the chain to report (default: the latest run of the workflow ID)', nonEmpty)
+    .option('--json', 'one JSON object (the AuditReport interface in src/client/report/audit-report.ts)')
+    .option('--page-size <n>', `history events asked per request (default ${DEFAULT_PAGE_SIZE}; fewer are asked while a page is over gRPC's 4 MB limit)`, integerIn(1, 999_999))
+    .helpOption('-h, --help', 'this text')
+    .addHelpText(
+      'after',
+      `\nConnection (as the temporal CLI): TEMPORAL_ADDRESS (default ${DEFAULT_ADDRESS}), TEMPORAL_NAMESPACE\n(default "default"), TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE.`,
+    );
+}
 
 interface ReportArgs {
-  help: boolean;
+  /** Commander's help text when -h/--help was given, else null. */
+  help: string | null;
   workflowId: string;
   runId?: string;
   json: boolean;
   pageSize?: number;
 }
 
-class UsageError extends Error {}
-
-const OPTIONS = { 'run-id': { type: 'string' }, json: { type: 'boolean' }, 'page-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
-
+/** Parses `npm run report -- …`. @throws UsageError naming the option or argument and what was expected. */
 function parseReportArgs(argv: string[]): ReportArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { help: true, workflowId: '', json: false };
-  if (positionals.length !== 1 || positionals[0].trim() === '') {
-    throw new UsageError(`Expected exactly one workflow ID, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`);
-  }
-  const runId = values['run-id'];
-  if (runId !== undefined && runId.trim() === '') throw new UsageError('Expected --run-id to be a run ID, got ""');
-  const size = values['page-size'];
-  if (size !== undefined && !/^[1-9]\d{0,5}$/.test(size)) throw new UsageError(`Expected --page-size to be a whole number from 1 to 999999, got ${JSON.stringify(size)}`);
-  return { help: false, workflowId: positionals[0], runId, json: values.json === true, pageSize: size === undefined ? undefined : Number(size) };
+  const parsed = parseCommandLine<{ runId?: string; json?: boolean; pageSize?: number }>(reportCommand(), argv);
+  if (parsed.help !== null) return { help: parsed.help, workflowId: '', json: false };
+  const [workflowId] = parsed.args;
+  if (workflowId.trim() === '') throw new UsageError('Expected a workflow ID, got ""');
+  return { help: null, workflowId, runId: parsed.opts.runId, json: parsed.opts.json === true, pageSize: parsed.opts.pageSize };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -66,10 +60,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`${e.message}\nRun "npm run report -- --help" for the options.\n`);
-    return 2;
+    return USAGE_EXIT_CODE;
   }
-  if (args.help) {
-    process.stdout.write(REPORT_USAGE + '\n');
+  if (args.help !== null) {
+    process.stdout.write(args.help);
     return 0;
   }
 
