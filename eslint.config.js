@@ -21,8 +21,13 @@ module.exports = tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.temporal/', '.demo/', '.bench-cache/', '.agents/', 'run/', 'test/.generated/'] },
   {
     files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
+    languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module', parserOptions: { projectService: true, tsconfigRootDir: __dirname } },
     plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      // A promise nobody awaits loses its rejection (an unhandled rejection kills the worker) and its ordering.
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach'] }] }],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+    },
   },
   {
     files: WORKFLOW_FILES,
