@@ -18,7 +18,7 @@ const WORKFLOW_FILES = ['src/workflows/**/*.ts', 'src/contract/**/*.ts', 'src/mo
 const SANDBOX = 'Workflow code runs in a deterministic sandbox: use activities for I/O';
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.temporal/', '.demo/', '.bench-cache/', '.agents/', 'run/', 'test/.generated/'] },
+  { ignores: ['node_modules/', 'dist/', '.temporal/', '.demo/', '.bench-cache/', '.agents/', 'run/', 'test/.generated/', '.scratch/'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module', parserOptions: { projectService: true, tsconfigRootDir: __dirname } },

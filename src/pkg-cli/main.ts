@@ -78,7 +78,14 @@ function overview(): string {
 if (require.main === module) {
   // `npm run pkg -- ...` runs in the project directory; relative paths mean where the user typed them.
   if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      // main maps every failure it knows to an exit code; anything else is a bug: show it whole.
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
 }
