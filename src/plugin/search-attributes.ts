@@ -23,8 +23,8 @@ export async function registerSearchAttributes(connection: Pick<Connection, 'ope
     // The SDK's SearchAttributeType names are the proto enum's without its prefix.
     const type = temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as IndexedValueTypeName];
     const have = existing[key.name];
-    if (have === undefined) missing[key.name] = type;
-    else if (have !== type) throw new Error(`Search attribute ${key.name} is registered in namespace '${namespace}' with type ${temporal.api.enums.v1.IndexedValueType[have]}, expected INDEXED_VALUE_TYPE_${key.type}; runs set it as ${key.type}`);
+    if (have === undefined || have === null) missing[key.name] = type;
+    else if (Number(have) !== type) throw new Error(`Search attribute ${key.name} is registered in namespace '${namespace}' with type ${temporal.api.enums.v1.IndexedValueType[Number(have)] ?? String(have)}, expected INDEXED_VALUE_TYPE_${key.type}; runs set it as ${key.type}`);
   }
   const names = Object.keys(missing);
   if (names.length > 0) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
