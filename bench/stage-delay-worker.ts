@@ -6,6 +6,7 @@
 import * as os from 'os';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { connectionSettings } from '../src/client/connection-settings';
+import { LinkedImagesPlugin } from '../src/plugin/linked-images-plugin';
 import { createHostWorkers } from '../src/worker/host-workers';
 import { oneLineLogger } from '../src/worker/log-format';
 import { parseWorkerArgs } from '../src/worker/worker-args';
@@ -17,17 +18,17 @@ async function main(): Promise<void> {
   Runtime.install({ logger: oneLineLogger('WARN'), telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
   const { address, namespace, ...rest } = connectionSettings();
   const connection = await NativeConnection.connect({ ...rest, address });
-  const workers = await createHostWorkers({
-    connection,
-    namespace,
-    taskQueue: args.taskQueue,
+  const plugin = new LinkedImagesPlugin({
     host: args.host,
+    taskQueue: args.taskQueue,
     hostTaskQueue: args.hostTaskQueue,
-    identity: `${process.pid}@${os.hostname()}/${args.host}`,
     workflowBundle: await bundleWorkflowsInChildProcess(),
-    activities: { cacheDir: args.cacheDir, recordFile: args.recordFile, beforeStage: delay > 0 ? () => new Promise<void>((r) => setTimeout(r, delay)) : undefined },
+    cacheDir: args.cacheDir,
+    recordFile: args.recordFile,
+    beforeStage: delay > 0 ? () => new Promise<void>((r) => setTimeout(r, delay)) : undefined,
     maxActivities: args.maxActivities,
   });
+  const workers = await createHostWorkers({ connection, namespace, plugin, identity: `${process.pid}@${os.hostname()}/${args.host}` });
   process.stdout.write(`stage-delay worker of host '${args.host}' polling task queues '${workers.taskQueue}' and '${workers.hostTaskQueue}', ${delay} ms per stage\n`);
   for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => workers.shutdown());
   await workers.run();

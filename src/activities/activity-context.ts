@@ -10,7 +10,11 @@ import { ParentIndex } from './parent-index';
 import type { StageName } from '../contract/activity-types';
 
 export interface ActivityDeps {
-  /** The host-wide content cache directory shared by every image on this host. */
+  /**
+   * The host-wide content cache directory shared by every image on this host. Required (no
+   * default); opened, and created if missing, by the first activity that needs it; relative to the
+   * process's working directory.
+   */
   cacheDir: string;
   /** Where activities record their own starts and ends, one JSON line each (tests read it); none when unset. */
   recordFile?: string;
@@ -21,6 +25,7 @@ export interface ActivityDeps {
   /**
    * Awaited before each image's work in a stage (`describe` excluded), inside the activity, also
    * for every child of a batched publisher check. Tests and benchmarks slow stages down with it.
+   * @default none
    */
   beforeStage?: (stage: StageName, name: string) => Promise<void>;
   /** The largest plan the plan activity returns, in bytes of JSON (tests lower it). @default MAX_PLAN_BYTES (200,000) */

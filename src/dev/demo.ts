@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import * as os from 'node:os';
-import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { UpdateResult } from '../contract/run-types';
 import { buildDemoHost } from './demo-host';
 import { freePort, portInUse } from './free-port';
@@ -21,6 +21,7 @@ import { resultTable, watchProgress } from '../client/progress-printer';
 import { onShutdownSignals } from '../worker/shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
 import { createHostWorkers, type HostWorkers } from '../worker/host-workers';
+import { LinkedImagesPlugin } from '../plugin/linked-images-plugin';
 import { DEFAULT_TASK_QUEUE, UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 
@@ -75,13 +76,11 @@ async function main(): Promise<number> {
   // Before our worker polls: a run left open by an interrupted demo would otherwise resume on
   // the images this demo just rebuilt at the same paths.
   await terminateLeftovers(client);
+  // No prebuilt bundle: the workflow Worker bundles the plugin's workflows as it is created.
   const worker = await createHostWorkers({
     connection: nativeConnection,
     namespace: server.namespace,
-    taskQueue: DEFAULT_TASK_QUEUE,
-    host: hostName,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: oneLineLogger('WARN') }),
-    activities: { cacheDir: host.cacheDir },
+    plugin: new LinkedImagesPlugin({ taskQueue: DEFAULT_TASK_QUEUE, host: hostName, cacheDir: host.cacheDir }),
     shutdownGraceTime: '10 seconds',
   });
   running.worker = worker;

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import { GracefulShutdownPeriodExpiredError, NativeConnection, Runtime, type Logger } from '@temporalio/worker';
 import { createHostWorkers, type HostWorkers } from './host-workers';
+import { LinkedImagesPlugin } from '../plugin/linked-images-plugin';
 import { bundleWorkflowsInChildProcess } from './workflow-bundle';
 import { oneLineLogger } from './log-format';
 import { onShutdownSignals, signalExitCode } from './shutdown-signals';
@@ -76,16 +77,20 @@ async function main(argv: string[]): Promise<number> {
   const identity = `${process.pid}@${os.hostname()}${args.host !== os.hostname() ? `/${args.host}` : ''}`;
   // Bundled in a child process: webpack would stay in this process's memory (100 MB, and more heap growth).
   const workflowBundle = await bundleWorkflowsInChildProcess();
+  const plugin = new LinkedImagesPlugin({
+    host: args.host,
+    taskQueue: args.taskQueue,
+    hostTaskQueue: args.hostTaskQueue,
+    cacheDir: args.cacheDir,
+    recordFile: args.recordFile,
+    workflowBundle,
+    maxActivities: args.maxActivities,
+  });
   const w = await createHostWorkers({
     connection,
     namespace,
-    taskQueue: args.taskQueue,
-    host: args.host,
-    hostTaskQueue: args.hostTaskQueue,
+    plugin,
     identity,
-    workflowBundle,
-    activities: { cacheDir: args.cacheDir, recordFile: args.recordFile },
-    maxActivities: args.maxActivities,
     shutdownGraceTime: args.graceMs,
     shutdownForceTime: args.graceMs + FORCE_MARGIN_MS,
   });

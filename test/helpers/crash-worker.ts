@@ -10,6 +10,7 @@
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { StageName } from '../../src/contract/activity-types';
 import { realFs } from '../../src/image/fs-layer';
+import { LinkedImagesPlugin } from '../../src/plugin/linked-images-plugin';
 import { createHostWorkers } from '../../src/worker/host-workers';
 
 async function main(): Promise<void> {
@@ -20,21 +21,18 @@ async function main(): Promise<void> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const fs = copyDelay ? { ...realFs, copyFile: async (a: string, b: string) => { await sleep(copyDelay); await realFs.copyFile(a, b); } } : undefined;
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
-  const workers = await createHostWorkers({
-    connection,
+  const plugin = new LinkedImagesPlugin({
     taskQueue: env.TASK_QUEUE!,
     host: env.HOST!,
     workflowBundle: { codePath: env.WORKFLOW_BUNDLE! },
-    activities: {
-      cacheDir: env.CACHE_DIR!,
-      recordFile: env.RECORD_FILE,
-      fs,
-      beforeStage: async (stage) => {
-        if (delays[stage]) await sleep(delays[stage]!);
-      },
+    cacheDir: env.CACHE_DIR!,
+    recordFile: env.RECORD_FILE,
+    fs,
+    beforeStage: async (stage) => {
+      if (delays[stage]) await sleep(delays[stage]!);
     },
-    identity: `crash-worker-${process.pid}`,
   });
+  const workers = await createHostWorkers({ connection, plugin, identity: `crash-worker-${process.pid}` });
   const running = workers.run();
   process.stdout.write('ready\n');
   await running;

@@ -1,8 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { LINKED_IMAGES_WORKFLOWS_PATH } from '../../src/plugin/workflows-path';
 import * as path from 'path';
 import type { ActivityDeps } from '../../src/activities/create-activities';
 import { DevServer, DevServerOptions, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
+import { LinkedImagesPlugin } from '../../src/plugin/linked-images-plugin';
 import { createHostWorkers, type HostWorkers } from '../../src/worker/host-workers';
 import { QuietLogger } from './quiet-logger';
 
@@ -11,7 +13,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 
 /** The workflow bundle, built once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  return (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }));
+  return (bundle ??= bundleWorkflowCode({ workflowsPath: LINKED_IMAGES_WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
 }
 
 export interface TemporalEnv {
@@ -19,7 +21,7 @@ export interface TemporalEnv {
   client: Client;
   nativeConnection: NativeConnection;
   /**
-   * A host's workers (createHostWorkers) on a fresh workflow task queue and a fresh host name,
+   * A host's workers (createHostWorkers with a LinkedImagesPlugin of `deps`) on a fresh workflow task queue and a fresh host name,
    * running until `fn` resolves; `fn` gets the workflow queue and the host's name (a run's `host`).
    */
   withWorker<T>(deps: ActivityDeps, fn: (taskQueue: string, host: string) => Promise<T>, opts?: { host?: string; taskQueue?: string }): Promise<T>;
@@ -56,10 +58,7 @@ export async function startTemporalEnv(opts: { server?: Pick<DevServerOptions, '
       const workers = await createHostWorkers({
         connection: nativeConnection,
         namespace: server.namespace,
-        taskQueue,
-        host,
-        workflowBundle: await workflowBundleP,
-        activities: deps,
+        plugin: new LinkedImagesPlugin({ ...deps, taskQueue, host, workflowBundle: await workflowBundleP }),
         shutdownGraceTime: '5 seconds',
       });
       return workers.runUntil(fn(taskQueue, host));
@@ -72,10 +71,7 @@ export async function startTemporalEnv(opts: { server?: Pick<DevServerOptions, '
       return createHostWorkers({
         connection,
         namespace: server.namespace,
-        taskQueue: o.taskQueue,
-        host: o.host,
-        workflowBundle: await workflowBundleP,
-        activities: deps,
+        plugin: new LinkedImagesPlugin({ ...deps, taskQueue: o.taskQueue, host: o.host, workflowBundle: await workflowBundleP }),
         shutdownGraceTime: '5 seconds',
       });
     },
