@@ -1,4 +1,3 @@
-import * as os from 'os';
 import * as path from 'path';
 import { ContentCache } from '../cache/content-cache';
 import { execute, recover } from '../stages/execute';
@@ -12,11 +11,8 @@ import { UsageError } from '../command-line/usage-error';
 import { collect, integerIn, nonEmpty } from '../command-line/value-parsers';
 import { rootOption } from './args';
 import { CliIo, defineCommand } from './command';
+import { defaultCacheDir } from '../cache/default-cache-dir';
 
-/** The host-wide content cache: shared by every image on the host, so a file is fetched once. */
-export function defaultCacheDir(): string {
-  return process.env.LINKED_IMAGES_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'linked-images');
-}
 
 /** `--cache <dir>` of the commands that fetch content; `opts.cache` (undefined: defaultCacheDir()). */
 function cacheOption(): Option {

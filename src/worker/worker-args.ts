@@ -4,13 +4,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parseCommandLine } from '../command-line/parse-command-line';
 import { UsageError } from '../command-line/usage-error';
 import { integerIn } from '../command-line/value-parsers';
-import { defaultCacheDir } from '../pkg-cli/image-commands';
+import { defaultCacheDir } from '../cache/default-cache-dir';
 import { hostTaskQueue } from '../contract/input';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 import { DEFAULT_ADDRESS } from '../client/connection-settings';
+import { DEFAULT_MAX_ACTIVITIES } from '../plugin/linked-images-plugin';
 
 export { DEFAULT_TASK_QUEUE };
-export const DEFAULT_MAX_ACTIVITIES = 16;
 export const DEFAULT_GRACE_MS = 30_000;
 
 export interface WorkerArgs {
