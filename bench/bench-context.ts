@@ -22,7 +22,10 @@ export interface BenchContext {
  * Starts a real Temporal dev server (src/dev/dev-server.ts: in memory, headless, a free port,
  * the project's search attributes) and connects a client; hosts go under `root`.
  */
-export async function openBenchContext(root: string, opts: { rounds: number; zonesScale: number; log: (line: string) => void }): Promise<BenchContext> {
+export async function openBenchContext(
+  root: string,
+  opts: { rounds: number; zonesScale: number; log: (line: string) => void },
+): Promise<BenchContext> {
   const dev: DevServer = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES });
   let connection: Connection;
   try {

@@ -29,7 +29,10 @@ export class BenchHosts {
    * published. `label` names its directory and its log line.
    */
   async build(label: string, zones: number, opts: Omit<DemoHostOptions, 'zones'> = {}): Promise<BenchHost> {
-    const dir = path.join(this.root, `${String(this.dirs.length + 1).padStart(2, '0')}-${label.replace(/[^\w.-]+/g, '-')}`);
+    const dir = path.join(
+      this.root,
+      `${String(this.dirs.length + 1).padStart(2, '0')}-${label.replace(/[^\w.-]+/g, '-')}`,
+    );
     this.dirs.push(dir);
     const t0 = performance.now();
     const host = await buildDemoHost(dir, zones, undefined, { ...opts, zones: 'clone' });

@@ -35,7 +35,8 @@ export async function contentNeeds(host: DemoHost, scratchDir: string): Promise<
   const needs: ContentNeeds = { plans: new Map(), files: new Map() };
   const collect = async (name: string, image: Image, p: Plan) => {
     needs.plans.set(name, p.digest);
-    for (const c of await planActions(image, p, cache, origins)) if (c.to?.type === 'file') needs.files.set(c.to.hash!, actionCsize(c.to));
+    for (const c of await planActions(image, p, cache, origins))
+      if (c.to?.type === 'file') needs.files.set(c.to.hash!, actionCsize(c.to));
   };
   try {
     const parent = await Image.open(host.parent);
@@ -53,7 +54,10 @@ export async function contentNeeds(host: DemoHost, scratchDir: string): Promise<
 }
 
 /** The part of `needs` not in `cache` now: its compressed bytes and files. */
-export async function uniqueContent(cache: ContentCache, needs: ContentNeeds): Promise<{ bytes: number; files: number }> {
+export async function uniqueContent(
+  cache: ContentCache,
+  needs: ContentNeeds,
+): Promise<{ bytes: number; files: number }> {
   const present = await cache.presentFiles([...needs.files.keys()]);
   let bytes = 0;
   let files = 0;
@@ -83,5 +87,6 @@ export async function confirmPlansExecuted(host: DemoHost, needs: ContentNeeds):
     }
     await loadSavedPlan(image, want).catch((e: Error) => wrong.push(`${name}: ${e.message}`));
   }
-  if (wrong.length) throw new Error(`The run did not execute the plans its unique bytes were derived from:\n  ${wrong.join('\n  ')}`);
+  if (wrong.length)
+    throw new Error(`The run did not execute the plans its unique bytes were derived from:\n  ${wrong.join('\n  ')}`);
 }

@@ -15,10 +15,14 @@ export interface DepotProcess {
  * depot then do not share an event loop, so neither's CPU time hides in the other's numbers.
  */
 export async function startDepotProcess(projectRoot: string, repo: string): Promise<DepotProcess> {
-  const child = spawn(process.execPath, ['--require', 'ts-node/register', 'src/pkg-cli/main.ts', 'serve', repo, '--port', '0'], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--require', 'ts-node/register', 'src/pkg-cli/main.ts', 'serve', repo, '--port', '0'],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
   let stderr = '';
@@ -26,7 +30,8 @@ export async function startDepotProcess(projectRoot: string, repo: string): Prom
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error('depot did not print its URL within 60 s')), 60_000);
-    const onExit = (code: number | null, sig: string | null) => fail(new Error(`depot exited early (code ${code}, signal ${sig})`));
+    const onExit = (code: number | null, sig: string | null) =>
+      fail(new Error(`depot exited early (code ${code}, signal ${sig})`));
     const onError = (e: Error) => fail(e);
     const onData = (d: string) => {
       out += d;

@@ -61,7 +61,13 @@ export interface DirectUpdateResult {
 export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions = {}): Promise<DirectUpdateResult> {
   const cap = opts.concurrency ?? 1;
   const delay = opts.stageDelayMs ?? 0;
-  const result: DirectUpdateResult = { wallSeconds: 0, status: 'ok', calls: { 'publisher-check': 0, plan: 0, prepare: 0, execute: 0 }, updated: 0, failures: [] };
+  const result: DirectUpdateResult = {
+    wallSeconds: 0,
+    status: 'ok',
+    calls: { 'publisher-check': 0, plan: 0, prepare: 0, execute: 0 },
+    updated: 0,
+    failures: [],
+  };
   const t0 = performance.now();
   const cache = await ContentCache.open(path.resolve(opts.cacheDir ?? host.cacheDir));
   const origins = new OriginPool();
@@ -92,13 +98,21 @@ export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions 
   try {
     const parent = await Image.open(host.parent);
     const children = host.children;
-    if (!(await capped(children, cap, false, (c) => stage('publisher-check', c.name, async () => publisherCheck(parent, await Image.open(c.path)))))) return finish();
+    if (
+      !(await capped(children, cap, false, (c) =>
+        stage('publisher-check', c.name, async () => publisherCheck(parent, await Image.open(c.path))),
+      ))
+    )
+      return finish();
 
     const parentPlan = await stage('plan', 'parent', () => plan(parent, {}, null, { cache, origins }));
     const planned = await plannedState(parent, parentPlan);
     const plans = new Map<string, Plan>();
     const ok = await capped(children, cap, true, async (c) => {
-      plans.set(c.name, await stage('plan', c.name, async () => plan(await Image.open(c.path), {}, planned, { cache, origins })));
+      plans.set(
+        c.name,
+        await stage('plan', c.name, async () => plan(await Image.open(c.path), {}, planned, { cache, origins })),
+      );
     });
     if (!ok) return finish();
     const todo = children.filter((c) => plans.get(c.name)!.changes.length > 0);
@@ -133,18 +147,28 @@ export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions 
  * item starts after one has failed; running items finish either way. Resolves true when every
  * item ran and succeeded. Errors that are not the image model's reject (after the rest settled).
  */
-async function capped<I>(items: readonly I[], cap: number, failFast: boolean, fn: (item: I) => Promise<unknown>): Promise<boolean> {
+async function capped<I>(
+  items: readonly I[],
+  cap: number,
+  failFast: boolean,
+  fn: (item: I) => Promise<unknown>,
+): Promise<boolean> {
   let failed = false;
   let bug: unknown = null;
-  const ran = eachLimited(items, cap, async (item) => {
-    try {
-      await fn(item);
-    } catch (e) {
-      failed = true;
-      if (!isImageError(e) && bug === null) bug = e;
-      if (failFast) throw e; // stops further items; reported as `false` (or as the bug) below
-    }
-  }, { keepGoing: !failFast });
+  const ran = eachLimited(
+    items,
+    cap,
+    async (item) => {
+      try {
+        await fn(item);
+      } catch (e) {
+        failed = true;
+        if (!isImageError(e) && bug === null) bug = e;
+        if (failFast) throw e; // stops further items; reported as `false` (or as the bug) below
+      }
+    },
+    { keepGoing: !failFast },
+  );
   await ran.catch(() => undefined);
   if (bug !== null) throw bug;
   return !failed;

@@ -2,7 +2,15 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createRepository, publishTree } from '../src/repository';
-import { layoutFor, packageTree, PackageLayout, PUBLISH_TIME, PUBLISHER, stemOf, writePackageTree } from './package-spec';
+import {
+  layoutFor,
+  packageTree,
+  PackageLayout,
+  PUBLISH_TIME,
+  PUBLISHER,
+  stemOf,
+  writePackageTree,
+} from './package-spec';
 
 /** Bump when package-spec.ts or payload.ts change what is generated: older caches are then ignored. */
 const GENERATOR_VERSION = 2;
@@ -39,7 +47,12 @@ export interface GeneratedRepo {
  * The benchmark repository for these parameters: reused from `cacheDir` when an earlier run
  * completed it (shape.json is written last and marks it complete), generated otherwise.
  */
-export async function ensureRepo(cacheDir: string, packages: number, actionsPerPackage: number, log: (line: string) => void): Promise<GeneratedRepo> {
+export async function ensureRepo(
+  cacheDir: string,
+  packages: number,
+  actionsPerPackage: number,
+  log: (line: string) => void,
+): Promise<GeneratedRepo> {
   const layout = layoutFor(actionsPerPackage);
   const dir = path.join(cacheDir, `repo-g${GENERATOR_VERSION}-p${packages}-a${actionsPerPackage}`);
   const root = path.join(dir, 'repo');
@@ -56,7 +69,16 @@ export async function ensureRepo(cacheDir: string, packages: number, actionsPerP
   await createRepository(root, { publisher: PUBLISHER });
 
   const started = Date.now();
-  const shape: RepoShape = { packages, actionsPerPackage, layout, v1: { files: 0, bytes: 0 }, v2: { files: 0, bytes: 0 }, storedFiles: 0, storedBytes: 0, generationMs: 0 };
+  const shape: RepoShape = {
+    packages,
+    actionsPerPackage,
+    layout,
+    v1: { files: 0, bytes: 0 },
+    v2: { files: 0, bytes: 0 },
+    storedFiles: 0,
+    storedBytes: 0,
+    generationMs: 0,
+  };
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'li-bench-gen-'));
   try {
     const jobs: { i: number; version: 1 | 2 }[] = [];
@@ -70,7 +92,13 @@ export async function ensureRepo(cacheDir: string, packages: number, actionsPerP
         const tree = path.join(scratch, `w${w}`);
         const entries = packageTree(i, version, layout);
         await writePackageTree(tree, entries);
-        await publishTree(root, { fmri: `${stemOf(i)}@${version}.0`, dir: tree, publisher: PUBLISHER, timestamp: PUBLISH_TIME, lockWaitMs: 600_000 });
+        await publishTree(root, {
+          fmri: `${stemOf(i)}@${version}.0`,
+          dir: tree,
+          publisher: PUBLISHER,
+          timestamp: PUBLISH_TIME,
+          lockWaitMs: 600_000,
+        });
         await fs.rm(tree, { recursive: true, force: true });
         const v = version === 1 ? shape.v1 : shape.v2;
         for (const e of entries) {

@@ -38,7 +38,12 @@ function imagesCommand(): Command {
     .option('--json', 'numbers as JSON instead of the table')
     .option('--profile', 'time every file-system call execute makes (adds a little overhead)')
     .option('--shared-origins', 'one OriginPool for all phases (default: a fresh one per phase)')
-    .option('--rounds <R>', 'run everything R times on fresh images and caches; each cell shows its fastest round', integerIn(1), 1)
+    .option(
+      '--rounds <R>',
+      'run everything R times on fresh images and caches; each cell shows its fastest round',
+      integerIn(1),
+      1,
+    )
     .helpOption('-h, --help', 'this text');
 }
 
@@ -71,7 +76,11 @@ async function main(): Promise<void> {
   log(`repository: ${packages} packages × ${actionsPerPackage} actions, versions 1.0 and 2.0`);
   const gen = await timed(() => ensureRepo(path.join(projectRoot, '.bench-cache'), packages, actionsPerPackage, log));
   const repo = gen.value;
-  log(repo.cached ? `  reused ${repo.root} (generated earlier in ${(repo.shape.generationMs / 1000).toFixed(1)} s)` : `  generated in ${(gen.ms / 1000).toFixed(1)} s`);
+  log(
+    repo.cached
+      ? `  reused ${repo.root} (generated earlier in ${(repo.shape.generationMs / 1000).toFixed(1)} s)`
+      : `  generated in ${(gen.ms / 1000).toFixed(1)} s`,
+  );
 
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'li-bench-'));
   const onSignal = () => {
@@ -94,7 +103,15 @@ async function main(): Promise<void> {
         publishers: [{ name: repo.publisher, origins: [depot.url], sticky: true, enabled: true }],
       });
       const cache = await ContentCache.open(path.join(work, `cache-${round}`));
-      const ctx: Ctx = { image, cache, repo: repo.root, publisher: repo.publisher, work, profile: !!values.profile, sharedOrigins };
+      const ctx: Ctx = {
+        image,
+        cache,
+        repo: repo.root,
+        publisher: repo.publisher,
+        work,
+        profile: !!values.profile,
+        sharedOrigins,
+      };
 
       log(`(a) install every package at 1.0: plan${tag}`);
       const planInstall = await measurePlan(ctx, { install: repo.stems.map((s) => `${s}@1.0`) });

@@ -59,7 +59,13 @@ export async function runLegacyUpdate(host: DemoHost, opts: LegacyUpdateOptions 
   const pkg = opts.pkg ?? (await compiledPkgCli());
   const cache = ['--cache', opts.cacheDir ?? host.cacheDir];
   const zero = (): WorkCounts => ({ pubcheck: 0, plan: 0, prepare: 0, execute: 0 });
-  const result: LegacyUpdateResult = { wallSeconds: 0, processes: 0, runs: zero(), byStage: { pubcheck: zero(), plan: zero(), prepare: zero(), execute: zero() }, images: [] };
+  const result: LegacyUpdateResult = {
+    wallSeconds: 0,
+    processes: 0,
+    runs: zero(),
+    byStage: { pubcheck: zero(), plan: zero(), prepare: zero(), execute: zero() },
+    images: [],
+  };
 
   const run = async (image: string, stage: LegacyStage, argv: string[]): Promise<number | null> => {
     result.processes++;
@@ -106,7 +112,11 @@ function workSeen(stdout: string): Work[] {
 
 function runPkg(pkg: PkgCommand, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(pkg.command, [...pkg.args, ...argv], { cwd: pkg.cwd, env: { ...process.env, ...pkg.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(pkg.command, [...pkg.args, ...argv], {
+      cwd: pkg.cwd,
+      env: { ...process.env, ...pkg.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -14,7 +14,13 @@ import { runWorkflowUpdate } from './workflow-update';
  * wire); the proxy's rate in bytes per second until the kill, so the kill lands mid-download;
  * and how many bytes of that file must be on disk (partial/) before the kill.
  */
-export const DUPLICATES_CASE = { zones: 20, concurrency: 8, bigFileBytes: 3_000_000, slowBytesPerSecond: 400_000, killAtPartialBytes: 200_000 } as const;
+export const DUPLICATES_CASE = {
+  zones: 20,
+  concurrency: 8,
+  bigFileBytes: 3_000_000,
+  slowBytesPerSecond: 400_000,
+  killAtPartialBytes: 200_000,
+} as const;
 
 /**
  * Duplicate work of the workflow, without and with a worker SIGKILLed in the middle of
@@ -25,9 +31,13 @@ export async function measureDuplicates(ctx: BenchContext): Promise<DuplicateFig
   const runs: Record<'calm' | 'crash', DuplicateFigure[]> = { calm: [], crash: [] };
   for (let round = 1; round <= ctx.rounds; round++) {
     for (const crash of [false, true]) {
-      ctx.log(`(c) duplicates: ${zones} zones, C=${DUPLICATES_CASE.concurrency}, ${crash ? 'worker SIGKILLed mid-prepare' : 'no crash'}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`);
+      ctx.log(
+        `(c) duplicates: ${zones} zones, C=${DUPLICATES_CASE.concurrency}, ${crash ? 'worker SIGKILLed mid-prepare' : 'no crash'}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`,
+      );
       const d = await duplicateRun(ctx, zones, crash);
-      ctx.log(`    plans per child at most ${d.maxPlansPerChild}; depot served ${d.downloadedBytes} content bytes; unique ${d.uniqueBytes} in ${d.uniqueFiles} files${crash ? `; in flight at the kill ${d.inFlightBytes}` : ''}`);
+      ctx.log(
+        `    plans per child at most ${d.maxPlansPerChild}; depot served ${d.downloadedBytes} content bytes; unique ${d.uniqueBytes} in ${d.uniqueFiles} files${crash ? `; in flight at the kill ${d.inFlightBytes}` : ''}`,
+      );
       runs[crash ? 'crash' : 'calm'].push(d);
     }
   }
@@ -64,7 +74,9 @@ async function duplicateRun(ctx: BenchContext, zones: number, crash: boolean): P
             run.worker.child.kill('SIGKILL');
             await run.worker.exited;
             inFlightBytes = [...partial].reduce((n, [hash, size]) => n + (needs.files.get(hash) ?? size), 0);
-            ctx.log(`    SIGKILLed worker ${run.worker.pid} with ${[...partial].map(([h, s]) => `${h.slice(0, 12)}… at ${s} bytes`).join(', ')} on disk; starting another`);
+            ctx.log(
+              `    SIGKILLed worker ${run.worker.pid} with ${[...partial].map(([h, s]) => `${h.slice(0, 12)}… at ${s} bytes`).join(', ')} on disk; starting another`,
+            );
             served.proxy.bytesPerSecond = null;
             await run.startAnotherWorker();
           }

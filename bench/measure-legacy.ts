@@ -19,8 +19,13 @@ export async function measureLegacy(ctx: BenchContext): Promise<LegacyFigure> {
   const pkg = await compiledPkgCli();
   const best = { workflow: Infinity, legacy: Infinity };
   for (let round = 1; round <= ctx.rounds; round++) {
-    ctx.log(`(d) legacy: ${zones} zones, pkg processes vs workflow C=${concurrency}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`);
-    const hosts = { workflow: await ctx.hosts.build(`legacy-${zones}z-workflow`, zones), legacy: await ctx.hosts.build(`legacy-${zones}z-legacy`, zones) };
+    ctx.log(
+      `(d) legacy: ${zones} zones, pkg processes vs workflow C=${concurrency}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`,
+    );
+    const hosts = {
+      workflow: await ctx.hosts.build(`legacy-${zones}z-workflow`, zones),
+      legacy: await ctx.hosts.build(`legacy-${zones}z-legacy`, zones),
+    };
     for (const side of round % 2 === 1 ? (['legacy', 'workflow'] as const) : (['workflow', 'legacy'] as const)) {
       let seconds: number;
       if (side === 'workflow') seconds = (await runWorkflowUpdate(ctx.server, hosts.workflow, { concurrency })).seconds;
@@ -28,7 +33,9 @@ export async function measureLegacy(ctx: BenchContext): Promise<LegacyFigure> {
         const t0 = performance.now();
         const r = await runLegacyUpdate(hosts.legacy, { pkg });
         seconds = (performance.now() - t0) / 1000;
-        ctx.log(`    legacy: ${r.processes} pkg processes, plans ${r.runs.plan}, prepares ${r.runs.prepare}, executes ${r.runs.execute}`);
+        ctx.log(
+          `    legacy: ${r.processes} pkg processes, plans ${r.runs.plan}, prepares ${r.runs.prepare}, executes ${r.runs.execute}`,
+        );
       }
       best[side] = Math.min(best[side], seconds);
       ctx.log(`    ${side} ${seconds.toFixed(2)} s`);

@@ -15,7 +15,9 @@ export const OVERHEAD_CASES = { zones: [50, 200], stageMs: [0, 200], concurrency
  */
 export async function measureOverhead(ctx: BenchContext): Promise<OverheadFigure[]> {
   const { concurrency } = OVERHEAD_CASES;
-  const cases = OVERHEAD_CASES.zones.flatMap((z) => OVERHEAD_CASES.stageMs.map((stageMs) => ({ zones: ctx.zones(z), stageMs, concurrency })));
+  const cases = OVERHEAD_CASES.zones.flatMap((z) =>
+    OVERHEAD_CASES.stageMs.map((stageMs) => ({ zones: ctx.zones(z), stageMs, concurrency })),
+  );
   const best = cases.map(() => ({ workflow: Infinity, direct: Infinity }));
   for (let round = 1; round <= ctx.rounds; round++) {
     for (const [i, c] of cases.entries()) {
@@ -27,12 +29,17 @@ export async function measureOverhead(ctx: BenchContext): Promise<OverheadFigure
       };
       for (const side of round % 2 === 1 ? (['workflow', 'direct'] as const) : (['direct', 'workflow'] as const)) {
         let seconds: number;
-        if (side === 'workflow') seconds = (await runWorkflowUpdate(ctx.server, hosts.workflow, { concurrency, stageDelayMs: c.stageMs })).seconds;
+        if (side === 'workflow')
+          seconds = (await runWorkflowUpdate(ctx.server, hosts.workflow, { concurrency, stageDelayMs: c.stageMs }))
+            .seconds;
         else {
           const t0 = performance.now();
           const r = await runDirectUpdate(hosts.direct, { concurrency, stageDelayMs: c.stageMs });
           seconds = (performance.now() - t0) / 1000;
-          if (r.status !== 'ok') throw new Error(`The direct update of ${hosts.direct.parent} ended ${r.status}: ${JSON.stringify(r.failures).slice(0, 2000)}`);
+          if (r.status !== 'ok')
+            throw new Error(
+              `The direct update of ${hosts.direct.parent} ended ${r.status}: ${JSON.stringify(r.failures).slice(0, 2000)}`,
+            );
         }
         best[i][side] = Math.min(best[i][side], seconds);
         ctx.log(`    ${side} ${seconds.toFixed(2)} s`);

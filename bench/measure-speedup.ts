@@ -17,12 +17,17 @@ export async function measureSpeedup(ctx: BenchContext): Promise<SpeedupFigure[]
   for (let round = 1; round <= ctx.rounds; round++) {
     const order = round % 2 === 1 ? [...SPEEDUP_CASES.concurrency] : [...SPEEDUP_CASES.concurrency].reverse();
     for (const concurrency of order) {
-      ctx.log(`(b) speed-up: ${zones} zones, ${stageMs} ms/stage, C=${concurrency}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`);
+      ctx.log(
+        `(b) speed-up: ${zones} zones, ${stageMs} ms/stage, C=${concurrency}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`,
+      );
       const host = await ctx.hosts.build(`speedup-${zones}z-c${concurrency}`, zones);
       const { seconds } = await runWorkflowUpdate(ctx.server, host, { concurrency, stageDelayMs: stageMs });
       best.set(concurrency, Math.min(best.get(concurrency)!, seconds));
       ctx.log(`    workflow ${seconds.toFixed(2)} s`);
     }
   }
-  return speedupFigures([...best].map(([concurrency, seconds]) => ({ concurrency, seconds })), { zones, stageMs });
+  return speedupFigures(
+    [...best].map(([concurrency, seconds]) => ({ concurrency, seconds })),
+    { zones, stageMs },
+  );
 }

@@ -60,6 +60,8 @@ function run(cmd: string, args: string[]): Promise<void> {
     let err = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}: ${err.trim()}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}: ${err.trim()}`)),
+    );
   });
 }

@@ -15,7 +15,8 @@ export interface PackageLayout {
 
 /** ~10% directories (at least `opt` and the package's own), ~10% symlinks, the rest files: 50 → 5/40/5. */
 export function layoutFor(actionsPerPackage: number): PackageLayout {
-  if (!Number.isInteger(actionsPerPackage) || actionsPerPackage < 3) throw new Error(`Expected --actions-per-package to be an integer ≥ 3, got ${actionsPerPackage}`);
+  if (!Number.isInteger(actionsPerPackage) || actionsPerPackage < 3)
+    throw new Error(`Expected --actions-per-package to be an integer ≥ 3, got ${actionsPerPackage}`);
   const dirs = Math.max(2, Math.round(actionsPerPackage / 10));
   const links = Math.max(0, Math.min(Math.round(actionsPerPackage / 10), actionsPerPackage - dirs - 1));
   return { dirs, files: actionsPerPackage - dirs - links, links };
@@ -50,7 +51,11 @@ export function packageTree(i: number, version: 1 | 2, layout: PackageLayout): T
   const slot = (j: number): FileSlot => {
     const dir = fileDirs[j % fileDirs.length];
     const exec = dir.endsWith('/bin');
-    return { index: j, path: `${dir}/f${String(j).padStart(3, '0')}${exec ? '' : j % 3 === 0 ? '.so' : '.txt'}`, mode: exec ? 0o755 : 0o644 };
+    return {
+      index: j,
+      path: `${dir}/f${String(j).padStart(3, '0')}${exec ? '' : j % 3 === 0 ? '.so' : '.txt'}`,
+      mode: exec ? 0o755 : 0o644,
+    };
   };
   let slots: FileSlot[] = Array.from({ length: layout.files }, (_, j) => slot(j));
   const revision = new Map<number, number>();

@@ -10,7 +10,12 @@ const POLL_MS = 50;
  * with every partial download's hash and size in bytes at that moment. Rejects once `ended`
  * resolves first (the run finished without such a download) or after `timeoutMs`.
  */
-export async function waitForPartialDownload(cacheDir: string, minBytes: number, ended: Promise<void>, timeoutMs = 120_000): Promise<Map<string, number>> {
+export async function waitForPartialDownload(
+  cacheDir: string,
+  minBytes: number,
+  ended: Promise<void>,
+  timeoutMs = 120_000,
+): Promise<Map<string, number>> {
   const dir = path.join(cacheDir, 'partial');
   let over = false;
   void ended.then(() => (over = true));
@@ -24,7 +29,10 @@ export async function waitForPartialDownload(cacheDir: string, minBytes: number,
     }
     if ([...sizes.values()].some((s) => s >= minBytes)) return sizes;
     if (over) throw new Error(`The run ended before a download of ${minBytes} bytes or more was in progress in ${dir}`);
-    if (Date.now() > deadline) throw new Error(`No partial download of ${minBytes} bytes or more appeared in ${dir} within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `No partial download of ${minBytes} bytes or more appeared in ${dir} within ${timeoutMs / 1000} s`,
+      );
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }

@@ -98,9 +98,13 @@ export async function measurePlan(ctx: Ctx, request: PlanRequest): Promise<PlanR
   clearManifestMemo(); // cold: nothing parsed earlier in this process helps
   await syncFs(ctx.work); // as before the other phases: nothing earlier left to write back
   collectGarbage();
-  const cold = await timed(() => withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })));
+  const cold = await timed(() =>
+    withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })),
+  );
   collectGarbage();
-  const warm = await timed(() => withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })));
+  const warm = await timed(() =>
+    withOrigins(ctx, (origins) => plan(ctx.image, request, null, { cache: ctx.cache, origins })),
+  );
   if (warm.value.digest !== cold.value.digest) throw new Error('The same plan request gave two different plans');
   return { coldMs: cold.ms, warmMs: warm.ms, plan: warm.value, peakRss: peakRss() };
 }
@@ -139,13 +143,17 @@ export async function measureExecute(ctx: Ctx, p: Plan, baseline: boolean): Prom
   const prof = ctx.profile ? profiledFs() : null;
   await syncFs(ctx.work);
   collectGarbage();
-  const ex = await timed(() => withOrigins(ctx, (origins) => execute(ctx.image, p, ctx.cache, { origins, ...(prof ? { fs: prof.fs } : {}) })));
+  const ex = await timed(() =>
+    withOrigins(ctx, (origins) => execute(ctx.image, p, ctx.cache, { origins, ...(prof ? { fs: prof.fs } : {}) })),
+  );
   if (ex.value.status !== 'applied') throw new Error(`execute returned '${ex.value.status}', expected 'applied'`);
   const rss = peakRss();
   let cpMs: number | null = null;
   let cpSyncMs: number | null = null;
   if (baseline) {
-    const entries = (await fs.readdir(ctx.image.root)).filter((n) => n !== 'var').map((n) => path.join(ctx.image.root, n));
+    const entries = (await fs.readdir(ctx.image.root))
+      .filter((n) => n !== 'var')
+      .map((n) => path.join(ctx.image.root, n));
     const runs: { cp: number; sync: number }[] = [];
     for (let k = 0; k < BASELINE_RUNS; k++) {
       const dest = scratchDir(ctx, 'cp-a');

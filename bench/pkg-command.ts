@@ -33,19 +33,51 @@ export function compiledPkgCli(): Promise<PkgCommand> {
 
 /** The same CLI through ts-node (`npm run pkg`), transpile-only: for comparison with compiledPkgCli. */
 export function tsNodePkgCli(): PkgCommand {
-  return { command: process.execPath, args: ['--require', 'ts-node/register', path.join(PROJECT, 'src/pkg-cli/main.ts')], env: { TS_NODE_TRANSPILE_ONLY: '1' }, cwd: PROJECT };
+  return {
+    command: process.execPath,
+    args: ['--require', 'ts-node/register', path.join(PROJECT, 'src/pkg-cli/main.ts')],
+    env: { TS_NODE_TRANSPILE_ONLY: '1' },
+    cwd: PROJECT,
+  };
 }
 
 async function compile(): Promise<PkgCommand> {
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'li-pkg-cli-'));
   process.once('exit', () => rmSync(out, { recursive: true, force: true }));
   const tsc = require.resolve('typescript/bin/tsc', { paths: [PROJECT] });
-  const flags = ['--outDir', out, '--rootDir', PROJECT, '--module', 'commonjs', '--target', 'ES2022', '--moduleResolution', 'node', '--esModuleInterop', '--skipLibCheck', '--types', 'node', '--noCheck'];
+  const flags = [
+    '--outDir',
+    out,
+    '--rootDir',
+    PROJECT,
+    '--module',
+    'commonjs',
+    '--target',
+    'ES2022',
+    '--moduleResolution',
+    'node',
+    '--esModuleInterop',
+    '--skipLibCheck',
+    '--types',
+    'node',
+    '--noCheck',
+  ];
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [tsc, ...flags, path.join(PROJECT, 'src/pkg-cli/main.ts')], { cwd: PROJECT, maxBuffer: 8 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`tsc failed compiling the pkg CLI: ${(stdout + stderr).trim() || err.message}`)) : resolve(),
+    execFile(
+      process.execPath,
+      [tsc, ...flags, path.join(PROJECT, 'src/pkg-cli/main.ts')],
+      { cwd: PROJECT, maxBuffer: 8 << 20 },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`tsc failed compiling the pkg CLI: ${(stdout + stderr).trim() || err.message}`))
+          : resolve(),
     );
   });
   // The compiled files live in a temp dir, outside the project: npm packages (commander) are found through NODE_PATH.
-  return { command: process.execPath, args: [path.join(out, 'src/pkg-cli/main.js')], env: { NODE_PATH: path.join(PROJECT, 'node_modules') }, cwd: PROJECT };
+  return {
+    command: process.execPath,
+    args: [path.join(out, 'src/pkg-cli/main.js')],
+    env: { NODE_PATH: path.join(PROJECT, 'node_modules') },
+    cwd: PROJECT,
+  };
 }

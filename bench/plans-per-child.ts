@@ -29,6 +29,8 @@ export async function readActivityRecord(file: string): Promise<ActivityRecordLi
  */
 export function maxPlansPerChild(lines: readonly ActivityRecordLine[]): number {
   const plans = new Map<string, number>();
-  for (const l of lines) if (l.stage === 'plan' && l.event === 'start' && l.name !== 'parent') plans.set(l.name, (plans.get(l.name) ?? 0) + 1);
+  for (const l of lines)
+    if (l.stage === 'plan' && l.event === 'start' && l.name !== 'parent')
+      plans.set(l.name, (plans.get(l.name) ?? 0) + 1);
   return Math.max(0, ...plans.values());
 }

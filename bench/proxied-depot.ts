@@ -45,6 +45,9 @@ export async function startProxiedDepot(host: DemoHost): Promise<ProxiedDepot> {
  */
 export function servedContentBytes(depot: Depot): number {
   const { log, requests } = depot.stats;
-  if (log.length < requests) throw new Error(`The depot's request log kept ${log.length} of ${requests} requests: content bytes cannot be summed`);
+  if (log.length < requests)
+    throw new Error(
+      `The depot's request log kept ${log.length} of ${requests} requests: content bytes cannot be summed`,
+    );
   return log.filter((l) => /\/(file|filelist)\/0\//.test(l.path)).reduce((n, l) => n + l.bytes, 0);
 }

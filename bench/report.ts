@@ -7,7 +7,6 @@ import { count, formatTable, megabytes, ratio, Row, seconds, throughput } from '
 
 export const TARGETS = { planMs: 1000, prepareRatio: 2, executeRatio: 3 };
 
-
 export interface ReportInput {
   machine: MachineInfo;
   repo: GeneratedRepo;
@@ -27,12 +26,28 @@ export function buildReport(r: ReportInput): { text: string; json: unknown } {
   const rows: Row[] = [];
   const verdict = (ok: boolean): Row['result'] => (ok ? 'PASS' : 'MISS');
 
-  for (const [label, s] of [[`(a) install ${n}`, r.install], [`(b) update ${n}`, r.update]] as const) {
-    for (const [temp, ms] of [['cold', s.plan.coldMs], ['warm', s.plan.warmMs]] as const) {
-      rows.push({ phase: `plan ${label}, ${temp}`, measured: seconds(ms), baseline: '—', ratio: '—', target: `≤ ${seconds(TARGETS.planMs)}`, result: verdict(ms <= TARGETS.planMs) });
+  for (const [label, s] of [
+    [`(a) install ${n}`, r.install],
+    [`(b) update ${n}`, r.update],
+  ] as const) {
+    for (const [temp, ms] of [
+      ['cold', s.plan.coldMs],
+      ['warm', s.plan.warmMs],
+    ] as const) {
+      rows.push({
+        phase: `plan ${label}, ${temp}`,
+        measured: seconds(ms),
+        baseline: '—',
+        ratio: '—',
+        target: `≤ ${seconds(TARGETS.planMs)}`,
+        result: verdict(ms <= TARGETS.planMs),
+      });
     }
   }
-  for (const [label, s] of [['(a) install', r.install], ['(b) update', r.update]] as const) {
+  for (const [label, s] of [
+    ['(a) install', r.install],
+    ['(b) update', r.update],
+  ] as const) {
     const p = s.prepare;
     const q = p.ms / p.copyMs;
     rows.push({
@@ -44,7 +59,10 @@ export function buildReport(r: ReportInput): { text: string; json: unknown } {
       result: verdict(q <= TARGETS.prepareRatio),
     });
   }
-  for (const [label, s] of [['(a) install', r.install], ['(b) update', r.update]] as const) {
+  for (const [label, s] of [
+    ['(a) install', r.install],
+    ['(b) update', r.update],
+  ] as const) {
     const e = s.execute;
     const q = e.cpMs === null ? null : e.ms / e.cpMs;
     rows.push({
@@ -56,8 +74,22 @@ export function buildReport(r: ReportInput): { text: string; json: unknown } {
       result: q === null ? '' : verdict(q <= TARGETS.executeRatio),
     });
   }
-  rows.push({ phase: 'peak RSS, bench process', measured: megabytes(r.peakRss), baseline: '—', ratio: '—', target: '—', result: '' });
-  rows.push({ phase: 'peak RSS, depot process', measured: r.depotPeakRss === null ? 'n/a' : megabytes(r.depotPeakRss), baseline: '—', ratio: '—', target: '—', result: '' });
+  rows.push({
+    phase: 'peak RSS, bench process',
+    measured: megabytes(r.peakRss),
+    baseline: '—',
+    ratio: '—',
+    target: '—',
+    result: '',
+  });
+  rows.push({
+    phase: 'peak RSS, depot process',
+    measured: r.depotPeakRss === null ? 'n/a' : megabytes(r.depotPeakRss),
+    baseline: '—',
+    ratio: '—',
+    target: '—',
+    result: '',
+  });
 
   const m = r.machine;
   const sh = r.repo.shape;
@@ -69,14 +101,18 @@ export function buildReport(r: ReportInput): { text: string; json: unknown } {
     `      v1: ${count(sh.v1.files)} files, ${megabytes(sh.v1.bytes)} (${megabytes(ip.downloadBytes)} gzip); v2: ${count(sh.v2.files)} files, ${megabytes(sh.v2.bytes)}`,
     `      update plan: ${count(up.add)} add, ${count(up.update)} update, ${count(up.remove)} remove; ${count(up.files)} files to write, ${megabytes(up.downloadBytes)} to download`,
     `      repository: ${count(sh.storedFiles)} stored content files, ${megabytes(sh.storedBytes)}; ` +
-      (r.generationMs === null ? `reused from .bench-cache (generated in ${seconds(sh.generationMs)})` : `generated in ${seconds(r.generationMs)} (not part of the targets)`),
+      (r.generationMs === null
+        ? `reused from .bench-cache (generated in ${seconds(sh.generationMs)})`
+        : `generated in ${seconds(r.generationMs)} (not part of the targets)`),
     '',
     formatTable(rows),
     '',
     'notes:',
     '  plan cold = catalog and manifests fetched from the depot, none parsed before; warm = the same request again: manifests from the content cache,',
     '    already parsed (a worker keeps parsed manifests by digest, so prepare and execute below reuse what their plan parsed).',
-    r.sharedOrigins ? '  origins: one OriginPool (keep-alive sockets) shared by every phase (--shared-origins).' : '  origins: each phase opens its own OriginPool (fresh connections), as separate activities would; --shared-origins shares one.',
+    r.sharedOrigins
+      ? '  origins: one OriginPool (keep-alive sockets) shared by every phase (--shared-origins).'
+      : '  origins: each phase opens its own OriginPool (fresh connections), as separate activities would; --shared-origins shares one.',
     `  prepare = prepare() over HTTP from a depot in its own process (download, gunzip, SHA-256 verify, admit to the cache),`,
     `    as a worker runs it after its plan (the action diff remembered); after a worker restart it first reads and parses the`,
     `    manifests again and re-derives the diff (install ${seconds(r.install.prepare.planActionsMs)}, update ${seconds(r.update.prepare.planActionsMs)}, timed alone);`,
@@ -87,12 +123,18 @@ export function buildReport(r: ReportInput): { text: string; json: unknown } {
     `  peak RSS after each phase (bench process): plan ${megabytes(r.install.plan.peakRss)}, prepare ${megabytes(r.install.prepare.peakRss)}, execute ${megabytes(r.install.execute.peakRss)};` +
       ` after the update: ${megabytes(r.update.execute.peakRss)}. Depot: VmHWM from /proc.`,
   ];
-  for (const [label, s] of [['install', r.install], ['update', r.update]] as const) {
+  for (const [label, s] of [
+    ['install', r.install],
+    ['update', r.update],
+  ] as const) {
     const ops = s.execute.fsOps;
     if (!ops) continue;
     const total = Object.values(ops).reduce((a, o) => a + o.ms, 0);
     lines.push(`  --profile, execute ${label}: ${seconds(total)} of ${seconds(s.execute.ms)} in FsLayer calls:`);
-    for (const [op, o] of Object.entries(ops)) lines.push(`    ${op.padEnd(13)} ${count(o.calls).padStart(8)} calls ${seconds(o.ms).padStart(10)}  ${((o.ms * 1000) / o.calls).toFixed(0).padStart(6)} µs/call`);
+    for (const [op, o] of Object.entries(ops))
+      lines.push(
+        `    ${op.padEnd(13)} ${count(o.calls).padStart(8)} calls ${seconds(o.ms).padStart(10)}  ${((o.ms * 1000) / o.calls).toFixed(0).padStart(6)} µs/call`,
+      );
   }
 
   const json = {

@@ -14,7 +14,12 @@ const lower = (a: number | null, b: number | null) => (a === null ? b : b === nu
  */
 export function fastest(a: Stage, b: Stage): Stage {
   return {
-    plan: { ...a.plan, coldMs: Math.min(a.plan.coldMs, b.plan.coldMs), warmMs: Math.min(a.plan.warmMs, b.plan.warmMs), peakRss: Math.max(a.plan.peakRss, b.plan.peakRss) },
+    plan: {
+      ...a.plan,
+      coldMs: Math.min(a.plan.coldMs, b.plan.coldMs),
+      warmMs: Math.min(a.plan.warmMs, b.plan.warmMs),
+      peakRss: Math.max(a.plan.peakRss, b.plan.peakRss),
+    },
     prepare: {
       ...a.prepare,
       ms: Math.min(a.prepare.ms, b.prepare.ms),

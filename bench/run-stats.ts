@@ -73,7 +73,14 @@ export interface RunStatsOptions {
   pageBytes?: number;
 }
 
-const CLOSING = new Set(['WorkflowExecutionCompleted', 'WorkflowExecutionFailed', 'WorkflowExecutionTimedOut', 'WorkflowExecutionCanceled', 'WorkflowExecutionTerminated', 'WorkflowExecutionContinuedAsNew']);
+const CLOSING = new Set([
+  'WorkflowExecutionCompleted',
+  'WorkflowExecutionFailed',
+  'WorkflowExecutionTimedOut',
+  'WorkflowExecutionCanceled',
+  'WorkflowExecutionTerminated',
+  'WorkflowExecutionContinuedAsNew',
+]);
 const RESOURCE_EXHAUSTED = 8; // gRPC status code
 
 /**
@@ -90,12 +97,17 @@ const RESOURCE_EXHAUSTED = 8; // gRPC status code
  * Works on running workflows too (their status is `running`). Rejects with the client's error
  * for an unknown workflow or run, or when even a one-event page cannot be received.
  */
-export async function collectRunStats(client: Client, workflowId: string, opts: RunStatsOptions = {}): Promise<RunStats> {
+export async function collectRunStats(
+  client: Client,
+  workflowId: string,
+  opts: RunStatsOptions = {},
+): Promise<RunStats> {
   const reader = new HistoryReader(client, opts.pageSize ?? 100, opts.pageBytes ?? 1_000_000);
   const first = await reader.firstRunId(workflowId, opts.runId ?? '');
   const executions: ExecutionStats[] = [];
   const seen = new Set<string>();
-  const queue: { workflowId: string; runId: string; origin: ExecutionStats['origin']; from: ExecutionStats['from'] }[] = [{ workflowId, runId: first, origin: 'root', from: null }];
+  const queue: { workflowId: string; runId: string; origin: ExecutionStats['origin']; from: ExecutionStats['from'] }[] =
+    [{ workflowId, runId: first, origin: 'root', from: null }];
   let children = 0;
   while (queue.length > 0) {
     const next = queue.shift()!;
@@ -105,13 +117,15 @@ export async function collectRunStats(client: Client, workflowId: string, opts: 
     executions.push({ ...stats, origin: next.origin, from: next.from });
     const here = { workflowId: next.workflowId, runId: next.runId };
     // The chain continues before the children, so each chain stays together in the list.
-    if (continuedAs) queue.unshift({ workflowId: next.workflowId, runId: continuedAs, origin: 'continued-as-new', from: here });
+    if (continuedAs)
+      queue.unshift({ workflowId: next.workflowId, runId: continuedAs, origin: 'continued-as-new', from: here });
     children += childRuns.length;
     for (const c of childRuns) queue.push({ ...c, origin: 'child', from: here });
   }
   let maxPayload: RunStats['max']['payload'] = null;
   for (const e of executions) {
-    if (e.largestPayload && (!maxPayload || e.largestPayload.bytes > maxPayload.bytes)) maxPayload = { ...e.largestPayload, workflowId: e.workflowId, runId: e.runId };
+    if (e.largestPayload && (!maxPayload || e.largestPayload.bytes > maxPayload.bytes))
+      maxPayload = { ...e.largestPayload, workflowId: e.workflowId, runId: e.runId };
   }
   return {
     workflowId,
@@ -155,12 +169,31 @@ class HistoryReader {
   async firstRunId(workflowId: string, runId: string): Promise<string> {
     const [started] = (await this.page(workflowId, runId, undefined, 1)).events;
     const attrs = started?.workflowExecutionStartedEventAttributes;
-    if (!attrs) throw new Error(`History of workflow ${workflowId} ${runId || '(latest run)'} does not begin with WorkflowExecutionStarted`);
+    if (!attrs)
+      throw new Error(
+        `History of workflow ${workflowId} ${runId || '(latest run)'} does not begin with WorkflowExecutionStarted`,
+      );
     return attrs.firstExecutionRunId || attrs.originalExecutionRunId || runId;
   }
 
-  async execution(workflowId: string, runId: string): Promise<{ stats: Omit<ExecutionStats, 'origin' | 'from'>; continuedAs: string | null; childRuns: { workflowId: string; runId: string }[] }> {
-    const stats: Omit<ExecutionStats, 'origin' | 'from'> = { workflowId, runId, workflowType: '', events: 0, historyBytes: 0, largestPayload: null, status: 'running', workflowTaskFailures: 0 };
+  async execution(
+    workflowId: string,
+    runId: string,
+  ): Promise<{
+    stats: Omit<ExecutionStats, 'origin' | 'from'>;
+    continuedAs: string | null;
+    childRuns: { workflowId: string; runId: string }[];
+  }> {
+    const stats: Omit<ExecutionStats, 'origin' | 'from'> = {
+      workflowId,
+      runId,
+      workflowType: '',
+      events: 0,
+      historyBytes: 0,
+      largestPayload: null,
+      status: 'running',
+      workflowTaskFailures: 0,
+    };
     let continuedAs: string | null = null;
     const childRuns: { workflowId: string; runId: string }[] = [];
     let token: Uint8Array | undefined;
@@ -175,7 +208,8 @@ class HistoryReader {
         last = eventTypeName(e);
         if (last === 'WorkflowTaskFailed' || last === 'WorkflowTaskTimedOut') stats.workflowTaskFailures++;
         const biggest = largestPayloadIn(e, last);
-        if (biggest && (!stats.largestPayload || biggest.bytes > stats.largestPayload.bytes)) stats.largestPayload = biggest;
+        if (biggest && (!stats.largestPayload || biggest.bytes > stats.largestPayload.bytes))
+          stats.largestPayload = biggest;
         const started = e.workflowExecutionStartedEventAttributes;
         if (started) stats.workflowType = started.workflowType?.name ?? '';
         const can = e.workflowExecutionContinuedAsNewEventAttributes;
@@ -190,7 +224,12 @@ class HistoryReader {
   }
 
   /** One page; asked for again with half the size (kept for later pages) while it is too big for the client to receive. */
-  private async page(workflowId: string, runId: string, token: Uint8Array | undefined, size: number): Promise<{ events: HistoryEvent[]; nextPageToken?: Uint8Array }> {
+  private async page(
+    workflowId: string,
+    runId: string,
+    token: Uint8Array | undefined,
+    size: number,
+  ): Promise<{ events: HistoryEvent[]; nextPageToken?: Uint8Array }> {
     for (;;) {
       this.pages++;
       try {

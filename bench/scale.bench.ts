@@ -95,7 +95,11 @@ async function main(): Promise<void> {
   say(`host: ${zones} zones x ${packages} packages built in ${buildSeconds.toFixed(1)} s`);
 
   const warnings = new ServerWarnings(5);
-  const server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES, log: warnings.log, extraArgs: serverWarningArgs() });
+  const server = await startDevServer({
+    searchAttributes: SEARCH_ATTRIBUTES,
+    log: warnings.log,
+    extraArgs: serverWarningArgs(),
+  });
   const taskQueue = `scale-${process.pid}`;
   const worker = startWorkerProcess({ address: server.address, taskQueue, host: 'bench', cacheDir: host.cacheDir });
   const connection = await Connection.connect({ address: server.address });
@@ -106,8 +110,19 @@ async function main(): Promise<void> {
     warnings.reset();
     const workflowId = `scale-${zones}x${packages}-c${concurrency}`;
     const t0 = Date.now();
-    const handle = await client.workflow.start(updateLinkedImages, { taskQueue, workflowId, args: [{ image: host.parent, host: 'bench', concurrency }] });
-    const tick = setInterval(() => void handle.query('progress').then((p) => say(`  ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s ${(p as { line: string }).line}`), () => undefined), 10_000);
+    const handle = await client.workflow.start(updateLinkedImages, {
+      taskQueue,
+      workflowId,
+      args: [{ image: host.parent, host: 'bench', concurrency }],
+    });
+    const tick = setInterval(
+      () =>
+        void handle.query('progress').then(
+          (p) => say(`  ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s ${(p as { line: string }).line}`),
+          () => undefined,
+        ),
+      10_000,
+    );
     const result = await handle.result().finally(() => clearInterval(tick));
     const wallSeconds = (Date.now() - t0) / 1000;
     const mem = rss.stop();
@@ -129,20 +144,34 @@ async function main(): Promise<void> {
       maxPayloadAt: stats.max.payload ? `${stats.max.payload.eventType} ${stats.max.payload.field}` : null,
       workerPeakRssBytes: mem.peakBytes,
       serverWarnings: w.counts,
-      serverWarningLines: [...w.firstLines['history-count'], ...w.firstLines['history-size'], ...w.firstLines['blob-size']],
+      serverWarningLines: [
+        ...w.firstLines['history-count'],
+        ...w.firstLines['history-size'],
+        ...w.firstLines['blob-size'],
+      ],
       buildSeconds,
       fileCreateMicros,
     };
     const mb = (n: number | null) => (n === null ? '?' : `${(n / 1e6).toFixed(1)} MB`);
     say('');
-    say(`update of ${zones} zones x ${packages} packages at concurrency ${concurrency}: ${result.status} (exit ${result.exitCode}), ${result.counts.updated} children updated`);
+    say(
+      `update of ${zones} zones x ${packages} packages at concurrency ${concurrency}: ${result.status} (exit ${result.exitCode}), ${result.counts.updated} children updated`,
+    );
     say(`  wall time                      ${wallSeconds.toFixed(1)} s`);
     say(`  workflow executions            ${figures.executions} (partitions: ${figures.partitions})`);
-    say(`  largest execution              ${figures.maxEventsPerExecution.toLocaleString('en-US')} events, ${mb(figures.maxHistoryBytesPerExecution)} (server warns at 10,240 events, 10 MB)`);
-    say(`  events in all                  ${figures.totalEvents.toLocaleString('en-US')}; workflow task failures ${figures.workflowTaskFailures}`);
-    say(`  largest payload                ${(figures.maxPayloadBytes / 1000).toFixed(1)} KB (${figures.maxPayloadAt}) (warns at 256 KB)`);
+    say(
+      `  largest execution              ${figures.maxEventsPerExecution.toLocaleString('en-US')} events, ${mb(figures.maxHistoryBytesPerExecution)} (server warns at 10,240 events, 10 MB)`,
+    );
+    say(
+      `  events in all                  ${figures.totalEvents.toLocaleString('en-US')}; workflow task failures ${figures.workflowTaskFailures}`,
+    );
+    say(
+      `  largest payload                ${(figures.maxPayloadBytes / 1000).toFixed(1)} KB (${figures.maxPayloadAt}) (warns at 256 KB)`,
+    );
     say(`  worker peak RSS                ${mb(figures.workerPeakRssBytes)}`);
-    say(`  server warnings                history count ${w.counts['history-count']}, history size ${w.counts['history-size']}, blob size ${w.counts['blob-size']}`);
+    say(
+      `  server warnings                history count ${w.counts['history-count']}, history size ${w.counts['history-size']}, blob size ${w.counts['blob-size']}`,
+    );
     for (const l of figures.serverWarningLines) say(`    ${l.slice(0, 300)}`);
     if (values.json) await fs.writeFile(values.json, JSON.stringify(figures, null, 2) + '\n');
   } finally {

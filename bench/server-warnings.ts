@@ -38,12 +38,17 @@ const MESSAGES: Record<string, { kind: ServerWarningKind; limit: 'warn' | 'error
   'Blob data size exceeds limit.': { kind: 'blob-size', limit: 'error' },
 };
 /** The field holding each kind's figure. */
-const VALUE_TAG: Record<ServerWarningKind, string> = { 'history-count': 'wf-event-count', 'history-size': 'wf-history-size', 'blob-size': 'wf-size' };
+const VALUE_TAG: Record<ServerWarningKind, string> = {
+  'history-count': 'wf-event-count',
+  'history-size': 'wf-history-size',
+  'blob-size': 'wf-size',
+};
 
 /** The `key=value` / `key="quoted value"` fields of one server log line. */
 function fields(line: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const m of line.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) out.set(m[1], m[2].startsWith('"') ? m[2].slice(1, -1).replace(/\\(.)/g, '$1') : m[2]);
+  for (const m of line.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g))
+    out.set(m[1], m[2].startsWith('"') ? m[2].slice(1, -1).replace(/\\(.)/g, '$1') : m[2]);
   return out;
 }
 
@@ -105,8 +110,15 @@ export class ServerWarnings {
   }
 
   reset(): void {
-    const per = <T>(v: () => T) => Object.fromEntries(SERVER_WARNING_KINDS.map((k) => [k, v()])) as Record<ServerWarningKind, T>;
-    this.s = { counts: per(() => 0), errorLimit: per(() => 0), largest: per(() => null), firstLines: per(() => [] as string[]), other: { count: 0, firstLines: [] } };
+    const per = <T>(v: () => T) =>
+      Object.fromEntries(SERVER_WARNING_KINDS.map((k) => [k, v()])) as Record<ServerWarningKind, T>;
+    this.s = {
+      counts: per(() => 0),
+      errorLimit: per(() => 0),
+      largest: per(() => null),
+      firstLines: per(() => [] as string[]),
+      other: { count: 0, firstLines: [] },
+    };
   }
 }
 

@@ -15,7 +15,10 @@ import { bundleWorkflowsInChildProcess } from '../src/worker/workflow-bundle';
 async function main(): Promise<void> {
   const args = parseWorkerArgs(process.argv.slice(2));
   const delay = Number(process.env.STAGE_DELAY_MS ?? 0);
-  Runtime.install({ logger: oneLineLogger('WARN'), telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: oneLineLogger('WARN'),
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+  });
   const { address, namespace, ...rest } = connectionSettings();
   const connection = await NativeConnection.connect({ ...rest, address });
   const plugin = new LinkedImagesPlugin({
@@ -28,8 +31,15 @@ async function main(): Promise<void> {
     beforeStage: delay > 0 ? () => new Promise<void>((r) => setTimeout(r, delay)) : undefined,
     maxActivities: args.maxActivities,
   });
-  const workers = await createHostWorkers({ connection, namespace, plugin, identity: `${process.pid}@${os.hostname()}/${args.host}` });
-  process.stdout.write(`stage-delay worker of host '${args.host}' polling task queues '${workers.taskQueue}' and '${workers.hostTaskQueue}', ${delay} ms per stage\n`);
+  const workers = await createHostWorkers({
+    connection,
+    namespace,
+    plugin,
+    identity: `${process.pid}@${os.hostname()}/${args.host}`,
+  });
+  process.stdout.write(
+    `stage-delay worker of host '${args.host}' polling task queues '${workers.taskQueue}' and '${workers.hostTaskQueue}', ${delay} ms per stage\n`,
+  );
   for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => workers.shutdown());
   await workers.run();
   await connection.close();

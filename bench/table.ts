@@ -8,14 +8,24 @@ export interface Row {
   result: 'PASS' | 'MISS' | '';
 }
 
-const HEADERS: Row = { phase: 'phase', measured: 'measured', baseline: 'baseline', ratio: 'ratio', target: 'target', result: 'PASS/MISS' as Row['result'] };
+const HEADERS: Row = {
+  phase: 'phase',
+  measured: 'measured',
+  baseline: 'baseline',
+  ratio: 'ratio',
+  target: 'target',
+  result: 'PASS/MISS' as Row['result'],
+};
 const COLUMNS = Object.keys(HEADERS) as (keyof Row)[];
 
 /** A plain-text table, columns padded to their widest cell. */
 export function formatTable(rows: Row[]): string {
   const all = [HEADERS, ...rows];
   const width = (c: keyof Row) => Math.max(...all.map((r) => r[c].length));
-  const line = (r: Row) => COLUMNS.map((c) => r[c].padEnd(width(c))).join(' | ').trimEnd();
+  const line = (r: Row) =>
+    COLUMNS.map((c) => r[c].padEnd(width(c)))
+      .join(' | ')
+      .trimEnd();
   const rule = COLUMNS.map((c) => '-'.repeat(width(c))).join('-+-');
   return [line(HEADERS), rule, ...rows.map(line)].join('\n');
 }

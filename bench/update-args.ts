@@ -11,9 +11,17 @@ export type UpdatePart = (typeof UPDATE_PARTS)[number];
 function updateBenchCommand(): Command {
   return new Command('npm run bench --')
     .usage('[--rounds R] [--only PARTS] [--zones-scale F] [--json FILE] [--keep]')
-    .option('--rounds <R>', 'run every measured update R times, each on a fresh host; every figure is the fastest of R, duplicates the worst (default 1)', integerIn(1))
+    .option(
+      '--rounds <R>',
+      'run every measured update R times, each on a fresh host; every figure is the fastest of R, duplicates the worst (default 1)',
+      integerIn(1),
+    )
     .option('--only <PARTS>', `comma-separated subset of ${UPDATE_PARTS.join(',')} (default: all)`, parseParts)
-    .option('--zones-scale <F>', 'multiply every zone count by F, at least 1 zone (default 1; e.g. 0.1 for a smoke run)', positiveNumber)
+    .option(
+      '--zones-scale <F>',
+      'multiply every zone count by F, at least 1 zone (default 1; e.g. 0.1 for a smoke run)',
+      positiveNumber,
+    )
     .option('--json <FILE>', 'also write the figures as JSON to FILE', nonEmpty)
     .option('--keep', 'keep the hosts (in .bench-cache/update-<pid>/) after the run')
     .helpOption('-h, --help', 'this text');
@@ -21,9 +29,13 @@ function updateBenchCommand(): Command {
 
 /** `--only`: some of UPDATE_PARTS, comma-separated, returned in UPDATE_PARTS order. */
 function parseParts(raw: string): UpdatePart[] {
-  const asked = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const asked = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = asked.filter((p) => !(UPDATE_PARTS as readonly string[]).includes(p));
-  if (asked.length === 0 || unknown.length) throw new InvalidArgumentError(`Expected some of ${UPDATE_PARTS.join(', ')}.`);
+  if (asked.length === 0 || unknown.length)
+    throw new InvalidArgumentError(`Expected some of ${UPDATE_PARTS.join(', ')}.`);
   return UPDATE_PARTS.filter((p) => asked.includes(p));
 }
 
@@ -67,9 +79,17 @@ export function parseUpdateArgs(argv: string[]): UpdateArgs {
     if (e instanceof UsageError) throw new UsageError(`${e.message}\n${UPDATE_USAGE}`);
     throw e;
   }
-  if (parsed.help !== null) return { rounds: 1, only: [...UPDATE_PARTS], zonesScale: 1, json: null, keep: false, help: true };
+  if (parsed.help !== null)
+    return { rounds: 1, only: [...UPDATE_PARTS], zonesScale: 1, json: null, keep: false, help: true };
   const { opts } = parsed;
-  return { rounds: opts.rounds ?? 1, only: opts.only ?? [...UPDATE_PARTS], zonesScale: opts.zonesScale ?? 1, json: opts.json ?? null, keep: opts.keep ?? false, help: false };
+  return {
+    rounds: opts.rounds ?? 1,
+    only: opts.only ?? [...UPDATE_PARTS],
+    zonesScale: opts.zonesScale ?? 1,
+    json: opts.json ?? null,
+    keep: opts.keep ?? false,
+    help: false,
+  };
 }
 
 /** `zones` × `scale`, rounded, and at least 1: the zone count a part runs with under --zones-scale. */

@@ -72,20 +72,48 @@ export interface UpdateFigures {
 /** Upper bound of a filelist frame header (`<64 hex> <size>\n`), in bytes: what the depot sends per file beyond its content. */
 export const FRAME_HEADER_BYTES = 100;
 
-export function overheadFigure(run: { zones: number; stageMs: number; concurrency: number }, workflowSeconds: number, directSeconds: number): OverheadFigure {
-  return { zones: run.zones, stageMs: run.stageMs, workflowSeconds, directSeconds, ratio: workflowSeconds / directSeconds, concurrency: run.concurrency };
+export function overheadFigure(
+  run: { zones: number; stageMs: number; concurrency: number },
+  workflowSeconds: number,
+  directSeconds: number,
+): OverheadFigure {
+  return {
+    zones: run.zones,
+    stageMs: run.stageMs,
+    workflowSeconds,
+    directSeconds,
+    ratio: workflowSeconds / directSeconds,
+    concurrency: run.concurrency,
+  };
 }
 
 /** Speed-ups against the run at concurrency 1, in order of concurrency. Throws RangeError without one at concurrency 1. */
-export function speedupFigures(runs: { concurrency: number; seconds: number }[], host: { zones: number; stageMs: number }): SpeedupFigure[] {
+export function speedupFigures(
+  runs: { concurrency: number; seconds: number }[],
+  host: { zones: number; stageMs: number },
+): SpeedupFigure[] {
   const one = runs.find((r) => r.concurrency === 1);
-  if (!one) throw new RangeError(`Expected a run at concurrency 1 to compare with, got concurrencies ${runs.map((r) => r.concurrency).join(', ') || 'none'}`);
+  if (!one)
+    throw new RangeError(
+      `Expected a run at concurrency 1 to compare with, got concurrencies ${runs.map((r) => r.concurrency).join(', ') || 'none'}`,
+    );
   return [...runs]
     .sort((a, b) => a.concurrency - b.concurrency)
-    .map((r) => ({ concurrency: r.concurrency, seconds: r.seconds, speedup: one.seconds / r.seconds, zones: host.zones, stageMs: host.stageMs }));
+    .map((r) => ({
+      concurrency: r.concurrency,
+      seconds: r.seconds,
+      speedup: one.seconds / r.seconds,
+      zones: host.zones,
+      stageMs: host.stageMs,
+    }));
 }
 
-export function legacyFigure(zones: number, concurrency: number, legacySeconds: number, workflowSeconds: number): LegacyFigure {
+export function legacyFigure(
+  zones: number,
+  concurrency: number,
+  legacySeconds: number,
+  workflowSeconds: number,
+): LegacyFigure {
   return { zones, legacySeconds, workflowSeconds, speedup: legacySeconds / workflowSeconds, concurrency };
 }
 
@@ -97,5 +125,9 @@ export function legacyFigure(zones: number, concurrency: number, legacySeconds: 
 export function worstDuplicates(rounds: DuplicateFigure[]): DuplicateFigure {
   if (rounds.length === 0) throw new RangeError('Expected at least one round');
   const extra = (d: DuplicateFigure) => d.downloadedBytes - d.uniqueBytes;
-  return rounds.reduce((w, d) => (d.maxPlansPerChild > w.maxPlansPerChild || (d.maxPlansPerChild === w.maxPlansPerChild && extra(d) > extra(w)) ? d : w));
+  return rounds.reduce((w, d) =>
+    d.maxPlansPerChild > w.maxPlansPerChild || (d.maxPlansPerChild === w.maxPlansPerChild && extra(d) > extra(w))
+      ? d
+      : w,
+  );
 }

@@ -1,5 +1,12 @@
 import { megabytes, ratio, Row, seconds } from './table';
-import { DuplicateFigure, FRAME_HEADER_BYTES, LegacyFigure, OverheadFigure, SpeedupFigure, UpdateFigures } from './update-figures';
+import {
+  DuplicateFigure,
+  FRAME_HEADER_BYTES,
+  LegacyFigure,
+  OverheadFigure,
+  SpeedupFigure,
+  UpdateFigures,
+} from './update-figures';
 
 /** The concurrency whose speed-up has a target, and the target (at least this many times faster than concurrency 1). */
 export const SPEEDUP_TARGET = { concurrency: 8, min: 6 } as const;

@@ -50,22 +50,39 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
 
   const createMicros = await probeFileCreation(root);
-  log(`file creation: ${createMicros.toFixed(0)} µs a file (about 100 on a quiet file system; much more for minutes after many files were deleted)`);
+  log(
+    `file creation: ${createMicros.toFixed(0)} µs a file (about 100 on a quiet file system; much more for minutes after many files were deleted)`,
+  );
   log(`parts: ${args.only.join(', ')}; rounds: ${args.rounds}; zones scale: ${args.zonesScale}; hosts in ${root}`);
   let ctx: BenchContext | null = null;
   try {
     ctx = await openBenchContext(root, { rounds: args.rounds, zonesScale: args.zonesScale, log });
-    const figures: Omit<UpdateFigures, 'machine' | 'totalSeconds'> = { overhead: [], speedup: [], duplicates: [], legacy: null, rounds: args.rounds, zonesScale: args.zonesScale };
+    const figures: Omit<UpdateFigures, 'machine' | 'totalSeconds'> = {
+      overhead: [],
+      speedup: [],
+      duplicates: [],
+      legacy: null,
+      rounds: args.rounds,
+      zonesScale: args.zonesScale,
+    };
     for (const part of args.only) {
       if (part === 'overhead') figures.overhead = await measureOverhead(ctx);
       if (part === 'speedup') figures.speedup = await measureSpeedup(ctx);
       if (part === 'duplicates') figures.duplicates = await measureDuplicates(ctx);
       if (part === 'legacy') figures.legacy = await measureLegacy(ctx);
     }
-    const all: UpdateFigures = { ...figures, machine: await machineInfo(root, loadStart, createMicros), totalSeconds: (performance.now() - t0) / 1000 };
+    const all: UpdateFigures = {
+      ...figures,
+      machine: await machineInfo(root, loadStart, createMicros),
+      totalSeconds: (performance.now() - t0) / 1000,
+    };
     const m = all.machine;
-    process.stdout.write(`\n${m.cores} cores (${m.cpu}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, Node ${m.node}, ${m.tmpFs}; load ${m.loadStart.toFixed(2)} at the start, ${m.loadEnd.toFixed(2)} at the end; file creation ${m.createMicros.toFixed(0)} µs\n`);
-    process.stdout.write(`${ctx.hosts.count} hosts, ${all.totalSeconds.toFixed(0)} s in all; each figure the fastest of ${args.rounds} round(s) (duplicates: the worst)\n\n`);
+    process.stdout.write(
+      `\n${m.cores} cores (${m.cpu}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, Node ${m.node}, ${m.tmpFs}; load ${m.loadStart.toFixed(2)} at the start, ${m.loadEnd.toFixed(2)} at the end; file creation ${m.createMicros.toFixed(0)} µs\n`,
+    );
+    process.stdout.write(
+      `${ctx.hosts.count} hosts, ${all.totalSeconds.toFixed(0)} s in all; each figure the fastest of ${args.rounds} round(s) (duplicates: the worst)\n\n`,
+    );
     process.stdout.write(formatTable(updateRows(all)) + '\n');
     if (args.json) {
       await fs.writeFile(args.json, JSON.stringify(all, null, 2) + '\n');

@@ -38,11 +38,27 @@ export interface WorkerProcess {
 export function startWorkerProcess(o: WorkerProcessOptions): WorkerProcess {
   const delayed = (o.stageDelayMs ?? 0) > 0;
   const entry = delayed ? path.join(__dirname, 'stage-delay-worker.ts') : path.join(ROOT, 'src', 'worker', 'main.ts');
-  const args = ['--host', o.host, '--task-queue', o.taskQueue, '--cache', o.cacheDir, '--max-activities', String(o.maxActivities ?? 16), ...(o.recordFile ? ['--record', o.recordFile] : [])];
+  const args = [
+    '--host',
+    o.host,
+    '--task-queue',
+    o.taskQueue,
+    '--cache',
+    o.cacheDir,
+    '--max-activities',
+    String(o.maxActivities ?? 16),
+    ...(o.recordFile ? ['--record', o.recordFile] : []),
+  ];
   const child = spawn(process.execPath, ['--require', 'ts-node/register', entry, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TEMPORAL_ADDRESS: o.address, TEMPORAL_NAMESPACE: 'default', TS_NODE_TRANSPILE_ONLY: '1', STAGE_DELAY_MS: String(o.stageDelayMs ?? 0) },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: o.address,
+      TEMPORAL_NAMESPACE: 'default',
+      TS_NODE_TRANSPILE_ONLY: '1',
+      STAGE_DELAY_MS: String(o.stageDelayMs ?? 0),
+    },
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

@@ -53,13 +53,23 @@ let runs = 0;
  * result. Every worker is stopped (SIGTERM) before this resolves. Throws when the run's status
  * is not `ok` (its time would mean nothing), with the failures and the worker's last output.
  */
-export async function runWorkflowUpdate(server: BenchServer, host: DemoHost, opts: WorkflowUpdateOptions): Promise<WorkflowUpdate> {
+export async function runWorkflowUpdate(
+  server: BenchServer,
+  host: DemoHost,
+  opts: WorkflowUpdateOptions,
+): Promise<WorkflowUpdate> {
   const n = ++runs;
   const names = { taskQueue: `bench-update-${process.pid}-${n}`, host: `bench-${process.pid}-${n}` };
   const workflowId = `bench-update-${process.pid}-${n}`;
   const workers: WorkerProcess[] = [];
   const start = async () => {
-    const w = startWorkerProcess({ address: server.address, ...names, cacheDir: host.cacheDir, stageDelayMs: opts.stageDelayMs ?? 0, recordFile: opts.recordFile });
+    const w = startWorkerProcess({
+      address: server.address,
+      ...names,
+      cacheDir: host.cacheDir,
+      stageDelayMs: opts.stageDelayMs ?? 0,
+      recordFile: opts.recordFile,
+    });
     workers.push(w);
     track(w);
     await w.ready;
@@ -68,22 +78,34 @@ export async function runWorkflowUpdate(server: BenchServer, host: DemoHost, opt
   try {
     let worker = await start();
     const t0 = performance.now();
-    const handle = await server.client.workflow.start(updateLinkedImages, { taskQueue: names.taskQueue, workflowId, args: [{ image: host.parent, host: names.host, concurrency: opts.concurrency }] });
+    const handle = await server.client.workflow.start(updateLinkedImages, {
+      taskQueue: names.taskQueue,
+      workflowId,
+      args: [{ image: host.parent, host: names.host, concurrency: opts.concurrency }],
+    });
     const outcome = handle.result();
     outcome.catch(() => undefined);
     if (opts.during) {
-      const ended = outcome.then(() => undefined, () => undefined);
+      const ended = outcome.then(
+        () => undefined,
+        () => undefined,
+      );
       await opts.during({ handle, worker, ended, startAnotherWorker: async () => (worker = await start()) });
     }
     const result = await outcome;
     const seconds = (performance.now() - t0) / 1000;
     if (result.status !== 'ok') {
       const why = result.failures.map((f) => `${f.name} ${f.stage} ${f.code}: ${f.message}`).join('\n  ');
-      throw new Error(`Run ${workflowId} ended ${result.status}, not ok:\n  ${why}\nWorker output:\n${worker.output().slice(-2000)}`);
+      throw new Error(
+        `Run ${workflowId} ended ${result.status}, not ok:\n  ${why}\nWorker output:\n${worker.output().slice(-2000)}`,
+      );
     }
     return { seconds, result, workflowId };
   } catch (e) {
-    await server.client.workflow.getHandle(workflowId).terminate('bench failed').catch(() => undefined);
+    await server.client.workflow
+      .getHandle(workflowId)
+      .terminate('bench failed')
+      .catch(() => undefined);
     throw e;
   } finally {
     for (const w of workers) await w.stop();

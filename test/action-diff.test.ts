@@ -9,7 +9,12 @@ const H2 = '2'.repeat(64);
 
 const pkg = (fmri: string, ...lines: string[]): OwnedManifest => ({ fmri, manifest: parseManifest(lines.join('\n')) });
 
-function diff(o: { old?: OwnedManifest[]; next?: OwnedManifest[]; kept?: OwnedManifest[]; variants?: Record<string, string> }): ActionChange[] {
+function diff(o: {
+  old?: OwnedManifest[];
+  next?: OwnedManifest[];
+  kept?: OwnedManifest[];
+  variants?: Record<string, string>;
+}): ActionChange[] {
   return diffActions({ old: o.old ?? [], next: o.next ?? [], kept: o.kept ?? [], variants: o.variants ?? {} });
 }
 
@@ -22,7 +27,17 @@ const B1 = 'pkg://test/b@1.0';
 
 describe('diffActions: what changes', () => {
   it('adds every file-system action of a newly installed package, owned by it', () => {
-    const cs = diff({ next: [pkg(A1, 'dir path=opt mode=0755', `file ${H1} path=opt/a mode=0644`, 'set name=pkg.summary value=x', 'depend type=require fmri=b')] });
+    const cs = diff({
+      next: [
+        pkg(
+          A1,
+          'dir path=opt mode=0755',
+          `file ${H1} path=opt/a mode=0644`,
+          'set name=pkg.summary value=x',
+          'depend type=require fmri=b',
+        ),
+      ],
+    });
     assert.deepEqual(kinds(cs), ['add opt', 'add opt/a']);
     assert.ok(cs.every((c) => c.owner === A1 && c.from === null && c.to !== null));
   });
@@ -34,7 +49,13 @@ describe('diffActions: what changes', () => {
   });
 
   it('lists nothing for a package whose version changed but whose actions did not', () => {
-    assert.deepEqual(diff({ old: [pkg(A1, 'dir path=opt', `file ${H1} path=opt/a mode=0644`)], next: [pkg(A2, 'dir path=opt', `file ${H1} path=opt/a mode=0644`)] }), []);
+    assert.deepEqual(
+      diff({
+        old: [pkg(A1, 'dir path=opt', `file ${H1} path=opt/a mode=0644`)],
+        next: [pkg(A2, 'dir path=opt', `file ${H1} path=opt/a mode=0644`)],
+      }),
+      [],
+    );
   });
 
   it('updates a file whose payload hash changed, carrying both actions', () => {
@@ -47,11 +68,19 @@ describe('diffActions: what changes', () => {
   });
 
   it('updates a file whose mode alone changed', () => {
-    assert.deepEqual(kinds(diff({ old: [pkg(A1, `file ${H1} path=opt/a mode=0644`)], next: [pkg(A2, `file ${H1} path=opt/a mode=0755`)] })), ['update opt/a']);
+    assert.deepEqual(
+      kinds(
+        diff({ old: [pkg(A1, `file ${H1} path=opt/a mode=0644`)], next: [pkg(A2, `file ${H1} path=opt/a mode=0755`)] }),
+      ),
+      ['update opt/a'],
+    );
   });
 
   it('updates a directory whose mode changed', () => {
-    assert.deepEqual(kinds(diff({ old: [pkg(A1, 'dir path=opt mode=0755')], next: [pkg(A2, 'dir path=opt mode=0700')] })), ['update opt']);
+    assert.deepEqual(
+      kinds(diff({ old: [pkg(A1, 'dir path=opt mode=0755')], next: [pkg(A2, 'dir path=opt mode=0700')] })),
+      ['update opt'],
+    );
   });
 
   it('updates a path whose action type changed (file to symlink)', () => {
@@ -62,24 +91,54 @@ describe('diffActions: what changes', () => {
   });
 
   it('treats a file moved to another path as a removal of the old path and an add of the new one', () => {
-    assert.deepEqual(kinds(diff({ old: [pkg(A1, `file ${H1} path=opt/old`)], next: [pkg(A2, `file ${H1} path=opt/new`)] })), ['remove opt/old', 'add opt/new']);
+    assert.deepEqual(
+      kinds(diff({ old: [pkg(A1, `file ${H1} path=opt/old`)], next: [pkg(A2, `file ${H1} path=opt/new`)] })),
+      ['remove opt/old', 'add opt/new'],
+    );
   });
 
   it('lists nothing when a path moves unchanged from one changed package to another', () => {
-    assert.deepEqual(diff({ old: [pkg(A1, `file ${H1} path=opt/f`), pkg(B1, 'dir path=opt')], next: [pkg(A2, 'dir path=opt'), pkg('pkg://test/b@2.0', `file ${H1} path=opt/f`)] }), []);
+    assert.deepEqual(
+      diff({
+        old: [pkg(A1, `file ${H1} path=opt/f`), pkg(B1, 'dir path=opt')],
+        next: [pkg(A2, 'dir path=opt'), pkg('pkg://test/b@2.0', `file ${H1} path=opt/f`)],
+      }),
+      [],
+    );
   });
 
   it('keeps a directory an unchanged package also delivers when the changed package drops it', () => {
-    const cs = diff({ old: [pkg(A1, 'dir path=opt', `file ${H1} path=opt/a`)], kept: [pkg(B1, 'dir path=opt', `file ${H2} path=opt/b`)] });
+    const cs = diff({
+      old: [pkg(A1, 'dir path=opt', `file ${H1} path=opt/a`)],
+      kept: [pkg(B1, 'dir path=opt', `file ${H2} path=opt/b`)],
+    });
     assert.deepEqual(kinds(cs), ['remove opt/a']);
   });
 
   it('adds nothing for a directory an unchanged package already delivers identically', () => {
-    assert.deepEqual(kinds(diff({ next: [pkg(A1, 'dir path=opt mode=0755', `file ${H1} path=opt/a`)], kept: [pkg(B1, 'dir path=opt mode=0755')] })), ['add opt/a']);
+    assert.deepEqual(
+      kinds(
+        diff({
+          next: [pkg(A1, 'dir path=opt mode=0755', `file ${H1} path=opt/a`)],
+          kept: [pkg(B1, 'dir path=opt mode=0755')],
+        }),
+      ),
+      ['add opt/a'],
+    );
   });
 
   it('skips actions tagged for another variant value, and keeps those for the image’s', () => {
-    const cs = diff({ next: [pkg(A1, `file ${H1} path=sparc variant.arch=sparc`, `file ${H1} path=i386 variant.arch=i386`, `file ${H1} path=dbg variant.debug.a=true`)], variants: { 'variant.arch': 'i386' } });
+    const cs = diff({
+      next: [
+        pkg(
+          A1,
+          `file ${H1} path=sparc variant.arch=sparc`,
+          `file ${H1} path=i386 variant.arch=i386`,
+          `file ${H1} path=dbg variant.debug.a=true`,
+        ),
+      ],
+      variants: { 'variant.arch': 'i386' },
+    });
     assert.deepEqual(kinds(cs), ['add i386']);
   });
 });
@@ -88,49 +147,113 @@ describe('diffActions: conflicts (CONFLICTING_ACTIONS)', () => {
   it('refuses a new package delivering a path an unchanged package owns', () => {
     assert.throws(
       () => diff({ next: [pkg(A1, `file ${H1} path=etc/x`)], kept: [pkg(B1, `file ${H2} path=etc/x`)] }),
-      isCode('CONFLICTING_ACTIONS', "Conflicting actions for path 'etc/x': delivered differently by pkg://test/b@1.0 and pkg://test/a@1.0"),
+      isCode(
+        'CONFLICTING_ACTIONS',
+        "Conflicting actions for path 'etc/x': delivered differently by pkg://test/b@1.0 and pkg://test/a@1.0",
+      ),
     );
   });
 
   it('refuses a path an unchanged package owns even when delivered identically (files are not shared)', () => {
-    assert.throws(() => diff({ next: [pkg(A1, `file ${H1} path=etc/x`)], kept: [pkg(B1, `file ${H1} path=etc/x`)] }), isCode('CONFLICTING_ACTIONS', 'etc/x'));
+    assert.throws(
+      () => diff({ next: [pkg(A1, `file ${H1} path=etc/x`)], kept: [pkg(B1, `file ${H1} path=etc/x`)] }),
+      isCode('CONFLICTING_ACTIONS', 'etc/x'),
+    );
   });
 
   it('refuses a directory delivered with different attributes by a kept package', () => {
-    assert.throws(() => diff({ next: [pkg(A1, 'dir path=opt mode=0700')], kept: [pkg(B1, 'dir path=opt mode=0755')] }), isCode('CONFLICTING_ACTIONS', "'opt'"));
+    assert.throws(
+      () => diff({ next: [pkg(A1, 'dir path=opt mode=0700')], kept: [pkg(B1, 'dir path=opt mode=0755')] }),
+      isCode('CONFLICTING_ACTIONS', "'opt'"),
+    );
   });
 
   it('refuses two new packages delivering one path differently, naming both', () => {
-    assert.throws(() => diff({ next: [pkg(A1, `file ${H1} path=etc/x`), pkg(B1, `file ${H2} path=etc/x`)] }), (e: unknown) => {
-      isCode('CONFLICTING_ACTIONS')(e);
-      assert.deepEqual((e as { details: unknown }).details, { path: 'etc/x', packages: [A1, B1] });
-      return true;
-    });
+    assert.throws(
+      () => diff({ next: [pkg(A1, `file ${H1} path=etc/x`), pkg(B1, `file ${H2} path=etc/x`)] }),
+      (e: unknown) => {
+        isCode('CONFLICTING_ACTIONS')(e);
+        assert.deepEqual((e as { details: unknown }).details, { path: 'etc/x', packages: [A1, B1] });
+        return true;
+      },
+    );
   });
 
   it('tolerates collisions already present among installed (old and kept) packages', () => {
-    assert.deepEqual(kinds(diff({ old: [pkg(A1, `file ${H1} path=x`), pkg(B1, `file ${H2} path=x`)], next: [pkg(A2, `file ${H1} path=x`)] })), []);
+    assert.deepEqual(
+      kinds(
+        diff({
+          old: [pkg(A1, `file ${H1} path=x`), pkg(B1, `file ${H2} path=x`)],
+          next: [pkg(A2, `file ${H1} path=x`)],
+        }),
+      ),
+      [],
+    );
   });
 });
 
 describe('diffActions: execution order', () => {
   it('orders removals before writes, files before their directories, deepest directories first', () => {
     const cs = diff({
-      old: [pkg(A1, 'dir path=a', 'dir path=a/b', 'dir path=a/b/c', `file ${H1} path=a/b/c/f`, `file ${H1} path=a/g`, 'link path=a/l target=g')],
+      old: [
+        pkg(
+          A1,
+          'dir path=a',
+          'dir path=a/b',
+          'dir path=a/b/c',
+          `file ${H1} path=a/b/c/f`,
+          `file ${H1} path=a/g`,
+          'link path=a/l target=g',
+        ),
+      ],
       next: [pkg(A2, 'dir path=n', 'dir path=n/m', `file ${H1} path=n/m/f`)],
     });
-    assert.deepEqual(kinds(cs), ['remove a/b/c/f', 'remove a/g', 'remove a/l', 'remove a/b/c', 'remove a/b', 'remove a', 'add n', 'add n/m', 'add n/m/f']);
+    assert.deepEqual(kinds(cs), [
+      'remove a/b/c/f',
+      'remove a/g',
+      'remove a/l',
+      'remove a/b/c',
+      'remove a/b',
+      'remove a',
+      'add n',
+      'add n/m',
+      'add n/m/f',
+    ]);
   });
 
   it('orders writes as directories (shallowest first), then files and symlinks by path, then hardlinks', () => {
     const cs = diff({
-      next: [pkg(A1, 'hardlink path=z/h target=../y/f', `file ${H1} path=y/f`, 'link path=x/l target=f', 'dir path=z/deep/er', 'dir path=z', 'dir path=y', 'dir path=x', 'dir path=z/deep')],
+      next: [
+        pkg(
+          A1,
+          'hardlink path=z/h target=../y/f',
+          `file ${H1} path=y/f`,
+          'link path=x/l target=f',
+          'dir path=z/deep/er',
+          'dir path=z',
+          'dir path=y',
+          'dir path=x',
+          'dir path=z/deep',
+        ),
+      ],
     });
-    assert.deepEqual(kinds(cs), ['add x', 'add y', 'add z', 'add z/deep', 'add z/deep/er', 'add x/l', 'add y/f', 'add z/h']);
+    assert.deepEqual(kinds(cs), [
+      'add x',
+      'add y',
+      'add z',
+      'add z/deep',
+      'add z/deep/er',
+      'add x/l',
+      'add y/f',
+      'add z/h',
+    ]);
   });
 
   it('places updates among the writes by their new type', () => {
-    const cs = diff({ old: [pkg(A1, 'dir path=d mode=0755', `file ${H1} path=d/f`)], next: [pkg(A2, 'dir path=d mode=0700', `file ${H2} path=d/f`, 'dir path=d/new')] });
+    const cs = diff({
+      old: [pkg(A1, 'dir path=d mode=0755', `file ${H1} path=d/f`)],
+      next: [pkg(A2, 'dir path=d mode=0700', `file ${H2} path=d/f`, 'dir path=d/new')],
+    });
     assert.deepEqual(kinds(cs), ['update d', 'add d/new', 'update d/f']);
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { ActionChange } from '../src/model/action-diff';
 import { actionMemoKey, clearActionMemo, recalledActions, rememberActions } from '../src/model/action-memo';
 
-const changes = (n: number, path: string): ActionChange[] => Array.from({ length: n }, () => ({ kind: 'add', path, owner: 'pkg:/x@1', from: null, to: null }));
+const changes = (n: number, path: string): ActionChange[] =>
+  Array.from({ length: n }, () => ({ kind: 'add', path, owner: 'pkg:/x@1', from: null, to: null }));
 
 describe('action memo (action diffs remembered in this process)', () => {
   it('is keyed by image, content cache and plan digest, and answers only for the state token it was derived from', () => {

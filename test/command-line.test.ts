@@ -15,7 +15,15 @@ function demo(): Command {
 
 describe('parseCommandLine', () => {
   it('returns the options (camelCase, parsed, defaulted) and the arguments', () => {
-    const r = parseCommandLine<{ count: number; tag?: string[] }>(demo(), ['t1', '-n', '7', '--tag', 'a', '--tag', 'b']);
+    const r = parseCommandLine<{ count: number; tag?: string[] }>(demo(), [
+      't1',
+      '-n',
+      '7',
+      '--tag',
+      'a',
+      '--tag',
+      'b',
+    ]);
     assert.ok(r.help === null);
     assert.deepEqual([r.opts.count, r.opts.tag, r.args], [7, ['a', 'b'], ['t1']]);
     const d = parseCommandLine<{ count: number }>(demo(), ['t1']);
@@ -30,7 +38,10 @@ describe('parseCommandLine', () => {
 
   it('throws a UsageError naming the option or argument and what was expected', () => {
     const bad: [string[], RegExp][] = [
-      [['t1', '--count', '11'], /^option '-n, --count <n>' argument '11' is invalid\. Expected an integer from 1 to 10\.$/],
+      [
+        ['t1', '--count', '11'],
+        /^option '-n, --count <n>' argument '11' is invalid\. Expected an integer from 1 to 10\.$/,
+      ],
       [['t1', '--count'], /^option '-n, --count <n>' argument missing$/],
       [['t1', '--bogus'], /^unknown option '--bogus'$/],
       [['t1', '--name', ' '], /^option '--name <s>' argument ' ' is invalid\. Expected a non-empty value\.$/],
@@ -38,7 +49,11 @@ describe('parseCommandLine', () => {
       [['t1', 't2'], /^too many arguments\. Expected 1 argument but got 2\.$/],
     ];
     for (const [argv, message] of bad) {
-      assert.throws(() => parseCommandLine(demo(), argv), (e: Error) => e instanceof UsageError && message.test(e.message), argv.join(' '));
+      assert.throws(
+        () => parseCommandLine(demo(), argv),
+        (e: Error) => e instanceof UsageError && message.test(e.message),
+        argv.join(' '),
+      );
     }
   });
 });

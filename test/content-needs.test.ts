@@ -39,25 +39,47 @@ describe('contentNeeds and uniqueContent (the unique bytes of npm run bench)', (
       const needs = await contentNeeds(host, path.join(dir, 'scratch'));
       const unique = await uniqueContent(await ContentCache.open(host.cacheDir), needs);
       assert.deepEqual([...needs.plans.keys()], names(host));
-      assert.deepEqual(await cachedHashes(host.cacheDir), before, 'planning left the host\'s cache as it was');
+      assert.deepEqual(await cachedHashes(host.cacheDir), before, "planning left the host's cache as it was");
       assert.equal(served.contentBytes(), 0, 'planning fetched no content');
 
       const r = await runDirectUpdate(host, { concurrency: 2 });
       assert.equal(r.status, 'ok');
       const fetched = [...(await cachedHashes(host.cacheDir))].filter((h) => !before.has(h));
-      assert.deepEqual(new Set(fetched), new Set([...needs.files.keys()].filter((h) => !before.has(h))), 'the update fetched what was needed and not cached');
+      assert.deepEqual(
+        new Set(fetched),
+        new Set([...needs.files.keys()].filter((h) => !before.has(h))),
+        'the update fetched what was needed and not cached',
+      );
       assert.equal(unique.files, fetched.length);
       // The repository stores each payload gzip-compressed under the hash of its uncompressed bytes: pkg.csize is that file's size.
-      const stored = await Promise.all(fetched.map(async (h) => (await fs.stat(path.join(host.repo, 'publisher', 'demo', 'file', h.slice(0, 2), h))).size));
-      assert.equal(unique.bytes, stored.reduce((a, b) => a + b, 0));
+      const stored = await Promise.all(
+        fetched.map(
+          async (h) => (await fs.stat(path.join(host.repo, 'publisher', 'demo', 'file', h.slice(0, 2), h))).size,
+        ),
+      );
+      assert.equal(
+        unique.bytes,
+        stored.reduce((a, b) => a + b, 0),
+      );
       assert.ok(unique.bytes > 50_000, `the zone-only big file is among them (${unique.bytes} bytes)`);
       const got = served.contentBytes();
-      assert.ok(got >= unique.bytes && got <= unique.bytes + unique.files * FRAME_HEADER_BYTES, `depot served ${got} content bytes for ${unique.bytes} unique in ${unique.files} files`);
+      assert.ok(
+        got >= unique.bytes && got <= unique.bytes + unique.files * FRAME_HEADER_BYTES,
+        `depot served ${got} content bytes for ${unique.bytes} unique in ${unique.files} files`,
+      );
 
       for (const [name, root] of [['parent', host.parent], ...host.children.map((c) => [c.name, c.path])]) {
-        assert.equal((await (await Image.open(root)).readState()).lastPlan, needs.plans.get(name), `${name} executed the plan needed`);
+        assert.equal(
+          (await (await Image.open(root)).readState()).lastPlan,
+          needs.plans.get(name),
+          `${name} executed the plan needed`,
+        );
       }
-      await assert.rejects(confirmPlansExecuted(host, needs), /did not execute the plans[\s\S]*parent: No saved plan/, 'runDirectUpdate saves no plans');
+      await assert.rejects(
+        confirmPlansExecuted(host, needs),
+        /did not execute the plans[\s\S]*parent: No saved plan/,
+        'runDirectUpdate saves no plans',
+      );
     } finally {
       await served.close();
     }
@@ -79,6 +101,9 @@ describe('contentNeeds and uniqueContent (the unique bytes of npm run bench)', (
     await confirmPlansExecuted(host, needs);
 
     needs.plans.set('zone:z2', '0'.repeat(64));
-    await assert.rejects(confirmPlansExecuted(host, needs), (e: Error) => /zone:z2: executed [0-9a-f]{64}, expected 0{64}/.test(e.message) && !e.message.includes('zone:z1'));
+    await assert.rejects(
+      confirmPlansExecuted(host, needs),
+      (e: Error) => /zone:z2: executed [0-9a-f]{64}, expected 0{64}/.test(e.message) && !e.message.includes('zone:z1'),
+    );
   });
 });

@@ -7,13 +7,21 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImageError } from '../src/model/errors';
 import { Fmri } from '../src/model/fmri';
-import { Depot, RepositoryOrigin, contentPath, createRepository, manifestDigest, openOrigin, publishTree, startDepot } from '../src/repository';
+import {
+  Depot,
+  RepositoryOrigin,
+  contentPath,
+  createRepository,
+  manifestDigest,
+  openOrigin,
+  publishTree,
+  startDepot,
+} from '../src/repository';
 import { gunzip, makeTree, readAll, tempDir } from './fixtures/repository-tree';
 import { isCode } from './helpers/expect-error';
 
 const PUB = 'example.com';
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
 
 interface Reply {
   status: number;
@@ -22,7 +30,13 @@ interface Reply {
 }
 
 /** One raw request, path sent exactly as given (no client-side normalisation). */
-function request(port: number, method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+function request(
+  port: number,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -36,7 +50,9 @@ function request(port: number, method: string, rawPath: string, headers: Record<
 }
 
 /** A throw-away HTTP server on 127.0.0.1 that misbehaves as `handler` says; records the paths asked for. */
-async function rawServer(handler: http.RequestListener): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
+async function rawServer(
+  handler: http.RequestListener,
+): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
   const paths: string[] = [];
   const server = http.createServer((req, res) => {
     paths.push(req.url ?? '');
@@ -47,10 +63,11 @@ async function rawServer(handler: http.RequestListener): Promise<{ url: string; 
   return {
     url: `http://127.0.0.1:${port}`,
     paths,
-    close: () => new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -69,7 +86,12 @@ describe('HTTP depot and origin', () => {
     const tree = path.join(tmp, 'tree');
     files = await makeTree(tree);
     await createRepository(repo, { publisher: PUB });
-    await publishTree(repo, { fmri: 'system/zones@1.0', dir: tree, summary: 'zones', timestamp: new Date('2026-01-01T00:00:00Z') });
+    await publishTree(repo, {
+      fmri: 'system/zones@1.0',
+      dir: tree,
+      summary: 'zones',
+      timestamp: new Date('2026-01-01T00:00:00Z'),
+    });
     depot = await startDepot(repo);
     origin = openOrigin(depot.url);
     bigHash = sha256(files['usr/lib/big.bin']);
@@ -120,7 +142,9 @@ describe('HTTP depot and origin', () => {
     const beyond = await request(depot.port, 'GET', `/${PUB}/file/0/${bigHash}`, { range: `bytes=${bigGz.length}-` });
     assert.equal(beyond.status, 416);
     assert.equal(beyond.headers['content-range'], `bytes */${bigGz.length}`);
-    assert.ok(depot.stats.log.some((e) => e.range === 'bytes=1000-' && e.status === 206 && e.bytes === bigGz.length - 1000));
+    assert.ok(
+      depot.stats.log.some((e) => e.range === 'bytes=1000-' && e.status === 206 && e.bytes === bigGz.length - 1000),
+    );
   });
 
   it('resumes a download through the origin with bytes=N-', async () => {
@@ -133,14 +157,20 @@ describe('HTTP depot and origin', () => {
     assert.equal(depot.stats.log.at(-1)?.range, 'bytes=5000-');
     const done = await origin.openFile(PUB, bigHash, bigGz.length);
     assert.equal((await readAll(done.stream)).length, 0);
-    await assert.rejects(origin.openFile(PUB, bigHash, bigGz.length + 1), isCode('BAD_REQUEST', String(bigGz.length + 1)));
+    await assert.rejects(
+      origin.openFile(PUB, bigHash, bigGz.length + 1),
+      isCode('BAD_REQUEST', String(bigGz.length + 1)),
+    );
   });
 
   it('answers 404 for unknown content, manifests and publishers, and 400 for a bad hash', async () => {
     assert.equal((await request(depot.port, 'GET', `/${PUB}/file/0/${sha256('nothing')}`)).status, 404);
     assert.equal((await request(depot.port, 'GET', `/${PUB}/file/0/abc123`)).status, 400);
     assert.equal((await request(depot.port, 'GET', `/${PUB}/file/0/${bigHash.toUpperCase()}`)).status, 400);
-    assert.equal((await request(depot.port, 'GET', `/${PUB}/manifest/0/${encodeURIComponent('system/zones@9.9')}`)).status, 404);
+    assert.equal(
+      (await request(depot.port, 'GET', `/${PUB}/manifest/0/${encodeURIComponent('system/zones@9.9')}`)).status,
+      404,
+    );
     assert.equal((await request(depot.port, 'GET', `/nobody/catalog/0/`)).status, 404);
     assert.equal((await request(depot.port, 'GET', `/no/such/thing`)).status, 404);
     await assert.rejects(origin.manifest(PUB, Fmri.parse('system/zones@9.9')), isCode('NOT_FOUND'));
@@ -150,12 +180,18 @@ describe('HTTP depot and origin', () => {
   it('streams several files as frames, in the order asked', async () => {
     const order = ['etc/motd', 'usr/lib/big.bin', 'etc/empty', 'usr/bin/tool', 'etc/motd'];
     const got: Buffer[] = [];
-    for await (const f of origin.openFiles(PUB, order.map((p) => sha256(files[p])))) {
+    for await (const f of origin.openFiles(
+      PUB,
+      order.map((p) => sha256(files[p])),
+    )) {
       const gz = await readAll(f.stream);
       assert.equal(gz.length, f.size);
       got.push(gunzip(gz));
     }
-    assert.deepEqual(got, order.map((p) => files[p]));
+    assert.deepEqual(
+      got,
+      order.map((p) => files[p]),
+    );
   });
 
   it('skips the unread rest of a frame when the caller moves on', async () => {
@@ -174,16 +210,37 @@ describe('HTTP depot and origin', () => {
 
   it('refuses a file list naming a missing or malformed hash before sending any content', async () => {
     const missing = sha256('missing');
-    const r = await request(depot.port, 'POST', `/${PUB}/filelist/0/`, { 'content-type': 'application/json' }, JSON.stringify({ hashes: [bigHash, missing] }));
+    const r = await request(
+      depot.port,
+      'POST',
+      `/${PUB}/filelist/0/`,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ hashes: [bigHash, missing] }),
+    );
     assert.equal(r.status, 404);
     assert.match(r.body.toString(), new RegExp(missing));
-    const bad = await request(depot.port, 'POST', `/${PUB}/filelist/0/`, {}, JSON.stringify({ hashes: ['../../pkg5.repository'] }));
+    const bad = await request(
+      depot.port,
+      'POST',
+      `/${PUB}/filelist/0/`,
+      {},
+      JSON.stringify({ hashes: ['../../pkg5.repository'] }),
+    );
     assert.equal(bad.status, 400);
-    const many = await request(depot.port, 'POST', `/${PUB}/filelist/0/`, {}, JSON.stringify({ hashes: new Array(10_001).fill(bigHash) }));
+    const many = await request(
+      depot.port,
+      'POST',
+      `/${PUB}/filelist/0/`,
+      {},
+      JSON.stringify({ hashes: new Array(10_001).fill(bigHash) }),
+    );
     assert.equal(many.status, 413);
-    await assert.rejects(async () => {
-      for await (const f of origin.openFiles(PUB, [bigHash, missing])) f.stream.resume();
-    }, isCode('NOT_FOUND', missing));
+    await assert.rejects(
+      async () => {
+        for await (const f of origin.openFiles(PUB, [bigHash, missing])) f.stream.resume();
+      },
+      isCode('NOT_FOUND', missing),
+    );
   });
 
   it('serves nothing outside the repository, however the path is spelled', async () => {
@@ -239,7 +296,10 @@ describe('HTTP depot and origin', () => {
       const { stream, size } = await o.openFile(PUB, bigHash, 0);
       assert.equal(size, 1000);
       await assert.rejects(readAll(stream), isCode('TRUNCATED_CONTENT', '10 of 1000'));
-      await assert.rejects(o.catalog(PUB), (e: unknown) => e instanceof ImageError && e.code === 'TRUNCATED_CONTENT' && e.retryable);
+      await assert.rejects(
+        o.catalog(PUB),
+        (e: unknown) => e instanceof ImageError && e.code === 'TRUNCATED_CONTENT' && e.retryable,
+      );
     } finally {
       o.close();
       await srv.close();
@@ -253,9 +313,12 @@ describe('HTTP depot and origin', () => {
     });
     const o = openOrigin(srv.url + '/');
     try {
-      await assert.rejects(async () => {
-        for await (const f of o.openFiles(PUB, [bigHash])) await readAll(f.stream);
-      }, isCode('TRUNCATED_CONTENT', '10 of 100'));
+      await assert.rejects(
+        async () => {
+          for await (const f of o.openFiles(PUB, [bigHash])) await readAll(f.stream);
+        },
+        isCode('TRUNCATED_CONTENT', '10 of 100'),
+      );
     } finally {
       o.close();
       await srv.close();
@@ -291,7 +354,10 @@ describe('HTTP depot and origin', () => {
 
   it('counts requests and bytes sent', () => {
     assert.ok(depot.stats.requests >= depot.stats.log.length);
-    assert.equal(depot.stats.bytesSent, depot.stats.log.reduce((n, e) => n + e.bytes, 0));
+    assert.equal(
+      depot.stats.bytesSent,
+      depot.stats.log.reduce((n, e) => n + e.bytes, 0),
+    );
     assert.ok(depot.stats.bytesSent > bigGz.length);
   });
 });

@@ -113,7 +113,9 @@ describe('startDevServer', () => {
     await withClient(second, async (_client, conn) => {
       const ns = await conn.workflowService.describeNamespace({ namespace: 'li-test' });
       assert.equal(ns.namespaceInfo?.name, 'li-test');
-      const wf = await new Client({ connection: conn, namespace: 'li-test' }).workflow.getHandle('kept-on-disk').describe();
+      const wf = await new Client({ connection: conn, namespace: 'li-test' }).workflow
+        .getHandle('kept-on-disk')
+        .describe();
       assert.equal(wf.type, 'noSuchWorkflow');
       assert.equal(wf.status.name, 'RUNNING');
       // `--search-attribute` is ignored on an existing db; startDevServer registers it itself.
@@ -161,7 +163,9 @@ describe('startDevServer', () => {
 describe('TestWorkflowEnvironment', () => {
   test('createLocal runs the found binary as an existing-path executable', async (t) => {
     const began = Date.now();
-    const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli } } });
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: cli } },
+    });
     t.diagnostic(`createLocal took ${Date.now() - began} ms`);
     try {
       const ns = await env.connection.workflowService.describeNamespace({ namespace: env.namespace ?? 'default' });

@@ -28,7 +28,7 @@ function at(events: StageEvent[], match: Partial<StageEvent>, last = false): num
   return i;
 }
 
-describe('runDirectUpdate (the image model in process, the workflow\'s order and cap)', () => {
+describe("runDirectUpdate (the image model in process, the workflow's order and cap)", () => {
   it('checks every child, then plans, prepares and executes parent first, at most `concurrency` children at a time', async () => {
     const host = await buildDemoHost(await tempDir('li-direct'), 4, undefined, { zones: 'clone' });
     const events: StageEvent[] = [];
@@ -37,14 +37,37 @@ describe('runDirectUpdate (the image model in process, the workflow\'s order and
     assert.deepEqual(r.failures, []);
     assert.deepEqual(r.calls, { 'publisher-check': 4, plan: 5, prepare: 5, execute: 5 });
     assert.equal(r.updated, 5);
-    for (const s of ['publisher-check', 'plan', 'prepare', 'execute'] as const) assert.equal(maxInFlight(events.filter((e) => e.name !== 'parent'), s), 2, s);
+    for (const s of ['publisher-check', 'plan', 'prepare', 'execute'] as const)
+      assert.equal(
+        maxInFlight(
+          events.filter((e) => e.name !== 'parent'),
+          s,
+        ),
+        2,
+        s,
+      );
     // Every stage ends everywhere before the next begins; the parent goes first in plan, prepare, execute.
     const order: [Partial<StageEvent>, Partial<StageEvent>][] = [];
     const stages = ['plan', 'prepare', 'execute'] as const;
-    order.push([{ stage: 'publisher-check', phase: 'end' }, { stage: 'plan', phase: 'start' }]);
-    for (const s of stages) order.push([{ stage: s, name: 'parent', phase: 'end' }, { stage: s, phase: 'start', name: 'zone:z1' }]);
-    for (let k = 0; k < stages.length - 1; k++) order.push([{ stage: stages[k], phase: 'end' }, { stage: stages[k + 1], phase: 'start' }]);
-    for (const [before, next] of order) assert.ok(at(events, before, true) < at(events, next), `${JSON.stringify(before)} before ${JSON.stringify(next)}`);
+    order.push([
+      { stage: 'publisher-check', phase: 'end' },
+      { stage: 'plan', phase: 'start' },
+    ]);
+    for (const s of stages)
+      order.push([
+        { stage: s, name: 'parent', phase: 'end' },
+        { stage: s, phase: 'start', name: 'zone:z1' },
+      ]);
+    for (let k = 0; k < stages.length - 1; k++)
+      order.push([
+        { stage: stages[k], phase: 'end' },
+        { stage: stages[k + 1], phase: 'start' },
+      ]);
+    for (const [before, next] of order)
+      assert.ok(
+        at(events, before, true) < at(events, next),
+        `${JSON.stringify(before)} before ${JSON.stringify(next)}`,
+      );
     assert.equal(events.filter((e) => e.phase === 'start' && e.stage === 'plan')[0].name, 'parent');
     const parent = await Image.open(host.parent);
     for (const c of host.children) {
@@ -57,23 +80,44 @@ describe('runDirectUpdate (the image model in process, the workflow\'s order and
     const r2 = await runDirectUpdate(host, { concurrency: 0, stageDelayMs: 5, onEvent: (e) => again.push(e) });
     assert.equal(r2.status, 'nothing-to-do');
     assert.deepEqual(r2.calls, { 'publisher-check': 4, plan: 5, prepare: 0, execute: 0 });
-    assert.equal(maxInFlight(again.filter((e) => e.name !== 'parent'), 'plan'), 4);
+    assert.equal(
+      maxInFlight(
+        again.filter((e) => e.name !== 'parent'),
+        'plan',
+      ),
+      4,
+    );
   });
 
   it('collects every publisher mismatch and stops before planning; a failed plan stops further children and every later stage', async () => {
     const host = await buildDemoHost(await tempDir('li-direct'), 4, undefined, { zones: 'clone' });
-    for (const k of [1, 3]) await setZonePublishers(host.children[k].path, (pubs) => pubs.map((p) => ({ ...p, sticky: false })));
+    for (const k of [1, 3])
+      await setZonePublishers(host.children[k].path, (pubs) => pubs.map((p) => ({ ...p, sticky: false })));
     const r = await runDirectUpdate(host, { concurrency: 1 });
     assert.equal(r.status, 'failed');
-    assert.deepEqual(r.failures.map((f) => [f.name, f.stage, f.code]), [['zone:z2', 'publisher-check', 'PUBLISHER_MISMATCH'], ['zone:z4', 'publisher-check', 'PUBLISHER_MISMATCH']]);
+    assert.deepEqual(
+      r.failures.map((f) => [f.name, f.stage, f.code]),
+      [
+        ['zone:z2', 'publisher-check', 'PUBLISHER_MISMATCH'],
+        ['zone:z4', 'publisher-check', 'PUBLISHER_MISMATCH'],
+      ],
+    );
     assert.deepEqual(r.calls, { 'publisher-check': 4, plan: 0, prepare: 0, execute: 0 });
 
-    for (const k of [1, 3]) await setZonePublishers(host.children[k].path, (pubs) => pubs.map((p) => ({ ...p, sticky: true })));
+    for (const k of [1, 3])
+      await setZonePublishers(host.children[k].path, (pubs) => pubs.map((p) => ({ ...p, sticky: true })));
     await emptyOriginFor(host.children[1].path);
     const r2 = await runDirectUpdate(host, { concurrency: 1 });
     assert.equal(r2.status, 'failed');
-    assert.deepEqual(r2.failures.map((f) => [f.name, f.stage]), [['zone:z2', 'plan']]);
-    assert.deepEqual(r2.calls, { 'publisher-check': 4, plan: 3, prepare: 0, execute: 0 }, 'parent, z1, z2: z3 and z4 never start');
+    assert.deepEqual(
+      r2.failures.map((f) => [f.name, f.stage]),
+      [['zone:z2', 'plan']],
+    );
+    assert.deepEqual(
+      r2.calls,
+      { 'publisher-check': 4, plan: 3, prepare: 0, execute: 0 },
+      'parent, z1, z2: z3 and z4 never start',
+    );
     assert.equal(await release(host.parent), 'Demo OS 1.0');
   });
 });

@@ -57,10 +57,15 @@ describe('eachLimited', () => {
   it('with keepGoing starts every item and throws the first failure at the end', async () => {
     const started: number[] = [];
     await assert.rejects(
-      eachLimited([0, 1, 2, 3], 1, async (i) => {
-        started.push(i);
-        if (i === 1 || i === 2) throw new Error(`item ${i}`);
-      }, { keepGoing: true }),
+      eachLimited(
+        [0, 1, 2, 3],
+        1,
+        async (i) => {
+          started.push(i);
+          if (i === 1 || i === 2) throw new Error(`item ${i}`);
+        },
+        { keepGoing: true },
+      ),
       { message: 'item 1' },
     );
     assert.deepEqual(started, [0, 1, 2, 3]);

@@ -17,9 +17,18 @@ const CHILD = path.join(__dirname, 'helpers/execute-child.ts');
 
 /** Starts execute in a child process that lets `copies` file copies through, and SIGKILLs it
  *  once the next copy hangs; resolves with the last progress line seen. */
-function executeAndKill(root: string, cacheRoot: string, planFile: string, copies: number): Promise<{ killedAt: number; total: number }> {
+function executeAndKill(
+  root: string,
+  cacheRoot: string,
+  planFile: string,
+  copies: number,
+): Promise<{ killedAt: number; total: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register', CHILD, root, cacheRoot, planFile, String(copies)], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--require', 'ts-node/register', CHILD, root, cacheRoot, planFile, String(copies)],
+      { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     let killed: { killedAt: number; total: number } | null = null;
@@ -75,19 +84,34 @@ describe('execute after SIGKILL', () => {
       await fs.writeFile(planFile, JSON.stringify(killed.p));
       const at = await executeAndKill(killed.image.root, killed.cache.root, planFile, Math.floor(writes * fraction));
       assert.ok(at.killedAt < at.total, `killed at ${at.killedAt}/${at.total}, before the end`);
-      assert.notDeepEqual(await snapshot(killed.image.root), await snapshot(clean.image.root), `half applied when killed at ${fraction}`);
+      assert.notDeepEqual(
+        await snapshot(killed.image.root),
+        await snapshot(clean.image.root),
+        `half applied when killed at ${fraction}`,
+      );
       await fs.access(path.join(killed.image.root, 'var/pkg/journal/intent.json'));
       await fs.access(path.join(killed.image.root, 'var/pkg/lock')); // left behind by the dead process
 
       // At 0.5 the host "rebooted": the done log is not trusted, every write is redone.
       const intentFile = path.join(killed.image.root, 'var/pkg/journal/intent.json');
-      if (fraction === 0.5) await fs.writeFile(intentFile, JSON.stringify({ ...JSON.parse(await fs.readFile(intentFile, 'utf8')), bootId: 'an-earlier-boot' }));
+      if (fraction === 0.5)
+        await fs.writeFile(
+          intentFile,
+          JSON.stringify({ ...JSON.parse(await fs.readFile(intentFile, 'utf8')), bootId: 'an-earlier-boot' }),
+        );
       const copied = new Set<string>(); // by destination: a leftover temp file makes one copy twice
-      const counting = { ...realFs, copyFile: (a: string, b: string, x?: boolean) => (copied.add(b), realFs.copyFile(a, b, x)) };
+      const counting = {
+        ...realFs,
+        copyFile: (a: string, b: string, x?: boolean) => (copied.add(b), realFs.copyFile(a, b, x)),
+      };
       const r = await execute(await Image.open(killed.image.root), killed.p, killed.cache, { fs: counting });
       assert.equal(r.resumed, true, `resumed after a kill at ${fraction}`);
       if (fraction === 0.5) assert.equal(copied.size, writes, 'after another boot every write is redone');
-      assert.deepEqual(await snapshot(killed.image.root), await snapshot(clean.image.root), `tree after a kill at ${fraction}`);
+      assert.deepEqual(
+        await snapshot(killed.image.root),
+        await snapshot(clean.image.root),
+        `tree after a kill at ${fraction}`,
+      );
       const pkgs = async (img: Image) => [...(await img.installed()).values()].map((p) => p.fmri.toString());
       assert.deepEqual(await pkgs(killed.image), await pkgs(clean.image));
       await assert.rejects(fs.stat(path.join(killed.image.root, 'var/pkg/journal')), { code: 'ENOENT' });

@@ -50,7 +50,14 @@ function failingFs(op: keyof FsLayer, n: number): FsLayer & { calls: number } {
 
 describe('execute', () => {
   it('rolls back to a byte-identical image when the disk fails in the middle', async () => {
-    for (const [op, n] of [['copyFile', 15], ['chmod', 12], ['rename', 30], ['mkdir', 1], ['mkdir', 4], ['writeDurable', 3]] as const) {
+    for (const [op, n] of [
+      ['copyFile', 15],
+      ['chmod', 12],
+      ['rename', 30],
+      ['mkdir', 1],
+      ['mkdir', 4],
+      ['writeDurable', 3],
+    ] as const) {
       const { image, cache, p } = await pendingUpdate();
       const before = await snapshot(image.root, HISTORY);
       await assert.rejects(execute(image, p, cache, { fs: failingFs(op, n) }), (e: unknown) => {
@@ -69,22 +76,38 @@ describe('execute', () => {
   it('refuses a stale plan when the image changed after planning', async () => {
     const { image, cache, p } = await pendingUpdate();
     await image.setProperty('touched', 'yes');
-    await assert.rejects(execute(image, p, cache), (e: unknown) => isImageError(e, 'STALE_PLAN') && /modified after this plan was made.*plan again/.test((e as Error).message));
+    await assert.rejects(
+      execute(image, p, cache),
+      (e: unknown) =>
+        isImageError(e, 'STALE_PLAN') && /modified after this plan was made.*plan again/.test((e as Error).message),
+    );
     await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e, 'STALE_PLAN'));
   });
 
   it('refuses a plan from another host, another format, or altered after planning', async () => {
     const { image, cache, p } = await pendingUpdate();
-    await assert.rejects(execute(image, { ...p, host: 'elsewhere' }, cache), (e: unknown) => isImageError(e, 'FOREIGN_PLAN') && /elsewhere/.test((e as Error).message));
-    await assert.rejects(execute(image, { ...p, format: 99 }, cache), (e: unknown) => isImageError(e, 'FOREIGN_PLAN') && /format 99/.test((e as Error).message));
+    await assert.rejects(
+      execute(image, { ...p, host: 'elsewhere' }, cache),
+      (e: unknown) => isImageError(e, 'FOREIGN_PLAN') && /elsewhere/.test((e as Error).message),
+    );
+    await assert.rejects(
+      execute(image, { ...p, format: 99 }, cache),
+      (e: unknown) => isImageError(e, 'FOREIGN_PLAN') && /format 99/.test((e as Error).message),
+    );
     const altered = { ...p, changes: p.changes.map((c) => ({ ...c, to: c.from })) };
-    await assert.rejects(execute(image, altered, cache), (e: unknown) => isImageError(e, 'BAD_PLAN') && /digest/.test((e as Error).message));
+    await assert.rejects(
+      execute(image, altered, cache),
+      (e: unknown) => isImageError(e, 'BAD_PLAN') && /digest/.test((e as Error).message),
+    );
   });
 
   it('refuses an unprepared plan without touching the image', async () => {
     const { image, p } = await pendingUpdate();
     const before = await snapshot(image.root, HISTORY);
-    await assert.rejects(execute(image, p, await makeCache()), (e: unknown) => isImageError(e, 'NOT_PREPARED') && /prepare/.test((e as Error).message));
+    await assert.rejects(
+      execute(image, p, await makeCache()),
+      (e: unknown) => isImageError(e, 'NOT_PREPARED') && /prepare/.test((e as Error).message),
+    );
     assert.deepEqual(await snapshot(image.root, HISTORY), before);
   });
 
@@ -94,7 +117,11 @@ describe('execute', () => {
     const held = image.withLock('test-holder', () => new Promise<void>((r) => (release = r)));
     await new Promise((r) => setTimeout(r, 20));
     const other = await Image.open(image.root);
-    await assert.rejects(execute(other, p, cache), (e: unknown) => isImageError(e, 'LOCKED') && /locked/.test((e as Error).message) && (e as { exitCode: number }).exitCode === 7);
+    await assert.rejects(
+      execute(other, p, cache),
+      (e: unknown) =>
+        isImageError(e, 'LOCKED') && /locked/.test((e as Error).message) && (e as { exitCode: number }).exitCode === 7,
+    );
     release();
     await held;
     assert.equal((await execute(other, p, cache)).status, 'applied');
@@ -108,7 +135,10 @@ describe('execute', () => {
     // The plan was made before the symlink appeared; the state token is unchanged (a child
     // process, not pkg, planted it), so only the execute-time check can catch it.
     const before = await snapshot(image.root, HISTORY);
-    await assert.rejects(execute(image, p, cache), (e: unknown) => isImageError(e, 'PATH_OUTSIDE_IMAGE') && /'data' is a symlink/.test((e as Error).message));
+    await assert.rejects(
+      execute(image, p, cache),
+      (e: unknown) => isImageError(e, 'PATH_OUTSIDE_IMAGE') && /'data' is a symlink/.test((e as Error).message),
+    );
     assert.deepEqual(await fs.readdir(outside), []);
     assert.deepEqual(await snapshot(image.root, HISTORY), before);
   });
@@ -133,9 +163,13 @@ describe('execute', () => {
     for (let i = 0; i < 60; i++) await fs.symlink(outside, path.join(image.root, `data/.li-tmp.${i}`));
     await execute(image, p, cache);
     assert.equal(await fs.readFile(outside, 'utf8'), 'host file');
-    for (let i = 0; i < 20; i++) assert.equal(await fs.readFile(path.join(image.root, `data/f${i}`), 'utf8'), `two ${i}`);
+    for (let i = 0; i < 20; i++)
+      assert.equal(await fs.readFile(path.join(image.root, `data/f${i}`), 'utf8'), `two ${i}`);
     for (const n of (await fs.readdir(path.join(image.root, 'data'))).filter((x) => x.startsWith('.li-tmp'))) {
-      assert.ok((await fs.lstat(path.join(image.root, 'data', n))).isSymbolicLink(), `${n}: only untouched planted links remain, no temp file`);
+      assert.ok(
+        (await fs.lstat(path.join(image.root, 'data', n))).isSymbolicLink(),
+        `${n}: only untouched planted links remain, no temp file`,
+      );
     }
   });
 
@@ -143,8 +177,16 @@ describe('execute', () => {
     const { image, cache, p } = await pendingUpdate();
     const before = await snapshot(image.root, HISTORY);
     const ac = new AbortController();
-    const fsl: FsLayer = { ...realFs, copyFile: async (a, b) => { await realFs.copyFile(a, b); ac.abort(); } };
-    await assert.rejects(execute(image, p, cache, { fs: fsl, signal: ac.signal }), (e: unknown) => isImageError(e, 'CANCELLED'));
+    const fsl: FsLayer = {
+      ...realFs,
+      copyFile: async (a, b) => {
+        await realFs.copyFile(a, b);
+        ac.abort();
+      },
+    };
+    await assert.rejects(execute(image, p, cache, { fs: fsl, signal: ac.signal }), (e: unknown) =>
+      isImageError(e, 'CANCELLED'),
+    );
     assert.deepEqual(await snapshot(image.root, HISTORY), before);
   });
 
@@ -153,9 +195,24 @@ describe('execute', () => {
     for (const mode of ['resume', 'recover'] as const) {
       const { image, cache, p } = await pendingUpdate();
       const before = await snapshot(image.root, HISTORY);
-      const crash = { ...realFs, syncFs: async () => { throw Object.assign(new Error('killed'), { code: 'EKILLED' }); }, rmTree: async () => undefined, rmdir: async () => undefined, unlink: async () => undefined, rename: realFs.rename };
+      const crash = {
+        ...realFs,
+        syncFs: async () => {
+          throw Object.assign(new Error('killed'), { code: 'EKILLED' });
+        },
+        rmTree: async () => undefined,
+        rmdir: async () => undefined,
+        unlink: async () => undefined,
+        rename: realFs.rename,
+      };
       // A layer whose rollback does nothing leaves the half-applied journal exactly as a kill would.
-      const noRollback: FsLayer = { ...crash, rename: async (a, b) => { if (a.includes('/journal/backup/')) throw new Error('no rollback'); return realFs.rename(a, b); } };
+      const noRollback: FsLayer = {
+        ...crash,
+        rename: async (a, b) => {
+          if (a.includes('/journal/backup/')) throw new Error('no rollback');
+          return realFs.rename(a, b);
+        },
+      };
       await assert.rejects(execute(image, p, cache, { fs: noRollback }));
       await fs.access(path.join(image.root, 'var/pkg/journal/intent.json'));
       if (mode === 'resume') {
@@ -179,7 +236,10 @@ describe('image history', () => {
     await execute(image, p, cache);
     await execute(image, p, cache);
     const h = (await readHistory(image.root)).filter((e) => e.plan === p.digest);
-    assert.deepEqual(h.map((e) => e.outcome), ['rolled-back', 'applied', 'already-applied']);
+    assert.deepEqual(
+      h.map((e) => e.outcome),
+      ['rolled-back', 'applied', 'already-applied'],
+    );
     assert.equal(h[0].error?.code, 'IO_ERROR');
   });
 });
@@ -189,7 +249,10 @@ describe('acrossDirectories (the order parallel writes start in)', () => {
     const w = (p: string) => ({ op: 'write' as const, path: p, hash: 'h', mode: 0o644, existed: null });
     const steps = [w('x/skip'), w('a/1'), w('a/2'), w('a/3'), w('b/1'), w('b/2'), w('top'), w('c/d/1'), w('x/skip2')];
     const order = acrossDirectories(steps, 1, 8);
-    assert.deepEqual(order.map((i) => steps[i].path), ['a/1', 'b/1', 'top', 'c/d/1', 'a/2', 'b/2', 'a/3']);
+    assert.deepEqual(
+      order.map((i) => steps[i].path),
+      ['a/1', 'b/1', 'top', 'c/d/1', 'a/2', 'b/2', 'a/3'],
+    );
   });
 });
 
@@ -197,13 +260,28 @@ describe('the journal after a host crash', () => {
   it('trusts its done log on the boot that wrote it and forgets it on another boot', async () => {
     const root = await tempDir('journal');
     await fs.mkdir(path.join(root, 'var/pkg'), { recursive: true });
-    const steps = [{ op: 'remove' as const, path: 'a', existed: 'file' as const }, { op: 'remove' as const, path: 'b', existed: 'file' as const }];
+    const steps = [
+      { op: 'remove' as const, path: 'a', existed: 'file' as const },
+      { op: 'remove' as const, path: 'b', existed: 'file' as const },
+    ];
     const boot = currentBootId();
-    const j = await Journal.begin(root, realFs, { plan: 'p', steps, createdDirs: [], ...(boot ? { bootId: boot } : {}) });
+    const j = await Journal.begin(root, realFs, {
+      plan: 'p',
+      steps,
+      createdDirs: [],
+      ...(boot ? { bootId: boot } : {}),
+    });
     await j.markDone(0, 1);
     assert.deepEqual([...(await Journal.load(root, realFs))!.done], [0], 'same boot: step 0 stays done');
     const intent = path.join(Journal.path(root), 'intent.json');
-    await fs.writeFile(intent, JSON.stringify({ ...JSON.parse(await fs.readFile(intent, 'utf8')), bootId: 'an-earlier-boot' }));
-    assert.deepEqual([...(await Journal.load(root, realFs))!.done], boot ? [] : [0], 'another boot: every step is redone');
+    await fs.writeFile(
+      intent,
+      JSON.stringify({ ...JSON.parse(await fs.readFile(intent, 'utf8')), bootId: 'an-earlier-boot' }),
+    );
+    assert.deepEqual(
+      [...(await Journal.load(root, realFs))!.done],
+      boot ? [] : [0],
+      'another boot: every step is redone',
+    );
   });
 });

@@ -115,7 +115,8 @@ describe('Version ordering', () => {
   ];
   for (const [lo, hi, why] of ordered) {
     it(`puts ${lo} before ${hi}: ${why}`, () => {
-      const a = Version.parse(lo), b = Version.parse(hi);
+      const a = Version.parse(lo),
+        b = Version.parse(hi);
       assert.equal(sign(a.compare(b)), -1);
       assert.equal(sign(b.compare(a)), 1);
       assert.equal(sign(compareVersions(lo, hi)), -1);
@@ -152,9 +153,21 @@ describe('Version ordering', () => {
       '1.10-0',
     ];
     const shuffled = [
-      '1.10', '0.5.11-0.151.1.10', '1.2.0', '0.5.11-0.151.1.8:20111116T000000Z', '0.5.11',
-      '1.10-0', '0.5.11-0.151.2', '1.9', '0.5.11-0.151', '0.5.11,5.11-0.151.1.8:20111115T010203Z',
-      '0.5.12', '0.5.11-0.151.1.9', '1.2', '0.5.11-0.151.1', '0.5.11-0.151.1.8',
+      '1.10',
+      '0.5.11-0.151.1.10',
+      '1.2.0',
+      '0.5.11-0.151.1.8:20111116T000000Z',
+      '0.5.11',
+      '1.10-0',
+      '0.5.11-0.151.2',
+      '1.9',
+      '0.5.11-0.151',
+      '0.5.11,5.11-0.151.1.8:20111115T010203Z',
+      '0.5.12',
+      '0.5.11-0.151.1.9',
+      '1.2',
+      '0.5.11-0.151.1',
+      '0.5.11-0.151.1.8',
     ];
     assert.equal(shuffled.length, 15);
     assert.deepEqual([...shuffled].sort(), [...expected].sort(), 'the same versions');
@@ -199,16 +212,33 @@ describe('timestamps', () => {
   });
 
   it('accepts real calendar moments, including leap days and years before 100', () => {
-    for (const t of ['20240229T000000Z', '20000229T235959Z', '19991231T235959Z', '00500101T000000Z', '99991231T235959Z']) {
+    for (const t of [
+      '20240229T000000Z',
+      '20000229T235959Z',
+      '19991231T235959Z',
+      '00500101T000000Z',
+      '99991231T235959Z',
+    ]) {
       assert.equal(Version.parse(`1:${t}`).timestamp, t);
     }
   });
 
   it('rejects impossible or malformed timestamps as BAD_FMRI', () => {
     for (const t of [
-      '20261301T000000Z', '20260001T000000Z', '20260132T000000Z', '20230229T000000Z', '19000229T000000Z',
-      '20260101T240000Z', '20260101T236000Z', '20260101T235960Z', '00000101T000000Z',
-      '20260101T000000', '20260101t000000Z', '2026-01-01T00:00:00Z', '20260101T0000Z', '',
+      '20261301T000000Z',
+      '20260001T000000Z',
+      '20260132T000000Z',
+      '20230229T000000Z',
+      '19000229T000000Z',
+      '20260101T240000Z',
+      '20260101T236000Z',
+      '20260101T235960Z',
+      '00000101T000000Z',
+      '20260101T000000',
+      '20260101t000000Z',
+      '2026-01-01T00:00:00Z',
+      '20260101T0000Z',
+      '',
     ]) {
       assertBadFmri(() => Version.parse(`1.0-0:${t}`), `1.0-0:${t}`);
     }
@@ -292,7 +322,10 @@ describe('shortVersion', () => {
     assert.equal(shortVersion('web/nginx@1.2.3'), '1.2.3');
   });
   it('keeps the timestamp when asked, and returns an FMRI without a version whole', () => {
-    assert.equal(shortVersion('pkg://demo/web/nginx@1.0:20261125T120000Z', { timestamp: true }), '1.0:20261125T120000Z');
+    assert.equal(
+      shortVersion('pkg://demo/web/nginx@1.0:20261125T120000Z', { timestamp: true }),
+      '1.0:20261125T120000Z',
+    );
     assert.equal(shortVersion('pkg:/web/nginx'), 'pkg:/web/nginx');
   });
 });

@@ -14,13 +14,29 @@ describe('pkg command line for images', () => {
     const dir = await tempDir('cli');
     const env = { ...process.env, LINKED_IMAGES_CACHE: path.join(dir, 'cache'), INIT_CWD: dir };
     const pkg = (...args: string[]) => {
-      const r = spawnSync(process.execPath, ['--require', 'ts-node/register', MAIN, ...args], { cwd: path.join(__dirname, '..'), env, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--require', 'ts-node/register', MAIN, ...args], {
+        cwd: path.join(__dirname, '..'),
+        env,
+        encoding: 'utf8',
+      });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
     await fs.mkdir(path.join(dir, 't/etc'), { recursive: true });
     await fs.writeFile(path.join(dir, 't/etc/motd'), 'v1\n');
     assert.equal(pkg('repo-create', 'repo', '--publisher', 'omnios').code, 0);
-    assert.equal(pkg('publish', 'repo', '--fmri', 'sys@1.0', '--dir', 't', '--action', 'depend type=parent fmri=feature/package/dependency/self').code, 0);
+    assert.equal(
+      pkg(
+        'publish',
+        'repo',
+        '--fmri',
+        'sys@1.0',
+        '--dir',
+        't',
+        '--action',
+        'depend type=parent fmri=feature/package/dependency/self',
+      ).code,
+      0,
+    );
     assert.equal(pkg('image-create', 'host', '--publisher', 'omnios=repo').code, 0);
     assert.equal(pkg('image-create', 'zone1', '--zone', '--publisher', 'omnios=repo').code, 0);
     assert.equal(pkg('attach-linked', '-R', 'host', 'zone:z1', 'zone1').code, 0);
@@ -48,7 +64,12 @@ describe('pkg command line for images', () => {
   it('names a missing -R and an unknown package, with pkg(5) exit codes', async () => {
     const dir = await tempDir('cli');
     const env = { ...process.env, INIT_CWD: dir, LINKED_IMAGES_CACHE: path.join(dir, 'cache') };
-    const run = (...args: string[]) => spawnSync(process.execPath, ['--require', 'ts-node/register', MAIN, ...args], { cwd: path.join(__dirname, '..'), env, encoding: 'utf8' });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--require', 'ts-node/register', MAIN, ...args], {
+        cwd: path.join(__dirname, '..'),
+        env,
+        encoding: 'utf8',
+      });
     const noRoot = run('update');
     assert.equal(noRoot.status, 2);
     assert.match(noRoot.stderr, /required option '-R <image root>' not specified/);

@@ -28,7 +28,8 @@ async function rejectsWith(p: Promise<unknown>, code: string, ...parts: string[]
   await assert.rejects(p, (e: unknown) => {
     assert.ok(isImageError(e), `expected an ImageError, got ${e}`);
     assert.equal(e.code, code, e.message);
-    for (const s of parts) assert.ok(e.message.includes(s), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(s)}`);
+    for (const s of parts)
+      assert.ok(e.message.includes(s), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(s)}`);
     return true;
   });
 }
@@ -83,7 +84,12 @@ describe('Image', () => {
   });
 
   it('refuses invalid publishers at create naming the field', async () => {
-    await rejectsWith(Image.create(fresh(), { publishers: [{ ...omnios, origins: ['ftp://x/'] }] }), 'BAD_REQUEST', "'publishers[0].origins[0]'", 'ftp://x/');
+    await rejectsWith(
+      Image.create(fresh(), { publishers: [{ ...omnios, origins: ['ftp://x/'] }] }),
+      'BAD_REQUEST',
+      "'publishers[0].origins[0]'",
+      'ftp://x/',
+    );
   });
 
   it('reports a directory that is not an image, naming the path and the missing file', async () => {
@@ -133,7 +139,11 @@ describe('Image', () => {
   it('refuses duplicate publisher names and bad origins', async () => {
     const img = await Image.create(fresh());
     await rejectsWith(img.setPublishers([omnios, { ...omnios }]), 'BAD_REQUEST', "'publishers[1].name'", 'omnios');
-    await rejectsWith(img.setPublishers([{ ...omnios, origins: ['not a url'] }]), 'BAD_REQUEST', "'publishers[0].origins[0]'");
+    await rejectsWith(
+      img.setPublishers([{ ...omnios, origins: ['not a url'] }]),
+      'BAD_REQUEST',
+      "'publishers[0].origins[0]'",
+    );
     await rejectsWith(img.setPublishers([{ ...omnios, name: 'bad name' }]), 'BAD_REQUEST', "'publishers[0].name'");
     await rejectsWith(img.setVariant('arch', 'i386'), 'BAD_REQUEST', 'variant.');
     assert.equal((await img.readState()).generation, 0);
@@ -164,7 +174,15 @@ describe('Image', () => {
   it('reports a malformed state.json naming the field', async () => {
     const img = await Image.create(fresh());
     const file = path.join(img.root, STATE_FILE);
-    await fs.writeFile(file, JSON.stringify({ token: 'x', generation: 1, lastPlan: null, packages: { a: { fmri: 'pkg:/a@1', manifest: 'f'.repeat(64) } } }));
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        token: 'x',
+        generation: 1,
+        lastPlan: null,
+        packages: { a: { fmri: 'pkg:/a@1', manifest: 'f'.repeat(64) } },
+      }),
+    );
     await rejectsWith(img.readState(), 'BAD_IMAGE', file, `'packages["a"].fmri'`);
   });
 });
@@ -174,10 +192,20 @@ describe('image lock', () => {
     const img = await Image.create(fresh());
     let inner = 0;
     await img.withLock('install', async () => {
-      await rejectsWith(img.withLock('update', async () => inner++), 'LOCKED', 'locked', "'install'", `pid ${process.pid}`, img.root);
+      await rejectsWith(
+        img.withLock('update', async () => inner++),
+        'LOCKED',
+        'locked',
+        "'install'",
+        `pid ${process.pid}`,
+        img.root,
+      );
       await rejectsWith(img.setProperty('a', 'b'), 'LOCKED', "'install'");
       const other = await Image.open(img.root);
-      await rejectsWith(other.withLock('update', async () => inner++), 'LOCKED');
+      await rejectsWith(
+        other.withLock('update', async () => inner++),
+        'LOCKED',
+      );
     });
     assert.equal(inner, 0);
     assert.equal(await img.withLock('update', async () => 42), 42);
@@ -185,7 +213,12 @@ describe('image lock', () => {
 
   it('releases the lock when the operation throws', async () => {
     const img = await Image.create(fresh());
-    await assert.rejects(img.withLock('install', async () => { throw new Error('boom'); }), /boom/);
+    await assert.rejects(
+      img.withLock('install', async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     await assert.rejects(fs.stat(path.join(img.root, LOCK_FILE)), { code: 'ENOENT' });
     await img.setProperty('a', 'b');
   });
@@ -194,11 +227,17 @@ describe('image lock', () => {
     const img = await Image.create(fresh());
     const pid = await deadPid();
     const lockFile = path.join(img.root, LOCK_FILE);
-    await fs.writeFile(lockFile, JSON.stringify({ pid, host: os.hostname(), op: 'install', since: new Date().toISOString(), nonce: 'dead' }));
+    await fs.writeFile(
+      lockFile,
+      JSON.stringify({ pid, host: os.hostname(), op: 'install', since: new Date().toISOString(), nonce: 'dead' }),
+    );
     await img.setProperty('a', 'b');
     assert.equal(img.config().properties.a, 'b');
     await assert.rejects(fs.stat(lockFile), { code: 'ENOENT' });
-    assert.deepEqual((await fs.readdir(path.dirname(lockFile))).filter((f) => f.startsWith('lock')), []);
+    assert.deepEqual(
+      (await fs.readdir(path.dirname(lockFile))).filter((f) => f.startsWith('lock')),
+      [],
+    );
   });
 
   it('does not take over a lock held by a live process or one on another host', async () => {
@@ -206,12 +245,18 @@ describe('image lock', () => {
     const lockFile = path.join(img.root, LOCK_FILE);
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     try {
-      await fs.writeFile(lockFile, JSON.stringify({ pid: sleeper.pid, host: os.hostname(), op: 'update', since: 'then', nonce: 'n' }));
+      await fs.writeFile(
+        lockFile,
+        JSON.stringify({ pid: sleeper.pid, host: os.hostname(), op: 'update', since: 'then', nonce: 'n' }),
+      );
       await rejectsWith(img.setProperty('a', 'b'), 'LOCKED', `'update' by pid ${sleeper.pid}`);
     } finally {
       sleeper.kill('SIGKILL');
     }
-    await fs.writeFile(lockFile, JSON.stringify({ pid: await deadPid(), host: 'elsewhere.example', op: 'update', since: 'then', nonce: 'n' }));
+    await fs.writeFile(
+      lockFile,
+      JSON.stringify({ pid: await deadPid(), host: 'elsewhere.example', op: 'update', since: 'then', nonce: 'n' }),
+    );
     await rejectsWith(img.setProperty('a', 'b'), 'LOCKED', 'on host elsewhere.example');
   });
 
@@ -228,18 +273,25 @@ describe('image lock', () => {
 
   it('lets exactly one of many concurrent lockers in', async () => {
     const img = await Image.create(fresh());
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => acquireImageLock(img.root, `op${i}`)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => acquireImageLock(img.root, `op${i}`)),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1);
     assert.ok(results.every((r) => r.status === 'fulfilled' || isImageError(r.reason, 'LOCKED')));
     await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireImageLock>>>).value.release();
   });
 
-  it('lets exactly one of many concurrent lockers take over a dead holder\'s lock', async () => {
+  it("lets exactly one of many concurrent lockers take over a dead holder's lock", async () => {
     const img = await Image.create(fresh());
     const lockFile = path.join(img.root, LOCK_FILE);
-    await fs.writeFile(lockFile, JSON.stringify({ pid: await deadPid(), host: os.hostname(), op: 'install', since: 'then', nonce: 'dead' }));
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => acquireImageLock(img.root, `op${i}`)));
+    await fs.writeFile(
+      lockFile,
+      JSON.stringify({ pid: await deadPid(), host: os.hostname(), op: 'install', since: 'then', nonce: 'dead' }),
+    );
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => acquireImageLock(img.root, `op${i}`)),
+    );
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1);
     const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireImageLock>>>).value;
@@ -250,7 +302,10 @@ describe('image lock', () => {
   it('clears a stale lock even when an earlier clearer died and left lock.break behind', async () => {
     const img = await Image.create(fresh());
     const lockFile = path.join(img.root, LOCK_FILE);
-    await fs.writeFile(lockFile, JSON.stringify({ pid: await deadPid(), host: os.hostname(), op: 'install', since: 'then', nonce: 'dead' }));
+    await fs.writeFile(
+      lockFile,
+      JSON.stringify({ pid: await deadPid(), host: os.hostname(), op: 'install', since: 'then', nonce: 'dead' }),
+    );
     await fs.writeFile(lockFile + '.break', '');
     await rejectsWith(img.setProperty('a', 'b'), 'LOCKED', "'install'");
     const old = new Date(Date.now() - 5 * 60 * 1000);

@@ -29,7 +29,11 @@ describe('runLegacyUpdate (pkg(5) staged recursion, one process per stage)', () 
       prepare: { pubcheck: 0, plan: 3, prepare: 3, execute: 0 },
       execute: { pubcheck: 0, plan: 3, prepare: 3, execute: 3 },
     });
-    assert.deepEqual(r.images, [{ name: 'parent', outcome: 'updated' }, { name: 'zone:z1', outcome: 'updated' }, { name: 'zone:z2', outcome: 'updated' }]);
+    assert.deepEqual(r.images, [
+      { name: 'parent', outcome: 'updated' },
+      { name: 'zone:z1', outcome: 'updated' },
+      { name: 'zone:z2', outcome: 'updated' },
+    ]);
     assert.ok(r.wallSeconds > 0);
     assert.equal(lines.length, 3);
     assert.match(lines[1], /zone:z1: updated \(\d+\.\d\d s\)/);
@@ -61,7 +65,11 @@ describe('runLegacyUpdate (pkg(5) staged recursion, one process per stage)', () 
 
   it('runs the same CLI compiled or through ts-node', async () => {
     for (const pkg of [await compiledPkgCli(), tsNodePkgCli()]) {
-      const r = spawnSync(pkg.command, [...pkg.args, 'list-linked', '-R', host.parent], { cwd: pkg.cwd, env: { ...process.env, ...pkg.env }, encoding: 'utf8' });
+      const r = spawnSync(pkg.command, [...pkg.args, 'list-linked', '-R', host.parent], {
+        cwd: pkg.cwd,
+        env: { ...process.env, ...pkg.env },
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, `NAME\tPATH\n${host.children.map((c) => `${c.name}\t${c.path}\n`).join('')}`);
     }

@@ -8,7 +8,8 @@ import { LINKED_IMAGES_WORKFLOWS_PATH } from '../src/plugin/workflows-path';
 // package.test.ts) show the registrations work, these show which Worker gets which.
 const LEGACY = ['auditChild', 'checkPublishers', 'describeImage', 'executeImage', 'planImage', 'prepareImage'];
 const plugin = () => new LinkedImagesPlugin({ cacheDir: '/nonexistent/cache', host: 'h1', taskQueue: 'wf' });
-const worker = (taskQueue: string, more: Partial<WorkerOptions> = {}) => plugin().configureWorker({ taskQueue, ...more } as WorkerOptions);
+const worker = (taskQueue: string, more: Partial<WorkerOptions> = {}) =>
+  plugin().configureWorker({ taskQueue, ...more } as WorkerOptions);
 
 describe('LinkedImagesPlugin', () => {
   it('gives the Worker on the workflow queue the workflows and only the legacy activities', () => {
@@ -24,15 +25,22 @@ describe('LinkedImagesPlugin', () => {
     assert.equal(o.workflowsPath, undefined);
     assert.equal(o.workflowBundle, undefined);
     const names = Object.keys(o.activities ?? {});
-    for (const n of [...LEGACY, 'describeParent', 'listChildren', 'publisherCheck']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+    for (const n of [...LEGACY, 'describeParent', 'listChildren', 'publisherCheck'])
+      assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   });
 
   it('refuses a Worker on any other queue, naming the two it serves', () => {
-    assert.throws(() => worker('other'), /serves task queues 'wf' \(workflows\) and 'linked-images@h1'.*got a Worker on 'other'/);
+    assert.throws(
+      () => worker('other'),
+      /serves task queues 'wf' \(workflows\) and 'linked-images@h1'.*got a Worker on 'other'/,
+    );
   });
 
   it('refuses a host queue equal to the workflow queue', () => {
-    assert.throws(() => new LinkedImagesPlugin({ cacheDir: '/c', taskQueue: 'q', hostTaskQueue: 'q' }), /differ from the workflow task queue/);
+    assert.throws(
+      () => new LinkedImagesPlugin({ cacheDir: '/c', taskQueue: 'q', hostTaskQueue: 'q' }),
+      /differ from the workflow task queue/,
+    );
   });
 
   it("sets the project's Worker defaults only where the Worker's options leave them unset", () => {
@@ -40,19 +48,26 @@ describe('LinkedImagesPlugin', () => {
     assert.equal(d.maxConcurrentActivityTaskExecutions, 16);
     assert.equal(d.maxHeartbeatThrottleInterval, '1 second');
     assert.equal(d.defaultHeartbeatThrottleInterval, '1 second');
-    const own = worker('linked-images@h1', { maxConcurrentActivityTaskExecutions: 3, maxHeartbeatThrottleInterval: '5s' });
+    const own = worker('linked-images@h1', {
+      maxConcurrentActivityTaskExecutions: 3,
+      maxHeartbeatThrottleInterval: '5s',
+    });
     assert.equal(own.maxConcurrentActivityTaskExecutions, 3);
     assert.equal(own.maxHeartbeatThrottleInterval, '5s');
     // A tuner and a concurrency limit together are refused by the SDK.
     const tuned = worker('wf', { tuner: { tunerOptions: { targetMemoryUsage: 0.8, targetCpuUsage: 0.9 } } });
     assert.equal(tuned.maxConcurrentActivityTaskExecutions, undefined);
-    const few = new LinkedImagesPlugin({ cacheDir: '/c', host: 'h1', maxActivities: 2 }).configureWorker({ taskQueue: 'linked-images' } as WorkerOptions);
+    const few = new LinkedImagesPlugin({ cacheDir: '/c', host: 'h1', maxActivities: 2 }).configureWorker({
+      taskQueue: 'linked-images',
+    } as WorkerOptions);
     assert.equal(few.maxConcurrentActivityTaskExecutions, 2);
   });
 
   it("uses its prebuilt bundle instead of bundling, and a Worker's own bundle over either", () => {
     const bundle = { codePath: '/tmp/plugin-bundle.js' };
-    const withBundle = new LinkedImagesPlugin({ cacheDir: '/c', host: 'h1', workflowBundle: bundle }).configureWorker({ taskQueue: 'linked-images' } as WorkerOptions);
+    const withBundle = new LinkedImagesPlugin({ cacheDir: '/c', host: 'h1', workflowBundle: bundle }).configureWorker({
+      taskQueue: 'linked-images',
+    } as WorkerOptions);
     assert.equal(withBundle.workflowBundle, bundle);
     assert.equal(withBundle.workflowsPath, undefined);
     const own = { codePath: '/tmp/own-bundle.js' };

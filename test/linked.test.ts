@@ -21,7 +21,12 @@ async function host(count: number): Promise<{ parent: Image; zones: Image[] }> {
   const root = path.join(tmp, `gz${++n}`);
   const parent = await Image.create(root);
   const zones: Image[] = [];
-  for (let i = 1; i <= count; i++) zones.push(await Image.create(path.join(root, 'zones', `z${i}`, 'root'), { variants: { 'variant.opensolaris.zone': 'nonglobal' } }));
+  for (let i = 1; i <= count; i++)
+    zones.push(
+      await Image.create(path.join(root, 'zones', `z${i}`, 'root'), {
+        variants: { 'variant.opensolaris.zone': 'nonglobal' },
+      }),
+    );
   return { parent, zones };
 }
 
@@ -29,7 +34,8 @@ async function rejectsWith(p: Promise<unknown>, code: string, ...parts: string[]
   await assert.rejects(p, (e: unknown) => {
     assert.ok(isImageError(e), `expected an ImageError, got ${e}`);
     assert.equal(e.code, code, e.message);
-    for (const s of parts) assert.ok(e.message.includes(s), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(s)}`);
+    for (const s of parts)
+      assert.ok(e.message.includes(s), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(s)}`);
     return true;
   });
 }
@@ -49,7 +55,10 @@ describe('linked images', () => {
   });
 
   it('changes the state token of both images on attach and on detach', async () => {
-    const { parent, zones: [z] } = await host(1);
+    const {
+      parent,
+      zones: [z],
+    } = await host(1);
     const tokens = async () => [await parent.stateToken(), await z.stateToken()];
     const t0 = await tokens();
     await attachChild(parent, z, 'zone:z1');
@@ -61,22 +70,36 @@ describe('linked images', () => {
   });
 
   it('refuses a name that is already used by another child', async () => {
-    const { parent, zones: [a, b] } = await host(2);
+    const {
+      parent,
+      zones: [a, b],
+    } = await host(2);
     await attachChild(parent, a, 'zone:web');
     await rejectsWith(attachChild(parent, b, 'zone:web'), 'ALREADY_LINKED', 'zone:web', a.root);
     assert.equal(parentOf(await Image.open(b.root)), null);
   });
 
   it('refuses a name not of the form zone:<name> or system:<name>', async () => {
-    const { parent, zones: [z] } = await host(1);
+    const {
+      parent,
+      zones: [z],
+    } = await host(1);
     for (const bad of ['z1', 'zone:', 'zone:-x', 'pool:z1', 'zone:a b']) {
-      await rejectsWith(attachChild(parent, z, bad), 'BAD_REQUEST', JSON.stringify(bad), 'zone:<name> or system:<name>');
+      await rejectsWith(
+        attachChild(parent, z, bad),
+        'BAD_REQUEST',
+        JSON.stringify(bad),
+        'zone:<name> or system:<name>',
+      );
     }
     await attachChild(parent, z, 'system:backup.1');
   });
 
   it('refuses to attach a child that is already linked', async () => {
-    const { parent, zones: [z] } = await host(1);
+    const {
+      parent,
+      zones: [z],
+    } = await host(1);
     const other = await Image.create(path.join(tmp, `other${++n}`));
     await attachChild(parent, z, 'zone:z1');
     await rejectsWith(attachChild(other, z, 'zone:z1'), 'ALREADY_LINKED', z.root, parent.root);
@@ -85,7 +108,10 @@ describe('linked images', () => {
   });
 
   it('refuses to attach an image to itself or to an image inside it', async () => {
-    const { parent, zones: [z] } = await host(1);
+    const {
+      parent,
+      zones: [z],
+    } = await host(1);
     await rejectsWith(attachChild(parent, parent, 'zone:self'), 'BAD_REQUEST', 'itself');
     await rejectsWith(attachChild(parent, await Image.open(parent.root), 'zone:self'), 'BAD_REQUEST', 'itself');
     await rejectsWith(attachChild(z, parent, 'zone:up'), 'BAD_REQUEST', 'inside the child');
@@ -102,7 +128,10 @@ describe('linked images', () => {
   });
 
   it('detaches a child, updating both sides', async () => {
-    const { parent, zones: [a, b] } = await host(2);
+    const {
+      parent,
+      zones: [a, b],
+    } = await host(2);
     await attachChild(parent, a, 'zone:z1');
     await attachChild(parent, b, 'zone:z2');
     await detachChild(parent, 'zone:z1');
@@ -114,7 +143,10 @@ describe('linked images', () => {
   });
 
   it('reports an unknown name on detach, listing the attached names', async () => {
-    const { parent, zones: [a, b] } = await host(2);
+    const {
+      parent,
+      zones: [a, b],
+    } = await host(2);
     await rejectsWith(detachChild(parent, 'zone:nope'), 'NOT_LINKED', 'zone:nope', '(none)');
     await attachChild(parent, a, 'zone:z1');
     await attachChild(parent, b, 'zone:z2');
@@ -122,7 +154,10 @@ describe('linked images', () => {
   });
 
   it('detaches a child whose root has been deleted, changing only the parent', async () => {
-    const { parent, zones: [a, b] } = await host(2);
+    const {
+      parent,
+      zones: [a, b],
+    } = await host(2);
     await attachChild(parent, a, 'zone:z1');
     await attachChild(parent, b, 'zone:z2');
     await fs.rm(path.dirname(a.root), { recursive: true });
@@ -132,17 +167,27 @@ describe('linked images', () => {
   });
 
   it('finishes an attach that stopped after recording the child in the parent', async () => {
-    const { parent, zones: [z] } = await host(1);
-    await parent.withLock('test', () => parent.updateConfig((c) => ({ ...c, children: [{ name: 'zone:z1', path: z.root }] })));
+    const {
+      parent,
+      zones: [z],
+    } = await host(1);
+    await parent.withLock('test', () =>
+      parent.updateConfig((c) => ({ ...c, children: [{ name: 'zone:z1', path: z.root }] })),
+    );
     await attachChild(parent, z, 'zone:z1');
     assert.deepEqual(parentOf(await Image.open(z.root)), { name: 'zone:z1', model: 'push', parent: parent.root });
     assert.deepEqual(listChildren(await Image.open(parent.root)), [{ name: 'zone:z1', path: z.root }]);
   });
 
   it('refuses to attach while either image is locked, changing neither', async () => {
-    const { parent, zones: [z] } = await host(1);
+    const {
+      parent,
+      zones: [z],
+    } = await host(1);
     await z.withLock('install', () => rejectsWith(attachChild(parent, z, 'zone:z1'), 'LOCKED', z.root, "'install'"));
-    await parent.withLock('update', () => rejectsWith(attachChild(parent, z, 'zone:z1'), 'LOCKED', parent.root, "'update'"));
+    await parent.withLock('update', () =>
+      rejectsWith(attachChild(parent, z, 'zone:z1'), 'LOCKED', parent.root, "'update'"),
+    );
     assert.deepEqual(listChildren(await Image.open(parent.root)), []);
     assert.equal(parentOf(await Image.open(z.root)), null);
   });

@@ -22,7 +22,10 @@ import {
 import { imagePathProblem } from '../src/model/paths';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'manifests');
-const fixtureNames = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.p5m')).sort();
+const fixtureNames = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.p5m'))
+  .sort();
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 
 const H1 = 'a'.repeat(64);
@@ -40,7 +43,8 @@ function assertFails(fn: () => unknown, code: ErrorCode, ...parts: Array<string 
   assert.ok(caught instanceof ImageError, `expected an ImageError ${code}, got ${String(caught)}`);
   assert.equal(caught.code, code, caught.message);
   for (const p of parts) {
-    if (typeof p === 'string') assert.ok(caught.message.includes(p), `message should contain ${JSON.stringify(p)}: ${caught.message}`);
+    if (typeof p === 'string')
+      assert.ok(caught.message.includes(p), `message should contain ${JSON.stringify(p)}: ${caught.message}`);
     else assert.match(caught.message, p);
   }
   return caught;
@@ -48,23 +52,59 @@ function assertFails(fn: () => unknown, code: ErrorCode, ...parts: Array<string 
 
 describe('parsing each action type', () => {
   const cases: Array<[string, Partial<Action>]> = [
-    ['set name=pkg.summary value="A summary"', { type: 'set', hash: null, attrs: { name: 'pkg.summary', value: 'A summary' } }],
-    [`file ${H1} path=usr/bin/x owner=root group=bin mode=0555`, { type: 'file', hash: H1, attrs: { path: 'usr/bin/x', owner: 'root', group: 'bin', mode: '0555' } }],
-    ['dir path=usr/bin owner=root group=bin mode=0755', { type: 'dir', hash: null, attrs: { path: 'usr/bin', owner: 'root', group: 'bin', mode: '0755' } }],
+    [
+      'set name=pkg.summary value="A summary"',
+      { type: 'set', hash: null, attrs: { name: 'pkg.summary', value: 'A summary' } },
+    ],
+    [
+      `file ${H1} path=usr/bin/x owner=root group=bin mode=0555`,
+      { type: 'file', hash: H1, attrs: { path: 'usr/bin/x', owner: 'root', group: 'bin', mode: '0555' } },
+    ],
+    [
+      'dir path=usr/bin owner=root group=bin mode=0755',
+      { type: 'dir', hash: null, attrs: { path: 'usr/bin', owner: 'root', group: 'bin', mode: '0755' } },
+    ],
     ['link path=usr/bin/y target=x', { type: 'link', hash: null, attrs: { path: 'usr/bin/y', target: 'x' } }],
     ['hardlink path=usr/bin/z target=x', { type: 'hardlink', hash: null, attrs: { path: 'usr/bin/z', target: 'x' } }],
-    ['depend type=require fmri=pkg:/a@1.0', { type: 'depend', hash: null, attrs: { type: 'require', fmri: 'pkg:/a@1.0' } }],
+    [
+      'depend type=require fmri=pkg:/a@1.0',
+      { type: 'depend', hash: null, attrs: { type: 'require', fmri: 'pkg:/a@1.0' } },
+    ],
     ['depend type=optional fmri=a', { type: 'depend', hash: null, attrs: { type: 'optional', fmri: 'a' } }],
-    ['depend type=incorporate fmri=a@1.2-0.1', { type: 'depend', hash: null, attrs: { type: 'incorporate', fmri: 'a@1.2-0.1' } }],
-    ['depend type=parent fmri=feature/package/dependency/self', { type: 'depend', hash: null, attrs: { type: 'parent', fmri: 'feature/package/dependency/self' } }],
-    ['depend fmri=pkg:/a fmri=pkg:/b@2 type=require-any', { type: 'depend', hash: null, attrs: { fmri: ['pkg:/a', 'pkg:/b@2'], type: 'require-any' } }],
+    [
+      'depend type=incorporate fmri=a@1.2-0.1',
+      { type: 'depend', hash: null, attrs: { type: 'incorporate', fmri: 'a@1.2-0.1' } },
+    ],
+    [
+      'depend type=parent fmri=feature/package/dependency/self',
+      { type: 'depend', hash: null, attrs: { type: 'parent', fmri: 'feature/package/dependency/self' } },
+    ],
+    [
+      'depend fmri=pkg:/a fmri=pkg:/b@2 type=require-any',
+      { type: 'depend', hash: null, attrs: { fmri: ['pkg:/a', 'pkg:/b@2'], type: 'require-any' } },
+    ],
     [`license ${H1} license=CDDL`, { type: 'license', hash: H1, attrs: { license: 'CDDL' } }],
-    ['legacy pkg=SUNWcs arch=i386 desc="Core Solaris"', { type: 'legacy', hash: null, attrs: { pkg: 'SUNWcs', arch: 'i386', desc: 'Core Solaris' } }],
-    ['user username=webservd uid=80 group=webservd', { type: 'user', hash: null, attrs: { username: 'webservd', uid: '80', group: 'webservd' } }],
+    [
+      'legacy pkg=SUNWcs arch=i386 desc="Core Solaris"',
+      { type: 'legacy', hash: null, attrs: { pkg: 'SUNWcs', arch: 'i386', desc: 'Core Solaris' } },
+    ],
+    [
+      'user username=webservd uid=80 group=webservd',
+      { type: 'user', hash: null, attrs: { username: 'webservd', uid: '80', group: 'webservd' } },
+    ],
     ['group groupname=webservd gid=80', { type: 'group', hash: null, attrs: { groupname: 'webservd', gid: '80' } }],
-    ['driver name=zcons perms="* 0600 root sys"', { type: 'driver', hash: null, attrs: { name: 'zcons', perms: '* 0600 root sys' } }],
-    [`signature ${SHA1} algorithm=rsa-sha256 version=0`, { type: 'signature', hash: SHA1, attrs: { algorithm: 'rsa-sha256', version: '0' } }],
-    ['signature algorithm=sha256 value=abc version=0', { type: 'signature', hash: null, attrs: { algorithm: 'sha256', value: 'abc', version: '0' } }],
+    [
+      'driver name=zcons perms="* 0600 root sys"',
+      { type: 'driver', hash: null, attrs: { name: 'zcons', perms: '* 0600 root sys' } },
+    ],
+    [
+      `signature ${SHA1} algorithm=rsa-sha256 version=0`,
+      { type: 'signature', hash: SHA1, attrs: { algorithm: 'rsa-sha256', version: '0' } },
+    ],
+    [
+      'signature algorithm=sha256 value=abc version=0',
+      { type: 'signature', hash: null, attrs: { algorithm: 'sha256', value: 'abc', version: '0' } },
+    ],
   ];
   for (const [line, want] of cases) {
     it(`parses ${line.split(' ')[0]}: ${line.slice(0, 60)}`, () => {
@@ -73,7 +113,12 @@ describe('parsing each action type', () => {
   }
 
   it('keeps attributes in the order given', () => {
-    assert.deepEqual(Object.keys(parseAction('dir mode=0755 path=a owner=root group=bin').attrs), ['mode', 'path', 'owner', 'group']);
+    assert.deepEqual(Object.keys(parseAction('dir mode=0755 path=a owner=root group=bin').attrs), [
+      'mode',
+      'path',
+      'owner',
+      'group',
+    ]);
   });
 });
 
@@ -124,8 +169,16 @@ describe('attribute values', () => {
   });
 
   it('accepts keys with the odd characters real manifests use', () => {
-    const a = parseAction('dir path=a facet.locale.ca_ES@valencia=true com.sun,test=false facet.version-lock.system/library=true pkg.linted.pkglint.dupaction010.2=true');
-    assert.deepEqual(Object.keys(a.attrs), ['path', 'facet.locale.ca_ES@valencia', 'com.sun,test', 'facet.version-lock.system/library', 'pkg.linted.pkglint.dupaction010.2']);
+    const a = parseAction(
+      'dir path=a facet.locale.ca_ES@valencia=true com.sun,test=false facet.version-lock.system/library=true pkg.linted.pkglint.dupaction010.2=true',
+    );
+    assert.deepEqual(Object.keys(a.attrs), [
+      'path',
+      'facet.locale.ca_ES@valencia',
+      'com.sun,test',
+      'facet.version-lock.system/library',
+      'pkg.linted.pkglint.dupaction010.2',
+    ]);
   });
 
   it('stores keys named like Object.prototype members as plain attributes', () => {
@@ -143,7 +196,11 @@ describe('attribute values', () => {
     assertFails(() => parseAction('set name=x =y value=z'), 'BAD_MANIFEST', "invalid attribute name ''");
     assertFails(() => parseAction('set name=x va"lue=z'), 'BAD_MANIFEST', 'invalid attribute name');
     assertFails(() => parseAction('set name=x value='), 'BAD_MANIFEST', "attribute 'value' has no value");
-    assertFails(() => parseAction('set name=x value="a"b'), 'BAD_MANIFEST', "expected white space after the quoted value of 'value'");
+    assertFails(
+      () => parseAction('set name=x value="a"b'),
+      'BAD_MANIFEST',
+      "expected white space after the quoted value of 'value'",
+    );
     assertFails(() => parseAction('set name=x value="a'), 'BAD_MANIFEST', "unterminated quoted value for 'value'");
     assertFails(() => parseAction('set name=x value="a\\"'), 'BAD_MANIFEST', 'unterminated');
     assertFails(() => parseAction('set name=x value=a\0b'), 'BAD_MANIFEST', 'NUL');
@@ -164,11 +221,18 @@ describe('payload hashes', () => {
 
   it('accepts hash= repeating the positional hash and rejects one that differs', () => {
     assert.deepEqual(parseAction(`file ${H1} path=a hash=${H1}`), { type: 'file', hash: H1, attrs: { path: 'a' } });
-    assertFails(() => parseAction(`file ${H1} path=a hash=${H2}`), 'BAD_MANIFEST', 'differs from the payload hash', 'expected');
+    assertFails(
+      () => parseAction(`file ${H1} path=a hash=${H2}`),
+      'BAD_MANIFEST',
+      'differs from the payload hash',
+      'expected',
+    );
   });
 
   it('accepts the 40-hex SHA-1 payload hashes pkg(5) writes, and reports which digest a hash is', () => {
-    const a = parseAction(`file ${SHA1} chash=43dbb3e0bc142f399b61d171f926e8f91adcffe2 path=usr/sbin/prtdiag pkg.content-hash=gelf:sha512t_256:${H1} pkg.csize=5490 pkg.size=13572`);
+    const a = parseAction(
+      `file ${SHA1} chash=43dbb3e0bc142f399b61d171f926e8f91adcffe2 path=usr/sbin/prtdiag pkg.content-hash=gelf:sha512t_256:${H1} pkg.csize=5490 pkg.size=13572`,
+    );
     assert.equal(a.hash, SHA1);
     assert.equal(payloadHashAlgorithm(a.hash!), 'sha1');
     assert.equal(payloadHashAlgorithm(H1), 'sha256');
@@ -177,7 +241,12 @@ describe('payload hashes', () => {
 
   it('rejects payload hashes that are not 40 or 64 lower-case hex digits', () => {
     for (const h of ['abc123', 'NOHASH', H1.toUpperCase(), H1 + 'a', H1.slice(1), SHA1 + '0', 'g'.repeat(64)]) {
-      assertFails(() => parseAction(`file ${h} path=a`), 'BAD_MANIFEST', `'${h}'`, 'expected 64 (SHA-256) or 40 (SHA-1)');
+      assertFails(
+        () => parseAction(`file ${h} path=a`),
+        'BAD_MANIFEST',
+        `'${h}'`,
+        'expected 64 (SHA-256) or 40 (SHA-1)',
+      );
     }
   });
 
@@ -229,7 +298,13 @@ describe('manifest lines', () => {
 
 describe('errors name the line', () => {
   // Line numbers count comments, blank lines and continuation lines.
-  const prefix = ['# header comment', 'set name=pkg.fmri value=pkg://p/a@1.0', '', 'dir path=usr mode=0755 \\', '    owner=root'];
+  const prefix = [
+    '# header comment',
+    'set name=pkg.fmri value=pkg://p/a@1.0',
+    '',
+    'dir path=usr mode=0755 \\',
+    '    owner=root',
+  ];
   const BAD_LINE = prefix.length + 1; // 6
   const withBad = (bad: string) => [...prefix, bad, 'dir path=usr/bin', ''].join('\n');
   const cases: Array<[string, string, string]> = [
@@ -247,14 +322,29 @@ describe('errors name the line', () => {
   ];
   for (const [what, bad, message] of cases) {
     it(`reports ${what} as BAD_MANIFEST at line ${BAD_LINE}`, () => {
-      const e = assertFails(() => parseManifest(withBad(bad), 'pkg.p5m'), 'BAD_MANIFEST', `pkg.p5m: line ${BAD_LINE}: `, message);
+      const e = assertFails(
+        () => parseManifest(withBad(bad), 'pkg.p5m'),
+        'BAD_MANIFEST',
+        `pkg.p5m: line ${BAD_LINE}: `,
+        message,
+      );
       assert.deepEqual(e.details, { source: 'pkg.p5m', line: BAD_LINE });
     });
   }
 
   it('reports a trailing continuation at the end of the text at its line', () => {
-    assertFails(() => parseManifest('set name=a value=b\nset name=c \\\n', 'm'), 'BAD_MANIFEST', 'm: line 2: ', 'continuation');
-    assertFails(() => parseManifest('set name=a value=b\nset name=c value=d \\\n', 'm'), 'BAD_MANIFEST', 'm: line 2: ', 'continuation');
+    assertFails(
+      () => parseManifest('set name=a value=b\nset name=c \\\n', 'm'),
+      'BAD_MANIFEST',
+      'm: line 2: ',
+      'continuation',
+    );
+    assertFails(
+      () => parseManifest('set name=a value=b\nset name=c value=d \\\n', 'm'),
+      'BAD_MANIFEST',
+      'm: line 2: ',
+      'continuation',
+    );
     assertFails(() => parseManifest('set name=a value=b \\', 'm'), 'BAD_MANIFEST', 'm: line 1: ', 'continuation');
   });
 
@@ -264,7 +354,11 @@ describe('errors name the line', () => {
   });
 
   it('counts lines the same with CRLF line ends', () => {
-    assertFails(() => parseManifest(withBad('frobnicate').replace(/\n/g, '\r\n'), 'm'), 'BAD_MANIFEST', `m: line ${BAD_LINE}: `);
+    assertFails(
+      () => parseManifest(withBad('frobnicate').replace(/\n/g, '\r\n'), 'm'),
+      'BAD_MANIFEST',
+      `m: line ${BAD_LINE}: `,
+    );
   });
 
   it('accepts octal modes with and without a leading zero, and special bits', () => {
@@ -284,15 +378,26 @@ describe('errors name the line', () => {
 
   it('accepts several fmri= only on require-any and group-any dependencies', () => {
     assert.deepEqual(values(parseAction('depend type=group-any fmri=a fmri=b fmri=c'), 'fmri'), ['a', 'b', 'c']);
-    assertFails(() => parseAction('depend type=require fmri=a fmri=b'), 'BAD_MANIFEST', "depend action has 'fmri=' more than once");
+    assertFails(
+      () => parseAction('depend type=require fmri=a fmri=b'),
+      'BAD_MANIFEST',
+      "depend action has 'fmri=' more than once",
+    );
     assertFails(() => parseAction('depend type=require-any fmri=a fmri=b@01'), 'BAD_MANIFEST', "Invalid FMRI 'b@01'");
   });
 
   it('requires the key attributes of every type', () => {
     for (const [line, key] of [
-      ['set name=a', 'value'], ['set value=a', 'name'], ['dir mode=0755', 'path'], ['link path=a', 'target'],
-      ['hardlink target=a', 'path'], [`license ${H1} path=x`, 'license'], ['legacy arch=i386', 'pkg'],
-      ['user uid=1', 'username'], ['group gid=1', 'groupname'], ['driver alias=x', 'name'],
+      ['set name=a', 'value'],
+      ['set value=a', 'name'],
+      ['dir mode=0755', 'path'],
+      ['link path=a', 'target'],
+      ['hardlink target=a', 'path'],
+      [`license ${H1} path=x`, 'license'],
+      ['legacy arch=i386', 'pkg'],
+      ['user uid=1', 'username'],
+      ['group gid=1', 'groupname'],
+      ['driver alias=x', 'name'],
     ]) {
       assertFails(() => parseAction(line), 'BAD_MANIFEST', `is missing '${key}='`);
     }
@@ -335,7 +440,12 @@ describe('image paths', () => {
       ['a/b', '/../c'],
       ['a/b', '..'],
     ]) {
-      assertFails(() => parseManifest(`\nhardlink path=${p} target=${target}`, 'm'), 'PATH_OUTSIDE_IMAGE', 'm: line 2: ', `hardlink target '${target}'`);
+      assertFails(
+        () => parseManifest(`\nhardlink path=${p} target=${target}`, 'm'),
+        'PATH_OUTSIDE_IMAGE',
+        'm: line 2: ',
+        `hardlink target '${target}'`,
+      );
     }
     assertFails(() => parseAction('hardlink path=a/b target=""'), 'BAD_MANIFEST', 'hardlink target is empty');
   });
@@ -358,7 +468,15 @@ describe('image paths', () => {
   });
 
   it('explains each path problem, and accepts ordinary relative paths', () => {
-    for (const ok of ['a', 'usr/bin/ls', '.hidden', '...', 'a..b/c', 'opt/svc/setup-chef:default', 'usr/lib/rsc.io_!c!g!o_v1.0.0.txt']) {
+    for (const ok of [
+      'a',
+      'usr/bin/ls',
+      '.hidden',
+      '...',
+      'a..b/c',
+      'opt/svc/setup-chef:default',
+      'usr/lib/rsc.io_!c!g!o_v1.0.0.txt',
+    ]) {
       assert.equal(imagePathProblem(ok), null, ok);
     }
     assert.equal(imagePathProblem(''), 'is empty');
@@ -396,7 +514,10 @@ describe('variants (appliesTo)', () => {
   });
 
   it('leaves a variant the image does not set unconstrained', () => {
-    assert.equal(appliesTo(parseAction('dir path=a variant.arch=sparc'), { 'variant.opensolaris.zone': 'global' }), true);
+    assert.equal(
+      appliesTo(parseAction('dir path=a variant.arch=sparc'), { 'variant.opensolaris.zone': 'global' }),
+      true,
+    );
   });
 
   it('treats an unset variant.debug.* as false', () => {
@@ -410,7 +531,10 @@ describe('variants (appliesTo)', () => {
 
   it('ignores facets, and set actions that merely declare a variant', () => {
     assert.equal(appliesTo(parseAction('dir path=a facet.doc.man=true'), zone('global')), true);
-    assert.equal(appliesTo(parseAction('set name=variant.opensolaris.zone value=global value=nonglobal'), zone('nonglobal')), true);
+    assert.equal(
+      appliesTo(parseAction('set name=variant.opensolaris.zone value=global value=nonglobal'), zone('nonglobal')),
+      true,
+    );
   });
 });
 
@@ -456,11 +580,15 @@ describe('actionKey, actionsEqual and manifestFmri', () => {
     ];
     for (const line of different) assert.ok(!actionsEqual(base, parseAction(line)), line);
     assert.ok(!actionsEqual(parseAction('link path=a target=b'), parseAction('hardlink path=a target=b')));
-    assert.ok(!actionsEqual(parseAction(`file ${H1} path=a p=x p=x p=y`), parseAction(`file ${H1} path=a p=x p=y p=y`)));
+    assert.ok(
+      !actionsEqual(parseAction(`file ${H1} path=a p=x p=x p=y`), parseAction(`file ${H1} path=a p=x p=y p=y`)),
+    );
   });
 
   it('finds the package FMRI declared by set name=pkg.fmri', () => {
-    const m = parseManifest('set name=pkg.summary value=x\nset name=pkg.fmri value=pkg://omnios/system/zones@0.5.11,5.11-151046.0:20230503T121526Z\n');
+    const m = parseManifest(
+      'set name=pkg.summary value=x\nset name=pkg.fmri value=pkg://omnios/system/zones@0.5.11,5.11-151046.0:20230503T121526Z\n',
+    );
     const f = manifestFmri(m);
     assert.equal(f?.publisher, 'omnios');
     assert.equal(f?.name, 'system/zones');
@@ -469,13 +597,23 @@ describe('actionKey, actionsEqual and manifestFmri', () => {
   });
 
   it('throws BAD_FMRI when the declared package FMRI is malformed', () => {
-    assertFails(() => manifestFmri(parseManifest('set name=pkg.fmri value=a@1..2\n')), 'BAD_FMRI', "'a@1..2'", 'expected');
+    assertFails(
+      () => manifestFmri(parseManifest('set name=pkg.fmri value=a@1..2\n')),
+      'BAD_FMRI',
+      "'a@1..2'",
+      'expected',
+    );
   });
 });
 
 describe('fixtures written the way pkg(5) writes manifests', () => {
   it('has the fixtures this suite expects', () => {
-    assert.deepEqual(fixtureNames, ['core-zones.p5m', 'every-action.p5m', 'incorporation-entire.p5m', 'userland-web-server.p5m']);
+    assert.deepEqual(fixtureNames, [
+      'core-zones.p5m',
+      'every-action.p5m',
+      'incorporation-entire.p5m',
+      'userland-web-server.p5m',
+    ]);
   });
 
   for (const name of fixtureNames) {
@@ -494,22 +632,41 @@ describe('fixtures written the way pkg(5) writes manifests', () => {
   it('reads a published userland manifest: SHA-1 payloads, content hashes, facets, preserve', () => {
     const m = parseManifest(fixture('userland-web-server.p5m'), 'userland-web-server.p5m');
     const count = (t: string) => m.actions.filter((a) => a.type === t).length;
-    assert.deepEqual([count('set'), count('dir'), count('file'), count('link'), count('license'), count('depend')], [12, 3, 7, 1, 1, 4]);
-    assert.equal(manifestFmri(m)?.toString(), 'pkg://openindiana.org/web/server/tinyhttpd@1.18.0,5.11-2020.0.1.0:20200421T195136Z');
+    assert.deepEqual(
+      [count('set'), count('dir'), count('file'), count('link'), count('license'), count('depend')],
+      [12, 3, 7, 1, 1, 4],
+    );
+    assert.equal(
+      manifestFmri(m)?.toString(),
+      'pkg://openindiana.org/web/server/tinyhttpd@1.18.0,5.11-2020.0.1.0:20200421T195136Z',
+    );
     const bin = m.actions.find((a) => actionKey(a) === 'usr/sbin/tinyhttpd')!;
     assert.equal(payloadHashAlgorithm(bin.hash!), 'sha1');
     assert.equal(values(bin, 'pkg.content-hash').length, 4);
     assert.match(values(bin, 'pkg.content-hash')[0], /^gelf:sha512t_256:[0-9a-f]{64}$/);
-    assert.equal(attr(m.actions.find((a) => actionKey(a) === 'etc/tinyhttpd/tinyhttpd.conf')!, 'preserve'), 'renamenew');
+    assert.equal(
+      attr(
+        m.actions.find((a) => actionKey(a) === 'etc/tinyhttpd/tinyhttpd.conf')!,
+        'preserve',
+      ),
+      'renamenew',
+    );
     const classification = m.actions.find((a) => actionKey(a) === 'info.classification')!;
-    assert.equal(attr(classification, 'value'), 'org.opensolaris.category.2008:Web Services/Application and Web Servers');
+    assert.equal(
+      attr(classification, 'value'),
+      'org.opensolaris.category.2008:Web Services/Application and Web Servers',
+    );
   });
 
   it('reads a published core manifest and selects the actions of each zone type', () => {
     const m = parseManifest(fixture('core-zones.p5m'), 'core-zones.p5m');
     assert.equal(m.actions.length, 37);
-    const global = m.actions.filter((a) => appliesTo(a, { 'variant.opensolaris.zone': 'global', 'variant.arch': 'i386' }));
-    const nonglobal = m.actions.filter((a) => appliesTo(a, { 'variant.opensolaris.zone': 'nonglobal', 'variant.arch': 'i386' }));
+    const global = m.actions.filter((a) =>
+      appliesTo(a, { 'variant.opensolaris.zone': 'global', 'variant.arch': 'i386' }),
+    );
+    const nonglobal = m.actions.filter((a) =>
+      appliesTo(a, { 'variant.opensolaris.zone': 'nonglobal', 'variant.arch': 'i386' }),
+    );
     assert.equal(global.length, 36, 'everything but the parent dependency');
     assert.equal(nonglobal.length, 24, '13 of the 37 actions are global-zone only');
     assert.ok(nonglobal.some((a) => a.type === 'depend' && a.attrs.type === 'parent'));
@@ -517,7 +674,10 @@ describe('fixtures written the way pkg(5) writes manifests', () => {
     const index = m.actions.find((a) => actionKey(a) === 'etc/zones/index')!;
     assert.equal(attr(index, 'original_name'), 'SUNWzoneu:etc/zones/index');
     const description = m.actions.find((a) => actionKey(a) === 'pkg.description')!;
-    assert.equal(attr(description, 'value'), 'Solaris Zones configuration and administration, including the "ipkg" and "lipkg" brands');
+    assert.equal(
+      attr(description, 'value'),
+      'Solaris Zones configuration and administration, including the "ipkg" and "lipkg" brands',
+    );
     const any = m.actions.find((a) => a.type === 'depend' && a.attrs.type === 'require-any')!;
     assert.deepEqual(values(any, 'fmri'), ['pkg:/system/kernel/platform', 'pkg:/system/kernel/platform/virtual']);
     const hl = m.actions.find((a) => a.type === 'hardlink')!;
@@ -527,7 +687,13 @@ describe('fixtures written the way pkg(5) writes manifests', () => {
     assert.equal(values(sig, 'chain')[0].split(' ').length, 2);
     const drv = m.actions.find((a) => actionKey(a) === 'vioblk')!;
     assert.deepEqual(values(drv, 'alias'), ['pci1af4,1001', 'pciex1af4,1042']);
-    assert.equal(attr(m.actions.find((a) => a.type === 'legacy')!, 'vendor'), 'Sun Microsystems, Inc.');
+    assert.equal(
+      attr(
+        m.actions.find((a) => a.type === 'legacy')!,
+        'vendor',
+      ),
+      'Sun Microsystems, Inc.',
+    );
   });
 
   it('reads an incorporation with facet-tagged, zone-tagged and parent dependencies', () => {
@@ -539,32 +705,87 @@ describe('fixtures written the way pkg(5) writes manifests', () => {
     const locked = deps.find((a) => a.attrs['facet.version-lock.system/library'] === 'true')!;
     assert.equal(attr(locked, 'fmri'), 'pkg://omnios/system/library@0.5.11,5.11-151046.0:20230503T104532Z');
     const partial = { 'variant.opensolaris.zone': 'global', 'variant.opensolaris.imagetype': 'partial' };
-    assert.equal(deps.filter((a) => appliesTo(a, partial)).length, 11, 'no loader and no parent dependency in a partial global image');
+    assert.equal(
+      deps.filter((a) => appliesTo(a, partial)).length,
+      11,
+      'no loader and no parent dependency in a partial global image',
+    );
   });
 
   it('reads the hand-written source form: comments, continuations, quoted pieces and hash=', () => {
     const m = parseManifest(fixture('every-action.p5m'), 'every-action.p5m');
-    assert.deepEqual(
-      [...new Set(m.actions.map((a) => a.type))].sort(),
-      ['depend', 'dir', 'driver', 'file', 'group', 'hardlink', 'legacy', 'license', 'link', 'set', 'signature', 'user'],
-    );
+    assert.deepEqual([...new Set(m.actions.map((a) => a.type))].sort(), [
+      'depend',
+      'dir',
+      'driver',
+      'file',
+      'group',
+      'hardlink',
+      'legacy',
+      'license',
+      'link',
+      'set',
+      'signature',
+      'user',
+    ]);
     const desc = m.actions.find((a) => actionKey(a) === 'pkg.description')!;
     assert.equal(attr(desc, 'value'), 'It\'s "single" quoted and continued over three lines');
     const summary = m.actions.find((a) => actionKey(a) === 'pkg.summary')!;
     assert.equal(attr(summary, 'value'), 'An example with "escaped" quotes and a back\\slash');
     const conf = m.actions.find((a) => actionKey(a) === 'opt/every/every.conf')!;
     assert.match(conf.hash!, /^[0-9a-f]{64}$/);
-    assert.deepEqual(conf.attrs, { path: 'opt/every/every.conf', owner: 'root', group: 'bin', mode: '0644', preserve: 'renameold', overlay: 'allow', 'variant.arch': 'i386' });
-    assert.deepEqual(values(m.actions.find((a) => actionKey(a) === 'info.keywords')!, 'value'), ['one', 'two words', 'three', '']);
-    assert.equal(attr(m.actions.find((a) => a.type === 'driver')!, 'policy'), 'read_priv_set=net_rawaccess write_priv_set=net_rawaccess');
-    assert.equal(m.actions.find((a) => a.type === 'depend' && a.attrs.type === 'parent')?.attrs.fmri, 'feature/package/dependency/self');
+    assert.deepEqual(conf.attrs, {
+      path: 'opt/every/every.conf',
+      owner: 'root',
+      group: 'bin',
+      mode: '0644',
+      preserve: 'renameold',
+      overlay: 'allow',
+      'variant.arch': 'i386',
+    });
+    assert.deepEqual(
+      values(
+        m.actions.find((a) => actionKey(a) === 'info.keywords')!,
+        'value',
+      ),
+      ['one', 'two words', 'three', ''],
+    );
+    assert.equal(
+      attr(
+        m.actions.find((a) => a.type === 'driver')!,
+        'policy',
+      ),
+      'read_priv_set=net_rawaccess write_priv_set=net_rawaccess',
+    );
+    assert.equal(
+      m.actions.find((a) => a.type === 'depend' && a.attrs.type === 'parent')?.attrs.fmri,
+      'feature/package/dependency/self',
+    );
   });
 });
 
 describe('printing', () => {
   it('round-trips awkward values through printAction and parseAction', () => {
-    const awkward = ['', ' ', 'plain', 'two words', 'a "b" c', "it's", `both ' and "`, 'back\\slash', 'ends with \\', '\\"', 'tab\there',
-      'a=b', '#not a comment', '"leading quote', "'leading single", 'ünïcödé', 'nbsp\u00a0inside', 'many   spaces'];
+    const awkward = [
+      '',
+      ' ',
+      'plain',
+      'two words',
+      'a "b" c',
+      "it's",
+      `both ' and "`,
+      'back\\slash',
+      'ends with \\',
+      '\\"',
+      'tab\there',
+      'a=b',
+      '#not a comment',
+      '"leading quote',
+      "'leading single",
+      'ünïcödé',
+      'nbsp\u00a0inside',
+      'many   spaces',
+    ];
     for (const v of awkward) {
       const a: Action = { type: 'set', hash: null, attrs: { name: 'x', value: v } };
       assert.deepEqual(parseAction(printAction(a)), a, JSON.stringify(v));
@@ -589,7 +810,11 @@ describe('parseManifestOnce (parsed manifests kept by digest)', () => {
     assert.notEqual(parseManifestOnce(text, 'd2', 'a'), first);
     assert.deepEqual(parseManifestOnce(text, 'd2', 'a'), first);
     assert.throws(() => parseManifestOnce('dir path=/abs\n', 'd3', 'bad'), /bad: line 1: path '\/abs' is absolute/);
-    assert.throws(() => parseManifestOnce('dir path=/abs\n', 'd3', 'bad'), /is absolute/, 'still refused: failures are not kept');
+    assert.throws(
+      () => parseManifestOnce('dir path=/abs\n', 'd3', 'bad'),
+      /is absolute/,
+      'still refused: failures are not kept',
+    );
     clearManifestMemo();
     assert.notEqual(parseManifestOnce(text, 'd1', 'a'), first, 'cleared');
   });

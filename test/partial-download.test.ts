@@ -20,12 +20,24 @@ describe('waitForPartialDownload', () => {
     const waiting = waitForPartialDownload(cache, 1000, never);
     await fs.writeFile(path.join(dir, `${HASH}.gz`), Buffer.alloc(999));
     await fs.appendFile(path.join(dir, `${HASH}.gz`), Buffer.alloc(1));
-    assert.deepEqual(await waiting, new Map([[HASH, 1000], ['cd'.repeat(32), 10]]));
+    assert.deepEqual(
+      await waiting,
+      new Map([
+        [HASH, 1000],
+        ['cd'.repeat(32), 10],
+      ]),
+    );
   });
 
   it('rejects when the run ends first, and when no cache directory ever appears in time', async () => {
     const cache = await tempDir('li-partial-none');
-    await assert.rejects(waitForPartialDownload(cache, 1, Promise.resolve()), /The run ended before a download of 1 bytes or more was in progress/);
-    await assert.rejects(waitForPartialDownload(path.join(cache, 'missing'), 1, never, 0), /No partial download of 1 bytes or more appeared .* within 0 s/);
+    await assert.rejects(
+      waitForPartialDownload(cache, 1, Promise.resolve()),
+      /The run ended before a download of 1 bytes or more was in progress/,
+    );
+    await assert.rejects(
+      waitForPartialDownload(path.join(cache, 'missing'), 1, never, 0),
+      /No partial download of 1 bytes or more appeared .* within 0 s/,
+    );
   });
 });

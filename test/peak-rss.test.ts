@@ -14,7 +14,8 @@ describe('samplePeakRss', () => {
     const sampler = samplePeakRss(child.pid!, { intervalMs: 10 });
     await once(child.stdout!, 'data');
     // The interval sampler picks the peak up on one of its next readings.
-    for (let i = 0; i < 500 && (sampler.current().hwmBytes ?? 0) < 96 * MB; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && (sampler.current().hwmBytes ?? 0) < 96 * MB; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const exited = once(child, 'exit');
     child.stdin!.end();
     await exited;
@@ -27,10 +28,16 @@ describe('samplePeakRss', () => {
     assert.deepEqual(sampler.stop(), r, 'stop is idempotent');
   });
 
-  it('reads this process\'s own status, and nothing for a process that does not exist', () => {
+  it("reads this process's own status, and nothing for a process that does not exist", () => {
     const own = readMemoryStatus(process.pid)!;
     assert.ok(own.rssBytes > 0 && own.hwmBytes >= own.rssBytes);
     assert.equal(readMemoryStatus(2 ** 30), null);
-    assert.deepEqual(samplePeakRss(2 ** 30).stop(), { peakBytes: null, hwmBytes: null, maxRssBytes: null, samples: 0, exited: true });
+    assert.deepEqual(samplePeakRss(2 ** 30).stop(), {
+      peakBytes: null,
+      hwmBytes: null,
+      maxRssBytes: null,
+      samples: 0,
+      exited: true,
+    });
   });
 });

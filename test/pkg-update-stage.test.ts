@@ -10,7 +10,6 @@ import { buildDemoHost, DemoHost } from '../src/dev/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
 import { release, setZonePublishers } from './helpers/workflow-fixture';
 
-
 after(cleanup);
 
 const pkg = pkgProcess;
@@ -26,7 +25,8 @@ async function pkgHere(...args: string[]): Promise<{ code: number; stdout: strin
 
 async function cachedFiles(cacheDir: string): Promise<number> {
   let n = 0;
-  for (const d of await fsp.readdir(path.join(cacheDir, 'file'))) if (d !== '.tmp') n += (await fsp.readdir(path.join(cacheDir, 'file', d))).length;
+  for (const d of await fsp.readdir(path.join(cacheDir, 'file')))
+    if (d !== '.tmp') n += (await fsp.readdir(path.join(cacheDir, 'file', d))).length;
   return n;
 }
 
@@ -75,7 +75,10 @@ describe('pkg update --stage and pubcheck-linked -l', () => {
   it('exits 2 for an unknown stage and for -n with a stage past plan; -n with --stage plan is fine', async () => {
     const bogus = await pkgHere('update', '-R', host.children[0].path, '--cache', cache, '--stage', 'apply');
     assert.equal(bogus.code, 2);
-    assert.match(bogus.stderr, /option '--stage <stage>' argument 'apply' is invalid\. Allowed choices are plan, prepare, execute\./);
+    assert.match(
+      bogus.stderr,
+      /option '--stage <stage>' argument 'apply' is invalid\. Allowed choices are plan, prepare, execute\./,
+    );
     const both = await pkgHere('update', '-R', host.children[0].path, '--cache', cache, '-n', '--stage', 'execute');
     assert.equal(both.code, 2);
     assert.match(both.stderr, /-n plans only; it cannot be combined with --stage execute/);

@@ -49,7 +49,10 @@ describe('plan', () => {
     await publishPkg(repo, 'app@1.0', { 'bin/app': 'x' }, { depends: ['type=require fmri=pkg:/lib@1.0'] });
     const image = await makeImage(fileUrl(repo));
     const p = await plan(image, { install: ['app'] });
-    assert.deepEqual(p.changes.map((c) => short(c.to)), ['app@1.0', 'lib@2.0']);
+    assert.deepEqual(
+      p.changes.map((c) => short(c.to)),
+      ['app@1.0', 'lib@2.0'],
+    );
   });
 
   it('moves a dependency that was not named as far as a named package needs, and no further', async () => {
@@ -63,7 +66,10 @@ describe('plan', () => {
     await publishPkg(repo, 'lib@3.0', { 'lib/a': '3' });
     await publishPkg(repo, 'app@2.0', { 'bin/app': '2' }, { depends: ['type=require fmri=pkg:/lib@2.0'] });
     const p = await plan(image, { update: ['app'] }, null, { cache });
-    assert.deepEqual(p.changes.map((c) => `${c.stem} ${short(c.from)} -> ${short(c.to)}`), ['app app@1.0 -> app@2.0', 'lib lib@1.0 -> lib@2.0']);
+    assert.deepEqual(
+      p.changes.map((c) => `${c.stem} ${short(c.from)} -> ${short(c.to)}`),
+      ['app app@1.0 -> app@2.0', 'lib lib@1.0 -> lib@2.0'],
+    );
   });
 
   it('honours incorporate locks from an incorporation package', async () => {
@@ -71,29 +77,59 @@ describe('plan', () => {
     await publishPkg(repo, 'lib@1.0', { 'lib/a': '1.0' });
     await publishPkg(repo, 'lib@1.1', { 'lib/a': '1.1' });
     await publishPkg(repo, 'lib@2.0', { 'lib/a': '2.0' });
-    await publishPkg(repo, 'entire@1.0', {}, { depends: ['type=incorporate fmri=pkg:/lib@1', 'type=require fmri=pkg:/lib'] });
+    await publishPkg(
+      repo,
+      'entire@1.0',
+      {},
+      { depends: ['type=incorporate fmri=pkg:/lib@1', 'type=require fmri=pkg:/lib'] },
+    );
     const image = await makeImage(fileUrl(repo));
     const p = await plan(image, { install: ['entire'] });
-    assert.deepEqual(p.changes.map((c) => short(c.to)), ['entire@1.0', 'lib@1.1']);
+    assert.deepEqual(
+      p.changes.map((c) => short(c.to)),
+      ['entire@1.0', 'lib@1.1'],
+    );
   });
 
   it('drops to an older incorporation when the newest one cannot be satisfied', async () => {
     const repo = await makeRepo();
     await publishPkg(repo, 'lib@1.0', { 'lib/a': '1.0' });
-    await publishPkg(repo, 'entire@1.0', {}, { depends: ['type=incorporate fmri=pkg:/lib@1.0', 'type=require fmri=pkg:/lib'] });
-    await publishPkg(repo, 'entire@2.0', {}, { depends: ['type=incorporate fmri=pkg:/lib@3.0', 'type=require fmri=pkg:/lib'] });
+    await publishPkg(
+      repo,
+      'entire@1.0',
+      {},
+      { depends: ['type=incorporate fmri=pkg:/lib@1.0', 'type=require fmri=pkg:/lib'] },
+    );
+    await publishPkg(
+      repo,
+      'entire@2.0',
+      {},
+      { depends: ['type=incorporate fmri=pkg:/lib@3.0', 'type=require fmri=pkg:/lib'] },
+    );
     const image = await makeImage(fileUrl(repo));
     const p = await plan(image, { install: ['entire'] });
-    assert.deepEqual(p.changes.map((c) => short(c.to)), ['entire@1.0', 'lib@1.0']);
+    assert.deepEqual(
+      p.changes.map((c) => short(c.to)),
+      ['entire@1.0', 'lib@1.0'],
+    );
   });
 
   it('names an unknown package, whether to install or to update', async () => {
     const repo = await makeRepo();
     await publishPkg(repo, 'app@1.0', { f: '1' });
     const image = await makeImage(fileUrl(repo));
-    await assert.rejects(plan(image, { install: ['nosuch'] }), (e: unknown) => isImageError(e, 'UNKNOWN_PACKAGE') && /'nosuch'/.test((e as Error).message));
-    await assert.rejects(plan(image, { update: ['app'] }), (e: unknown) => isImageError(e, 'UNKNOWN_PACKAGE') && /no such package is installed/.test((e as Error).message));
-    await assert.rejects(plan(image, { install: ['app@9'] }), (e: unknown) => isImageError(e, 'UNSATISFIABLE') && /app.*matches 9; available: 1\.0/.test((e as Error).message));
+    await assert.rejects(
+      plan(image, { install: ['nosuch'] }),
+      (e: unknown) => isImageError(e, 'UNKNOWN_PACKAGE') && /'nosuch'/.test((e as Error).message),
+    );
+    await assert.rejects(
+      plan(image, { update: ['app'] }),
+      (e: unknown) => isImageError(e, 'UNKNOWN_PACKAGE') && /no such package is installed/.test((e as Error).message),
+    );
+    await assert.rejects(
+      plan(image, { install: ['app@9'] }),
+      (e: unknown) => isImageError(e, 'UNSATISFIABLE') && /app.*matches 9; available: 1\.0/.test((e as Error).message),
+    );
   });
 
   it('an empty plan means nothing to do', async () => {
@@ -136,12 +172,15 @@ describe('plan', () => {
     assert.ok((await planActions(image, p, cache)).some((c) => c.path === 'shared/f'));
     await update(image, cache, { install: ['b'] });
     // Derived again for the new state, where b owns shared/f: a stale diff would install over it.
-    await assert.rejects(planActions(image, p, cache), (e: unknown) => isImageError(e, 'CONFLICTING_ACTIONS') && /shared\/f/.test((e as Error).message));
+    await assert.rejects(
+      planActions(image, p, cache),
+      (e: unknown) => isImageError(e, 'CONFLICTING_ACTIONS') && /shared\/f/.test((e as Error).message),
+    );
   });
 });
 
 describe('plan of a linked child', () => {
-  it('follows the parent: the child gets exactly the parent\'s planned version of a parent-constrained package', async () => {
+  it("follows the parent: the child gets exactly the parent's planned version of a parent-constrained package", async () => {
     const { repo, parent, child, cache } = await linkedPair();
     await publishPkg(repo, 'sys@2.0', { 'sys/v': '2.0' }, { actions: [SELF] });
     await publishPkg(repo, 'sys@3.0', { 'sys/v': '3.0' }, { actions: [SELF] });
@@ -150,7 +189,7 @@ describe('plan of a linked child', () => {
     assert.equal(short(childPlan.changes[0].to), 'sys@2.0');
   });
 
-  it('refuses, with pkg(5)\'s reasons, a child update the parent does not allow', async () => {
+  it("refuses, with pkg(5)'s reasons, a child update the parent does not allow", async () => {
     const { repo, child } = await linkedPair();
     await publishPkg(repo, 'sys@2.0', { 'sys/v': '2.0' }, { actions: [SELF] });
     await assert.rejects(plan(child, { install: ['sys@2.0'] }), (e: unknown) => {
@@ -166,7 +205,11 @@ describe('plan of a linked child', () => {
       await publishPkg(r, 'zonly@1.0', { z: '1' }, { actions: [SELF] });
     });
     void repo;
-    await assert.rejects(plan(child, { install: ['zonly'] }), (e: unknown) => isImageError(e, 'UNSATISFIABLE') && /'zonly' is not installed in the parent image/.test((e as Error).message));
+    await assert.rejects(
+      plan(child, { install: ['zonly'] }),
+      (e: unknown) =>
+        isImageError(e, 'UNSATISFIABLE') && /'zonly' is not installed in the parent image/.test((e as Error).message),
+    );
   });
 
   it('audit says synced, then diverged when the parent moves on alone', async () => {

@@ -8,7 +8,15 @@ import { cleanup, tempDir } from './helpers/tree';
 
 after(cleanup);
 
-const line = (stage: string, name: string, event: ActivityRecordLine['event'], attempt = 1): ActivityRecordLine => ({ stage, name, event, at: 0, pid: 1, attempt, workflowId: 'w' });
+const line = (stage: string, name: string, event: ActivityRecordLine['event'], attempt = 1): ActivityRecordLine => ({
+  stage,
+  name,
+  event,
+  at: 0,
+  pid: 1,
+  attempt,
+  workflowId: 'w',
+});
 
 describe('maxPlansPerChild', () => {
   it('counts plan starts of each child, every attempt, and gives the most; the parent and other stages do not count', () => {
@@ -32,9 +40,18 @@ describe('readActivityRecord', () => {
     const dir = await tempDir('li-record');
     const file = path.join(dir, 'record.jsonl');
     assert.deepEqual(await readActivityRecord(file), []);
-    await fs.writeFile(file, JSON.stringify(line('plan', 'zone:z1', 'start')) + '\n' + JSON.stringify(line('plan', 'zone:z1', 'end')) + '\n');
-    assert.deepEqual((await readActivityRecord(file)).map((l) => l.event), ['start', 'end']);
+    await fs.writeFile(
+      file,
+      JSON.stringify(line('plan', 'zone:z1', 'start')) + '\n' + JSON.stringify(line('plan', 'zone:z1', 'end')) + '\n',
+    );
+    assert.deepEqual(
+      (await readActivityRecord(file)).map((l) => l.event),
+      ['start', 'end'],
+    );
     await fs.appendFile(file, '{"stage":\n');
-    await assert.rejects(readActivityRecord(file), /Expected a JSON line at line 3 of .*record\.jsonl, got "\{\\"stage\\":"/);
+    await assert.rejects(
+      readActivityRecord(file),
+      /Expected a JSON line at line 3 of .*record\.jsonl, got "\{\\"stage\\":"/,
+    );
   });
 });

@@ -41,7 +41,8 @@ async function served(tree: Record<string, string | Buffer>) {
 
 async function contentFiles(cache: ContentCache): Promise<string[]> {
   const out: string[] = [];
-  for (const d of await fs.readdir(path.join(cache.root, 'file'))) out.push(...(await fs.readdir(path.join(cache.root, 'file', d))));
+  for (const d of await fs.readdir(path.join(cache.root, 'file')))
+    out.push(...(await fs.readdir(path.join(cache.root, 'file', d))));
   return out.sort();
 }
 
@@ -61,10 +62,21 @@ describe('prepare over HTTP', () => {
     assert.equal(r.bytesDone, r.bytesTotal);
     assert.equal(r.bytesTotal, p.sizes.downloadBytes);
     assert.deepEqual(seen.at(-1), { bytesDone: r.bytesTotal, bytesTotal: r.bytesTotal, filesDone: 41, filesTotal: 41 });
-    assert.ok(seen.every((s, i) => i === 0 || s.bytesDone >= seen[i - 1].bytesDone), 'progress never goes backwards');
-    const hashes = new Set((await planActions(image, p, cache)).filter((c) => c.to?.type === 'file').map((c) => c.to!.hash!));
+    assert.ok(
+      seen.every((s, i) => i === 0 || s.bytesDone >= seen[i - 1].bytesDone),
+      'progress never goes backwards',
+    );
+    const hashes = new Set(
+      (await planActions(image, p, cache)).filter((c) => c.to?.type === 'file').map((c) => c.to!.hash!),
+    );
     assert.deepEqual(await contentFiles(cache), [...hashes].sort());
-    for (const h of hashes) assert.equal(createHash('sha256').update(await fs.readFile(cache.filePath(h))).digest('hex'), h);
+    for (const h of hashes)
+      assert.equal(
+        createHash('sha256')
+          .update(await fs.readFile(cache.filePath(h)))
+          .digest('hex'),
+        h,
+      );
 
     const requestsBefore = depot.stats.log.filter((l) => /\/file(list)?\/0\//.test(l.path)).length;
     const again = await prepare(image, p, cache);
@@ -81,10 +93,16 @@ describe('prepare over HTTP', () => {
     const zones = await Promise.all([0, 1, 2].map(() => makeImage(depot.url, { zone: 'nonglobal' })));
     const plans = await Promise.all(zones.map((z) => plan(z, { install: ['app'] }, null, { cache })));
     const results = await Promise.all(zones.map((z, i) => prepare(z, plans[i], cache)));
-    assert.equal(results.reduce((n, r) => n + r.fetchedFiles, 0), 31);
+    assert.equal(
+      results.reduce((n, r) => n + r.fetchedFiles, 0),
+      31,
+    );
     assert.ok(results.every((r) => r.filesDone === 31));
     const fileBytes = depot.stats.log.filter((l) => /\/file(list)?\/0\//.test(l.path)).reduce((n, l) => n + l.bytes, 0);
-    assert.ok(fileBytes < plans[0].sizes.downloadBytes + 31 * 100, `served ${fileBytes} bytes for ${plans[0].sizes.downloadBytes} of content`);
+    assert.ok(
+      fileBytes < plans[0].sizes.downloadBytes + 31 * 100,
+      `served ${fileBytes} bytes for ${plans[0].sizes.downloadBytes} of content`,
+    );
   });
 
   it('refuses content whose hash does not match and keeps it out of the cache', async () => {
@@ -93,10 +111,20 @@ describe('prepare over HTTP', () => {
     const cache = await makeCache();
     const p = await plan(image, { install: ['app'] }, null, { cache });
     const badHash = createHash('sha256').update('original content').digest('hex');
-    await fs.writeFile(path.join(repo, 'publisher/test/file', badHash.slice(0, 2), badHash), gzipSync('tampered content'));
-    await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && !(e as { retryable: boolean }).retryable);
+    await fs.writeFile(
+      path.join(repo, 'publisher/test/file', badHash.slice(0, 2), badHash),
+      gzipSync('tampered content'),
+    );
+    await assert.rejects(
+      prepare(image, p, cache),
+      (e: unknown) => isImageError(e, 'HASH_MISMATCH') && !(e as { retryable: boolean }).retryable,
+    );
     assert.equal(await cache.hasFile(badHash), false);
-    assert.deepEqual((await contentFiles(cache)).filter((n) => n.startsWith('.tmp')), [], 'no temp file left');
+    assert.deepEqual(
+      (await contentFiles(cache)).filter((n) => n.startsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
   });
 
   it('stops inflating a large download at its recorded size (a gzip bomb is refused, not written out)', async () => {
@@ -107,7 +135,11 @@ describe('prepare over HTTP', () => {
     const hash = createHash('sha256').update(noise(600_000, 'big')).digest('hex');
     const bomb = gzipSync(Buffer.concat([noise(600_000, 'big'), Buffer.alloc(200_000_000)]));
     await fs.writeFile(path.join(repo, 'publisher/test/file', hash.slice(0, 2), hash), bomb);
-    await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /more than 600000 bytes, expected 600000/.test((e as Error).message));
+    await assert.rejects(
+      prepare(image, p, cache),
+      (e: unknown) =>
+        isImageError(e, 'HASH_MISMATCH') && /more than 600000 bytes, expected 600000/.test((e as Error).message),
+    );
     assert.equal(await cache.hasFile(hash), false);
     assert.deepEqual(await contentFiles(cache), [], 'no temp file left');
     await assert.rejects(fs.stat(cache.partialPath(hash)), { code: 'ENOENT' });
@@ -121,9 +153,16 @@ describe('prepare over HTTP', () => {
     const cache = await makeCache();
     const p = await plan(image, { install: ['app'] }, null, { cache });
     proxy.cutAfter = 400_000;
-    await assert.rejects(prepare(image, p, cache), (e: unknown) => isImageError(e) && e.retryable && ['TRUNCATED_CONTENT', 'REPOSITORY_UNAVAILABLE'].includes(e.code));
+    await assert.rejects(
+      prepare(image, p, cache),
+      (e: unknown) =>
+        isImageError(e) && e.retryable && ['TRUNCATED_CONTENT', 'REPOSITORY_UNAVAILABLE'].includes(e.code),
+    );
     const left = await contentFiles(cache);
-    assert.ok(left.length <= 1 && !left.some((n) => n.startsWith('.tmp')), `at most one whole file admitted, no temp file: ${left}`);
+    assert.ok(
+      left.length <= 1 && !left.some((n) => n.startsWith('.tmp')),
+      `at most one whole file admitted, no temp file: ${left}`,
+    );
   });
 
   it('resumes a large download with a Range request after the server went down mid-file', async () => {
@@ -149,7 +188,10 @@ describe('prepare over HTTP', () => {
     const r = await prepare(await Image.open(image.root), p, cache);
     assert.equal(r.fetchedFiles, 1);
     const fileReqs = restarted.stats.log.filter((l) => l.path.includes('/file/0/'));
-    assert.deepEqual(fileReqs.map((l) => l.range), [`bytes=${partial}-`]);
+    assert.deepEqual(
+      fileReqs.map((l) => l.range),
+      [`bytes=${partial}-`],
+    );
     assert.equal(fileReqs[0].bytes, p.sizes.downloadBytes - partial, 'only the missing tail was sent');
     assert.equal(await cache.hasFile(hash), true);
     await assert.rejects(fs.stat(cache.partialPath(hash)), { code: 'ENOENT' });
@@ -180,7 +222,10 @@ describe('a content cache shared by two processes', () => {
     assert.equal(r.filesDone, 1);
     // A holder that died: its lock is taken over at once.
     const cache2 = await makeCache();
-    await fs.writeFile(cache2.partialPath(hash) + '.lock', JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname() }));
+    await fs.writeFile(
+      cache2.partialPath(hash) + '.lock',
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname() }),
+    );
     const r2 = await prepare(image, await plan(image, { install: ['app'] }, null, { cache: cache2 }), cache2);
     assert.equal(r2.fetchedFiles, 1);
     await assert.rejects(fs.stat(cache2.partialPath(hash) + '.lock'), { code: 'ENOENT' });
@@ -188,15 +233,30 @@ describe('a content cache shared by two processes', () => {
 });
 
 describe('verifyBuffer (one small file held in memory)', () => {
-  const need = (data: Buffer, size = data.length) => ({ hash: createHash('sha256').update(data).digest('hex'), size, csize: 0, publisher: 'test' });
+  const need = (data: Buffer, size = data.length) => ({
+    hash: createHash('sha256').update(data).digest('hex'),
+    size,
+    csize: 0,
+    publisher: 'test',
+  });
 
   it('returns verified content, and refuses content that inflates past its recorded size or falls short of it', () => {
     const good = Buffer.from('hello\n');
     assert.equal(verifyBuffer(need(good), gzipSync(good)).toString(), 'hello\n');
     const bomb = Buffer.alloc(5_000_000);
-    assert.throws(() => verifyBuffer(need(bomb, 100), gzipSync(bomb)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /more than 100 bytes, expected 100/.test((e as Error).message));
-    assert.throws(() => verifyBuffer(need(good, 7), gzipSync(good)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /6 bytes, expected 7/.test((e as Error).message));
-    assert.throws(() => verifyBuffer(need(Buffer.from('other')), gzipSync(good)), (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /SHA256 .*expected/.test((e as Error).message));
+    assert.throws(
+      () => verifyBuffer(need(bomb, 100), gzipSync(bomb)),
+      (e: unknown) =>
+        isImageError(e, 'HASH_MISMATCH') && /more than 100 bytes, expected 100/.test((e as Error).message),
+    );
+    assert.throws(
+      () => verifyBuffer(need(good, 7), gzipSync(good)),
+      (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /6 bytes, expected 7/.test((e as Error).message),
+    );
+    assert.throws(
+      () => verifyBuffer(need(Buffer.from('other')), gzipSync(good)),
+      (e: unknown) => isImageError(e, 'HASH_MISMATCH') && /SHA256 .*expected/.test((e as Error).message),
+    );
   });
 });
 
@@ -220,18 +280,32 @@ describe('content cache staging', () => {
 describe('writeToCache (the cache writer thread)', () => {
   it('puts every file of a batch in place through a temp file, and rejects naming the file it could not write', async () => {
     const cache = await makeCache();
-    const items = ['a', 'b', 'c'].map((x) => ({ dest: cache.filePath(createHash('sha256').update(x).digest('hex')), data: Buffer.from(x) }));
+    const items = ['a', 'b', 'c'].map((x) => ({
+      dest: cache.filePath(createHash('sha256').update(x).digest('hex')),
+      data: Buffer.from(x),
+    }));
     await writeToCache(cache.staging('file'), items);
     for (const it of items) assert.equal(await fs.readFile(it.dest, 'utf8'), it.data.toString());
-    assert.deepEqual((await contentFiles(cache)).filter((n) => n.startsWith('.tmp')), []);
+    assert.deepEqual(
+      (await contentFiles(cache)).filter((n) => n.startsWith('.tmp')),
+      [],
+    );
     // Packed into one moved buffer: empty files, slices of a shared pool slab and of one larger
     // buffer all land with exactly their own bytes, and the callers' buffers stay usable.
     const slab = Buffer.from('0123456789abcdef');
-    const mixed = [Buffer.alloc(0), Buffer.from('x'), slab.subarray(3, 9), slab.subarray(0, 0), Buffer.alloc(70_000, 7)].map((data, i) => ({ dest: path.join(cache.root, 'file', 'mx', `m${i}`), data }));
+    const mixed = [
+      Buffer.alloc(0),
+      Buffer.from('x'),
+      slab.subarray(3, 9),
+      slab.subarray(0, 0),
+      Buffer.alloc(70_000, 7),
+    ].map((data, i) => ({ dest: path.join(cache.root, 'file', 'mx', `m${i}`), data }));
     await writeToCache(cache.staging('file'), mixed);
     for (const it of mixed) assert.deepEqual(await fs.readFile(it.dest), it.data);
     assert.equal(slab.toString(), '0123456789abcdef');
-    await writeToCache(cache.staging('file'), [{ dest: path.join(cache.root, 'file', 'mx', 'empty'), data: Buffer.alloc(0) }]);
+    await writeToCache(cache.staging('file'), [
+      { dest: path.join(cache.root, 'file', 'mx', 'empty'), data: Buffer.alloc(0) },
+    ]);
     assert.equal((await fs.stat(path.join(cache.root, 'file', 'mx', 'empty'))).size, 0);
     // The cache cleared under a running writer: its directories, staging included, are made again.
     await fs.rm(path.join(cache.root, 'file'), { recursive: true });
@@ -239,6 +313,11 @@ describe('writeToCache (the cache writer thread)', () => {
     assert.equal(await fs.readFile(items[0].dest, 'utf8'), 'a');
     const blocker = path.join(cache.root, 'file', 'zz');
     await fs.writeFile(blocker, 'a file where a directory should be');
-    await assert.rejects(writeToCache(cache.staging('file'), [{ dest: path.join(blocker, 'x'), data: Buffer.from('x') }]), (e: unknown) => ['EEXIST', 'ENOTDIR'].includes((e as { code?: string }).code ?? '') && /writing .*zz\/x\)/.test((e as Error).message));
+    await assert.rejects(
+      writeToCache(cache.staging('file'), [{ dest: path.join(blocker, 'x'), data: Buffer.from('x') }]),
+      (e: unknown) =>
+        ['EEXIST', 'ENOTDIR'].includes((e as { code?: string }).code ?? '') &&
+        /writing .*zz\/x\)/.test((e as Error).message),
+    );
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { Depot, DepotLogEntry } from '../src/repository';
 import { servedContentBytes } from '../bench/proxied-depot';
 
-const depot = (log: DepotLogEntry[], requests = log.length) => ({ stats: { requests, bytesSent: 0, rangeRequests: 0, log } }) as unknown as Depot;
+const depot = (log: DepotLogEntry[], requests = log.length) =>
+  ({ stats: { requests, bytesSent: 0, rangeRequests: 0, log } }) as unknown as Depot;
 const entry = (method: string, p: string, bytes: number): DepotLogEntry => ({ method, path: p, status: 200, bytes });
 
 describe('servedContentBytes', () => {
@@ -20,6 +21,9 @@ describe('servedContentBytes', () => {
   });
 
   it('refuses to sum a log that dropped requests', () => {
-    assert.throws(() => servedContentBytes(depot([entry('GET', '/demo/file/0/ab12', 1)], 10_001)), /kept 1 of 10001 requests/);
+    assert.throws(
+      () => servedContentBytes(depot([entry('GET', '/demo/file/0/ab12', 1)], 10_001)),
+      /kept 1 of 10001 requests/,
+    );
   });
 });

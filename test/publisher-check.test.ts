@@ -33,11 +33,11 @@ describe('publisher check', () => {
     checkPublishers(parent, pubs('p1', 'p2'));
   });
 
-  it('accepts extra child publishers ranked below the parent\'s', () => {
+  it("accepts extra child publishers ranked below the parent's", () => {
     checkPublishers(parent, pubs('p1', 'p2', 'p3'));
   });
 
-  it('refuses a child missing one of the parent\'s publishers', () => {
+  it("refuses a child missing one of the parent's publishers", () => {
     mismatch(parent, pubs('p1'));
   });
 
@@ -45,12 +45,12 @@ describe('publisher check', () => {
     mismatch(parent, pubs('p2', 'p1'));
   });
 
-  it('refuses a child whose publisher is non-sticky where the parent\'s is sticky', () => {
+  it("refuses a child whose publisher is non-sticky where the parent's is sticky", () => {
     mismatch(parent, pubs('p1', 'p2~'));
     mismatch(pubs('p1', 'p2~'), pubs('p1', 'p2'));
   });
 
-  it('refuses an extra child publisher ranked above the parent\'s', () => {
+  it("refuses an extra child publisher ranked above the parent's", () => {
     mismatch(parent, pubs('p3', 'p1', 'p2'));
   });
 
@@ -82,7 +82,10 @@ describe('publisher check', () => {
     ]);
     assert.deepEqual(e.details, {
       name: 'zone:z1',
-      parent: [{ name: 'omnios', sticky: true }, { name: 'extra', sticky: false }],
+      parent: [
+        { name: 'omnios', sticky: true },
+        { name: 'extra', sticky: false },
+      ],
       child: [{ name: 'extra', sticky: true }],
     });
     assert.equal(e.retryable, false);
@@ -101,9 +104,15 @@ describe('publisherCheck on images', () => {
   it('names the child by its link name, or by its root when it is not linked', async () => {
     const parent = await Image.create(path.join(tmp, 'gz'), { publishers: pubs('p1', 'p2') });
     const child = await Image.create(path.join(tmp, 'z1'), { publishers: pubs('p1') });
-    assert.throws(() => publisherCheck(parent, child), (e: Error) => isImageError(e, 'PUBLISHER_MISMATCH') && e.message.includes(`configuration for ${child.root}.`));
+    assert.throws(
+      () => publisherCheck(parent, child),
+      (e: Error) => isImageError(e, 'PUBLISHER_MISMATCH') && e.message.includes(`configuration for ${child.root}.`),
+    );
     await attachChild(parent, child, 'zone:z1');
-    assert.throws(() => publisherCheck(parent, child), (e: Error) => isImageError(e, 'PUBLISHER_MISMATCH') && e.message.includes('configuration for zone:z1.'));
+    assert.throws(
+      () => publisherCheck(parent, child),
+      (e: Error) => isImageError(e, 'PUBLISHER_MISMATCH') && e.message.includes('configuration for zone:z1.'),
+    );
     await child.setPublishers(pubs('p1', 'p2', 'p3'));
     publisherCheck(parent, child);
   });

@@ -26,7 +26,6 @@ const T1 = new Date('2026-01-01T10:00:00Z');
 const T2 = new Date('2026-01-02T10:00:00Z');
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-
 describe('file repositories', () => {
   let tmp: string;
   let repo: string;
@@ -43,8 +42,13 @@ describe('file repositories', () => {
   after(() => fsp.rm(tmp, { recursive: true, force: true }));
 
   it('creates pkg5.repository naming the default publisher, and an empty catalog', async () => {
-    assert.equal(await fsp.readFile(path.join(repo, 'pkg5.repository'), 'utf8'), '[repository]\nversion = 4\n\n[publisher]\nprefix = example.com\n');
-    const catalog = JSON.parse(await fsp.readFile(path.join(repo, 'publisher/example.com/catalog/catalog.json'), 'utf8'));
+    assert.equal(
+      await fsp.readFile(path.join(repo, 'pkg5.repository'), 'utf8'),
+      '[repository]\nversion = 4\n\n[publisher]\nprefix = example.com\n',
+    );
+    const catalog = JSON.parse(
+      await fsp.readFile(path.join(repo, 'publisher/example.com/catalog/catalog.json'), 'utf8'),
+    );
     assert.equal(catalog.publisher, 'example.com');
     assert.deepEqual(catalog.packages, {});
   });
@@ -54,9 +58,15 @@ describe('file repositories', () => {
   });
 
   it('rejects a bad publisher name, naming it', async () => {
-    await assert.rejects(createRepository(path.join(tmp, 'bad'), { publisher: 'no such/pub' }), isCode('BAD_REQUEST', "'no such/pub'"));
+    await assert.rejects(
+      createRepository(path.join(tmp, 'bad'), { publisher: 'no such/pub' }),
+      isCode('BAD_REQUEST', "'no such/pub'"),
+    );
     await assert.rejects(addPublisher(repo, '-dash'), isCode('BAD_REQUEST', "'-dash'"));
-    await assert.rejects(publishTree(repo, { fmri: 'x@1', dir: tree, publisher: 'bad pub' }), isCode('BAD_REQUEST', "'bad pub'"));
+    await assert.rejects(
+      publishTree(repo, { fmri: 'x@1', dir: tree, publisher: 'bad pub' }),
+      isCode('BAD_REQUEST', "'bad pub'"),
+    );
   });
 
   it('publishes a tree as dir, file, link and hardlink actions in path order', async () => {
@@ -67,8 +77,16 @@ describe('file repositories', () => {
     const m = parseManifest(text);
     const fs = m.actions.filter((a) => a.type !== 'set').map((a) => `${a.type} ${attr(a, 'path')}`);
     assert.deepEqual(fs, [
-      'dir etc', 'file etc/empty', 'file etc/motd', 'dir usr', 'dir usr/bin', 'file usr/bin/tool',
-      'link usr/bin/tool-link', 'hardlink usr/bin/tool2', 'dir usr/lib', 'file usr/lib/big.bin',
+      'dir etc',
+      'file etc/empty',
+      'file etc/motd',
+      'dir usr',
+      'dir usr/bin',
+      'file usr/bin/tool',
+      'link usr/bin/tool-link',
+      'hardlink usr/bin/tool2',
+      'dir usr/lib',
+      'file usr/lib/big.bin',
     ]);
     const byPath = new Map(m.actions.map((a) => [attr(a, 'path'), a]));
     assert.equal(attr(byPath.get('usr/bin/tool')!, 'mode'), '0755');
@@ -110,20 +128,32 @@ describe('file repositories', () => {
     const catalog = await readCatalogFile(repo, 'example.com');
     assert.deepEqual(
       catalog.packages['web/server'].map((e) => e.version),
-      ['0.9:20260102T100000Z', '1.0:20260101T100000Z', '1.0.1:20260101T100000Z', '2.0:20260101T100000Z', '2.0:20260102T100000Z'],
+      [
+        '0.9:20260102T100000Z',
+        '1.0:20260101T100000Z',
+        '1.0.1:20260101T100000Z',
+        '2.0:20260101T100000Z',
+        '2.0:20260102T100000Z',
+      ],
     );
   });
 
   it('rejects publishing an FMRI that already exists and leaves the catalog alone', async () => {
     const before = await fsp.readFile(path.join(repo, 'publisher/example.com/catalog/catalog.json'), 'utf8');
-    await assert.rejects(publishTree(repo, { fmri: 'web/server@1.0', dir: tree, timestamp: T1 }), isCode('BAD_REQUEST', 'web/server@1.0:20260101T100000Z', 'already published'));
+    await assert.rejects(
+      publishTree(repo, { fmri: 'web/server@1.0', dir: tree, timestamp: T1 }),
+      isCode('BAD_REQUEST', 'web/server@1.0:20260101T100000Z', 'already published'),
+    );
     assert.equal(await fsp.readFile(path.join(repo, 'publisher/example.com/catalog/catalog.json'), 'utf8'), before);
   });
 
   it('publishes over what a crash left behind: a manifest without its catalog entry', async () => {
     const leftover = manifestPath(repo, 'example.com', 'crashed/pkg', '1.0:20260101T100000Z');
     await fsp.mkdir(path.dirname(leftover), { recursive: true });
-    await fsp.writeFile(leftover, 'set name=pkg.fmri value=pkg://example.com/crashed/pkg@1.0:20260101T100000Z\nset name=half value=written\n');
+    await fsp.writeFile(
+      leftover,
+      'set name=pkg.fmri value=pkg://example.com/crashed/pkg@1.0:20260101T100000Z\nset name=half value=written\n',
+    );
     const empty = path.join(tmp, 'empty-crash');
     await fsp.mkdir(empty);
     await publishTree(repo, { fmri: 'crashed/pkg@1.0', dir: empty, timestamp: T1 });
@@ -165,11 +195,19 @@ describe('file repositories', () => {
     ].join('\n');
     const fmri = await publishManifest(repo, { manifest, contentDir: content, timestamp: T2 });
     assert.equal(String(fmri), 'pkg://example.com/tools/new@3.1:20260102T100000Z');
-    const stored = parseManifest(await fsp.readFile(manifestPath(repo, 'example.com', 'tools/new', '3.1:20260102T100000Z'), 'utf8'));
+    const stored = parseManifest(
+      await fsp.readFile(manifestPath(repo, 'example.com', 'tools/new', '3.1:20260102T100000Z'), 'utf8'),
+    );
     const motd = stored.actions.find((a) => a.attrs.path === 'opt/motd')!;
     assert.equal(attr(motd, 'pkg.size'), String(files['etc/motd'].length));
     const gz = await fsp.readFile(contentPath(repo, 'example.com', sha256(data)));
-    assert.equal(attr(stored.actions.find((a) => a.attrs.path === 'opt/new.txt')!, 'chash'), sha256(gz));
+    assert.equal(
+      attr(
+        stored.actions.find((a) => a.attrs.path === 'opt/new.txt')!,
+        'chash',
+      ),
+      sha256(gz),
+    );
   });
 
   it('refuses content that does not match the manifest hash, naming the path', async () => {
@@ -178,13 +216,19 @@ describe('file repositories', () => {
     await fsp.writeFile(path.join(content, 'a.txt'), 'actual bytes');
     const wrong = sha256('expected bytes');
     const manifest = `set name=pkg.fmri value=bad/hash@1.0\nfile ${wrong} path=a.txt mode=0644 owner=root group=bin\n`;
-    await assert.rejects(publishManifest(repo, { manifest, contentDir: content }), isCode('HASH_MISMATCH', 'a.txt', wrong));
+    await assert.rejects(
+      publishManifest(repo, { manifest, contentDir: content }),
+      isCode('HASH_MISMATCH', 'a.txt', wrong),
+    );
     assert.equal((await readCatalogFile(repo, 'example.com')).packages['bad/hash'], undefined);
     await assert.rejects(fsp.access(contentPath(repo, 'example.com', wrong)));
   });
 
   it('refuses a manifest without pkg.fmri, or with content it cannot find', async () => {
-    await assert.rejects(publishManifest(repo, { manifest: 'dir path=x mode=0755\n' }), isCode('BAD_MANIFEST', 'pkg.fmri'));
+    await assert.rejects(
+      publishManifest(repo, { manifest: 'dir path=x mode=0755\n' }),
+      isCode('BAD_MANIFEST', 'pkg.fmri'),
+    );
     const manifest = `set name=pkg.fmri value=no/content@1.0\nfile ${sha256('nowhere')} path=a.txt mode=0644\n`;
     await assert.rejects(publishManifest(repo, { manifest }), isCode('BAD_REQUEST', 'a.txt'));
   });
@@ -192,10 +236,16 @@ describe('file repositories', () => {
   it('adds a publisher and publishes to it, with the FMRI naming it', async () => {
     await addPublisher(repo, 'extra.org');
     await assert.rejects(addPublisher(repo, 'extra.org'), isCode('BAD_REQUEST', 'extra.org'));
-    const fmri = await publishManifest(repo, { manifest: 'set name=pkg.fmri value=pkg://extra.org/thing@1\n', timestamp: T1 });
+    const fmri = await publishManifest(repo, {
+      manifest: 'set name=pkg.fmri value=pkg://extra.org/thing@1\n',
+      timestamp: T1,
+    });
     assert.equal(String(fmri), 'pkg://extra.org/thing@1:20260101T100000Z');
     await assert.rejects(
-      publishManifest(repo, { manifest: 'set name=pkg.fmri value=pkg://extra.org/thing@2\n', publisher: 'example.com' }),
+      publishManifest(repo, {
+        manifest: 'set name=pkg.fmri value=pkg://extra.org/thing@2\n',
+        publisher: 'example.com',
+      }),
       isCode('PUBLISHER_MISMATCH', 'extra.org', 'example.com'),
     );
   });
@@ -203,7 +253,9 @@ describe('file repositories', () => {
   it('serialises concurrent publishers in one process', async () => {
     const empty = path.join(tmp, 'empty2');
     await fsp.mkdir(empty);
-    const fmris = await Promise.all([1, 2, 3, 4, 5].map((n) => publishTree(repo, { fmri: `many/pkg@${n}`, dir: empty, timestamp: T1 })));
+    const fmris = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => publishTree(repo, { fmri: `many/pkg@${n}`, dir: empty, timestamp: T1 })),
+    );
     assert.equal(fmris.length, 5);
     assert.equal((await readCatalogFile(repo, 'example.com')).packages['many/pkg'].length, 5);
   });
@@ -213,7 +265,10 @@ describe('file repositories', () => {
     const live = { pid: process.ppid, host: os.hostname(), since: new Date().toISOString() };
     await fsp.writeFile(lock, JSON.stringify(live));
     const empty = path.join(tmp, 'empty');
-    await assert.rejects(publishTree(repo, { fmri: 'locked/pkg@1', dir: empty, lockWaitMs: 0 }), isCode('LOCKED', String(process.ppid), lock));
+    await assert.rejects(
+      publishTree(repo, { fmri: 'locked/pkg@1', dir: empty, lockWaitMs: 0 }),
+      isCode('LOCKED', String(process.ppid), lock),
+    );
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     await fsp.writeFile(lock, JSON.stringify({ ...live, pid: dead }));
     await publishTree(repo, { fmri: 'locked/pkg@1', dir: empty, lockWaitMs: 0, timestamp: T1 });
@@ -228,7 +283,10 @@ describe('file repositories', () => {
       assert.equal(catalog.packages['web/server'].length, 5);
       const text = await origin.manifest('example.com', Fmri.parse('web/server@1.0:20260101T100000Z'));
       assert.equal(manifestDigest(text), catalog.packages['web/server'][1].manifest);
-      await assert.rejects(origin.manifest('example.com', Fmri.parse('web/server@7.0:20260101T100000Z')), isCode('NOT_FOUND', 'web/server@7.0'));
+      await assert.rejects(
+        origin.manifest('example.com', Fmri.parse('web/server@7.0:20260101T100000Z')),
+        isCode('NOT_FOUND', 'web/server@7.0'),
+      );
       await assert.rejects(origin.catalog('nobody'), isCode('NOT_FOUND', 'nobody'));
     });
 
@@ -252,7 +310,10 @@ describe('file repositories', () => {
       const origin = openOrigin(pathToFileURL(repo).href);
       const order = ['usr/bin/tool', 'etc/empty', 'usr/lib/big.bin', 'etc/motd'];
       const got: string[] = [];
-      for await (const f of origin.openFiles('example.com', order.map((p) => sha256(files[p])))) {
+      for await (const f of origin.openFiles(
+        'example.com',
+        order.map((p) => sha256(files[p])),
+      )) {
         const p = order[got.length];
         assert.equal(f.hash, sha256(files[p]));
         const data = gunzip(await readAll(f.stream));
@@ -261,15 +322,25 @@ describe('file repositories', () => {
       }
       assert.deepEqual(got, order);
       const missing = sha256('absent');
-      await assert.rejects(async () => {
-        for await (const f of origin.openFiles('example.com', [sha256(files['etc/motd']), missing])) f.stream.resume();
-      }, isCode('NOT_FOUND', missing));
+      await assert.rejects(
+        async () => {
+          for await (const f of origin.openFiles('example.com', [sha256(files['etc/motd']), missing]))
+            f.stream.resume();
+        },
+        isCode('NOT_FOUND', missing),
+      );
     });
 
     it('rejects origins it cannot read', async () => {
-      assert.throws(() => openOrigin('ftp://example.com/repo'), isCode('BAD_REQUEST', 'ftp://example.com/repo', 'file://', 'http://'));
+      assert.throws(
+        () => openOrigin('ftp://example.com/repo'),
+        isCode('BAD_REQUEST', 'ftp://example.com/repo', 'file://', 'http://'),
+      );
       assert.throws(() => openOrigin('/no/scheme'), isCode('BAD_REQUEST', '/no/scheme'));
-      await assert.rejects(openOrigin(pathToFileURL(tmp).href).publishers(), isCode('BAD_REPOSITORY', 'pkg5.repository'));
+      await assert.rejects(
+        openOrigin(pathToFileURL(tmp).href).publishers(),
+        isCode('BAD_REPOSITORY', 'pkg5.repository'),
+      );
     });
   });
 });

@@ -62,9 +62,19 @@ function controlled<T = string>() {
   return {
     fn,
     started,
-    get maxInFlight() { return maxInFlight; },
-    async succeed(item: T) { pending.get(item)!.resolve(`done ${item}`); pending.delete(item); await settle(); },
-    async fail(item: T, e: unknown) { pending.get(item)!.reject(e); pending.delete(item); await settle(); },
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    async succeed(item: T) {
+      pending.get(item)!.resolve(`done ${item}`);
+      pending.delete(item);
+      await settle();
+    },
+    async fail(item: T, e: unknown) {
+      pending.get(item)!.reject(e);
+      pending.delete(item);
+      await settle();
+    },
   };
 }
 
@@ -156,7 +166,11 @@ describe('runCapped: results and failures', () => {
     await c.fail('a', boom);
     await c.succeed('b');
     await c.succeed('c');
-    assert.deepEqual(await run, [{ ok: false, error: boom }, { ok: true, value: 'done b' }, { ok: true, value: 'done c' }]);
+    assert.deepEqual(await run, [
+      { ok: false, error: boom },
+      { ok: true, value: 'done b' },
+      { ok: true, value: 'done c' },
+    ]);
   });
 
   it('with failFast, starts no new item after the first failure and marks those { ok: null }', async () => {
@@ -168,7 +182,12 @@ describe('runCapped: results and failures', () => {
     await c.fail('a', boom);
     assert.deepEqual(c.started, ['a', 'b'], 'c is not started after a failed');
     await c.succeed('b');
-    assert.deepEqual(await run, [{ ok: false, error: boom }, { ok: true, value: 'done b' }, { ok: null }, { ok: null }]);
+    assert.deepEqual(await run, [
+      { ok: false, error: boom },
+      { ok: true, value: 'done b' },
+      { ok: null },
+      { ok: null },
+    ]);
     assert.deepEqual(c.started, ['a', 'b']);
   });
 
@@ -185,7 +204,11 @@ describe('runCapped: results and failures', () => {
     assert.equal(done, false, 'runCapped waits for a and c');
     await c.succeed('a');
     await c.succeed('c');
-    assert.deepEqual(await run, [{ ok: true, value: 'done a' }, { ok: false, error: boom }, { ok: true, value: 'done c' }]);
+    assert.deepEqual(await run, [
+      { ok: true, value: 'done a' },
+      { ok: false, error: boom },
+      { ok: true, value: 'done c' },
+    ]);
   });
 
   it('with failFast and no failure, runs every item', async () => {
@@ -194,7 +217,10 @@ describe('runCapped: results and failures', () => {
     const run = runCapped(['a', 'b', 'c'], 1, true, c.fn);
     await settle();
     for (const x of ['a', 'b', 'c']) await c.succeed(x);
-    assert.deepEqual((await run).map((s: Settled<string>) => s.ok), [true, true, true]);
+    assert.deepEqual(
+      (await run).map((s: Settled<string>) => s.ok),
+      [true, true, true],
+    );
   });
 });
 
@@ -204,7 +230,10 @@ describe('runCapped: cancellation', () => {
     const c = controlled();
     const run = runCapped(['a', 'b', 'c', 'd'], 2, false, c.fn);
     let settled: unknown = 'pending';
-    run.then((v) => (settled = v), (e) => (settled = e));
+    run.then(
+      (v) => (settled = v),
+      (e) => (settled = e),
+    );
     const outcome = () => settled; // a call, so assert.equal below does not narrow it for later reads
     await settle();
     cancelWorkflow();
@@ -233,7 +262,10 @@ describe('runCapped: cancellation', () => {
     const odd = new Error('not a cancellation');
     cancelledWith = odd as unknown as CancelledFailure; // the next condition() rejects with it
     try {
-      await assert.rejects(runCapped(['a'], 1, false, async () => 'x'), (e) => e === odd);
+      await assert.rejects(
+        runCapped(['a'], 1, false, async () => 'x'),
+        (e) => e === odd,
+      );
     } finally {
       cancelledWith = null;
     }

@@ -49,7 +49,11 @@ function run(opts: {
       return at === -1 ? { stem: s, version: null } : { stem: s.slice(0, at), version: Version.parse(s.slice(at + 1)) };
     }),
     remove: new Set(opts.remove ?? []),
-    parent: opts.parent ? ({ packages: Object.fromEntries(Object.entries(opts.parent).map(([s, v]) => [s, `pkg://test/${s}@${v}`])) } satisfies ParentState) : null,
+    parent: opts.parent
+      ? ({
+          packages: Object.fromEntries(Object.entries(opts.parent).map(([s, v]) => [s, `pkg://test/${s}@${v}`])),
+        } satisfies ParentState)
+      : null,
   };
   return solve(input);
 }
@@ -80,7 +84,10 @@ describe('solve: version selection', () => {
   });
 
   it('keeps an installed package not named in the request where it is', () => {
-    assert.deepEqual(picked(run({ catalog: [...A, cand('b@1.0'), cand('b@2.0')], installed: ['a@1.0', 'b@1.0'], update: ['b'] })), ['a@1.0', 'b@2.0']);
+    assert.deepEqual(
+      picked(run({ catalog: [...A, cand('b@1.0'), cand('b@2.0')], installed: ['a@1.0', 'b@1.0'], update: ['b'] })),
+      ['a@1.0', 'b@2.0'],
+    );
   });
 
   it('never downgrades: older catalog versions are not candidates for an installed package', () => {
@@ -117,15 +124,23 @@ describe('solve: version selection', () => {
   });
 
   it('refuses to install a package no catalog has, with UNKNOWN_PACKAGE', () => {
-    assert.throws(() => run({ catalog: A, install: ['nope'] }), isCode('UNKNOWN_PACKAGE', "No package 'nope' in the catalogs of the image's enabled publishers"));
+    assert.throws(
+      () => run({ catalog: A, install: ['nope'] }),
+      isCode('UNKNOWN_PACKAGE', "No package 'nope' in the catalogs of the image's enabled publishers"),
+    );
   });
 
   it('removes an installed package named in `remove`', () => {
-    assert.deepEqual(picked(run({ catalog: [...A, cand('b@1.0')], installed: ['a@1.0', 'b@1.0'], remove: ['b'] })), ['a@1.0']);
+    assert.deepEqual(picked(run({ catalog: [...A, cand('b@1.0')], installed: ['a@1.0', 'b@1.0'], remove: ['b'] })), [
+      'a@1.0',
+    ]);
   });
 
   it('refuses to remove a package that is not installed, with UNKNOWN_PACKAGE', () => {
-    assert.throws(() => run({ catalog: A, installed: ['a@1.0'], remove: ['b'] }), isCode('UNKNOWN_PACKAGE', "Cannot remove 'b': it is not installed"));
+    assert.throws(
+      () => run({ catalog: A, installed: ['a@1.0'], remove: ['b'] }),
+      isCode('UNKNOWN_PACKAGE', "Cannot remove 'b': it is not installed"),
+    );
   });
 
   it('returns an empty answer for an empty image and an empty request', () => {
@@ -140,13 +155,25 @@ describe('solve: require, optional, require-any and group dependencies', () => {
   });
 
   it('moves an installed dependency only as far as the new minimum needs', () => {
-    const catalog = [cand('app@1.0', 'require:lib@1.0'), cand('app@2.0', 'require:lib@1.1'), cand('lib@1.0'), cand('lib@1.1'), cand('lib@1.2')];
-    assert.deepEqual(picked(run({ catalog, installed: ['app@1.0', 'lib@1.0'], update: ['app'] })), ['app@2.0', 'lib@1.1']);
+    const catalog = [
+      cand('app@1.0', 'require:lib@1.0'),
+      cand('app@2.0', 'require:lib@1.1'),
+      cand('lib@1.0'),
+      cand('lib@1.1'),
+      cand('lib@1.2'),
+    ];
+    assert.deepEqual(picked(run({ catalog, installed: ['app@1.0', 'lib@1.0'], update: ['app'] })), [
+      'app@2.0',
+      'lib@1.1',
+    ]);
   });
 
   it('moves a dependency named in `update` to its newest version regardless of the minimum', () => {
     const catalog = [cand('app@2.0', 'require:lib@1.1'), cand('lib@1.0'), cand('lib@1.1'), cand('lib@1.2')];
-    assert.deepEqual(picked(run({ catalog, installed: ['app@2.0', 'lib@1.0'], update: ['app', 'lib'] })), ['app@2.0', 'lib@1.2']);
+    assert.deepEqual(picked(run({ catalog, installed: ['app@2.0', 'lib@1.0'], update: ['app', 'lib'] })), [
+      'app@2.0',
+      'lib@1.2',
+    ]);
   });
 
   it('refuses a dependency that no enabled publisher provides', () => {
@@ -167,8 +194,17 @@ describe('solve: require, optional, require-any and group dependencies', () => {
   });
 
   it('treats an optional dependency that is installed as a minimum version', () => {
-    const catalog = [cand('app@1.0'), cand('app@2.0', 'optional:doc@1.1'), cand('doc@1.0'), cand('doc@1.1'), cand('doc@1.2')];
-    assert.deepEqual(picked(run({ catalog, installed: ['app@1.0', 'doc@1.0'], update: ['app'] })), ['app@2.0', 'doc@1.1']);
+    const catalog = [
+      cand('app@1.0'),
+      cand('app@2.0', 'optional:doc@1.1'),
+      cand('doc@1.0'),
+      cand('doc@1.1'),
+      cand('doc@1.2'),
+    ];
+    assert.deepEqual(picked(run({ catalog, installed: ['app@1.0', 'doc@1.0'], update: ['app'] })), [
+      'app@2.0',
+      'doc@1.1',
+    ]);
   });
 
   it('ignores group dependencies (they never add packages)', () => {
@@ -197,7 +233,10 @@ describe('solve: incorporate and exclude', () => {
 
   it('locks an incorporated package to the versions matching the incorporation', () => {
     const catalog = [cand('entire@1.0', 'incorporate:lib@1.1'), ...LIB];
-    assert.deepEqual(picked(run({ catalog, installed: ['entire@1.0', 'lib@1.0'], update: ['lib'] })), ['entire@1.0', 'lib@1.1.5']);
+    assert.deepEqual(picked(run({ catalog, installed: ['entire@1.0', 'lib@1.0'], update: ['lib'] })), [
+      'entire@1.0',
+      'lib@1.1.5',
+    ]);
   });
 
   it('does not bring in an incorporated package that is not installed', () => {
@@ -207,7 +246,10 @@ describe('solve: incorporate and exclude', () => {
 
   it('falls back to an older incorporation when the newest cannot be satisfied', () => {
     const catalog = [cand('entire@1.0', 'incorporate:lib@1.1'), cand('entire@2.0', 'incorporate:lib@3.0'), ...LIB];
-    assert.deepEqual(picked(run({ catalog, installed: ['entire@1.0', 'lib@1.0'], update: ['entire', 'lib'] })), ['entire@1.0', 'lib@1.1.5']);
+    assert.deepEqual(picked(run({ catalog, installed: ['entire@1.0', 'lib@1.0'], update: ['entire', 'lib'] })), [
+      'entire@1.0',
+      'lib@1.1.5',
+    ]);
   });
 
   it('refuses an incorporation nothing satisfies, naming who needs what and what is available', () => {
@@ -218,7 +260,10 @@ describe('solve: incorporate and exclude', () => {
 
   it('keeps an excluded version and everything newer out', () => {
     const catalog = [cand('app@1.0', 'exclude:lib@1.1.5'), ...LIB];
-    assert.deepEqual(picked(run({ catalog, installed: ['app@1.0', 'lib@1.0'], update: ['lib'] })), ['app@1.0', 'lib@1.1']);
+    assert.deepEqual(picked(run({ catalog, installed: ['app@1.0', 'lib@1.0'], update: ['lib'] })), [
+      'app@1.0',
+      'lib@1.1',
+    ]);
   });
 
   it('refuses when an exclude leaves the installed version no room (no downgrade)', () => {
@@ -237,12 +282,17 @@ describe('solve: parent constraints of linked children (depend type=parent)', ()
   });
 
   it('does not move a parent-constrained package past the parent version when asked to update it', () => {
-    assert.deepEqual(picked(run({ catalog: SYS, installed: ['sys@1.0'], update: ['sys'], parent: { sys: '1.1' } })), ['sys@1.1']);
+    assert.deepEqual(picked(run({ catalog: SYS, installed: ['sys@1.0'], update: ['sys'], parent: { sys: '1.1' } })), [
+      'sys@1.1',
+    ]);
   });
 
   it('leaves packages without a parent dependency free to move beyond the parent', () => {
     const catalog = [...SYS, cand('tool@1.0'), cand('tool@2.0')];
-    assert.deepEqual(picked(run({ catalog, installed: ['sys@1.1', 'tool@1.0'], update: ['tool'], parent: { sys: '1.1' } })), ['sys@1.1', 'tool@2.0']);
+    assert.deepEqual(
+      picked(run({ catalog, installed: ['sys@1.1', 'tool@1.0'], update: ['tool'], parent: { sys: '1.1' } })),
+      ['sys@1.1', 'tool@2.0'],
+    );
   });
 
   it('installs a new parent-constrained package at the parent version', () => {

@@ -47,8 +47,14 @@ function disk(paths: Record<string, { existed: 'dir' | 'file' | 'link'; mode?: n
 describe('stepsFor: one step per change, in the order given', () => {
   it('keeps the order of the changes (diffActions has already ordered them for execution)', async () => {
     const { onDisk } = disk({ 'old/f': { existed: 'file' } });
-    const steps = await stepsFor([remove(`file ${OLD} path=old/f`), add('dir path=n'), add(`file ${NEW} path=n/f`), add('link path=n/l target=f')], onDisk);
-    assert.deepEqual(steps.map((s) => `${s.op} ${s.path}`), ['remove old/f', 'mkdir n', 'write n/f', 'symlink n/l']);
+    const steps = await stepsFor(
+      [remove(`file ${OLD} path=old/f`), add('dir path=n'), add(`file ${NEW} path=n/f`), add('link path=n/l target=f')],
+      onDisk,
+    );
+    assert.deepEqual(
+      steps.map((s) => `${s.op} ${s.path}`),
+      ['remove old/f', 'mkdir n', 'write n/f', 'symlink n/l'],
+    );
   });
 
   it('returns no steps for no changes', async () => {
@@ -66,12 +72,18 @@ describe('stepsFor: each kind of action', () => {
   });
 
   it('records the old mode of a directory already on disk, so a rollback can restore it', async () => {
-    const steps = await stepsFor([update('dir path=a mode=0755', 'dir path=a mode=0700')], disk({ a: { existed: 'dir', mode: 0o755 } }).onDisk);
+    const steps = await stepsFor(
+      [update('dir path=a mode=0755', 'dir path=a mode=0700')],
+      disk({ a: { existed: 'dir', mode: 0o755 } }).onDisk,
+    );
     assert.deepEqual(steps, [{ op: 'mkdir', path: 'a', mode: 0o700, existed: 'dir', oldMode: 0o755 }]);
   });
 
   it('writes a file by its payload hash with its octal mode, 0644 when none is given', async () => {
-    const steps = await stepsFor([add(`file ${NEW} path=bin/x mode=0555`), add(`file ${OLD} path=etc/y`)], disk().onDisk);
+    const steps = await stepsFor(
+      [add(`file ${NEW} path=bin/x mode=0555`), add(`file ${OLD} path=etc/y`)],
+      disk().onDisk,
+    );
     assert.deepEqual(steps, [
       { op: 'write', path: 'bin/x', hash: NEW, mode: 0o555, existed: null },
       { op: 'write', path: 'etc/y', hash: OLD, mode: 0o644, existed: null },
@@ -79,20 +91,30 @@ describe('stepsFor: each kind of action', () => {
   });
 
   it('makes a symlink with its target as given', async () => {
-    assert.deepEqual(await stepsFor([add('link path=usr/lib/l target=../../lib/x')], disk().onDisk), [{ op: 'symlink', path: 'usr/lib/l', target: '../../lib/x', existed: null }]);
+    assert.deepEqual(await stepsFor([add('link path=usr/lib/l target=../../lib/x')], disk().onDisk), [
+      { op: 'symlink', path: 'usr/lib/l', target: '../../lib/x', existed: null },
+    ]);
   });
 
   it('makes a hardlink whose relative target is resolved against the link’s directory', async () => {
-    assert.deepEqual(await stepsFor([add('hardlink path=usr/bin/h target=../lib/x')], disk().onDisk), [{ op: 'hardlink', path: 'usr/bin/h', target: 'usr/lib/x', existed: null }]);
+    assert.deepEqual(await stepsFor([add('hardlink path=usr/bin/h target=../lib/x')], disk().onDisk), [
+      { op: 'hardlink', path: 'usr/bin/h', target: 'usr/lib/x', existed: null },
+    ]);
   });
 
   it('records what lay at the path before the step (a file replaced by a symlink)', async () => {
-    const steps = await stepsFor([update(`file ${OLD} path=l`, 'link path=l target=x')], disk({ l: { existed: 'file' } }).onDisk);
+    const steps = await stepsFor(
+      [update(`file ${OLD} path=l`, 'link path=l target=x')],
+      disk({ l: { existed: 'file' } }).onDisk,
+    );
     assert.deepEqual(steps, [{ op: 'symlink', path: 'l', target: 'x', existed: 'file' }]);
   });
 
   it('removes what is on disk, recording its kind', async () => {
-    const steps = await stepsFor([remove(`file ${OLD} path=f`), remove('dir path=d'), remove('link path=l target=f')], disk({ f: { existed: 'file' }, d: { existed: 'dir' }, l: { existed: 'link' } }).onDisk);
+    const steps = await stepsFor(
+      [remove(`file ${OLD} path=f`), remove('dir path=d'), remove('link path=l target=f')],
+      disk({ f: { existed: 'file' }, d: { existed: 'dir' }, l: { existed: 'link' } }).onDisk,
+    );
     assert.deepEqual(steps, [
       { op: 'remove', path: 'f', existed: 'file' },
       { op: 'remove', path: 'd', existed: 'dir' },
@@ -105,7 +127,10 @@ describe('stepsFor: each kind of action', () => {
   });
 
   it('leaves a removed preserve=abandon file on disk', async () => {
-    assert.deepEqual(await stepsFor([remove(`file ${OLD} path=f preserve=abandon`)], disk({ f: { existed: 'file' } }).onDisk), []);
+    assert.deepEqual(
+      await stepsFor([remove(`file ${OLD} path=f preserve=abandon`)], disk({ f: { existed: 'file' } }).onDisk),
+      [],
+    );
   });
 });
 
@@ -114,7 +139,9 @@ describe('stepsFor: preserved files (pkg(5) preserve=true|renamenew|renameold|ab
 
   for (const p of PRESERVES) {
     it(`installs a preserve=${p} file that is not on disk`, async () => {
-      assert.deepEqual(await stepsFor([add(`file ${NEW} path=etc/c preserve=${p}`)], disk().onDisk), [{ op: 'write', path: 'etc/c', hash: NEW, mode: 0o644, existed: null }]);
+      assert.deepEqual(await stepsFor([add(`file ${NEW} path=etc/c preserve=${p}`)], disk().onDisk), [
+        { op: 'write', path: 'etc/c', hash: NEW, mode: 0o644, existed: null },
+      ]);
     });
 
     it(`keeps a file already on disk where a new preserve=${p} file is added (it is the operator's)`, async () => {
@@ -126,34 +153,52 @@ describe('stepsFor: preserved files (pkg(5) preserve=true|renamenew|renameold|ab
 
   for (const p of ['true', 'renamenew', 'renameold']) {
     it(`replaces an unedited preserve=${p} file (its content is the old version's)`, async () => {
-      const steps = await stepsFor([update(`file ${OLD} path=etc/c preserve=${p}`, `file ${NEW} path=etc/c preserve=${p}`)], disk({ 'etc/c': { existed: 'file', hash: OLD } }).onDisk);
+      const steps = await stepsFor(
+        [update(`file ${OLD} path=etc/c preserve=${p}`, `file ${NEW} path=etc/c preserve=${p}`)],
+        disk({ 'etc/c': { existed: 'file', hash: OLD } }).onDisk,
+      );
       assert.deepEqual(steps, [{ op: 'write', path: 'etc/c', hash: NEW, mode: 0o644, existed: 'file' }]);
     });
 
     it(`rewrites a preserve=${p} file whose content already is the new version's (e.g. a mode change)`, async () => {
-      const steps = await stepsFor([update(`file ${OLD} path=etc/c preserve=${p}`, `file ${NEW} path=etc/c mode=0600 preserve=${p}`)], disk({ 'etc/c': { existed: 'file', hash: NEW } }).onDisk);
+      const steps = await stepsFor(
+        [update(`file ${OLD} path=etc/c preserve=${p}`, `file ${NEW} path=etc/c mode=0600 preserve=${p}`)],
+        disk({ 'etc/c': { existed: 'file', hash: NEW } }).onDisk,
+      );
       assert.deepEqual(steps, [{ op: 'write', path: 'etc/c', hash: NEW, mode: 0o600, existed: 'file' }]);
     });
   }
 
   it('keeps a locally edited preserve=true file as it is', async () => {
-    const steps = await stepsFor([update(`file ${OLD} path=etc/c preserve=true`, `file ${NEW} path=etc/c preserve=true`)], disk({ 'etc/c': { existed: 'file', hash: EDITED } }).onDisk);
+    const steps = await stepsFor(
+      [update(`file ${OLD} path=etc/c preserve=true`, `file ${NEW} path=etc/c preserve=true`)],
+      disk({ 'etc/c': { existed: 'file', hash: EDITED } }).onDisk,
+    );
     assert.deepEqual(steps, []);
   });
 
   it('installs the new version beside a locally edited preserve=renamenew file as <path>.new', async () => {
-    const steps = await stepsFor([update(`file ${OLD} path=etc/c preserve=renamenew`, `file ${NEW} path=etc/c preserve=renamenew`)], disk({ 'etc/c': { existed: 'file', hash: EDITED } }).onDisk);
+    const steps = await stepsFor(
+      [update(`file ${OLD} path=etc/c preserve=renamenew`, `file ${NEW} path=etc/c preserve=renamenew`)],
+      disk({ 'etc/c': { existed: 'file', hash: EDITED } }).onDisk,
+    );
     assert.deepEqual(steps, [{ op: 'write', path: 'etc/c.new', hash: NEW, mode: 0o644, existed: null }]);
   });
 
   it('records an existing <path>.new that the renamenew write will replace', async () => {
-    const steps = await stepsFor([update(`file ${OLD} path=etc/c preserve=renamenew`, `file ${NEW} path=etc/c preserve=renamenew`)], disk({ 'etc/c': { existed: 'file', hash: EDITED }, 'etc/c.new': { existed: 'file' } }).onDisk);
+    const steps = await stepsFor(
+      [update(`file ${OLD} path=etc/c preserve=renamenew`, `file ${NEW} path=etc/c preserve=renamenew`)],
+      disk({ 'etc/c': { existed: 'file', hash: EDITED }, 'etc/c.new': { existed: 'file' } }).onDisk,
+    );
     assert.equal((steps[0] as Extract<Step, { op: 'write' }>).existed, 'file');
   });
 
   it('copies a locally edited preserve=renameold file aside to <path>.old, then installs the new version', async () => {
     const steps = await stepsFor(
-      [add('dir path=etc'), update(`file ${OLD} path=etc/c preserve=renameold`, `file ${NEW} path=etc/c preserve=renameold`)],
+      [
+        add('dir path=etc'),
+        update(`file ${OLD} path=etc/c preserve=renameold`, `file ${NEW} path=etc/c preserve=renameold`),
+      ],
       disk({ etc: { existed: 'dir', mode: 0o755 }, 'etc/c': { existed: 'file', hash: EDITED } }).onDisk,
     );
     assert.deepEqual(steps.slice(1), [
@@ -165,20 +210,36 @@ describe('stepsFor: preserved files (pkg(5) preserve=true|renamenew|renameold|ab
 
   it('leaves an installed preserve=abandon file alone on update, without hashing it', async () => {
     const d = disk({ 'etc/c': { existed: 'file', hash: EDITED } });
-    assert.deepEqual(await stepsFor([update(`file ${OLD} path=etc/c preserve=abandon`, `file ${NEW} path=etc/c preserve=abandon`)], d.onDisk), []);
+    assert.deepEqual(
+      await stepsFor(
+        [update(`file ${OLD} path=etc/c preserve=abandon`, `file ${NEW} path=etc/c preserve=abandon`)],
+        d.onDisk,
+      ),
+      [],
+    );
     assert.deepEqual(d.algorithms, []);
   });
 
   it('writes a preserved file when a directory or symlink lies at its path (only a file can hold an edit)', async () => {
-    const steps = await stepsFor([update(`file ${OLD} path=etc/c preserve=true`, `file ${NEW} path=etc/c preserve=true`)], disk({ 'etc/c': { existed: 'link' } }).onDisk);
+    const steps = await stepsFor(
+      [update(`file ${OLD} path=etc/c preserve=true`, `file ${NEW} path=etc/c preserve=true`)],
+      disk({ 'etc/c': { existed: 'link' } }).onDisk,
+    );
     assert.deepEqual(steps, [{ op: 'write', path: 'etc/c', hash: NEW, mode: 0o644, existed: 'link' }]);
   });
 
   it('hashes the file on disk with the algorithm of the old payload hash (SHA-1 for pkg(5)-published ones)', async () => {
     const sha1Old = 'c'.repeat(40);
     const d = disk({ 'etc/c': { existed: 'file', hash: sha1Old } });
-    const steps = await stepsFor([update(`file ${sha1Old} path=etc/c preserve=true`, `file ${NEW} path=etc/c preserve=true`)], d.onDisk);
+    const steps = await stepsFor(
+      [update(`file ${sha1Old} path=etc/c preserve=true`, `file ${NEW} path=etc/c preserve=true`)],
+      d.onDisk,
+    );
     assert.deepEqual(d.algorithms, ['sha1']);
-    assert.deepEqual(steps.map((s) => s.op), ['write'], 'the unedited file (same SHA-1) is replaced');
+    assert.deepEqual(
+      steps.map((s) => s.op),
+      ['write'],
+      'the unedited file (same SHA-1) is replaced',
+    );
   });
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DuplicateFigure, legacyFigure, overheadFigure, speedupFigures, worstDuplicates } from '../bench/update-figures';
+import {
+  DuplicateFigure,
+  legacyFigure,
+  overheadFigure,
+  speedupFigures,
+  worstDuplicates,
+} from '../bench/update-figures';
 import { duplicateAllowance, duplicatesPass, overheadTarget, updateRows } from '../bench/update-rows';
 
 const dup = (d: Partial<DuplicateFigure> = {}): DuplicateFigure => ({
@@ -17,18 +23,48 @@ const dup = (d: Partial<DuplicateFigure> = {}): DuplicateFigure => ({
 
 describe('the figures of npm run bench', () => {
   it('overhead: ratio is workflow over direct', () => {
-    assert.deepEqual(overheadFigure({ zones: 50, stageMs: 200, concurrency: 8 }, 6, 5), { zones: 50, stageMs: 200, workflowSeconds: 6, directSeconds: 5, ratio: 1.2, concurrency: 8 });
+    assert.deepEqual(overheadFigure({ zones: 50, stageMs: 200, concurrency: 8 }, 6, 5), {
+      zones: 50,
+      stageMs: 200,
+      workflowSeconds: 6,
+      directSeconds: 5,
+      ratio: 1.2,
+      concurrency: 8,
+    });
   });
 
   it('speed-up: each concurrency against concurrency 1, in order of concurrency; none without concurrency 1', () => {
-    const f = speedupFigures([{ concurrency: 8, seconds: 5 }, { concurrency: 1, seconds: 40 }, { concurrency: 2, seconds: 20 }], { zones: 50, stageMs: 200 });
-    assert.deepEqual(f.map((s) => [s.concurrency, s.speedup]), [[1, 1], [2, 2], [8, 8]]);
+    const f = speedupFigures(
+      [
+        { concurrency: 8, seconds: 5 },
+        { concurrency: 1, seconds: 40 },
+        { concurrency: 2, seconds: 20 },
+      ],
+      { zones: 50, stageMs: 200 },
+    );
+    assert.deepEqual(
+      f.map((s) => [s.concurrency, s.speedup]),
+      [
+        [1, 1],
+        [2, 2],
+        [8, 8],
+      ],
+    );
     assert.deepEqual(f[2], { concurrency: 8, seconds: 5, speedup: 8, zones: 50, stageMs: 200 });
-    assert.throws(() => speedupFigures([{ concurrency: 2, seconds: 1 }], { zones: 1, stageMs: 0 }), /Expected a run at concurrency 1 to compare with, got concurrencies 2/);
+    assert.throws(
+      () => speedupFigures([{ concurrency: 2, seconds: 1 }], { zones: 1, stageMs: 0 }),
+      /Expected a run at concurrency 1 to compare with, got concurrencies 2/,
+    );
   });
 
   it('legacy: speed-up is legacy over workflow', () => {
-    assert.deepEqual(legacyFigure(20, 8, 30, 3), { zones: 20, legacySeconds: 30, workflowSeconds: 3, speedup: 10, concurrency: 8 });
+    assert.deepEqual(legacyFigure(20, 8, 30, 3), {
+      zones: 20,
+      legacySeconds: 30,
+      workflowSeconds: 3,
+      speedup: 10,
+      concurrency: 8,
+    });
   });
 
   it('duplicates: of several rounds the one with a child planned most, then with the most bytes beyond the unique ones', () => {
@@ -56,23 +92,41 @@ describe('targets and table rows', () => {
     assert.equal(duplicatesPass(dup({ crash: true, downloadedBytes: 2_000_000, inFlightBytes: 900_000 })), false);
   });
 
-  it('one row per figure, PASS or MISS where there is a target, in the parts\' order', () => {
+  it("one row per figure, PASS or MISS where there is a target, in the parts' order", () => {
     const rows = updateRows({
-      overhead: [overheadFigure({ zones: 50, stageMs: 0, concurrency: 8 }, 3, 1), overheadFigure({ zones: 50, stageMs: 200, concurrency: 8 }, 5.5, 5)],
-      speedup: speedupFigures([{ concurrency: 1, seconds: 42 }, { concurrency: 4, seconds: 11 }, { concurrency: 8, seconds: 6 }], { zones: 50, stageMs: 200 }),
+      overhead: [
+        overheadFigure({ zones: 50, stageMs: 0, concurrency: 8 }, 3, 1),
+        overheadFigure({ zones: 50, stageMs: 200, concurrency: 8 }, 5.5, 5),
+      ],
+      speedup: speedupFigures(
+        [
+          { concurrency: 1, seconds: 42 },
+          { concurrency: 4, seconds: 11 },
+          { concurrency: 8, seconds: 6 },
+        ],
+        { zones: 50, stageMs: 200 },
+      ),
       duplicates: [dup(), dup({ crash: true, maxPlansPerChild: 2 })],
       legacy: legacyFigure(20, 8, 40, 2),
     });
-    assert.deepEqual(rows.map((r) => [r.phase, r.ratio, r.target, r.result]), [
-      ['overhead: 50 zones, 0 ms/stage, C=8', '3.00×', '≤ 2.00×', 'MISS'],
-      ['overhead: 50 zones, 200 ms/stage, C=8', '1.10×', '≤ 1.20×', 'PASS'],
-      ['speed-up: 50 zones, 200 ms/stage, C=1', '1.00×', '', ''],
-      ['speed-up: 50 zones, 200 ms/stage, C=4', '3.82×', '', ''],
-      ['speed-up: 50 zones, 200 ms/stage, C=8', '7.00×', '≥ 6.00×', 'PASS'],
-      ['duplicates: 20 zones, C=8, no crash', '1.00×', '1 plan/child, ≤ unique + headers', 'PASS'],
-      ['duplicates: 20 zones, C=8, worker SIGKILLed mid-prepare', '1.00×', '1 plan/child, ≤ unique + in flight + headers', 'MISS'],
-      ['legacy: 20 zones, pkg processes vs workflow C=8', '20.00×', '', ''],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.phase, r.ratio, r.target, r.result]),
+      [
+        ['overhead: 50 zones, 0 ms/stage, C=8', '3.00×', '≤ 2.00×', 'MISS'],
+        ['overhead: 50 zones, 200 ms/stage, C=8', '1.10×', '≤ 1.20×', 'PASS'],
+        ['speed-up: 50 zones, 200 ms/stage, C=1', '1.00×', '', ''],
+        ['speed-up: 50 zones, 200 ms/stage, C=4', '3.82×', '', ''],
+        ['speed-up: 50 zones, 200 ms/stage, C=8', '7.00×', '≥ 6.00×', 'PASS'],
+        ['duplicates: 20 zones, C=8, no crash', '1.00×', '1 plan/child, ≤ unique + headers', 'PASS'],
+        [
+          'duplicates: 20 zones, C=8, worker SIGKILLed mid-prepare',
+          '1.00×',
+          '1 plan/child, ≤ unique + in flight + headers',
+          'MISS',
+        ],
+        ['legacy: 20 zones, pkg processes vs workflow C=8', '20.00×', '', ''],
+      ],
+    );
     assert.equal(rows[0].measured, 'workflow 3.00 s');
     assert.equal(rows[0].baseline, 'direct 1.00 s');
     assert.equal(rows[6].measured, '2 plan(s)/child, 1.0 MB served');

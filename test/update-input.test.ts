@@ -100,7 +100,10 @@ describe('parseUpdateInput: limits', () => {
 
   for (const d of ['10d', '-1m', 'm', '1h30m', '']) {
     it(`refuses the host timeout '${d}'`, () => {
-      refuses({ ...BASE, hostTimeout: d }, `hostTimeout: expected a duration like '90s', '10m' or '1h', got ${JSON.stringify(d)}`);
+      refuses(
+        { ...BASE, hostTimeout: d },
+        `hostTimeout: expected a duration like '90s', '10m' or '1h', got ${JSON.stringify(d)}`,
+      );
     });
   }
 
@@ -136,12 +139,18 @@ describe('parseUpdateInput: limits', () => {
 describe('parseUpdateInput: each field names itself in its error', () => {
   it('image given as a number', () => refuses({ ...BASE, image: 7 }, 'image: expected a string path, got 7'));
   it('host given as a number', () => refuses({ ...BASE, host: 7 }, 'host: expected a host name, got 7'));
-  it('hostTaskQueue given as a number', () => refuses({ ...BASE, hostTaskQueue: 7 }, 'hostTaskQueue: expected a task queue name, got 7'));
-  it('ignore that is not a list', () => refuses({ ...BASE, ignore: 'zone:z1' }, 'ignore: expected a list of child names, got "zone:z1"'));
-  it('an ignored child with a kind other than zone or system', () => refuses({ ...BASE, ignore: ['jail:j1'] }, `ignore.0: expected a child name like 'zone:z1', got "jail:j1"`));
-  it('a child name starting with a dot', () => refuses({ ...BASE, children: ['zone:.z'] }, `children.0: expected a child name like 'zone:z1', got "zone:.z"`));
-  it('an empty package name', () => refuses({ ...BASE, packages: ['web/nginx', ''] }, 'packages.1: expected a package name, got ""'));
-  it('concurrency given as null', () => refuses({ ...BASE, concurrency: null }, 'concurrency: expected an integer (<= 0 means no limit), got null'));
+  it('hostTaskQueue given as a number', () =>
+    refuses({ ...BASE, hostTaskQueue: 7 }, 'hostTaskQueue: expected a task queue name, got 7'));
+  it('ignore that is not a list', () =>
+    refuses({ ...BASE, ignore: 'zone:z1' }, 'ignore: expected a list of child names, got "zone:z1"'));
+  it('an ignored child with a kind other than zone or system', () =>
+    refuses({ ...BASE, ignore: ['jail:j1'] }, `ignore.0: expected a child name like 'zone:z1', got "jail:j1"`));
+  it('a child name starting with a dot', () =>
+    refuses({ ...BASE, children: ['zone:.z'] }, `children.0: expected a child name like 'zone:z1', got "zone:.z"`));
+  it('an empty package name', () =>
+    refuses({ ...BASE, packages: ['web/nginx', ''] }, 'packages.1: expected a package name, got ""'));
+  it('concurrency given as null', () =>
+    refuses({ ...BASE, concurrency: null }, 'concurrency: expected an integer (<= 0 means no limit), got null'));
   it('dryRun given as 0', () => refuses({ ...BASE, dryRun: 0 }, 'dryRun: expected true or false, got 0'));
 });
 
@@ -170,10 +179,13 @@ describe('parseUpdateInput: the failure', () => {
   });
 
   it('lists problems in field order, one per bad field, each with its value', () => {
-    assert.deepEqual(problems({ image: '/z', host: 'h', concurrency: 'many', partitionSize: 5000, hostTimeout: '5y' }), [
-      'concurrency: expected an integer (<= 0 means no limit), got "many"',
-      "hostTimeout: expected a duration like '90s', '10m' or '1h', got \"5y\"",
-      'partitionSize: expected an integer from 1 to 1000, got 5000',
-    ]);
+    assert.deepEqual(
+      problems({ image: '/z', host: 'h', concurrency: 'many', partitionSize: 5000, hostTimeout: '5y' }),
+      [
+        'concurrency: expected an integer (<= 0 means no limit), got "many"',
+        "hostTimeout: expected a duration like '90s', '10m' or '1h', got \"5y\"",
+        'partitionSize: expected an integer from 1 to 1000, got 5000',
+      ],
+    );
   });
 });

@@ -18,10 +18,14 @@ after(async () => {
 /** Runs `npm run update -- ...` (the script's own file, as npm would) against the test server. */
 function updateCli(args: string[], onOutput?: (out: string) => void): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register', path.join(__dirname, '../src/client/update-main.ts'), ...args], {
-      cwd: path.join(__dirname, '..'),
-      env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--require', 'ts-node/register', path.join(__dirname, '../src/client/update-main.ts'), ...args],
+      {
+        cwd: path.join(__dirname, '..'),
+        env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -40,7 +44,10 @@ describe('npm run update', () => {
       const id = `ops-${Date.now()}`;
       const r = await updateCli([host.parent, '-C', '2', '--id', id, '--task-queue', taskQueue, '--host', hostName]);
       assert.equal(r.code, 0, r.out);
-      assert.match(r.out, new RegExp(`Started ${id} \\(update ${host.parent}: all children, -C 2\\) on [^,]+, host '${hostName}'`));
+      assert.match(
+        r.out,
+        new RegExp(`Started ${id} \\(update ${host.parent}: all children, -C 2\\) on [^,]+, host '${hostName}'`),
+      );
       assert.match(r.out, /zone:z2 +updated +execute +5/);
       assert.match(r.out, /Children: 2 updated; 1 workflow execution/);
       assert.match(r.out, /Status: ok, exit code 0/);
@@ -54,14 +61,31 @@ describe('npm run update', () => {
     });
   });
 
-  it('exits 1 with the failure type and message when the run fails (an unknown child)', { timeout: 60_000 }, async () => {
-    const host = await buildDemoHost(await tempDir('upd-fail'), 1);
-    await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
-      const r = await updateCli([host.parent, '--child', 'zone:nope', '--task-queue', taskQueue, '--host', hostName, '--id', `fail-${Date.now()}`]);
-      assert.equal(r.code, 1, r.out);
-      assert.match(r.out, /failed: InvalidInput: Invalid input: children: unknown child 'zone:nope'; attached children: zone:z1/);
-    });
-  });
+  it(
+    'exits 1 with the failure type and message when the run fails (an unknown child)',
+    { timeout: 60_000 },
+    async () => {
+      const host = await buildDemoHost(await tempDir('upd-fail'), 1);
+      await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
+        const r = await updateCli([
+          host.parent,
+          '--child',
+          'zone:nope',
+          '--task-queue',
+          taskQueue,
+          '--host',
+          hostName,
+          '--id',
+          `fail-${Date.now()}`,
+        ]);
+        assert.equal(r.code, 1, r.out);
+        assert.match(
+          r.out,
+          /failed: InvalidInput: Invalid input: children: unknown child 'zone:nope'; attached children: zone:z1/,
+        );
+      });
+    },
+  );
 
   it('exits 1 and says so when the run is terminated while it follows it', { timeout: 60_000 }, async () => {
     const host = await buildDemoHost(await tempDir('upd-term'), 2);

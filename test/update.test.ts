@@ -13,7 +13,12 @@ after(cleanup);
 describe('plan, prepare and execute on a file:// repository', () => {
   it('installs a package and the image holds exactly its tree', async () => {
     const repo = await makeRepo();
-    const tree = { 'etc/app.conf': 'a=1\n', 'usr/bin/app': { mode: 0o755, data: '#!/bin/sh\necho hi\n' }, 'usr/lib/': null, 'usr/bin/app-link': { symlink: 'app' } };
+    const tree = {
+      'etc/app.conf': 'a=1\n',
+      'usr/bin/app': { mode: 0o755, data: '#!/bin/sh\necho hi\n' },
+      'usr/lib/': null,
+      'usr/bin/app-link': { symlink: 'app' },
+    };
     await publishPkg(repo, 'app@1.0', tree);
     const image = await makeImage(fileUrl(repo));
     const cache = await makeCache();
@@ -40,7 +45,10 @@ describe('plan, prepare and execute on a file:// repository', () => {
     const { plan: p, result } = await update(image, cache);
     assert.equal(result.status, 'applied');
     assert.match(p.changes[0].to!, /app@1\.1:/);
-    assert.deepEqual({ add: p.sizes.add, update: p.sizes.update, remove: p.sizes.remove }, { add: 2, update: 1, remove: 2 });
+    assert.deepEqual(
+      { add: p.sizes.add, update: p.sizes.update, remove: p.sizes.remove },
+      { add: 2, update: 1, remove: 2 },
+    );
     const ref = await tempDir('ref');
     await writeTree(ref, v2);
     assert.deepEqual(await snapshot(image.root), await snapshot(ref));

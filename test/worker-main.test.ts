@@ -31,7 +31,11 @@ interface Run {
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const child = spawn(cmd, args, { cwd: projectDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    cwd: projectDir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -42,7 +46,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
 async function waitFor(r: Run, text: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!r.out().includes(text)) {
-    if (Date.now() > deadline || r.child.exitCode !== null) assert.fail(`Expected "${text}" in the worker's output; got:\n${r.out()}`);
+    if (Date.now() > deadline || r.child.exitCode !== null)
+      assert.fail(`Expected "${text}" in the worker's output; got:\n${r.out()}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -55,15 +60,38 @@ describe('npm run worker', () => {
   });
 
   it('polls the task queue from TEMPORAL_ADDRESS and stops cleanly on SIGTERM', async () => {
-    const r = run(process.execPath, ['--require', 'ts-node/register', 'src/worker/main.ts', '--task-queue', `wm-${process.pid}`, '--host', 'h1', '--cache', path.join(tmp, 'cache')], {
-      TEMPORAL_ADDRESS: server.address,
-      TEMPORAL_NAMESPACE: server.namespace,
-      TEMPORAL_CONFIG_FILE: path.join(tmp, 'absent.toml'),
-    });
+    const r = run(
+      process.execPath,
+      [
+        '--require',
+        'ts-node/register',
+        'src/worker/main.ts',
+        '--task-queue',
+        `wm-${process.pid}`,
+        '--host',
+        'h1',
+        '--cache',
+        path.join(tmp, 'cache'),
+      ],
+      {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        TEMPORAL_CONFIG_FILE: path.join(tmp, 'absent.toml'),
+      },
+    );
     try {
       await waitFor(r, 'polling', 25_000);
-      assert.match(r.out(), new RegExp(`of host 'h1' polling task queues 'wm-${process.pid}' \\(workflows\\) and 'linked-images@h1' \\(this host's activities\\) on ${server.address} namespace ${server.namespace}; content cache `));
-      assert.doesNotMatch(r.out(), /No workflows registered/, 'the activity worker has no workflows by design: no warning about it');
+      assert.match(
+        r.out(),
+        new RegExp(
+          `of host 'h1' polling task queues 'wm-${process.pid}' \\(workflows\\) and 'linked-images@h1' \\(this host's activities\\) on ${server.address} namespace ${server.namespace}; content cache `,
+        ),
+      );
+      assert.doesNotMatch(
+        r.out(),
+        /No workflows registered/,
+        'the activity worker has no workflows by design: no warning about it',
+      );
       r.child.kill('SIGTERM');
       assert.equal(await r.exited, 0);
       const lines = r.out().trimEnd().split('\n');
@@ -76,8 +104,16 @@ describe('npm run worker', () => {
 
 describe('log lines', () => {
   it('put a whole entry on one line, with nested metadata flattened and strings quoted', () => {
-    const line = formatLogLine('WARN', 'activity failed\nsee below', { activity: { id: 'plan/zone:z1', attempt: 2 }, error: new Error('disk full\n  at x') }, new Date(Date.UTC(2026, 10, 25, 12)));
-    assert.equal(line, '2026-11-25T12:00:00.000Z WARN  activity failed | see below activity.id=plan/zone:z1 activity.attempt=2 error="Error: disk full\\n  at x"');
+    const line = formatLogLine(
+      'WARN',
+      'activity failed\nsee below',
+      { activity: { id: 'plan/zone:z1', attempt: 2 }, error: new Error('disk full\n  at x') },
+      new Date(Date.UTC(2026, 10, 25, 12)),
+    );
+    assert.equal(
+      line,
+      '2026-11-25T12:00:00.000Z WARN  activity failed | see below activity.id=plan/zone:z1 activity.attempt=2 error="Error: disk full\\n  at x"',
+    );
   });
 });
 
@@ -88,12 +124,24 @@ describe('command lines', () => {
     assert.equal(parseWorkerArgs(['--task-queue', 'from-flag'], env).taskQueue, 'from-flag');
     assert.equal(parseWorkerArgs([], env).recordFile, path.resolve('rec.jsonl'));
     assert.equal(parseWorkerArgs(['--grace', '2m']).graceMs, 120_000);
-    assert.throws(() => parseWorkerArgs(['--max-activities', '0']), /option '--max-activities <n>' argument '0' is invalid\. Expected an integer >= 1/);
-    assert.throws(() => parseWorkerArgs(['--max-activities', 'many']), /option '--max-activities <n>' argument 'many' is invalid/);
-    assert.throws(() => parseWorkerArgs(['--grace', 'soon']), /option '--grace <duration>' argument 'soon' is invalid\. Expected a duration like 30s/);
+    assert.throws(
+      () => parseWorkerArgs(['--max-activities', '0']),
+      /option '--max-activities <n>' argument '0' is invalid\. Expected an integer >= 1/,
+    );
+    assert.throws(
+      () => parseWorkerArgs(['--max-activities', 'many']),
+      /option '--max-activities <n>' argument 'many' is invalid/,
+    );
+    assert.throws(
+      () => parseWorkerArgs(['--grace', 'soon']),
+      /option '--grace <duration>' argument 'soon' is invalid\. Expected a duration like 30s/,
+    );
     assert.throws(() => parseWorkerArgs(['--cache']), /option '--cache <dir>' argument missing/);
     assert.throws(() => parseWorkerArgs(['surplus']), /too many arguments/);
-    assert.throws(() => parseWorkerArgs([], { LINKED_IMAGES_HOST: ' ' }), /Expected --host \(or LINKED_IMAGES_HOST\) to be non-empty/);
+    assert.throws(
+      () => parseWorkerArgs([], { LINKED_IMAGES_HOST: ' ' }),
+      /Expected --host \(or LINKED_IMAGES_HOST\) to be non-empty/,
+    );
     assert.equal(parseWorkerArgs(['-h']).help, true);
     assert.equal(parseWorkerArgs(['--host', 'h7']).hostTaskQueue, 'linked-images@h7');
     assert.equal(parseWorkerArgs([], { LINKED_IMAGES_HOST: 'h8' }).host, 'h8');
@@ -105,20 +153,45 @@ describe('command lines', () => {
 
   it('point temporal CLI commands at the demo server only when no address is configured', () => {
     const none = { TEMPORAL_CONFIG_FILE: path.join(tmp, 'absent.toml') };
-    assert.deepEqual(withDefaultAddress(['workflow', 'list'], none), ['workflow', 'list', '--address', '127.0.0.1:7233']);
-    assert.deepEqual(withDefaultAddress(['workflow', 'list', '--address', 'h:1'], none), ['workflow', 'list', '--address', 'h:1']);
-    assert.deepEqual(withDefaultAddress(['workflow', 'list'], { ...none, TEMPORAL_ADDRESS: 'h:2' }), ['workflow', 'list']);
+    assert.deepEqual(withDefaultAddress(['workflow', 'list'], none), [
+      'workflow',
+      'list',
+      '--address',
+      '127.0.0.1:7233',
+    ]);
+    assert.deepEqual(withDefaultAddress(['workflow', 'list', '--address', 'h:1'], none), [
+      'workflow',
+      'list',
+      '--address',
+      'h:1',
+    ]);
+    assert.deepEqual(withDefaultAddress(['workflow', 'list'], { ...none, TEMPORAL_ADDRESS: 'h:2' }), [
+      'workflow',
+      'list',
+    ]);
     assert.deepEqual(withDefaultAddress(['server', 'start-dev'], none), ['server', 'start-dev']);
   });
 
-  it('print a run\'s result as a table of at most MAX_TABLE_ROWS children, then the counts and the failures', () => {
+  it("print a run's result as a table of at most MAX_TABLE_ROWS children, then the counts and the failures", () => {
     const n = MAX_TABLE_ROWS + 3;
     const r: UpdateResult = {
-      resultVersion: 2, image: '/h', host: 'h', status: 'partial', exitCode: 3, dryRun: false, concurrency: 2,
+      resultVersion: 2,
+      image: '/h',
+      host: 'h',
+      status: 'partial',
+      exitCode: 3,
+      dryRun: false,
+      concurrency: 2,
       parent: { name: 'parent', outcome: 'updated', lastStage: 'execute', changes: 5, planDigest: null, error: null },
       counts: { updated: n - 1, 'nothing-to-do': 0, planned: 0, failed: 1, cancelled: 0, skipped: 0 },
-      failures: [{ name: 'zone:z2', stage: 'execute', code: 'IO_ERROR', message: 'disk full' }], failuresOmitted: 0,
-      children: Array.from({ length: n }, (_, i) => (i === 1 ? 'zone:z2 failed execute 5' : `zone:z${i + 1} updated execute 5`)), childrenOmitted: 7, executions: 3, partitions: 0,
+      failures: [{ name: 'zone:z2', stage: 'execute', code: 'IO_ERROR', message: 'disk full' }],
+      failuresOmitted: 0,
+      children: Array.from({ length: n }, (_, i) =>
+        i === 1 ? 'zone:z2 failed execute 5' : `zone:z${i + 1} updated execute 5`,
+      ),
+      childrenOmitted: 7,
+      executions: 3,
+      partitions: 0,
     };
     const lines = resultTable(r);
     assert.match(lines[0], /^NAME +OUTCOME +LAST STAGE +CHANGES$/);
@@ -129,5 +202,4 @@ describe('command lines', () => {
     assert.ok(lines.includes(`Children: ${n - 1} updated, 1 failed; 3 workflow executions`), lines.join('\n'));
     assert.ok(lines.includes('zone:z2: execute failed: IO_ERROR: disk full'), lines.join('\n'));
   });
-
 });

@@ -13,10 +13,16 @@ describe('the workflow bundle', () => {
     const ours = [...new Set(code.match(/\.\/src\/[\w/.-]+\.ts/g))].sort();
     assert.ok(ours.includes('./src/workflows/update-linked-images.ts'), ours.join(', '));
     assert.ok(ours.includes('./src/contract/input.ts'), ours.join(', '));
-    assert.deepEqual(ours.filter((m) => !/^\.\/src\/(workflows|contract|model)\//.test(m)), []);
+    assert.deepEqual(
+      ours.filter((m) => !/^\.\/src\/(workflows|contract|model)\//.test(m)),
+      [],
+    );
   });
 
   it('refuses a workflow that imports a Node built-in, naming the module', async () => {
-    await assert.rejects(bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/workflows-bad'), logger }), /importing the following disallowed modules:\s*- 'fs'/);
+    await assert.rejects(
+      bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/workflows-bad'), logger }),
+      /importing the following disallowed modules:\s*- 'fs'/,
+    );
   });
 });

@@ -4,16 +4,42 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { Worker } from '@temporalio/worker';
 import type { UpdateResult } from '../src/contract/run-types';
-import { maxRunning, parentOverlapsChildren, readRecord, RecordLine, span, stagesSeen, startsPerName, unbalanced } from './helpers/activity-log';
+import {
+  maxRunning,
+  parentOverlapsChildren,
+  readRecord,
+  RecordLine,
+  span,
+  stagesSeen,
+  startsPerName,
+  unbalanced,
+} from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv, workflowBundle } from './helpers/temporal-env';
 import { cleanup, snapshot } from './helpers/tree';
-import { checkpointedPlans, childrenOf, DEMO_STEMS, Host, imageOf, makeHost, release, Run, runUpdate, savedPlan, versionOf } from './helpers/workflow-fixture';
+import {
+  checkpointedPlans,
+  childrenOf,
+  DEMO_STEMS,
+  Host,
+  imageOf,
+  makeHost,
+  release,
+  Run,
+  runUpdate,
+  savedPlan,
+  versionOf,
+} from './helpers/workflow-fixture';
 
 const STAGES = ['publisher-check', 'plan', 'prepare', 'execute'] as const;
 
 let env: TemporalEnv;
-before(async () => { env = await startTemporalEnv(); });
-after(async () => { await env?.close(); await cleanup(); });
+before(async () => {
+  env = await startTemporalEnv();
+});
+after(async () => {
+  await env?.close();
+  await cleanup();
+});
 
 function assertUpdated(result: UpdateResult, name: string): void {
   const r = imageOf(result, name);
@@ -27,7 +53,8 @@ function assertUpdated(result: UpdateResult, name: string): void {
 async function assertPlannedDemoUpdate(root: string, digest: string | null, name: string): Promise<void> {
   const p = await savedPlan(root, digest);
   assert.deepEqual(p.changes.map((c) => c.stem).sort(), DEMO_STEMS, name);
-  for (const c of p.changes) assert.deepEqual([versionOf(c.from), versionOf(c.to)], ['1.0', '1.1'], `${name} ${c.stem}`);
+  for (const c of p.changes)
+    assert.deepEqual([versionOf(c.from), versionOf(c.to)], ['1.0', '1.1'], `${name} ${c.stem}`);
 }
 
 /** Every child finished stage N before any image started stage N+1; the parent's prepare and execute ran before the children's. */
@@ -35,12 +62,18 @@ function assertStageOrder(lines: RecordLine[]): void {
   for (let i = 0; i + 1 < STAGES.length; i++) {
     const cur = span(lines, STAGES[i], 'all')!;
     const next = span(lines, STAGES[i + 1], 'all')!;
-    assert.ok(cur.lastEnd < next.firstStart, `every '${STAGES[i]}' should end (line ${cur.lastEnd}) before any '${STAGES[i + 1]}' starts (line ${next.firstStart})`);
+    assert.ok(
+      cur.lastEnd < next.firstStart,
+      `every '${STAGES[i]}' should end (line ${cur.lastEnd}) before any '${STAGES[i + 1]}' starts (line ${next.firstStart})`,
+    );
   }
   for (const stage of ['plan', 'prepare', 'execute']) {
     const parent = span(lines, stage, 'parent')!;
     const children = span(lines, stage, 'children')!;
-    assert.ok(parent.lastEnd < children.firstStart, `the parent's '${stage}' should end (line ${parent.lastEnd}) before the children's starts (line ${children.firstStart})`);
+    assert.ok(
+      parent.lastEnd < children.firstStart,
+      `the parent's '${stage}' should end (line ${parent.lastEnd}) before the children's starts (line ${children.firstStart})`,
+    );
   }
   const described = span(lines, 'describe', 'parent')!;
   assert.ok(described.lastEnd < span(lines, 'publisher-check', 'children')!.firstStart, 'describe runs first');
@@ -56,9 +89,19 @@ async function assertHappy(run: Run, host: Host, cap: number): Promise<void> {
   assert.equal(result.resultVersion, 2);
   assertUpdated(result, 'parent');
   await assertPlannedDemoUpdate(host.parent, result.parent.planDigest, 'parent');
-  assert.deepEqual(childrenOf(result).map((c) => c.name), host.children.map((c) => c.name));
+  assert.deepEqual(
+    childrenOf(result).map((c) => c.name),
+    host.children.map((c) => c.name),
+  );
   for (const c of host.children) assertUpdated(result, c.name);
-  assert.deepEqual(result.counts, { updated: host.children.length, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0 });
+  assert.deepEqual(result.counts, {
+    updated: host.children.length,
+    'nothing-to-do': 0,
+    planned: 0,
+    failed: 0,
+    cancelled: 0,
+    skipped: 0,
+  });
   assert.deepEqual(result.failures, []);
   assert.equal(result.childrenOmitted, 0);
   assert.equal(result.partitions, 0);
@@ -67,17 +110,25 @@ async function assertHappy(run: Run, host: Host, cap: number): Promise<void> {
   for (const c of host.children) assert.equal(await release(c.path), 'Demo OS 1.1', c.name);
 
   assert.deepEqual(unbalanced(lines), [], 'every activity that started also ended');
-  assert.ok(lines.every((l) => l.event !== 'fail' && l.attempt === 1), 'no activity failed or was retried');
+  assert.ok(
+    lines.every((l) => l.event !== 'fail' && l.attempt === 1),
+    'no activity failed or was retried',
+  );
   const everyone = Object.fromEntries(['parent', ...host.children.map((c) => c.name)].map((n) => [n, 1]));
   const children = Object.fromEntries(host.children.map((c) => [c.name, 1]));
   assert.deepEqual(startsPerName(lines, 'describe'), { parent: 1 });
   assert.deepEqual(startsPerName(lines, 'publisher-check'), children);
-  for (const stage of ['plan', 'prepare', 'execute']) assert.deepEqual(startsPerName(lines, stage), everyone, `each image ran '${stage}' exactly once`);
+  for (const stage of ['plan', 'prepare', 'execute'])
+    assert.deepEqual(startsPerName(lines, stage), everyone, `each image ran '${stage}' exactly once`);
   assertStageOrder(lines);
   const overlap = parentOverlapsChildren(lines);
   assert.equal(overlap, null, `a parent activity ran alongside a child activity (line ${overlap?.index})`);
   if (cap > 0) {
-    for (const stage of STAGES) assert.ok(maxRunning(lines, stage) <= cap, `'${stage}' ran ${maxRunning(lines, stage)} children at once; the cap is ${cap}`);
+    for (const stage of STAGES)
+      assert.ok(
+        maxRunning(lines, stage) <= cap,
+        `'${stage}' ran ${maxRunning(lines, stage)} children at once; the cap is ${cap}`,
+      );
   }
 }
 
@@ -172,10 +223,18 @@ describe('updateLinkedImages on a healthy host', () => {
 
   it('updates only the named packages and only the chosen, not ignored, children', async () => {
     const host = await makeHost(3);
-    const run = await runUpdate(env, host, { concurrency: 0, packages: ['shell/bash'], children: ['zone:z1', 'zone:z2'], ignore: ['zone:z2'] });
+    const run = await runUpdate(env, host, {
+      concurrency: 0,
+      packages: ['shell/bash'],
+      children: ['zone:z1', 'zone:z2'],
+      ignore: ['zone:z2'],
+    });
     const { result, lines } = run;
     assert.equal(result.status, 'ok');
-    assert.deepEqual(childrenOf(result).map((c) => c.name), ['zone:z1']);
+    assert.deepEqual(
+      childrenOf(result).map((c) => c.name),
+      ['zone:z1'],
+    );
     for (const name of ['parent', 'zone:z1']) {
       const r = imageOf(result, name);
       assert.equal(r.outcome, 'updated', name);
@@ -183,12 +242,23 @@ describe('updateLinkedImages on a healthy host', () => {
     }
     const plans = await checkpointedPlans(env, run.workflowId);
     assert.deepEqual([...plans.keys()].sort(), ['parent', 'zone:z1'], 'only the parent and zone:z1 were planned');
-    for (const [name, root] of [['parent', host.parent], ['zone:z1', host.children[0].path]]) {
+    for (const [name, root] of [
+      ['parent', host.parent],
+      ['zone:z1', host.children[0].path],
+    ]) {
       const p = plans.get(name)!;
-      assert.deepEqual(p.changes.map((c) => `${c.stem} ${versionOf(c.from)}->${versionOf(c.to)}`), ['shell/bash 1.0->1.1'], name);
+      assert.deepEqual(
+        p.changes.map((c) => `${c.stem} ${versionOf(c.from)}->${versionOf(c.to)}`),
+        ['shell/bash 1.0->1.1'],
+        name,
+      );
       assert.deepEqual(await savedPlan(root, p.digest), p, `${name}: the saved plan is the checkpointed one`);
     }
-    assert.deepEqual([...new Set(lines.map((l) => l.name))].sort(), ['parent', 'zone:z1'], 'zone:z2 (ignored) and zone:z3 (not chosen) were not touched');
+    assert.deepEqual(
+      [...new Set(lines.map((l) => l.name))].sort(),
+      ['parent', 'zone:z1'],
+      'zone:z2 (ignored) and zone:z3 (not chosen) were not touched',
+    );
     assert.equal(await release(host.parent), 'Demo OS 1.0');
     assert.equal(await release(host.children[0].path), 'Demo OS 1.0');
     const bashrc = (root: string) => fs.readFile(path.join(root, 'etc', 'bash.bashrc'), 'utf8');

@@ -9,7 +9,10 @@ import { ESLint } from 'eslint';
  */
 const eslint = new ESLint({ cwd: path.join(__dirname, '..') });
 
-async function problems(code: string, filePath = 'src/workflows/x.ts'): Promise<{ rule: string | null; line: number; message: string }[]> {
+async function problems(
+  code: string,
+  filePath = 'src/workflows/x.ts',
+): Promise<{ rule: string | null; line: number; message: string }[]> {
   const [r] = await eslint.lintText(code, { filePath });
   assert.equal(r.fatalErrorCount, 0, JSON.stringify(r.messages));
   return r.messages.map((m) => ({ rule: m.ruleId, line: m.line, message: m.message }));
@@ -36,7 +39,16 @@ describe('eslint keeps workflow code inside the sandbox', () => {
       'export const all = [join, readFile, createActivities, Image, Client];',
     ].join('\n');
     const found = await problems(code);
-    assert.deepEqual(found.map((p) => [p.line, p.rule]), [[1, IMPORTS], [2, IMPORTS], [3, IMPORTS], [4, IMPORTS], [5, IMPORTS]]);
+    assert.deepEqual(
+      found.map((p) => [p.line, p.rule]),
+      [
+        [1, IMPORTS],
+        [2, IMPORTS],
+        [3, IMPORTS],
+        [4, IMPORTS],
+        [5, IMPORTS],
+      ],
+    );
   });
 
   it('allows type-only imports of the activities and the image model, and the workflow SDK', async () => {
@@ -62,17 +74,35 @@ describe('eslint keeps workflow code inside the sandbox', () => {
       'export const now = new Date();',
     ].join('\n');
     const found = await problems(code);
-    assert.deepEqual(found.map((p) => [p.line, p.rule]), [[1, GLOBALS], [2, GLOBALS], [3, GLOBALS], [4, GLOBALS]]);
+    assert.deepEqual(
+      found.map((p) => [p.line, p.rule]),
+      [
+        [1, GLOBALS],
+        [2, GLOBALS],
+        [3, GLOBALS],
+        [4, GLOBALS],
+      ],
+    );
   });
 
   it('leaves activities/ free to use Node built-ins', async () => {
-    assert.deepEqual(await problems("import * as fs from 'fs';\nexport const x = fs;\nexport const e = process.env;\n", 'activities/x.ts'), []);
+    assert.deepEqual(
+      await problems(
+        "import * as fs from 'fs';\nexport const x = fs;\nexport const e = process.env;\n",
+        'activities/x.ts',
+      ),
+      [],
+    );
   });
 
   it('passes on the workflow sources as they are', async () => {
     const results = await eslint.lintFiles(['src/workflows/**/*.ts']);
     assert.ok(results.length >= 5, `linted ${results.length} files`);
-    const errors = results.flatMap((r) => r.messages.map((m) => `${path.relative(path.join(__dirname, '..'), r.filePath)}:${m.line} ${m.ruleId} ${m.message}`));
+    const errors = results.flatMap((r) =>
+      r.messages.map(
+        (m) => `${path.relative(path.join(__dirname, '..'), r.filePath)}:${m.line} ${m.ruleId} ${m.message}`,
+      ),
+    );
     assert.deepEqual(errors, []);
   });
 });

@@ -29,7 +29,10 @@ const resultOf = <R = LegacyResult>(h: { events: CliEvent[] }): R => {
   assert.ok(done, `the history ends with ${h.events.at(-1)!.eventType}`);
   return JSON.parse(Buffer.from(done.result.payloads[0].data, 'base64').toString('utf8'));
 };
-const scheduled = (h: { events: CliEvent[] }) => h.events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityId] : []));
+const scheduled = (h: { events: CliEvent[] }) =>
+  h.events.flatMap((e) =>
+    e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityId] : [],
+  );
 
 /** The most child activities scheduled and not yet completed at any point of the history. */
 function maxOutstandingChildren(h: { events: CliEvent[] }): number {
@@ -52,9 +55,20 @@ describe('replaying recorded histories', () => {
     const r = resultOf(h);
     assert.equal(r.status, 'ok');
     assert.equal(r.concurrency, 2);
-    assert.deepEqual(r.children.map((c) => c.outcome), ['updated', 'updated', 'updated']);
+    assert.deepEqual(
+      r.children.map((c) => c.outcome),
+      ['updated', 'updated', 'updated'],
+    );
     const stages = ['publisher-check', 'plan', 'prepare', 'execute'];
-    const expected = ['describe/parent', ...stages.flatMap((s) => [...(s === 'publisher-check' ? [] : [`${s}/parent`]), `${s}/zone:z1`, `${s}/zone:z2`, `${s}/zone:z3`])];
+    const expected = [
+      'describe/parent',
+      ...stages.flatMap((s) => [
+        ...(s === 'publisher-check' ? [] : [`${s}/parent`]),
+        `${s}/zone:z1`,
+        `${s}/zone:z2`,
+        `${s}/zone:z3`,
+      ]),
+    ];
     assert.deepEqual(scheduled(h), expected);
     assert.equal(maxOutstandingChildren(h), 2);
   });
@@ -64,7 +78,9 @@ describe('replaying recorded histories', () => {
   });
 
   it('replays every other recorded history (dry run, publisher mismatch, plan failure, after the search-attributes patch, audit; each shape since bounded runs)', async () => {
-    const files = [...SCENARIOS.flatMap((s) => [s.file, ...Object.keys(s.extra ?? {})])].filter((f) => f !== 'update-3-children.json');
+    const files = [...SCENARIOS.flatMap((s) => [s.file, ...Object.keys(s.extra ?? {})])].filter(
+      (f) => f !== 'update-3-children.json',
+    );
     const ids = recordedWorkflowIds();
     const histories = files.map((f) => ({ workflowId: ids.get(f)!, history: load(f) }));
     const failures: string[] = [];
@@ -79,34 +95,59 @@ describe('replaying recorded histories', () => {
     assert.equal(resultOf(load('publisher-mismatch.json')).children[1].error?.code, 'PUBLISHER_MISMATCH');
     assert.equal(resultOf(load('plan-failure.json')).children[1].error?.code, 'UNSATISFIABLE');
     const patchedRun = load('update-3-children-search-attributes.json');
-    assert.ok(patchedRun.events.some((e) => e.eventType.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')), 'the new shape upserts search attributes');
-    assert.ok(!load('update-3-children.json').events.some((e) => e.eventType.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')), 'the old shape does not');
+    assert.ok(
+      patchedRun.events.some((e) => e.eventType.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')),
+      'the new shape upserts search attributes',
+    );
+    assert.ok(
+      !load('update-3-children.json').events.some((e) => e.eventType.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')),
+      'the old shape does not',
+    );
   });
 
   it('the recorded histories since bounded runs are what they claim', () => {
     const v2 = resultOf<UpdateResult>(load('v2-update-3-children.json'));
-    assert.deepEqual([v2.resultVersion, v2.status, v2.children, v2.executions, v2.partitions], [2, 'ok', ['zone:z1 updated execute 5', 'zone:z2 updated execute 5', 'zone:z3 updated execute 5'], 1, 0]);
+    assert.deepEqual(
+      [v2.resultVersion, v2.status, v2.children, v2.executions, v2.partitions],
+      [2, 'ok', ['zone:z1 updated execute 5', 'zone:z2 updated execute 5', 'zone:z3 updated execute 5'], 1, 0],
+    );
     const v2Ids = scheduled(load('v2-update-3-children.json'));
-    assert.deepEqual(v2Ids.slice(0, 2), ['describe/parent', 'publisher-check/zone:z1..zone:z3'], 'one publisher-check activity for the batch');
+    assert.deepEqual(
+      v2Ids.slice(0, 2),
+      ['describe/parent', 'publisher-check/zone:z1..zone:z3'],
+      'one publisher-check activity for the batch',
+    );
     assert.equal(resultOf<UpdateResult>(load('v2-publisher-mismatch.json')).failures[0].code, 'PUBLISHER_MISMATCH');
     assert.equal(resultOf<UpdateResult>(load('v2-plan-failure.json')).failures[0].code, 'UNSATISFIABLE');
     const first = load('v2-continue-as-new-first.json');
     assert.equal(first.events.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
-    assert.equal(load('v2-continue-as-new-middle.json').events.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    assert.equal(
+      load('v2-continue-as-new-middle.json').events.at(-1)!.eventType,
+      'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+    );
     const last = resultOf<UpdateResult>(load('v2-continue-as-new-last.json'));
     assert.ok(last.executions >= 3, `the chain took ${last.executions} executions`);
     assert.equal(last.counts.updated, 6);
     const partitioned = resultOf<UpdateResult>(load('v2-partitioned-run.json'));
     assert.deepEqual([partitioned.partitions, partitioned.counts.updated], [2, 4]);
-    assert.ok(load('v2-partition-1.json').events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'), 'a partition is stepped by signals');
+    assert.ok(
+      load('v2-partition-1.json').events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'),
+      'a partition is stepped by signals',
+    );
   });
 
-  for (const [site, file] of [['current', 'v2-update-3-children.json'], ['legacy', 'update-3-children.json']] as const) {
+  for (const [site, file] of [
+    ['current', 'v2-update-3-children.json'],
+    ['legacy', 'update-3-children.json'],
+  ] as const) {
     it(`a copy of the workflow with one activity renamed (${site} shape) fails replay of ${file} with a DeterminismViolationError`, async () => {
-      await assert.rejects(Worker.runReplayHistory({ workflowsPath: await changedWorkflowsPath(site), ...quiet }, load(file), file), (e: unknown) => {
-        assert.ok(e instanceof DeterminismViolationError, `expected a DeterminismViolationError, got ${String(e)}`);
-        return true;
-      });
+      await assert.rejects(
+        Worker.runReplayHistory({ workflowsPath: await changedWorkflowsPath(site), ...quiet }, load(file), file),
+        (e: unknown) => {
+          assert.ok(e instanceof DeterminismViolationError, `expected a DeterminismViolationError, got ${String(e)}`);
+          return true;
+        },
+      );
     });
   }
 });

@@ -50,10 +50,22 @@ export function createActivityContext(deps: ActivityDeps) {
    * One image's work in `stage`, recorded, heartbeating (unless `heartbeat: false`: the children
    * of a batch share the batch's heartbeater), and with errors mapped to failures.
    */
-  async function recorded<T>(stage: string, name: string, fn: (beat: Heartbeater | null) => Promise<T>, opts: { heartbeat?: boolean } = {}): Promise<T> {
+  async function recorded<T>(
+    stage: string,
+    name: string,
+    fn: (beat: Heartbeater | null) => Promise<T>,
+    opts: { heartbeat?: boolean } = {},
+  ): Promise<T> {
     const info = activityInfo();
     const beat = opts.heartbeat === false ? null : new Heartbeater(every);
-    const base = { stage, name, pid: process.pid, attempt: info.attempt, workflowId: info.workflowExecution?.workflowId ?? '', taskQueue: info.taskQueue };
+    const base = {
+      stage,
+      name,
+      pid: process.pid,
+      attempt: info.attempt,
+      workflowId: info.workflowExecution?.workflowId ?? '',
+      taskQueue: info.taskQueue,
+    };
     record?.write({ ...base, event: 'start', at: Date.now() });
     try {
       const out = await mapErrors(() => fn(beat));

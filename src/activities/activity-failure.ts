@@ -12,7 +12,9 @@ export function toFailure(e: unknown): unknown {
   // rolled back or stopped cleanly by the time it throws CANCELLED.
   if (isImageError(e, 'CANCELLED')) return new CancelledFailure(e.message);
   if (isImageError(e)) {
-    const details = [{ code: e.code, message: e.message, retryable: e.retryable, ...(e.details ? { details: e.details } : {}) }];
+    const details = [
+      { code: e.code, message: e.message, retryable: e.retryable, ...(e.details ? { details: e.details } : {}) },
+    ];
     return e.retryable
       ? ApplicationFailure.retryable(e.message, e.code, ...details)
       : ApplicationFailure.nonRetryable(e.message, e.code, ...details);

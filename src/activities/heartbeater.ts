@@ -18,7 +18,10 @@ export class Heartbeater {
 
   constructor(private readonly everyMs: number) {
     this.last = activityInfo().heartbeatDetails as HeartbeatProgress | undefined;
-    if (this.last) log.info(`${this.last.stage} resumes after attempt ${activityInfo().attempt - 1} stopped at ${this.last.done}/${this.last.total} ${this.last.unit}`);
+    if (this.last)
+      log.info(
+        `${this.last.stage} resumes after attempt ${activityInfo().attempt - 1} stopped at ${this.last.done}/${this.last.total} ${this.last.unit}`,
+      );
     this.timer = setInterval(() => {
       if (Date.now() - this.sentAt >= this.everyMs) this.send();
     }, everyMs);

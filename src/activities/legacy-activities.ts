@@ -10,7 +10,16 @@ import { planLines } from './plan-lines';
 import { executeLine, executeWithProgress, prepareWithProgress } from './stage-work';
 import type {
   LegacyActivities,
-  AuditOutput, DescribeInput, DescribeOutput, ExecuteOutput, PlanInput, PlanOutput, PrepareOutput, PublisherCheckInput, StageInput, StageOutput,
+  AuditOutput,
+  DescribeInput,
+  DescribeOutput,
+  ExecuteOutput,
+  PlanInput,
+  PlanOutput,
+  PrepareOutput,
+  PublisherCheckInput,
+  StageInput,
+  StageOutput,
 } from '../contract/activity-types';
 
 /**
@@ -41,22 +50,32 @@ export function createLegacyActivities(ctx: ActivityContext): LegacyActivities {
     },
 
     async auditChild(input: PublisherCheckInput): Promise<AuditOutput> {
-      return recorded('audit', input.child.name, async () => audit(await Image.open(input.image), await Image.open(input.child.path)));
+      return recorded('audit', input.child.name, async () =>
+        audit(await Image.open(input.image), await Image.open(input.child.path)),
+      );
     },
 
     async planImage(input: PlanInput): Promise<PlanOutput> {
       return recorded('plan', input.name, async () => {
         const image = await Image.open(input.image);
         const installed = await image.installed();
-        const packages = input.packages && (input.parent ? input.packages.filter((s) => installed.has(s)) : input.packages);
-        const parentState = input.parent ? await plannedState(await Image.open(input.parent.image), input.parent.plan) : null;
-        const p = await plan(image, packages ? { update: packages } : {}, parentState, { cache: await getCache(), origins });
+        const packages =
+          input.packages && (input.parent ? input.packages.filter((s) => installed.has(s)) : input.packages);
+        const parentState = input.parent
+          ? await plannedState(await Image.open(input.parent.image), input.parent.plan)
+          : null;
+        const p = await plan(image, packages ? { update: packages } : {}, parentState, {
+          cache: await getCache(),
+          origins,
+        });
         return { plan: p, lines: planLines(p) };
       });
     },
 
     async prepareImage(input: StageInput): Promise<PrepareOutput> {
-      return recorded('prepare', input.name, async (beat) => prepareWithProgress(ctx, await Image.open(input.image), input.plan, beat));
+      return recorded('prepare', input.name, async (beat) =>
+        prepareWithProgress(ctx, await Image.open(input.image), input.plan, beat),
+      );
     },
 
     async executeImage(input: StageInput): Promise<ExecuteOutput> {

@@ -31,7 +31,12 @@ export class ParentIndex {
   async childRoot(parent: string, name: string): Promise<string> {
     const e = await this.entry(parent);
     const p = e.paths.get(name);
-    if (p === undefined) throw new ImageError('NOT_LINKED', `Image ${parent} has no child named ${name} (attached: ${[...e.paths.keys()].slice(0, 10).join(', ') || 'none'}${e.paths.size > 10 ? ', ...' : ''})`, { parent, name });
+    if (p === undefined)
+      throw new ImageError(
+        'NOT_LINKED',
+        `Image ${parent} has no child named ${name} (attached: ${[...e.paths.keys()].slice(0, 10).join(', ') || 'none'}${e.paths.size > 10 ? ', ...' : ''})`,
+        { parent, name },
+      );
     return p;
   }
 

@@ -9,12 +9,15 @@ export function planLines(p: Plan): string[] {
   if (p.changes.length === 0) return ['No updates available for this image.'];
   const count = (k: (c: Plan['changes'][number]) => boolean) => p.changes.filter(k).length;
   const lines = [];
-  const upd = count((c) => !!c.from && !!c.to), ins = count((c) => !c.from), rem = count((c) => !c.to);
+  const upd = count((c) => !!c.from && !!c.to),
+    ins = count((c) => !c.from),
+    rem = count((c) => !c.to);
   if (upd) lines.push(`Packages to update: ${upd}`);
   if (ins) lines.push(`Packages to install: ${ins}`);
   if (rem) lines.push(`Packages to remove: ${rem}`);
   lines.push(`Actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes`);
-  for (const c of p.changes.slice(0, MAX_LINES)) lines.push(`  ${c.stem} ${c.from ? shortVersion(c.from) : '-'} -> ${c.to ? shortVersion(c.to) : '-'}`);
+  for (const c of p.changes.slice(0, MAX_LINES))
+    lines.push(`  ${c.stem} ${c.from ? shortVersion(c.from) : '-'} -> ${c.to ? shortVersion(c.to) : '-'}`);
   if (p.changes.length > MAX_LINES) lines.push(`  ... and ${p.changes.length - MAX_LINES} more`);
   return lines;
 }

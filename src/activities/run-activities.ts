@@ -16,8 +16,17 @@ import { selectChildren } from './select-children';
 import { executeLine, executeWithProgress, prepareWithProgress } from './stage-work';
 import type {
   RunActivities,
-  DescribeParentInput, DescribeParentOutput, ExecuteImageOutput, ImageAddress, ListChildrenInput, PlanImageInput, PlanImageOutput, PlannedStageInput,
-  PrepareOutput, PublisherCheckBatchInput, PublisherCheckBatchOutput,
+  DescribeParentInput,
+  DescribeParentOutput,
+  ExecuteImageOutput,
+  ImageAddress,
+  ListChildrenInput,
+  PlanImageInput,
+  PlanImageOutput,
+  PlannedStageInput,
+  PrepareOutput,
+  PublisherCheckBatchInput,
+  PublisherCheckBatchOutput,
 } from '../contract/activity-types';
 
 /**
@@ -37,8 +46,10 @@ const MAX_BATCH_MESSAGE = 1000;
  */
 export function createRunActivities(ctx: ActivityContext): RunActivities {
   const { recorded, origins, parents, getCache, deps } = ctx;
-  const before = async (stage: Parameters<NonNullable<typeof deps.beforeStage>>[0], name: string) => deps.beforeStage?.(stage, name);
-  const imageOf = async (a: ImageAddress): Promise<Image> => Image.open(a.child === null ? a.image : await parents.childRoot(a.image, a.child));
+  const before = async (stage: Parameters<NonNullable<typeof deps.beforeStage>>[0], name: string) =>
+    deps.beforeStage?.(stage, name);
+  const imageOf = async (a: ImageAddress): Promise<Image> =>
+    Image.open(a.child === null ? a.image : await parents.childRoot(a.image, a.child));
   const nameOf = (a: ImageAddress) => a.child ?? 'parent';
   /** plannedState of the parent, per parent plan and parent state: every child of a run is planned against the same one. */
   const planned = new Map<string, Promise<Awaited<ReturnType<typeof plannedState>>>>();
@@ -64,7 +75,8 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
     async describeParent(input: DescribeParentInput): Promise<DescribeParentOutput> {
       return recorded('describe', 'parent', async () => {
         const none = { total: 0, digest: '', partitionSize: input.partitionSize, children: null };
-        if (!path.isAbsolute(input.image)) return { ...none, problems: [`image: '${input.image}' is not an absolute path`] };
+        if (!path.isAbsolute(input.image))
+          return { ...none, problems: [`image: '${input.image}' is not an absolute path`] };
         let parent: Image;
         try {
           parent = await parents.parent(input.image);
@@ -75,7 +87,13 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
         const s = selectChildren(parent, input);
         if (s.problems.length) return { ...none, problems: s.problems };
         const size = partitionSizeFor(Math.max(0, ...s.names.map((n) => n.length)), input.partitionSize);
-        return { problems: [], total: s.names.length, digest: s.digest, partitionSize: size, children: s.names.length <= size ? s.names : null };
+        return {
+          problems: [],
+          total: s.names.length,
+          digest: s.digest,
+          partitionSize: size,
+          children: s.names.length <= size ? s.names : null,
+        };
       });
     },
 
@@ -107,15 +125,24 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
           const results: PublisherCheckBatchOutput['results'] = input.children.map((name) => ({ name, error: null }));
           await eachLimited(input.children, input.concurrency, async (name, i) => {
             try {
-              await recorded('publisher-check', name, async () => {
-                await before('publisher-check', name);
-                const child = await Image.open(await parents.childRoot(input.image, name));
-                checkPublishers(parentPubs, child.publishers(), child.config().linked?.name ?? child.root);
-              }, { heartbeat: false });
+              await recorded(
+                'publisher-check',
+                name,
+                async () => {
+                  await before('publisher-check', name);
+                  const child = await Image.open(await parents.childRoot(input.image, name));
+                  checkPublishers(parentPubs, child.publishers(), child.config().linked?.name ?? child.root);
+                },
+                { heartbeat: false },
+              );
             } catch (e) {
               const f = e as ApplicationFailure;
               if (!f.nonRetryable) throw e;
-              results[i].error = { code: f.type ?? 'Error', message: f.message.length > MAX_BATCH_MESSAGE ? f.message.slice(0, MAX_BATCH_MESSAGE - 3) + '...' : f.message };
+              results[i].error = {
+                code: f.type ?? 'Error',
+                message:
+                  f.message.length > MAX_BATCH_MESSAGE ? f.message.slice(0, MAX_BATCH_MESSAGE - 3) + '...' : f.message,
+              };
             }
           });
           return { results };
@@ -135,9 +162,14 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
         await before('plan', nameOf(input));
         const image = await imageOf(input);
         const installed = await image.installed();
-        const packages = input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
-        const parentState = input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
-        const p = await makePlan(image, packages ? { update: packages } : {}, parentState, { cache: await getCache(), origins });
+        const packages =
+          input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
+        const parentState =
+          input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
+        const p = await makePlan(image, packages ? { update: packages } : {}, parentState, {
+          cache: await getCache(),
+          origins,
+        });
         checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
         await savePlan(image, p);
         return { plan: p, lines: planLines(p) };
@@ -170,7 +202,9 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
           if (!isImageError(e, 'NOT_PREPARED')) throw e;
           // Nothing was changed (the check comes before the journal, or the run rolled back).
           const got = await prepareWithProgress(ctx, image, p, beat);
-          lines.push(`Content was not in this host's cache (${e.message.split(';')[0]}): prepared again, ${got.fetchedFiles} files fetched`);
+          lines.push(
+            `Content was not in this host's cache (${e.message.split(';')[0]}): prepared again, ${got.fetchedFiles} files fetched`,
+          );
           reprepared = true;
           r = await executeWithProgress(ctx, image, p, beat);
         }

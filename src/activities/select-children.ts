@@ -21,10 +21,19 @@ export function selectChildren(parent: Image, input: SelectInput): Selection {
   const attached = parent.config().children.map((c) => c.name);
   const known = new Set(attached);
   const problems: string[] = [];
-  const list = attached.length > 20 ? `${attached.slice(0, 20).join(', ')}, ... (${attached.length} in all)` : attached.join(', ') || 'none';
+  const list =
+    attached.length > 20
+      ? `${attached.slice(0, 20).join(', ')}, ... (${attached.length} in all)`
+      : attached.join(', ') || 'none';
   for (const field of ['children', 'ignore'] as const) {
     const unknown = (input[field] ?? []).filter((n) => !known.has(n));
-    if (unknown.length) problems.push(`${field}: unknown child ${unknown.slice(0, 20).map((n) => `'${n}'`).join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}; attached children: ${list}`);
+    if (unknown.length)
+      problems.push(
+        `${field}: unknown child ${unknown
+          .slice(0, 20)
+          .map((n) => `'${n}'`)
+          .join(', ')}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}; attached children: ${list}`,
+      );
   }
   const ignore = new Set(input.ignore ?? []);
   const names = [...new Set(input.children ?? attached)].filter((n) => !ignore.has(n));

@@ -60,7 +60,8 @@ function writer(): Worker {
     waiting.delete(m.id);
     if (waiting.size === 0) w.unref();
     if (!p) return;
-    if (m.error) p.reject(Object.assign(new Error(`${m.error.message} (writing ${m.error.dest})`), { code: m.error.code }));
+    if (m.error)
+      p.reject(Object.assign(new Error(`${m.error.message} (writing ${m.error.dest})`), { code: m.error.code }));
     else p.resolve();
   });
   const fail = (e: Error) => {

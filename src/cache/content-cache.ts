@@ -19,7 +19,8 @@ export class ContentCache {
   private constructor(readonly root: string) {}
 
   static async open(root: string): Promise<ContentCache> {
-    if (!path.isAbsolute(root)) throw new ImageError('BAD_REQUEST', `Content cache path must be absolute, got '${root}'`, { root });
+    if (!path.isAbsolute(root))
+      throw new ImageError('BAD_REQUEST', `Content cache path must be absolute, got '${root}'`, { root });
     const cache = new ContentCache(path.resolve(root));
     try {
       for (const d of ['file', 'manifest', 'partial']) await fs.mkdir(path.join(cache.root, d), { recursive: true });

@@ -7,5 +7,8 @@ import * as path from 'node:path';
  * `$XDG_CACHE_HOME/linked-images`, else `~/.cache/linked-images`.
  */
 export function defaultCacheDir(): string {
-  return process.env.LINKED_IMAGES_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'linked-images');
+  return (
+    process.env.LINKED_IMAGES_CACHE ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'linked-images')
+  );
 }

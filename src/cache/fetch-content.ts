@@ -38,11 +38,24 @@ const WRITE_BATCH = 64;
  * entered) are not fetched again, small files come many to a request, large ones alone and
  * resumable. Progress counts compressed bytes and files, cached ones as already done.
  */
-export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pubs: PublisherConfig[], origins: OriginPool, opts: FetchOptions = {}): Promise<FetchResult> {
+export async function fetchContent(
+  cache: ContentCache,
+  needs: ContentNeed[],
+  pubs: PublisherConfig[],
+  origins: OriginPool,
+  opts: FetchOptions = {},
+): Promise<FetchResult> {
   const unique = [...new Map(needs.map((n) => [n.hash, n])).values()];
   const present = await cache.presentFiles(unique.map((n) => n.hash));
   const cached = unique.map((n) => present.has(n.hash));
-  const p: FetchResult = { bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: unique.length, fetchedFiles: 0, fetchedBytes: 0 };
+  const p: FetchResult = {
+    bytesDone: 0,
+    bytesTotal: 0,
+    filesDone: 0,
+    filesTotal: unique.length,
+    fetchedFiles: 0,
+    fetchedBytes: 0,
+  };
   for (const n of unique) p.bytesTotal += n.csize;
   unique.forEach((n, i) => {
     if (cached[i]) {
@@ -50,7 +63,13 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
       p.filesDone++;
     }
   });
-  const report = () => opts.onProgress?.({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, filesDone: p.filesDone, filesTotal: p.filesTotal });
+  const report = () =>
+    opts.onProgress?.({
+      bytesDone: p.bytesDone,
+      bytesTotal: p.bytesTotal,
+      filesDone: p.filesDone,
+      filesTotal: p.filesTotal,
+    });
   report();
 
   const mine: ContentNeed[] = [];
@@ -63,12 +82,21 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
       mine.push(n);
       settles.set(n.hash, c.settle);
     } else {
-      waits.push(c.wait.then(() => { p.bytesDone += n.csize; p.filesDone++; report(); }));
+      waits.push(
+        c.wait.then(() => {
+          p.bytesDone += n.csize;
+          p.filesDone++;
+          report();
+        }),
+      );
     }
   }
   const pubOf = (name: string) => {
     const pub = pubs.find((x) => x.name === name);
-    if (!pub) throw new ImageError('BAD_PLAN', `Content needs publisher '${name}', which the image does not configure`, { publisher: name });
+    if (!pub)
+      throw new ImageError('BAD_PLAN', `Content needs publisher '${name}', which the image does not configure`, {
+        publisher: name,
+      });
     return pub;
   };
   const admitted = (n: ContentNeed, fetchedHere = true) => {
@@ -126,14 +154,24 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         const flush = () => {
           const q = queue;
           queue = [];
-          const w = writeToCache(cache.staging('file'), q.map((x) => ({ dest: cache.filePath(x.n.hash), data: x.data }))).then(() => q.forEach((x) => admitted(x.n)));
+          const w = writeToCache(
+            cache.staging('file'),
+            q.map((x) => ({ dest: cache.filePath(x.n.hash), data: x.data })),
+          ).then(() => q.forEach((x) => admitted(x.n)));
           w.catch(() => undefined); // settled below; not an unhandled rejection meanwhile
           writes.push(w);
         };
         try {
-          for await (const f of o.openFiles(pub.name, rest.map((n) => n.hash), opts.signal)) {
+          for await (const f of o.openFiles(
+            pub.name,
+            rest.map((n) => n.hash),
+            opts.signal,
+          )) {
             const n = byHash.get(f.hash);
-            if (!n) throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, { hash: f.hash });
+            if (!n)
+              throw new ImageError('BAD_REPOSITORY', `Origin sent content ${f.hash}, which was not asked for`, {
+                hash: f.hash,
+              });
             let gz = f.data;
             if (gz) onBytes(gz.length);
             else gz = await readFrame(f.stream, onBytes);
@@ -144,7 +182,8 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
         } finally {
           const settled = await Promise.allSettled(writes);
           const bad = settled.find((x) => x.status === 'rejected');
-          if (bad) throw ioError('cannot write to the content cache', cache.root, (bad as PromiseRejectedResult).reason);
+          if (bad)
+            throw ioError('cannot write to the content cache', cache.root, (bad as PromiseRejectedResult).reason);
         }
       });
     });
@@ -157,7 +196,11 @@ export async function fetchContent(cache: ContentCache, needs: ContentNeed[], pu
     });
     await Promise.all(waits);
   } finally {
-    const err = new ImageError('REPOSITORY_UNAVAILABLE', 'The download of this file was abandoned by the prepare that owned it', {});
+    const err = new ImageError(
+      'REPOSITORY_UNAVAILABLE',
+      'The download of this file was abandoned by the prepare that owned it',
+      {},
+    );
     for (const settle of settles.values()) settle(err);
   }
   report();
@@ -188,4 +231,3 @@ function batches(small: ContentNeed[]): ContentNeed[][] {
   }
   return out;
 }
-

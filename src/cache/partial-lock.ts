@@ -13,11 +13,16 @@ const POLL_MS = 200;
  * taken over, so a SIGKILLed worker never blocks the next one.
  * Resolves with a release function, or with null once the other process has admitted the file.
  */
-export async function lockPartial(cache: ContentCache, hash: string, signal?: AbortSignal): Promise<(() => Promise<void>) | null> {
+export async function lockPartial(
+  cache: ContentCache,
+  hash: string,
+  signal?: AbortSignal,
+): Promise<(() => Promise<void>) | null> {
   const lock = cache.partialPath(hash) + '.lock';
   const me = JSON.stringify({ pid: process.pid, host: os.hostname() });
   for (;;) {
-    if (signal?.aborted) throw new ImageError('CANCELLED', `Waiting for another process's download of ${hash} was cancelled`, { hash });
+    if (signal?.aborted)
+      throw new ImageError('CANCELLED', `Waiting for another process's download of ${hash} was cancelled`, { hash });
     try {
       const fh = await fs.open(lock, 'wx');
       await fh.writeFile(me);

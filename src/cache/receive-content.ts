@@ -7,7 +7,6 @@ import { ContentCache } from './content-cache';
 import { ImageError, isImageError } from '../model/errors';
 import { payloadHashAlgorithm } from '../model/manifest';
 
-
 export interface ContentNeed {
   hash: string; // SHA-256 of the uncompressed bytes
   size: number; // uncompressed size (pkg.size), 0 when unknown
@@ -32,14 +31,21 @@ function tap(onBytes: (n: number) => void, hash?: ReturnType<typeof createHash>)
 }
 
 function verificationFailed(need: ContentNeed, why: string): ImageError {
-  return new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, { hash: need.hash });
+  return new ImageError('HASH_MISMATCH', `Content from publisher '${need.publisher}' failed verification: ${why}`, {
+    hash: need.hash,
+  });
 }
 
 /**
  * Decompresses one content file into a temp file while hashing it, and admits it to the cache
  * only when the SHA-256 (and size) match the manifest. Nothing unverified is ever admitted.
  */
-async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source: Readable, onCompressed: (n: number) => void): Promise<void> {
+async function gunzipVerifyAdmit(
+  cache: ContentCache,
+  need: ContentNeed,
+  source: Readable,
+  onCompressed: (n: number) => void,
+): Promise<void> {
   const tmp = await cache.contentTmpPath();
   const chash = createHash('sha256');
   // Published here: SHA-256; manifests pkg(5) itself published carry SHA-1 payload hashes.
@@ -49,24 +55,32 @@ async function gunzipVerifyAdmit(cache: ContentCache, need: ContentNeed, source:
     // Stopped at the recorded size, as verifyBuffer is: a small download must not fill the disk.
     const inflated = (n: number) => {
       size += n;
-      if (need.size && size > need.size) throw verificationFailed(need, `more than ${need.size} bytes, expected ${need.size}`);
+      if (need.size && size > need.size)
+        throw verificationFailed(need, `more than ${need.size} bytes, expected ${need.size}`);
     };
     await pipeline(source, tap(onCompressed, chash), createGunzip(), tap(inflated, hash), createWriteStream(tmp));
   } catch (e) {
     await fs.rm(tmp, { force: true });
     if (isImageError(e)) throw e;
     if ((e as NodeJS.ErrnoException).code?.startsWith('Z_')) {
-      throw new ImageError('HASH_MISMATCH', `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`, { hash: need.hash });
+      throw new ImageError(
+        'HASH_MISMATCH',
+        `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`,
+        { hash: need.hash },
+      );
     }
     throw e;
   }
   const gotC = chash.digest('hex');
   const got = hash.digest('hex');
   const problem =
-    need.chash && gotC !== need.chash ? `compressed SHA-256 ${gotC}, expected ${need.chash}`
-    : got !== need.hash ? `${payloadHashAlgorithm(need.hash).toUpperCase()} ${got}, expected ${need.hash}`
-    : need.size && size !== need.size ? `${size} bytes, expected ${need.size}`
-    : null;
+    need.chash && gotC !== need.chash
+      ? `compressed SHA-256 ${gotC}, expected ${need.chash}`
+      : got !== need.hash
+        ? `${payloadHashAlgorithm(need.hash).toUpperCase()} ${got}, expected ${need.hash}`
+        : need.size && size !== need.size
+          ? `${size} bytes, expected ${need.size}`
+          : null;
   if (problem) {
     await fs.rm(tmp, { force: true });
     throw verificationFailed(need, problem);
@@ -100,10 +114,18 @@ export function verifyBuffer(need: ContentNeed, gz: Buffer): Buffer {
     // Capped at the recorded size: a few KiB of gzip must not inflate into gigabytes here.
     // Its output buffer sized to the file: zlib's default 16 KiB chunk, allocated per call, was
     // most of the memory a prepare churned through (files average a few KiB).
-    data = gunzipSync(gz, need.size ? { maxOutputLength: need.size + 1, chunkSize: Math.min(Math.max(64, need.size + 1), 1 << 20) } : {});
+    data = gunzipSync(
+      gz,
+      need.size ? { maxOutputLength: need.size + 1, chunkSize: Math.min(Math.max(64, need.size + 1), 1 << 20) } : {},
+    );
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw problem(`more than ${need.size} bytes, expected ${need.size}`);
-    throw new ImageError('HASH_MISMATCH', `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`, { hash: need.hash });
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw problem(`more than ${need.size} bytes, expected ${need.size}`);
+    throw new ImageError(
+      'HASH_MISMATCH',
+      `Content ${need.hash} from publisher '${need.publisher}' is not valid gzip data (${(e as Error).message})`,
+      { hash: need.hash },
+    );
   }
   const algorithm = payloadHashAlgorithm(need.hash);
   const got = createHash(algorithm).update(data).digest('hex');
@@ -129,14 +151,23 @@ export async function partialSize(cache: ContentCache, hash: string): Promise<nu
  * admitted to the cache, and the partial file is removed either way. Throws TRUNCATED_CONTENT
  * (retryable) when the stream ended early, HASH_MISMATCH for a damaged file.
  */
-export async function appendPartial(cache: ContentCache, need: ContentNeed, opened: { stream: Readable; offset: number; size: number }, onBytes: (n: number) => void): Promise<void> {
+export async function appendPartial(
+  cache: ContentCache,
+  need: ContentNeed,
+  opened: { stream: Readable; offset: number; size: number },
+  onBytes: (n: number) => void,
+): Promise<void> {
   const partial = cache.partialPath(need.hash);
   // A server that ignored Range sends from 0: start the partial file again rather than append.
   const start = opened.offset;
   await pipeline(opened.stream, tap(onBytes), createWriteStream(partial, { flags: start === 0 ? 'w' : 'r+', start }));
   const have = (await fs.stat(partial)).size;
   if (have < opened.size) {
-    throw new ImageError('TRUNCATED_CONTENT', `Download of ${need.hash} stopped at ${have} of ${opened.size} bytes; it resumes from there`, { hash: need.hash, have, size: opened.size });
+    throw new ImageError(
+      'TRUNCATED_CONTENT',
+      `Download of ${need.hash} stopped at ${have} of ${opened.size} bytes; it resumes from there`,
+      { hash: need.hash, have, size: opened.size },
+    );
   }
   try {
     await gunzipVerifyAdmit(cache, need, createReadStream(partial), () => undefined);

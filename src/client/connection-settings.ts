@@ -11,7 +11,10 @@ export const DEFAULT_PORT = 7233;
  */
 export const DEFAULT_ADDRESS = `127.0.0.1:${DEFAULT_PORT}`;
 
-export type ConnectionSettings = ReturnType<typeof loadClientConnectConfig>['connectionOptions'] & { address: string; namespace: string };
+export type ConnectionSettings = ReturnType<typeof loadClientConnectConfig>['connectionOptions'] & {
+  address: string;
+  namespace: string;
+};
 
 /**
  * Where to connect, configured as for the `temporal` CLI: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
@@ -23,9 +26,15 @@ export function connectionSettings(): ConnectionSettings {
   try {
     config = loadClientConnectConfig();
   } catch (e) {
-    throw new Error(`Could not load the Temporal connection settings (TEMPORAL_* environment, profile, config file): ${(e as Error).message}`);
+    throw new Error(
+      `Could not load the Temporal connection settings (TEMPORAL_* environment, profile, config file): ${(e as Error).message}`,
+    );
   }
-  return { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS, namespace: config.namespace ?? 'default' };
+  return {
+    ...config.connectionOptions,
+    address: config.connectionOptions.address ?? DEFAULT_ADDRESS,
+    namespace: config.namespace ?? 'default',
+  };
 }
 
 export function cannotConnect(address: string, e: unknown): string {
@@ -42,7 +51,8 @@ export function retryInterceptor() {
   const defaults = defaultGrpcRetryOptions();
   return makeGrpcRetryInterceptor({
     delayFunction: defaults.delayFunction,
-    retryableDecider: (attempt, status) => !/larger than max/i.test(status.details) && defaults.retryableDecider(attempt, status),
+    retryableDecider: (attempt, status) =>
+      !/larger than max/i.test(status.details) && defaults.retryableDecider(attempt, status),
   });
 }
 
@@ -50,11 +60,23 @@ export function retryInterceptor() {
  * A client for the configured server, for the short-lived commands (report, update). Throws an
  * Error whose message says what to set when the settings cannot be read or the server not reached.
  */
-export async function connectClient(): Promise<{ client: Client; connection: Connection; address: string; namespace: string }> {
+export async function connectClient(): Promise<{
+  client: Client;
+  connection: Connection;
+  address: string;
+  namespace: string;
+}> {
   const { address, namespace, apiKey, tls, metadata } = connectionSettings();
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, apiKey, tls, metadata, connectTimeout: '5 seconds', interceptors: [retryInterceptor()] });
+    connection = await Connection.connect({
+      address,
+      apiKey,
+      tls,
+      metadata,
+      connectTimeout: '5 seconds',
+      interceptors: [retryInterceptor()],
+    });
   } catch (e) {
     throw new Error(cannotConnect(address, e));
   }

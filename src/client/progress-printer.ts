@@ -19,7 +19,8 @@ const QUERY_DEADLINE_MS = 2000;
 export function watchProgress(handle: WorkflowHandle, print: (line: string) => void, everyMs = 300): ProgressWatch {
   let last = '';
   let stopped = false;
-  const ask = (h: WorkflowHandle) => h.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => h.query(progressQuery));
+  const ask = (h: WorkflowHandle) =>
+    h.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => h.query(progressQuery));
   const poll = async () => {
     try {
       const p = await ask(handle);
@@ -29,7 +30,8 @@ export function watchProgress(handle: WorkflowHandle, print: (line: string) => v
         const k = p.partitions!.workflowIds.indexOf(active) + 1;
         const inner = await ask(handle.client.getHandle(active)).catch(() => null);
         const before = p.stages[inner?.stage as keyof Progress['stages']]?.done ?? 0;
-        if (inner) line = `${inner.line} (partition ${k} of ${p.partitions!.workflowIds.length}; ${before} of all ${p.children} children done in the partitions before)`;
+        if (inner)
+          line = `${inner.line} (partition ${k} of ${p.partitions!.workflowIds.length}; ${before} of all ${p.children} children done in the partitions before)`;
       }
       if (line !== last) {
         last = line;
@@ -64,15 +66,25 @@ export const MAX_PRINTED_FAILURES = 20;
  * changes), at most MAX_TABLE_ROWS children; then the counts and one line per failure.
  */
 export function resultTable(r: UpdateResult): string[] {
-  const rows = [['NAME', 'OUTCOME', 'LAST STAGE', 'CHANGES'], ['parent', r.parent.outcome, r.parent.lastStage ?? '-', r.parent.changes === null ? '-' : String(r.parent.changes)]];
+  const rows = [
+    ['NAME', 'OUTCOME', 'LAST STAGE', 'CHANGES'],
+    ['parent', r.parent.outcome, r.parent.lastStage ?? '-', r.parent.changes === null ? '-' : String(r.parent.changes)],
+  ];
   for (const line of r.children.slice(0, MAX_TABLE_ROWS)) rows.push(line.split(' '));
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
-  const lines = rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]))).join('  '));
+  const lines = rows.map((row) =>
+    row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]))).join('  '),
+  );
   const hidden = r.children.length - Math.min(r.children.length, MAX_TABLE_ROWS) + r.childrenOmitted;
   if (hidden > 0) lines.push(`... and ${hidden} more children`);
-  const counts = Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-  lines.push(`Children: ${counts.join(', ') || 'none'}${r.partitions ? ` (in ${r.partitions} partitions)` : ''}; ${r.executions} workflow execution${r.executions === 1 ? '' : 's'}`);
-  for (const f of r.failures.slice(0, MAX_PRINTED_FAILURES)) lines.push(`${f.name}: ${f.stage} failed: ${f.code}: ${f.message}`);
+  const counts = Object.entries(r.counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  lines.push(
+    `Children: ${counts.join(', ') || 'none'}${r.partitions ? ` (in ${r.partitions} partitions)` : ''}; ${r.executions} workflow execution${r.executions === 1 ? '' : 's'}`,
+  );
+  for (const f of r.failures.slice(0, MAX_PRINTED_FAILURES))
+    lines.push(`${f.name}: ${f.stage} failed: ${f.code}: ${f.message}`);
   const more = r.failures.length - Math.min(r.failures.length, MAX_PRINTED_FAILURES) + r.failuresOmitted;
   if (more > 0) lines.push(`... and ${more} more failures`);
   return lines;

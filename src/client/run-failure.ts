@@ -9,9 +9,13 @@ import type { WorkflowFailedError } from '@temporalio/client';
  */
 export function describeRunFailure(workflowId: string, e: WorkflowFailedError): string {
   const cause = e.cause;
-  if (cause instanceof TerminatedFailure) return `Workflow ${workflowId} was terminated: ${cause.message || 'no reason given'}`;
-  if (cause instanceof CancelledFailure) return `Workflow ${workflowId} was cancelled: ${cause.message || 'no reason given'}`;
-  if (cause instanceof TimeoutFailure) return `Workflow ${workflowId} timed out (${cause.timeoutType ?? 'workflow execution or run timeout'}): ${cause.message}`;
-  if (cause instanceof ApplicationFailure) return `Workflow ${workflowId} failed: ${cause.type ?? 'Error'}: ${cause.message}`;
+  if (cause instanceof TerminatedFailure)
+    return `Workflow ${workflowId} was terminated: ${cause.message || 'no reason given'}`;
+  if (cause instanceof CancelledFailure)
+    return `Workflow ${workflowId} was cancelled: ${cause.message || 'no reason given'}`;
+  if (cause instanceof TimeoutFailure)
+    return `Workflow ${workflowId} timed out (${cause.timeoutType ?? 'workflow execution or run timeout'}): ${cause.message}`;
+  if (cause instanceof ApplicationFailure)
+    return `Workflow ${workflowId} failed: ${cause.type ?? 'Error'}: ${cause.message}`;
   return `Workflow ${workflowId} failed: ${cause?.name ?? 'Error'}: ${cause?.message ?? e.message}`;
 }

@@ -26,18 +26,37 @@ function updateCommand(): Command {
   return new Command('npm run update --')
     .usage('<parent image> [options]')
     .argument('<parent image>', 'the parent image (a path; relative to where npm was run)')
-    .option('-C, --concurrency <N>', 'children updated at once (default 1; 0 or less: no limit), like pkg -C', anyInteger)
+    .option(
+      '-C, --concurrency <N>',
+      'children updated at once (default 1; 0 or less: no limit), like pkg -C',
+      anyInteger,
+    )
     .option('--child <zone:name>', 'only these children (repeatable; default all attached)', collect)
     .option('-i, --ignore <zone:name>', 'leave these children out (repeatable), like pkg -i', collect)
     .option('--package <stem>', 'only these packages (repeatable; default all installed)', collect)
     .option('-n, --dry-run', 'plan only, like pkg update -n')
-    .option('--host <name>', `the host that holds the image (default $LINKED_IMAGES_HOST or this machine: ${os.hostname()}); its worker takes the activities from task queue ${hostTaskQueue('<host>')}`, nonEmpty)
-    .option('--host-timeout <dur>', 'how long an activity may wait for that host\'s worker, e.g. 90s, 10m (default 10m)', nonEmpty)
+    .option(
+      '--host <name>',
+      `the host that holds the image (default $LINKED_IMAGES_HOST or this machine: ${os.hostname()}); its worker takes the activities from task queue ${hostTaskQueue('<host>')}`,
+      nonEmpty,
+    )
+    .option(
+      '--host-timeout <dur>',
+      "how long an activity may wait for that host's worker, e.g. 90s, 10m (default 10m)",
+      nonEmpty,
+    )
     .option('--id <workflow ID>', 'default update-<image>-<time>; an ID used before is refused', nonEmpty)
-    .option('--task-queue <name>', `the workflow task queue (default $LINKED_IMAGES_TASK_QUEUE or ${DEFAULT_TASK_QUEUE})`, nonEmpty)
+    .option(
+      '--task-queue <name>',
+      `the workflow task queue (default $LINKED_IMAGES_TASK_QUEUE or ${DEFAULT_TASK_QUEUE})`,
+      nonEmpty,
+    )
     .option('--no-wait', 'start and print the workflow ID, do not follow the run')
     .helpOption('-h, --help', 'this text')
-    .addHelpText('after', `\nThe server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default ${DEFAULT_ADDRESS}).`);
+    .addHelpText(
+      'after',
+      `\nThe server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default ${DEFAULT_ADDRESS}).`,
+    );
 }
 
 interface UpdateOptions {
@@ -81,7 +100,8 @@ async function main(argv: string[]): Promise<number> {
     ...(values.dryRun ? { dryRun: true } : {}),
     ...(values.hostTimeout ? { hostTimeout: values.hostTimeout } : {}),
   };
-  const workflowId = values.id ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
+  const workflowId =
+    values.id ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
   const who = values.child ? `${values.child.length} children` : 'all children';
   const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}`;
 
@@ -109,7 +129,9 @@ async function main(argv: string[]): Promise<number> {
       });
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) {
-        process.stderr.write(`Workflow ID '${workflowId}' was already used; a run is never started twice under one ID. See it with: npm run report -- ${workflowId}\n`);
+        process.stderr.write(
+          `Workflow ID '${workflowId}' was already used; a run is never started twice under one ID. See it with: npm run report -- ${workflowId}\n`,
+        );
         return 1;
       }
       throw e;
@@ -127,7 +149,9 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     await watch.stop();
-    process.stdout.write(`\n${resultTable(result).join('\n')}\n\nStatus: ${result.status}, exit code ${result.exitCode}. Audit: npm run report -- ${workflowId}\n`);
+    process.stdout.write(
+      `\n${resultTable(result).join('\n')}\n\nStatus: ${result.status}, exit code ${result.exitCode}. Audit: npm run report -- ${workflowId}\n`,
+    );
     return result.exitCode;
   } finally {
     await connection.close();

@@ -12,7 +12,11 @@ export function integerIn(min: number, max: number = Number.MAX_SAFE_INTEGER): (
   return (raw) => {
     const n = Number(raw.trim());
     if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `Expected an integer >= ${min}.` : `Expected an integer from ${min} to ${max}.`);
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `Expected an integer >= ${min}.`
+          : `Expected an integer from ${min} to ${max}.`,
+      );
     }
     return n;
   };

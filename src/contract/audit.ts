@@ -5,11 +5,22 @@ import { DURATION, HOST_NAME } from './input';
 /** The input of `auditLinkedImages` (pkg audit-linked -a): the parent image, optional children, the host and its queue. */
 export const AuditInputSchema = z
   .object({
-    image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
+    image: z
+      .string({
+        required_error: 'required: the absolute path of the parent image',
+        invalid_type_error: 'expected a string path',
+      })
+      .refine((s) => s.startsWith('/'), 'expected an absolute path'),
     children: z.array(z.string(), { invalid_type_error: 'expected a list of child names' }).optional(),
-    host: z.string({ invalid_type_error: 'expected a host name' }).regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)').optional(),
+    host: z
+      .string({ invalid_type_error: 'expected a host name' })
+      .regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)')
+      .optional(),
     hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1).optional(),
-    hostTimeout: z.string({ invalid_type_error: "expected a duration like '10m'" }).regex(DURATION, "expected a duration like '90s', '10m' or '1h'").default('10m'),
+    hostTimeout: z
+      .string({ invalid_type_error: "expected a duration like '10m'" })
+      .regex(DURATION, "expected a duration like '90s', '10m' or '1h'")
+      .default('10m'),
   })
   .strict();
 
@@ -20,5 +31,10 @@ export interface AuditRunResult {
   /** pkg(5)'s `audit-linked -a`: exit 0 when every child is synced, 52 when any diverged, 1 on errors. */
   status: 'synced' | 'diverged' | 'failed';
   exitCode: number;
-  children: { name: string; status: 'synced' | 'diverged' | 'failed'; diverged: AuditOutput['diverged']; error: string | null }[];
+  children: {
+    name: string;
+    status: 'synced' | 'diverged' | 'failed';
+    diverged: AuditOutput['diverged'];
+    error: string | null;
+  }[];
 }

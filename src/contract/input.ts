@@ -19,17 +19,38 @@ export function hostTaskQueue(host: string): string {
 /** The one input object of `updateLinkedImages`; see README "The update workflow". */
 export const UpdateInputSchema = z
   .object({
-    image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
+    image: z
+      .string({
+        required_error: 'required: the absolute path of the parent image',
+        invalid_type_error: 'expected a string path',
+      })
+      .refine((s) => s.startsWith('/'), 'expected an absolute path'),
     host: z
-      .string({ required_error: "required: the host that holds the image (its worker polls task queue 'linked-images@<host>'; npm run worker prints it)", invalid_type_error: 'expected a host name' })
+      .string({
+        required_error:
+          "required: the host that holds the image (its worker polls task queue 'linked-images@<host>'; npm run worker prints it)",
+        invalid_type_error: 'expected a host name',
+      })
       .regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)'),
-    hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1, 'expected a task queue name').max(1000, 'expected at most 1000 characters').optional(),
+    hostTaskQueue: z
+      .string({ invalid_type_error: 'expected a task queue name' })
+      .min(1, 'expected a task queue name')
+      .max(1000, 'expected at most 1000 characters')
+      .optional(),
     children: z.array(childName, { invalid_type_error: 'expected a list of child names' }).optional(),
     ignore: z.array(childName, { invalid_type_error: 'expected a list of child names' }).default([]),
-    concurrency: z.number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' }).int('expected an integer (<= 0 means no limit)').default(1),
-    packages: z.array(z.string().min(1, 'expected a package name'), { invalid_type_error: 'expected a list of package names' }).optional(),
+    concurrency: z
+      .number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' })
+      .int('expected an integer (<= 0 means no limit)')
+      .default(1),
+    packages: z
+      .array(z.string().min(1, 'expected a package name'), { invalid_type_error: 'expected a list of package names' })
+      .optional(),
     dryRun: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
-    hostTimeout: z.string({ invalid_type_error: "expected a duration like '10m'" }).regex(DURATION, "expected a duration like '90s', '10m' or '1h'").default('10m'),
+    hostTimeout: z
+      .string({ invalid_type_error: "expected a duration like '10m'" })
+      .regex(DURATION, "expected a duration like '90s', '10m' or '1h'")
+      .default('10m'),
     partitionSize: z
       .number({ invalid_type_error: `expected an integer from 1 to ${MAX_PARTITION_SIZE}` })
       .int(`expected an integer from 1 to ${MAX_PARTITION_SIZE}`)

@@ -10,9 +10,14 @@ export function invalidInput(problems: string[]): ApplicationFailure {
 }
 
 /** What zod reports, one problem per line (`path: message, got <value>`), as both input schemas word it. */
-export function inputProblems(raw: unknown, issues: readonly { code: string; path: (string | number)[]; message: string; keys?: string[] }[], fields: string): string[] {
+export function inputProblems(
+  raw: unknown,
+  issues: readonly { code: string; path: (string | number)[]; message: string; keys?: string[] }[],
+  fields: string,
+): string[] {
   return issues.map((i) => {
-    if (i.code === 'unrecognized_keys') return `unknown field(s) ${(i.keys ?? []).map((k) => `'${k}'`).join(', ')}; expected ${fields}`;
+    if (i.code === 'unrecognized_keys')
+      return `unknown field(s) ${(i.keys ?? []).map((k) => `'${k}'`).join(', ')}; expected ${fields}`;
     const field = i.path.length ? i.path.join('.') : 'input';
     const got = i.path.length ? describeValue(valueAt(raw, i.path)) : describeValue(raw);
     return `${field}: ${i.code === 'invalid_type' && i.path.length === 0 ? 'expected a JSON object' : i.message}, got ${got}`;

@@ -5,7 +5,15 @@ import { Transform } from 'stream';
 import { pipeline } from 'stream/promises';
 import { Fmri, isPublisherName } from '../model/fmri';
 import { parseByteRange } from './byte-range';
-import { FILELIST_MAX_BODY, FILELIST_MAX_HASHES, catalogPath, contentPath, isContentHash, manifestPath, publisherDir } from '../repository/layout';
+import {
+  FILELIST_MAX_BODY,
+  FILELIST_MAX_HASHES,
+  catalogPath,
+  contentPath,
+  isContentHash,
+  manifestPath,
+  publisherDir,
+} from '../repository/layout';
 import { listPublishers } from '../repository/repository-config';
 
 export interface DepotRequest {
@@ -20,7 +28,16 @@ const SMALL_FILE = 256 * 1024;
 const READ_AHEAD = 16;
 const COALESCE = 64 * 1024;
 
-const VERSIONS = ['pkg-server linked-images', 'versions 0', 'publisher 0', 'catalog 0', 'manifest 0', 'file 0', 'filelist 0', ''].join('\n');
+const VERSIONS = [
+  'pkg-server linked-images',
+  'versions 0',
+  'publisher 0',
+  'catalog 0',
+  'manifest 0',
+  'file 0',
+  'filelist 0',
+  '',
+].join('\n');
 
 /**
  * Routes one request. Path segments are percent-decoded and any '.' or '..' segment (raw or
@@ -49,10 +66,12 @@ export async function handleDepotRequest(r: DepotRequest, countRange: () => void
     if (!isGet) return notAllowed(r, 'GET');
     return send(r, 200, 'application/json', JSON.stringify({ publishers: await listPublishers(r.root) }) + '\n');
   }
-  if (segs.length < 3 || c !== '0' || !['catalog', 'manifest', 'file', 'filelist'].includes(b)) return text(r, 404, `No such resource: ${raw}`);
+  if (segs.length < 3 || c !== '0' || !['catalog', 'manifest', 'file', 'filelist'].includes(b))
+    return text(r, 404, `No such resource: ${raw}`);
   if (!isPublisherName(a) || !(await isDir(publisherDir(r.root, a)))) return text(r, 404, `Unknown publisher '${a}'`);
 
-  if (b === 'catalog' && segs.length === 3) return isGet ? sendFile(r, catalogPath(r.root, a), 'application/json') : notAllowed(r, 'GET');
+  if (b === 'catalog' && segs.length === 3)
+    return isGet ? sendFile(r, catalogPath(r.root, a), 'application/json') : notAllowed(r, 'GET');
   if (b === 'manifest' && segs.length === 4) return isGet ? manifest(r, a, d) : notAllowed(r, 'GET');
   if (b === 'file' && segs.length === 4) {
     if (!isGet) return notAllowed(r, 'GET');
@@ -81,7 +100,11 @@ async function file(r: DepotRequest, publisher: string, hash: string, countRange
   const header = r.req.headers.range;
   if (header !== undefined) countRange();
   const range = parseByteRange(header, size);
-  const headers: Record<string, string | number> = { 'content-type': 'application/gzip', 'accept-ranges': 'bytes', etag: `"${hash}"` };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/gzip',
+    'accept-ranges': 'bytes',
+    etag: `"${hash}"`,
+  };
   if (range === 'unsatisfiable') {
     await fh.close();
     r.res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': 0 }).end();
@@ -108,7 +131,8 @@ async function fileList(r: DepotRequest, publisher: string): Promise<void> {
     return text(r, 400, 'Expected a JSON body {"hashes": [...]}');
   }
   if (!Array.isArray(hashes)) return text(r, 400, 'Expected a JSON body {"hashes": [...]}');
-  if (hashes.length > FILELIST_MAX_HASHES) return text(r, 413, `Expected at most ${FILELIST_MAX_HASHES} hashes, got ${hashes.length}`);
+  if (hashes.length > FILELIST_MAX_HASHES)
+    return text(r, 413, `Expected at most ${FILELIST_MAX_HASHES} hashes, got ${hashes.length}`);
   const bad = hashes.find((h) => typeof h !== 'string' || !isContentHash(h));
   if (bad !== undefined) return text(r, 400, `Expected 64-hex-digit content hashes, got '${String(bad)}'`);
   const paths = (hashes as string[]).map((hash) => contentPath(r.root, publisher, hash));
@@ -125,7 +149,8 @@ async function fileList(r: DepotRequest, publisher: string): Promise<void> {
   // files, where per-file stream set-up, not bandwidth, is the cost.
   const reads = new Map<number, Promise<Buffer | null>>();
   const readAhead = (k: number) => {
-    if (k < files.length && !reads.has(k) && files[k].size > 0 && files[k].size <= SMALL_FILE) reads.set(k, readKnownSize(files[k].path, files[k].size));
+    if (k < files.length && !reads.has(k) && files[k].size > 0 && files[k].size <= SMALL_FILE)
+      reads.set(k, readKnownSize(files[k].path, files[k].size));
   };
   for (let k = 0; k < READ_AHEAD; k++) readAhead(k);
   // Headers and small bodies are gathered into writes of about 64 KiB: two socket writes per

@@ -51,22 +51,38 @@ export async function startDepot(root: string, opts: DepotOptions = {}): Promise
     stats.requests++;
     const r: DepotRequest = { req, res, root, bytes: 0 };
     res.on('close', () => {
-      const entry: DepotLogEntry = { method: req.method ?? '', path: req.url ?? '', status: res.statusCode, bytes: r.bytes };
+      const entry: DepotLogEntry = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        status: res.statusCode,
+        bytes: r.bytes,
+      };
       if (typeof req.headers.range === 'string') entry.range = req.headers.range;
       stats.bytesSent += r.bytes;
       stats.log.push(entry);
       if (stats.log.length > LOG_LIMIT) stats.log.shift();
-      opts.log?.(`${entry.method} ${entry.path} ${entry.status} ${entry.bytes}${entry.range ? ` range=${entry.range}` : ''}${res.writableFinished ? '' : ' (incomplete)'}`);
+      opts.log?.(
+        `${entry.method} ${entry.path} ${entry.status} ${entry.bytes}${entry.range ? ` range=${entry.range}` : ''}${res.writableFinished ? '' : ' (incomplete)'}`,
+      );
     });
     handleDepotRequest(r, () => stats.rangeRequests++).catch((e) => {
       if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`internal error: ${(e as Error).message}\n`);
+        res
+          .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+          .end(`internal error: ${(e as Error).message}\n`);
       } else res.destroy();
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new ImageError('BAD_REQUEST', `Cannot serve on ${host}:${opts.port ?? 0}: ${e.code ?? e.message}`, { host, port: opts.port ?? 0 }, { cause: e })),
+      reject(
+        new ImageError(
+          'BAD_REQUEST',
+          `Cannot serve on ${host}:${opts.port ?? 0}: ${e.code ?? e.message}`,
+          { host, port: opts.port ?? 0 },
+          { cause: e },
+        ),
+      ),
     );
     server.listen(opts.port ?? 0, host, () => resolve());
   });

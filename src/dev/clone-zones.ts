@@ -60,22 +60,43 @@ const REWRITTEN = new Set([CONFIG_FILE, STATE_FILE, HISTORY_FILE]);
  * child of `parent` (or was changed after `installPlan`), when a clone root exists and is not
  * an empty directory, or when a name or root is already a child of `parent` or repeated.
  */
-export async function cloneZones(parent: Image, template: Image, installPlan: Plan, zones: readonly ZoneClone[], opts: CloneZonesOptions = {}): Promise<void> {
+export async function cloneZones(
+  parent: Image,
+  template: Image,
+  installPlan: Plan,
+  zones: readonly ZoneClone[],
+  opts: CloneZonesOptions = {},
+): Promise<void> {
   if (zones.length === 0) return;
   const tcfg = template.config();
   const tstate = await template.readState();
   if (tcfg.linked?.parent !== parent.root) {
-    throw new ImageError('BAD_REQUEST', `Cannot clone ${template.root}: expected a child of ${parent.root}, it is linked to ${tcfg.linked?.parent ?? 'no parent'}`, { template: template.root });
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Cannot clone ${template.root}: expected a child of ${parent.root}, it is linked to ${tcfg.linked?.parent ?? 'no parent'}`,
+      { template: template.root },
+    );
   }
   if (tstate.lastPlan !== installPlan.digest || installPlan.image !== template.root) {
-    throw new ImageError('BAD_REQUEST', `Cannot clone ${template.root}: its last executed plan is ${tstate.lastPlan}, not the install plan given (${installPlan.digest} for ${installPlan.image})`, { template: template.root });
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Cannot clone ${template.root}: its last executed plan is ${tstate.lastPlan}, not the install plan given (${installPlan.digest} for ${installPlan.image})`,
+      { template: template.root },
+    );
   }
   for (const rel of [LOCK_FILE, JOURNAL_DIR]) {
-    if (fs.existsSync(path.join(template.root, rel))) throw new ImageError('BAD_REQUEST', `Cannot clone ${template.root}: ${rel} exists (an operation holds or interrupted it)`, { template: template.root });
+    if (fs.existsSync(path.join(template.root, rel)))
+      throw new ImageError(
+        'BAD_REQUEST',
+        `Cannot clone ${template.root}: ${rel} exists (an operation holds or interrupted it)`,
+        { template: template.root },
+      );
   }
   for (const z of zones) {
-    if (!path.isAbsolute(z.root)) throw new ImageError('BAD_REQUEST', `Clone root must be an absolute path, got '${z.root}'`, { root: z.root });
-    if (fs.existsSync(z.root) && fs.readdirSync(z.root).length > 0) throw new ImageError('BAD_REQUEST', `Cannot clone into ${z.root}: it exists and is not empty`, { root: z.root });
+    if (!path.isAbsolute(z.root))
+      throw new ImageError('BAD_REQUEST', `Clone root must be an absolute path, got '${z.root}'`, { root: z.root });
+    if (fs.existsSync(z.root) && fs.readdirSync(z.root).length > 0)
+      throw new ImageError('BAD_REQUEST', `Cannot clone into ${z.root}: it exists and is not empty`, { root: z.root });
   }
   const entries = readTree(template.root);
   const umask = probeUmask(path.dirname(zones[0].root));
@@ -83,7 +104,12 @@ export async function cloneZones(parent: Image, template: Image, installPlan: Pl
   const rootMode = fs.statSync(template.root).mode & 0o7777;
 
   // Parent side first, all at once; checkConfig refuses repeated names and paths.
-  await parent.withLock('attach-linked', () => parent.updateConfig((cfg) => ({ ...cfg, children: [...cfg.children, ...zones.map((z) => ({ name: z.name, path: z.root }))] })));
+  await parent.withLock('attach-linked', () =>
+    parent.updateConfig((cfg) => ({
+      ...cfg,
+      children: [...cfg.children, ...zones.map((z) => ({ name: z.name, path: z.root }))],
+    })),
+  );
 
   const { digest: _, ...planBody } = installPlan;
   let lastLog = Date.now();
@@ -93,9 +119,17 @@ export async function cloneZones(parent: Image, template: Image, installPlan: Pl
     const lastPlan = planDigest({ ...planBody, image: z.root, stateToken: newToken() });
     const cfg: ImageConfig = { ...tcfg, linked: { name: z.name, model: 'push', parent: parent.root }, children: [] };
     const state: ImageState = { token: newToken(), generation: tstate.generation, lastPlan, packages: tstate.packages };
-    writeJson(path.join(z.root, CONFIG_FILE), checkConfig(cfg, failWith('BAD_REQUEST', `Invalid configuration for clone ${z.root}`)));
-    writeJson(path.join(z.root, STATE_FILE), checkState(state, failWith('BAD_REQUEST', `Invalid state for clone ${z.root}`)));
-    const lines = history.map((h) => JSON.stringify(h.plan === installPlan.digest ? { ...h, plan: lastPlan } : h) + '\n');
+    writeJson(
+      path.join(z.root, CONFIG_FILE),
+      checkConfig(cfg, failWith('BAD_REQUEST', `Invalid configuration for clone ${z.root}`)),
+    );
+    writeJson(
+      path.join(z.root, STATE_FILE),
+      checkState(state, failWith('BAD_REQUEST', `Invalid state for clone ${z.root}`)),
+    );
+    const lines = history.map(
+      (h) => JSON.stringify(h.plan === installPlan.digest ? { ...h, plan: lastPlan } : h) + '\n',
+    );
     if (lines.length) fs.writeFileSync(path.join(z.root, HISTORY_FILE), lines.join(''));
     if (Date.now() - lastLog > 5000) {
       lastLog = Date.now();
@@ -128,7 +162,12 @@ function readTree(root: string): Entry[] {
           if (st.nlink > 1) firstOfInode.set(st.ino, r);
           out.push({ kind: 'file', rel: r, mode, data: fs.readFileSync(abs) });
         }
-      } else throw new ImageError('BAD_REQUEST', `Cannot clone ${abs}: expected a directory, regular file or symbolic link`, { path: abs });
+      } else
+        throw new ImageError(
+          'BAD_REQUEST',
+          `Cannot clone ${abs}: expected a directory, regular file or symbolic link`,
+          { path: abs },
+        );
     }
   };
   visit('');

@@ -21,18 +21,54 @@ const PUBLISH_CONCURRENCY = 4;
  */
 function packageTrees(v: 1 | 2, bigFileBytes = 0, packages?: number): PackageSpec[] {
   const ver = v === 1 ? '1.0' : '1.1';
-  const lines = (what: string, n: number) => Array.from({ length: n }, (_, i) => `${what} v${v} line ${i}`).join('\n') + '\n';
-  const base: PackageSpec[] = packages !== undefined && packages !== 5 ? syntheticPackages(packages, v) : [
-    { fmri: `system/kernel@${ver}`, tree: { 'kernel/unix': lines('kernel', 400), 'etc/release': `Demo OS ${ver}\n` }, actions: [SELF] },
-    { fmri: `system/library@${ver}`, tree: { 'lib/libc.so.1': lines('libc', 300), 'lib/libm.so.2': lines('libm', 200) }, actions: [SELF] },
-    { fmri: `library/openssl@${ver}`, tree: { 'usr/lib/libssl.so.3': lines('ssl', 500), 'etc/ssl/openssl.cnf': `# openssl ${ver}\n` } },
-    { fmri: `web/nginx@${ver}`, tree: { 'usr/sbin/nginx': lines('nginx', 600), 'etc/nginx/nginx.conf': `worker_processes ${v};\n`, 'usr/share/nginx/index.html': `<h1>demo ${ver}</h1>\n` }, depends: [`type=require fmri=pkg:/library/openssl@${ver}`] },
-    { fmri: `shell/bash@${ver}`, tree: { 'usr/bin/bash': lines('bash', 350), 'etc/bash.bashrc': `# bash ${ver}\n` } },
-  ];
+  const lines = (what: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `${what} v${v} line ${i}`).join('\n') + '\n';
+  const base: PackageSpec[] =
+    packages !== undefined && packages !== 5
+      ? syntheticPackages(packages, v)
+      : [
+          {
+            fmri: `system/kernel@${ver}`,
+            tree: { 'kernel/unix': lines('kernel', 400), 'etc/release': `Demo OS ${ver}\n` },
+            actions: [SELF],
+          },
+          {
+            fmri: `system/library@${ver}`,
+            tree: { 'lib/libc.so.1': lines('libc', 300), 'lib/libm.so.2': lines('libm', 200) },
+            actions: [SELF],
+          },
+          {
+            fmri: `library/openssl@${ver}`,
+            tree: { 'usr/lib/libssl.so.3': lines('ssl', 500), 'etc/ssl/openssl.cnf': `# openssl ${ver}\n` },
+          },
+          {
+            fmri: `web/nginx@${ver}`,
+            tree: {
+              'usr/sbin/nginx': lines('nginx', 600),
+              'etc/nginx/nginx.conf': `worker_processes ${v};\n`,
+              'usr/share/nginx/index.html': `<h1>demo ${ver}</h1>\n`,
+            },
+            depends: [`type=require fmri=pkg:/library/openssl@${ver}`],
+          },
+          {
+            fmri: `shell/bash@${ver}`,
+            tree: { 'usr/bin/bash': lines('bash', 350), 'etc/bash.bashrc': `# bash ${ver}\n` },
+          },
+        ];
   return [
     ...base,
     // Only in zones, and only when asked for: content the parent does not have, so zones download it.
-    ...(bigFileBytes ? [{ fmri: `zone/tools@${ver}`, tree: { 'opt/tools/README': `tools ${ver}\n`, ...(v === 2 ? { 'opt/tools/blob': noise(bigFileBytes) } : {}) } }] : []),
+    ...(bigFileBytes
+      ? [
+          {
+            fmri: `zone/tools@${ver}`,
+            tree: {
+              'opt/tools/README': `tools ${ver}\n`,
+              ...(v === 2 ? { 'opt/tools/blob': noise(bigFileBytes) } : {}),
+            },
+          },
+        ]
+      : []),
   ];
 }
 
@@ -55,7 +91,14 @@ async function publishVersion(repo: string, work: string, specs: PackageSpec[]):
     dirs.push(dir);
   }
   await eachLimited(specs, PUBLISH_CONCURRENCY, async (p, i) => {
-    await publishTree(repo, { fmri: p.fmri, dir: dirs[i], depends: p.depends, actions: p.actions, summary: `demo ${p.fmri}`, lockWaitMs: 600_000 });
+    await publishTree(repo, {
+      fmri: p.fmri,
+      dir: dirs[i],
+      depends: p.depends,
+      actions: p.actions,
+      summary: `demo ${p.fmri}`,
+      lockWaitMs: 600_000,
+    });
   });
 }
 
@@ -94,8 +137,14 @@ export interface DemoHostOptions {
  * published — so an update has work to do. The content cache (`<dir>/cache`) holds the 1.0
  * content. `log` gets a line per phase.
  */
-export async function buildDemoHost(dir: string, count = 8, log: (s: string) => void = () => undefined, opts: DemoHostOptions = {}): Promise<DemoHost> {
-  if (opts.packages !== undefined && (!Number.isInteger(opts.packages) || opts.packages < 1)) throw new RangeError(`Expected opts.packages to be an integer >= 1, got ${opts.packages}`);
+export async function buildDemoHost(
+  dir: string,
+  count = 8,
+  log: (s: string) => void = () => undefined,
+  opts: DemoHostOptions = {},
+): Promise<DemoHost> {
+  if (opts.packages !== undefined && (!Number.isInteger(opts.packages) || opts.packages < 1))
+    throw new RangeError(`Expected opts.packages to be an integer >= 1, got ${opts.packages}`);
   const repo = path.join(dir, 'repo');
   const cacheDir = path.join(dir, 'cache');
   await createRepository(repo, { publisher: 'demo' });
@@ -119,19 +168,27 @@ export async function buildDemoHost(dir: string, count = 8, log: (s: string) => 
   const installed = opts.zones === 'clone' ? Math.min(count, 1) : count;
   let template: { image: Image; plan: Awaited<ReturnType<typeof install>> } | null = null;
   for (let i = 1; i <= installed; i++) {
-    const child = await Image.create(zoneRoot(i), { publishers: [pub], variants: { 'variant.opensolaris.zone': 'nonglobal' } });
+    const child = await Image.create(zoneRoot(i), {
+      publishers: [pub],
+      variants: { 'variant.opensolaris.zone': 'nonglobal' },
+    });
     await attachChild(parent, child, `zone:z${i}`);
     await child.reload();
     template = { image: child, plan: await install(child, true) };
     children.push({ name: `zone:z${i}`, path: child.root });
   }
   if (installed < count && template) {
-    const clones = Array.from({ length: count - installed }, (_, k) => ({ name: `zone:z${installed + k + 1}`, root: zoneRoot(installed + k + 1) }));
+    const clones = Array.from({ length: count - installed }, (_, k) => ({
+      name: `zone:z${installed + k + 1}`,
+      root: zoneRoot(installed + k + 1),
+    }));
     await parent.reload();
     await cloneZones(parent, template.image, template.plan, clones, { log });
     children.push(...clones.map((c) => ({ name: c.name, path: c.root })));
   }
-  log(`${count} zones attached, each with ${perImage} packages at 1.0${installed < count ? ` (${count - installed} cloned from zone:z1)` : ''}`);
+  log(
+    `${count} zones attached, each with ${perImage} packages at 1.0${installed < count ? ` (${count - installed} cloned from zone:z1)` : ''}`,
+  );
   await publishVersion(repo, dir, packageTrees(2, opts.bigFileBytes, opts.packages));
   log(`repository ${repo}: version 1.1 of every package published`);
   return { repo, parent: parent.root, children, cacheDir };

@@ -8,7 +8,13 @@ import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  WorkflowIdReusePolicy,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import * as os from 'node:os';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { UpdateResult } from '../contract/run-types';
@@ -35,7 +41,12 @@ const say = (s = '') => process.stdout.write(s + '\n');
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 
 /** What has to be stopped on the way out, in this order. */
-const running: { worker?: HostWorkers; workerDone?: Promise<void>; connections: { close(): Promise<void> }[]; server?: DevServer } = { connections: [] };
+const running: {
+  worker?: HostWorkers;
+  workerDone?: Promise<void>;
+  connections: { close(): Promise<void> }[];
+  server?: DevServer;
+} = { connections: [] };
 let handle: WorkflowHandle<UpdateLinkedImagesWorkflow> | undefined;
 let finished = false;
 
@@ -47,7 +58,9 @@ async function main(): Promise<number> {
 
   const holder = await serverUsingDb(dbFile);
   if (holder) {
-    process.stderr.write(`A Temporal server is already running on ${rel(dbFile)} (pid ${holder}, probably "npm run server"). Two servers must not share one history file: stop it (Ctrl-C in its terminal) and run the demo again; the demo starts its own server on that file.\n`);
+    process.stderr.write(
+      `A Temporal server is already running on ${rel(dbFile)} (pid ${holder}, probably "npm run server"). Two servers must not share one history file: stop it (Ctrl-C in its terminal) and run the demo again; the demo starts its own server on that file.\n`,
+    );
     return 1;
   }
 
@@ -64,10 +77,16 @@ async function main(): Promise<number> {
   say(`   temporal server start-dev on ${server.address}, Web UI ${server.uiUrl}, history in ${rel(dbFile)}`);
 
   const hostName = os.hostname();
-  say(`3. This host's worker in this process: workflows from task queue '${DEFAULT_TASK_QUEUE}', host '${hostName}' activities from its own queue (content cache ${rel(host.cacheDir)})`);
+  say(
+    `3. This host's worker in this process: workflows from task queue '${DEFAULT_TASK_QUEUE}', host '${hostName}' activities from its own queue (content cache ${rel(host.cacheDir)})`,
+  );
   // After Ctrl-C the worker retries a server that is gone; those warnings would only be noise.
   const logger = oneLineLogger('WARN', (l) => interrupted || process.stdout.write(l + '\n'));
-  Runtime.install({ logger, shutdownSignals: [], telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
+  Runtime.install({
+    logger,
+    shutdownSignals: [],
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+  });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   running.connections.push(nativeConnection);
   const connection = await Connection.connect({ address: server.address });
@@ -86,7 +105,10 @@ async function main(): Promise<number> {
   running.worker = worker;
   running.workerDone = worker.run();
 
-  const workflowId = `demo-update-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const workflowId = `demo-update-${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
   const input = { image: host.parent, host: hostName, concurrency: CONCURRENCY };
   say(`4. updateLinkedImages ${JSON.stringify(input)}, workflow ID ${workflowId}`);
   handle = await client.workflow.start<UpdateLinkedImagesWorkflow>(UPDATE_LINKED_IMAGES, {
@@ -97,7 +119,10 @@ async function main(): Promise<number> {
     // and `temporal workflow list --query "LinkedImageParent='...'"` finds the run from its start.
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     staticSummary: `update ${host.parent}: ${host.children.length} children, -C ${CONCURRENCY}`,
-    typedSearchAttributes: [{ key: LINKED_IMAGE_PARENT, value: host.parent }, { key: LINKED_IMAGE_STATUS, value: 'starting' }],
+    typedSearchAttributes: [
+      { key: LINKED_IMAGE_PARENT, value: host.parent },
+      { key: LINKED_IMAGE_STATUS, value: 'starting' },
+    ],
   });
   const watch = watchProgress(handle, (line) => say(`   ${elapsed()}  ${line}`));
   let result: UpdateResult | null = null;
@@ -116,7 +141,9 @@ async function main(): Promise<number> {
   if (result) {
     for (const l of resultTable(result)) say(`   ${l}`);
     say();
-    say(`   Status: ${result.status}, exit code ${result.exitCode} (pkg(5): 0 ok, 4 nothing to do, 3 partial, 1 failed)`);
+    say(
+      `   Status: ${result.status}, exit code ${result.exitCode} (pkg(5): 0 ok, 4 nothing to do, 3 partial, 1 failed)`,
+    );
     code = result.exitCode;
   } else {
     say(`   The workflow did not return a result: ${failure}`);
@@ -146,7 +173,8 @@ async function serverUsingDb(dbFile: string): Promise<number | null> {
 
 async function wipeExcept(dir: string, keep: (name: string) => boolean): Promise<void> {
   await fsp.mkdir(dir, { recursive: true });
-  for (const name of await fsp.readdir(dir)) if (!keep(name)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+  for (const name of await fsp.readdir(dir))
+    if (!keep(name)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
 }
 
 /** `preferred` when it is free on 127.0.0.1, else a free port (and say so). */
@@ -164,7 +192,9 @@ async function terminateLeftovers(client: Client): Promise<void> {
   for await (const w of client.workflow.list({ query })) {
     if (!w.workflowId.startsWith('demo-update-')) continue;
     say(`   terminating ${w.workflowId}, left running by an interrupted demo (its images were just rebuilt)`);
-    await client.workflow.getHandle(w.workflowId, w.runId).terminate('an interrupted demo run; the next demo rebuilt its images');
+    await client.workflow
+      .getHandle(w.workflowId, w.runId)
+      .terminate('an interrupted demo run; the next demo rebuilt its images');
   }
 }
 
@@ -177,11 +207,20 @@ function printAuditCommands(workflowId: string, namespace: string, port: number,
     [server, 'in a second terminal: the dev server again, on the same history file (Ctrl-C stops it)'],
     [t(`workflow show -w ${workflowId}`), 'the audit trail: every event of the run'],
     [t(`workflow describe -w ${workflowId}`), 'status, times, pending activities with their heartbeat details'],
-    [`${port !== DEFAULT_PORT ? `TEMPORAL_ADDRESS=127.0.0.1:${port} ` : ''}npm run worker`, 'in a third terminal, for the query: a worker answers it by replaying the history'],
+    [
+      `${port !== DEFAULT_PORT ? `TEMPORAL_ADDRESS=127.0.0.1:${port} ` : ''}npm run worker`,
+      'in a third terminal, for the query: a worker answers it by replaying the history',
+    ],
     [t(`workflow query -w ${workflowId} --name progress`), "the progress query's answer"],
-    [t(`workflow query -w ${workflowId} --name children --input '{"offset":0,"limit":3}'`), 'every child in detail, a page at a time (plan digest, changes, error)'],
+    [
+      t(`workflow query -w ${workflowId} --name children --input '{"offset":0,"limit":3}'`),
+      'every child in detail, a page at a time (plan digest, changes, error)',
+    ],
     [t(`workflow result -w ${workflowId}`), 'the result: status, counts, failures, a line per child'],
-    [`npm run report -- ${workflowId}`, 'the audit report: every stage of every image, the package changes, the errors'],
+    [
+      `npm run report -- ${workflowId}`,
+      'the audit report: every stage of every image, the package changes, the errors',
+    ],
     [t('workflow list'), 'every run in the history file, from every demo'],
   ];
   say(`5. The run is kept in .demo/temporal.db. To audit it now that the demo has ended:`);
@@ -208,7 +247,9 @@ let interrupted = false;
 const removeSignalHandlers = onShutdownSignals({
   first(signal) {
     interrupted = true;
-    say(`   ${signal}: stopping the worker and the server${handle && !finished ? `; ${handle.workflowId} stays open in the history and the next demo terminates it` : ''}`);
+    say(
+      `   ${signal}: stopping the worker and the server${handle && !finished ? `; ${handle.workflowId} stays open in the history and the next demo terminates it` : ''}`,
+    );
     const wait = new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref());
     void Promise.race([stopAll(), wait]).finally(() => process.exit(INTERRUPTED));
   },

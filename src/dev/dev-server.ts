@@ -12,7 +12,13 @@ export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Double' | 'B
 
 /** The temporal CLI's name (`--search-attribute Name=Keyword`) of each SDK search attribute type. */
 const CLI_TYPE_NAME: Record<SearchAttributeType, SearchAttributeTypeName> = {
-  TEXT: 'Text', KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList',
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
 };
 
 /**
@@ -20,7 +26,9 @@ const CLI_TYPE_NAME: Record<SearchAttributeType, SearchAttributeTypeName> = {
  * name -> CLI type name, e.g. `{ LinkedImageParent: 'Keyword', ... }`: made from the contract's
  * keys (src/contract/search-attributes.ts), so a new key is registered everywhere.
  */
-export const SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeTypeName>> = Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, CLI_TYPE_NAME[k.type]]));
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeTypeName>> = Object.fromEntries(
+  SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, CLI_TYPE_NAME[k.type]]),
+);
 
 export interface DevServerOptions {
   /** SQLite file that keeps history across restarts (its directory is created). @default in-memory */
@@ -68,7 +76,15 @@ export interface DevServer {
 export const DEV_SERVER_DYNAMIC_CONFIG = ['history.transferProcessorMaxPollRPS=1000'];
 
 // Wire values of temporal.api.enums.v1.IndexedValueType; fixed by the protobuf contract.
-const INDEXED_VALUE_TYPE: Record<SearchAttributeTypeName, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 };
+const INDEXED_VALUE_TYPE: Record<SearchAttributeTypeName, number> = {
+  Text: 1,
+  Keyword: 2,
+  Int: 3,
+  Double: 4,
+  Bool: 5,
+  Datetime: 6,
+  KeywordList: 7,
+};
 const STOP_GRACE_MS = 10_000;
 const RING_LINES = 200;
 
@@ -95,8 +111,14 @@ async function startOnce(cli: string, opts: DevServerOptions): Promise<DevServer
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));
   if (opts.dbFile) args.push('--db-filename', path.resolve(opts.dbFile));
   args.push('--namespace', namespace);
-  for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
-  args.push('--log-level', 'warn', ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]), ...(opts.extraArgs ?? []));
+  for (const [name, type] of Object.entries(opts.searchAttributes ?? {}))
+    args.push('--search-attribute', `${name}=${type}`);
+  args.push(
+    '--log-level',
+    'warn',
+    ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]),
+    ...(opts.extraArgs ?? []),
+  );
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ring = new LineRing(RING_LINES, opts.log);
@@ -132,7 +154,13 @@ async function startOnce(cli: string, opts: DevServerOptions): Promise<DevServer
   }
 }
 
-async function waitUntilReady(server: DevServer, closed: Promise<void>, timeoutMs: number, what: string, ring: LineRing): Promise<void> {
+async function waitUntilReady(
+  server: DevServer,
+  closed: Promise<void>,
+  timeoutMs: number,
+  what: string,
+  ring: LineRing,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitedWith: number | string | undefined;
   let lastError: unknown;
@@ -163,9 +191,15 @@ async function waitUntilReady(server: DevServer, closed: Promise<void>, timeoutM
   if (exitedWith !== undefined) {
     await Promise.race([closed, sleep(1_000)]); // its last words arrive on stderr after 'exit'
     const inUse = ring.lines().some((l) => l.includes('address already in use'));
-    throw new DevServerError(inUse ? 'PORT_IN_USE' : 'SERVER_EXITED', `${what} exited with ${exitedWith} before accepting connections${inUse ? ' (a port is already in use; is another Temporal server running?)' : ''}. Its last output:\n${ring.tail(20)}`);
+    throw new DevServerError(
+      inUse ? 'PORT_IN_USE' : 'SERVER_EXITED',
+      `${what} exited with ${exitedWith} before accepting connections${inUse ? ' (a port is already in use; is another Temporal server running?)' : ''}. Its last output:\n${ring.tail(20)}`,
+    );
   }
-  throw new DevServerError('SERVER_TIMEOUT', `${what} did not answer gRPC within ${timeoutMs} ms (last error: ${(lastError as Error)?.message}). Its last output:\n${ring.tail(20)}`);
+  throw new DevServerError(
+    'SERVER_TIMEOUT',
+    `${what} did not answer gRPC within ${timeoutMs} ms (last error: ${(lastError as Error)?.message}). Its last output:\n${ring.tail(20)}`,
+  );
 }
 
 /** lazy + ensureConnected, not connect(): a connect() that fails leaks its channel, which keeps redialling. */
@@ -193,7 +227,12 @@ function sleep(ms: number): Promise<void> {
  * silently skipped and a different type for an existing name is silently ignored. So we check
  * what is registered and add what is missing through the operator API (idempotent on restarts).
  */
-async function ensureSearchAttributes(address: string, namespace: string, wanted: Record<string, SearchAttributeTypeName>, dbFile?: string): Promise<void> {
+async function ensureSearchAttributes(
+  address: string,
+  namespace: string,
+  wanted: Record<string, SearchAttributeTypeName>,
+  dbFile?: string,
+): Promise<void> {
   const conn = lazyConnection(address);
   try {
     const { customAttributes } = await conn.operatorService.listSearchAttributes({ namespace });
@@ -202,11 +241,18 @@ async function ensureSearchAttributes(address: string, namespace: string, wanted
       const have = customAttributes?.[name];
       if (have === undefined || have === null) missing[name] = INDEXED_VALUE_TYPE[type];
       else if (Number(have) !== INDEXED_VALUE_TYPE[type]) {
-        const haveName = Object.keys(INDEXED_VALUE_TYPE).find((k) => INDEXED_VALUE_TYPE[k as SearchAttributeTypeName] === Number(have)) ?? String(have);
-        throw new DevServerError('SEARCH_ATTRIBUTE_CONFLICT', `Search attribute ${name} is registered as ${haveName} in namespace ${namespace}${dbFile ? ` (db ${dbFile})` : ''}; expected ${type}. Delete the db file or use another attribute name.`);
+        const haveName =
+          Object.keys(INDEXED_VALUE_TYPE).find(
+            (k) => INDEXED_VALUE_TYPE[k as SearchAttributeTypeName] === Number(have),
+          ) ?? String(have);
+        throw new DevServerError(
+          'SEARCH_ATTRIBUTE_CONFLICT',
+          `Search attribute ${name} is registered as ${haveName} in namespace ${namespace}${dbFile ? ` (db ${dbFile})` : ''}; expected ${type}. Delete the db file or use another attribute name.`,
+        );
       }
     }
-    if (Object.keys(missing).length > 0) await conn.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+    if (Object.keys(missing).length > 0)
+      await conn.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
   } finally {
     await conn.close().catch(() => undefined);
   }
@@ -252,7 +298,10 @@ function track(child: ChildProcess, exited: Promise<unknown>): void {
 class LineRing {
   private readonly buf: string[] = [];
   private partial = '';
-  constructor(private readonly max: number, private readonly log?: (line: string) => void) {}
+  constructor(
+    private readonly max: number,
+    private readonly log?: (line: string) => void,
+  ) {}
   push(chunk: Buffer): void {
     const parts = (this.partial + chunk.toString('utf8')).split('\n');
     this.partial = parts.pop()!.slice(-4096);

@@ -16,7 +16,9 @@ import { DevServerError, findTemporalCli, projectRoot } from './temporal-cli';
 function serverCommand(): Command {
   return new Command('npm run server --')
     .usage('[--db FILE] [--port N] [--ui-port N] [--verbose]')
-    .description('A Temporal dev server for the demo, with history kept on disk so workflows survive a restart of the server.')
+    .description(
+      'A Temporal dev server for the demo, with history kept on disk so workflows survive a restart of the server.',
+    )
     .option('--db <file>', 'the history file', path.join(projectRoot(), '.demo', 'temporal.db'))
     .option('--port <N>', 'the frontend (gRPC) port on 127.0.0.1', integerIn(1, 65535), DEFAULT_PORT)
     .option('--ui-port <N>', 'the Web UI port', integerIn(1, 65535), 8233)
@@ -40,9 +42,14 @@ async function main(argv: string[]): Promise<number> {
   const values = parsed.opts;
   const { port, uiPort } = values;
   const dbFile = path.resolve(values.db);
-  for (const [flag, p] of [['--port', port], ['--ui-port', uiPort]] as const) {
+  for (const [flag, p] of [
+    ['--port', port],
+    ['--ui-port', uiPort],
+  ] as const) {
     if (await portInUse(p)) {
-      console.error(`Port ${p} (${flag}) on 127.0.0.1 is already in use; probably a Temporal server is already running there. Stop it, or pick other ports with --port/--ui-port.`);
+      console.error(
+        `Port ${p} (${flag}) on 127.0.0.1 is already in use; probably a Temporal server is already running there. Stop it, or pick other ports with --port/--ui-port.`,
+      );
       return 1;
     }
   }
@@ -55,8 +62,14 @@ async function main(argv: string[]): Promise<number> {
     searchAttributes: SEARCH_ATTRIBUTES,
     log: values.verbose ? (l) => console.log(`[temporal] ${l}`) : undefined,
   });
-  console.log(`Temporal dev server on ${server.address} (namespace ${server.namespace}), Web UI ${server.uiUrl}, history in ${dbFile}`);
-  console.log(`Search attributes: ${Object.entries(SEARCH_ATTRIBUTES).map(([k, t]) => `${k}=${t}`).join(', ')}. Press Ctrl-C to stop.`);
+  console.log(
+    `Temporal dev server on ${server.address} (namespace ${server.namespace}), Web UI ${server.uiUrl}, history in ${dbFile}`,
+  );
+  console.log(
+    `Search attributes: ${Object.entries(SEARCH_ATTRIBUTES)
+      .map(([k, t]) => `${k}=${t}`)
+      .join(', ')}. Press Ctrl-C to stop.`,
+  );
 
   // The server's child handle is unref'd by design; this timer is what keeps us running.
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -79,7 +92,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    if (e instanceof DevServerError && e.code === 'PORT_IN_USE') console.error(`${e.message}\nProbably a Temporal server is already running; stop it or pick other ports with --port/--ui-port.`);
+    if (e instanceof DevServerError && e.code === 'PORT_IN_USE')
+      console.error(
+        `${e.message}\nProbably a Temporal server is already running; stop it or pick other ports with --port/--ui-port.`,
+      );
     else console.error(e instanceof Error ? e.message : e);
     process.exit(1);
   },

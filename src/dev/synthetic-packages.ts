@@ -29,13 +29,16 @@ export function syntheticStem(i: number): string {
  * Throws RangeError unless `count` is an integer >= 1.
  */
 export function syntheticPackages(count: number, v: 1 | 2): PackageSpec[] {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`Expected a package count that is an integer >= 1, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`Expected a package count that is an integer >= 1, got ${count}`);
   const ver = v === 1 ? '1.0' : '1.1';
   return Array.from({ length: count }, (_, i) => {
     const stem = syntheticStem(i);
     const base = `opt/${stem}`;
     const leaf = stem.slice(stem.indexOf('/') + 1);
-    const script = `#!/bin/sh\n# ${stem} ${ver}\n` + Array.from({ length: 4 }, (_, k) => `echo "${leaf} version ${ver} step ${k}"\n`).join('');
+    const script =
+      `#!/bin/sh\n# ${stem} ${ver}\n` +
+      Array.from({ length: 4 }, (_, k) => `echo "${leaf} version ${ver} step ${k}"\n`).join('');
     return {
       fmri: `${stem}@${ver}`,
       tree: { [`${base}/bin/run`]: script, [`${base}/etc/${leaf}.conf`]: `name=${leaf}\nversion=${ver}\n` },

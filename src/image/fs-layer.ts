@@ -1,4 +1,14 @@
-import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, renameSync, Stats, symlinkSync, promises as fs } from 'fs';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  Stats,
+  symlinkSync,
+  promises as fs,
+} from 'fs';
 import { syncFsHelper } from './syncfs-helper';
 
 /**

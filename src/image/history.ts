@@ -23,7 +23,11 @@ export interface HistoryEntry {
 export async function appendHistory(root: string, entry: Omit<HistoryEntry, 'at'>): Promise<void> {
   const file = path.join(root, HISTORY_FILE);
   try {
-    if (entry.outcome === 'applied' && (await readHistory(root)).some((e) => e.plan === entry.plan && e.outcome === 'applied')) return;
+    if (
+      entry.outcome === 'applied' &&
+      (await readHistory(root)).some((e) => e.plan === entry.plan && e.outcome === 'applied')
+    )
+      return;
     await fs.appendFile(file, JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n');
   } catch (e) {
     throw ioError('cannot append to image history', file, e);
@@ -39,11 +43,14 @@ export async function readHistory(root: string): Promise<HistoryEntry[]> {
     throw ioError('cannot read image history', path.join(root, HISTORY_FILE), e);
   }
   // A torn last line (crash mid-append) is skipped, not fatal: the history is a record, not state.
-  return text.split('\n').filter(Boolean).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as HistoryEntry];
-    } catch {
-      return [];
-    }
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as HistoryEntry];
+      } catch {
+        return [];
+      }
+    });
 }

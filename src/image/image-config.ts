@@ -49,7 +49,10 @@ export type Fail = (field: string, expected: string, got: unknown) => never;
 /** A Fail that throws `code` with a message starting `what` and details { field, ... }. */
 export function failWith(code: ErrorCode, what: string, details: Record<string, unknown> = {}): Fail {
   return (field, expected, got) => {
-    throw new ImageError(code, `${what}: field '${field}': expected ${expected}, got ${show(got)}`, { ...details, field });
+    throw new ImageError(code, `${what}: field '${field}': expected ${expected}, got ${show(got)}`, {
+      ...details,
+      field,
+    });
   };
 }
 
@@ -59,7 +62,9 @@ export function checkConfig(v: unknown, fail: Fail): ImageConfig {
   const children = list(o.children, 'children', fail).map((c, i) => checkChild(c, `children[${i}]`, fail));
   for (const key of ['name', 'path'] as const) {
     const seen = new Set<string>();
-    children.forEach((c, i) => (seen.has(c[key]) ? fail(`children[${i}].${key}`, `a ${key} no other child has`, c[key]) : seen.add(c[key])));
+    children.forEach((c, i) =>
+      seen.has(c[key]) ? fail(`children[${i}].${key}`, `a ${key} no other child has`, c[key]) : seen.add(c[key]),
+    );
   }
   return {
     format: 1,
@@ -74,14 +79,19 @@ export function checkConfig(v: unknown, fail: Fail): ImageConfig {
 export function checkPublishers(v: unknown, field: string, fail: Fail): PublisherConfig[] {
   const pubs = list(v, field, fail).map((p, i) => checkPublisher(p, `${field}[${i}]`, fail));
   const seen = new Set<string>();
-  pubs.forEach((p, i) => (seen.has(p.name) ? fail(`${field}[${i}].name`, 'a name no other publisher has', p.name) : seen.add(p.name)));
+  pubs.forEach((p, i) =>
+    seen.has(p.name) ? fail(`${field}[${i}].name`, 'a name no other publisher has', p.name) : seen.add(p.name),
+  );
   return pubs;
 }
 
 function checkPublisher(v: unknown, field: string, fail: Fail): PublisherConfig {
   const o = record(v, field, fail);
-  if (typeof o.name !== 'string' || !isPublisherName(o.name)) fail(`${field}.name`, 'a publisher name (letters, digits, . _ -)', o.name);
-  const origins = list(o.origins, `${field}.origins`, fail).map((u, i) => checkOrigin(u, `${field}.origins[${i}]`, fail));
+  if (typeof o.name !== 'string' || !isPublisherName(o.name))
+    fail(`${field}.name`, 'a publisher name (letters, digits, . _ -)', o.name);
+  const origins = list(o.origins, `${field}.origins`, fail).map((u, i) =>
+    checkOrigin(u, `${field}.origins[${i}]`, fail),
+  );
   if (typeof o.sticky !== 'boolean') fail(`${field}.sticky`, 'a boolean', o.sticky);
   if (typeof o.enabled !== 'boolean') fail(`${field}.enabled`, 'a boolean', o.enabled);
   return { name: o.name as string, origins, sticky: o.sticky as boolean, enabled: o.enabled as boolean };
@@ -96,13 +106,15 @@ function checkOrigin(v: unknown, field: string, fail: Fail): string {
   } catch {
     return fail(field, expected, v);
   }
-  if (url.protocol === 'file:' || ((url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '')) return v;
+  if (url.protocol === 'file:' || ((url.protocol === 'http:' || url.protocol === 'https:') && url.host !== ''))
+    return v;
   return fail(field, expected, v);
 }
 
 function checkLinked(v: unknown, field: string, fail: Fail): LinkedParent {
   const o = record(v, field, fail);
-  if (typeof o.name !== 'string' || !LINK_NAME_RE.test(o.name)) fail(`${field}.name`, 'zone:<name> or system:<name>', o.name);
+  if (typeof o.name !== 'string' || !LINK_NAME_RE.test(o.name))
+    fail(`${field}.name`, 'zone:<name> or system:<name>', o.name);
   if (o.model !== 'push') fail(`${field}.model`, "'push'", o.model);
   if (!isAbsolute(o.parent)) fail(`${field}.parent`, 'an absolute path', o.parent);
   return { name: o.name as string, model: 'push', parent: o.parent as string };
@@ -110,7 +122,8 @@ function checkLinked(v: unknown, field: string, fail: Fail): LinkedParent {
 
 function checkChild(v: unknown, field: string, fail: Fail): ChildRef {
   const o = record(v, field, fail);
-  if (typeof o.name !== 'string' || !LINK_NAME_RE.test(o.name)) fail(`${field}.name`, 'zone:<name> or system:<name>', o.name);
+  if (typeof o.name !== 'string' || !LINK_NAME_RE.test(o.name))
+    fail(`${field}.name`, 'zone:<name> or system:<name>', o.name);
   if (!isAbsolute(o.path)) fail(`${field}.path`, 'an absolute path', o.path);
   return { name: o.name as string, path: o.path as string };
 }
@@ -118,7 +131,8 @@ function checkChild(v: unknown, field: string, fail: Fail): ChildRef {
 export function checkState(v: unknown, fail: Fail): ImageState {
   const o = record(v, '(top level)', fail);
   if (typeof o.token !== 'string' || o.token.length === 0) fail('token', 'a non-empty string', o.token);
-  if (!Number.isSafeInteger(o.generation) || (o.generation as number) < 0) fail('generation', 'an integer >= 0', o.generation);
+  if (!Number.isSafeInteger(o.generation) || (o.generation as number) < 0)
+    fail('generation', 'an integer >= 0', o.generation);
   if (o.lastPlan !== null && typeof o.lastPlan !== 'string') fail('lastPlan', 'a string or null', o.lastPlan);
   const packages: ImageState['packages'] = {};
   for (const [stem, rec] of Object.entries(record(o.packages, 'packages', fail))) {
@@ -132,10 +146,16 @@ export function checkState(v: unknown, fail: Fail): ImageState {
     }
     if (!fmri || !fmri.publisher || !fmri.version) fail(`${field}.fmri`, 'pkg://<publisher>/<name>@<version>', r.fmri);
     if (fmri!.stem !== stem) fail(`${field}.fmri`, `an FMRI whose name is '${stem}' (the key)`, r.fmri);
-    if (typeof r.manifest !== 'string' || !DIGEST_RE.test(r.manifest)) fail(`${field}.manifest`, 'a SHA-256 digest (64 lower-case hex digits)', r.manifest);
+    if (typeof r.manifest !== 'string' || !DIGEST_RE.test(r.manifest))
+      fail(`${field}.manifest`, 'a SHA-256 digest (64 lower-case hex digits)', r.manifest);
     packages[stem] = { fmri: r.fmri as string, manifest: r.manifest as string };
   }
-  return { token: o.token as string, generation: o.generation as number, lastPlan: o.lastPlan as string | null, packages };
+  return {
+    token: o.token as string,
+    generation: o.generation as number,
+    lastPlan: o.lastPlan as string | null,
+    packages,
+  };
 }
 
 function record(v: unknown, field: string, fail: Fail): Record<string, unknown> {

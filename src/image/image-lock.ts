@@ -63,14 +63,24 @@ export async function acquireImageLock(root: string, op: string): Promise<ImageL
   const lockPath = path.join(root, LOCK_FILE);
   let brokeStale = false;
   for (let attempt = 0; ; attempt++) {
-    const info: LockInfo = { pid: process.pid, host: os.hostname(), op, since: new Date().toISOString(), nonce: randomBytes(12).toString('hex') };
+    const info: LockInfo = {
+      pid: process.pid,
+      host: os.hostname(),
+      op,
+      since: new Date().toISOString(),
+      nonce: randomBytes(12).toString('hex'),
+    };
     let handle: fs.FileHandle | undefined;
     try {
       handle = await fs.open(lockPath, 'wx', 0o644);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        throw new ImageError('BAD_IMAGE', `Cannot lock ${root}: it is not an image (missing ${path.dirname(LOCK_FILE)}/)`, { root, missing: path.dirname(LOCK_FILE) });
+        throw new ImageError(
+          'BAD_IMAGE',
+          `Cannot lock ${root}: it is not an image (missing ${path.dirname(LOCK_FILE)}/)`,
+          { root, missing: path.dirname(LOCK_FILE) },
+        );
       }
       if (code !== 'EEXIST') throw ioError('Cannot create lock file', lockPath, e);
       const held = await inspect(lockPath);
@@ -97,9 +107,7 @@ export async function acquireImageLock(root: string, op: string): Promise<ImageL
 }
 
 type Holder =
-  | { kind: 'gone' }
-  | { kind: 'held'; info: LockInfo | null }
-  | { kind: 'stale'; info: LockInfo | null; text: string };
+  { kind: 'gone' } | { kind: 'held'; info: LockInfo | null } | { kind: 'stale'; info: LockInfo | null; text: string };
 
 async function inspect(lockPath: string): Promise<Holder> {
   let text: string;
@@ -111,7 +119,8 @@ async function inspect(lockPath: string): Promise<Holder> {
     throw ioError('Cannot read lock file', lockPath, e);
   }
   const info = parseLock(text);
-  if (!info) return Date.now() - mtimeMs > UNREADABLE_LOCK_GRACE_MS ? { kind: 'stale', info, text } : { kind: 'held', info };
+  if (!info)
+    return Date.now() - mtimeMs > UNREADABLE_LOCK_GRACE_MS ? { kind: 'stale', info, text } : { kind: 'held', info };
   // A pid is only meaningful on its own host; a lock from another host (shared storage) is
   // never broken automatically. A reused pid makes a dead holder look alive: that errs on the
   // safe side (LOCKED) and an operator removes the file.
@@ -176,7 +185,13 @@ function parseLock(text: string): LockInfo | null {
     if (!v || typeof v !== 'object') return null;
     // pid 0 or negative would make process.kill() signal a process group, never a holder.
     if (!Number.isSafeInteger(v.pid) || (v.pid as number) <= 0) return null;
-    if (typeof v.host !== 'string' || typeof v.op !== 'string' || typeof v.since !== 'string' || typeof v.nonce !== 'string') return null;
+    if (
+      typeof v.host !== 'string' ||
+      typeof v.op !== 'string' ||
+      typeof v.since !== 'string' ||
+      typeof v.nonce !== 'string'
+    )
+      return null;
     return v as LockInfo;
   } catch {
     return null;
@@ -184,6 +199,11 @@ function parseLock(text: string): LockInfo | null {
 }
 
 function lockedError(root: string, holder: LockInfo | null): ImageError {
-  const who = holder ? `'${holder.op}' by pid ${holder.pid} on host ${holder.host} since ${holder.since}` : 'by an unknown holder (the lock file is empty or unreadable)';
-  return new ImageError('LOCKED', `Image ${root} is locked: ${who}; retry when it finishes (pkg exit 7)`, { root, holder });
+  const who = holder
+    ? `'${holder.op}' by pid ${holder.pid} on host ${holder.host} since ${holder.since}`
+    : 'by an unknown holder (the lock file is empty or unreadable)';
+  return new ImageError('LOCKED', `Image ${root} is locked: ${who}; retry when it finishes (pkg exit 7)`, {
+    root,
+    holder,
+  });
 }

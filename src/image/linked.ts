@@ -16,12 +16,25 @@ import { ChildRef, Image, LINK_NAME_RE, LinkedParent } from './image';
  */
 export async function attachChild(parent: Image, child: Image, name: string): Promise<void> {
   if (typeof name !== 'string' || !LINK_NAME_RE.test(name)) {
-    throw new ImageError('BAD_REQUEST', `Invalid linked image name ${JSON.stringify(name)}: expected zone:<name> or system:<name>, the name starting with a letter or digit, then letters, digits, _ . -`, { name });
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Invalid linked image name ${JSON.stringify(name)}: expected zone:<name> or system:<name>, the name starting with a letter or digit, then letters, digits, _ . -`,
+      { name },
+    );
   }
   const [p, c] = [await realRoot(parent), await realRoot(child)];
-  if (p === c) throw new ImageError('BAD_REQUEST', `Cannot attach image ${child.root} to itself as ${name}: expected a child image other than the parent`, { name, parent: parent.root, child: child.root });
+  if (p === c)
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Cannot attach image ${child.root} to itself as ${name}: expected a child image other than the parent`,
+      { name, parent: parent.root, child: child.root },
+    );
   if (p.startsWith(c.endsWith(path.sep) ? c : c + path.sep)) {
-    throw new ImageError('BAD_REQUEST', `Cannot attach ${child.root} as ${name} of ${parent.root}: the parent lies inside the child; expected a child outside the parent's ancestors`, { name, parent: parent.root, child: child.root });
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Cannot attach ${child.root} as ${name} of ${parent.root}: the parent lies inside the child; expected a child outside the parent's ancestors`,
+      { name, parent: parent.root, child: child.root },
+    );
   }
   await parent.withLock('attach-linked', () =>
     child.withLock('attach-linked', async () => {
@@ -29,22 +42,39 @@ export async function attachChild(parent: Image, child: Image, name: string): Pr
       const pc = parent.config();
       const linked = child.config().linked;
       if (linked) {
-        throw new ImageError('ALREADY_LINKED', `Image ${child.root} is already linked as ${linked.name} to parent ${linked.parent}; detach it first`, { name, child: child.root, linked });
+        throw new ImageError(
+          'ALREADY_LINKED',
+          `Image ${child.root} is already linked as ${linked.name} to parent ${linked.parent}; detach it first`,
+          { name, child: child.root, linked },
+        );
       }
       if (pc.linked?.parent === child.root || pc.linked?.parent === c) {
-        throw new ImageError('BAD_REQUEST', `Cannot attach ${child.root} as ${name} of ${parent.root}: it is the parent's own parent; expected no cycle`, { name });
+        throw new ImageError(
+          'BAD_REQUEST',
+          `Cannot attach ${child.root} as ${name} of ${parent.root}: it is the parent's own parent; expected no cycle`,
+          { name },
+        );
       }
       const sameName = pc.children.find((x) => x.name === name);
       const samePath = pc.children.find((x) => x.path === child.root);
       // A previous attach of exactly this pair that stopped after the parent side: finish it.
       const resuming = sameName !== undefined && sameName === samePath;
       if (!resuming && sameName) {
-        throw new ImageError('ALREADY_LINKED', `Parent ${parent.root} already has a child named ${name} (${sameName.path}); expected a name unique among its children: ${names(pc.children)}`, { name, existing: sameName });
+        throw new ImageError(
+          'ALREADY_LINKED',
+          `Parent ${parent.root} already has a child named ${name} (${sameName.path}); expected a name unique among its children: ${names(pc.children)}`,
+          { name, existing: sameName },
+        );
       }
       if (!resuming && samePath) {
-        throw new ImageError('ALREADY_LINKED', `Image ${child.root} is already a child of ${parent.root} as ${samePath.name}`, { name, existing: samePath });
+        throw new ImageError(
+          'ALREADY_LINKED',
+          `Image ${child.root} is already a child of ${parent.root} as ${samePath.name}`,
+          { name, existing: samePath },
+        );
       }
-      if (!resuming) await parent.updateConfig((cfg) => ({ ...cfg, children: [...cfg.children, { name, path: child.root }] }));
+      if (!resuming)
+        await parent.updateConfig((cfg) => ({ ...cfg, children: [...cfg.children, { name, path: child.root }] }));
       const link: LinkedParent = { name, model: 'push', parent: parent.root };
       await child.updateConfig((cfg) => ({ ...cfg, linked: link }));
     }),
@@ -61,17 +91,24 @@ export async function detachChild(parent: Image, name: string): Promise<void> {
     const { children } = parent.config();
     const ref = children.find((x) => x.name === name);
     if (!ref) {
-      throw new ImageError('NOT_LINKED', `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${names(children)}`, {
-        name, children: children.map((x) => x.name),
-      });
+      throw new ImageError(
+        'NOT_LINKED',
+        `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${names(children)}`,
+        {
+          name,
+          children: children.map((x) => x.name),
+        },
+      );
     }
     const child = await openIfImage(ref.path);
-    const clearParent = () => parent.updateConfig((cfg) => ({ ...cfg, children: cfg.children.filter((x) => x.name !== name) }));
+    const clearParent = () =>
+      parent.updateConfig((cfg) => ({ ...cfg, children: cfg.children.filter((x) => x.name !== name) }));
     if (!child) return clearParent();
     await child.withLock('detach-linked', async () => {
       await child.reload();
       const linked = child.config().linked;
-      if (linked && linked.name === name && linked.parent === parent.root) await child.updateConfig((cfg) => ({ ...cfg, linked: null }));
+      if (linked && linked.name === name && linked.parent === parent.root)
+        await child.updateConfig((cfg) => ({ ...cfg, linked: null }));
       await clearParent();
     });
   });

@@ -35,7 +35,9 @@ export class SyncFsHelper {
     if (this.child) return this.child;
     let child: ChildProcessWithoutNullStreams;
     try {
-      child = spawn('sh', ['-c', LOOP], { stdio: ['pipe', 'pipe', 'ignore'] as never }) as ChildProcessWithoutNullStreams;
+      child = spawn('sh', ['-c', LOOP], {
+        stdio: ['pipe', 'pipe', 'ignore'] as never,
+      }) as ChildProcessWithoutNullStreams;
     } catch {
       return null;
     }
@@ -45,7 +47,11 @@ export class SyncFsHelper {
       if (this.child !== child) return;
       this.child = null;
       // Whatever was asked of a helper that died is done again the direct way.
-      for (const w of this.waiting.splice(0)) run('sync', ['-f', w.path]).then(() => w.resolve(), (e) => w.reject(e instanceof Error ? e : new Error(why)));
+      for (const w of this.waiting.splice(0))
+        run('sync', ['-f', w.path]).then(
+          () => w.resolve(),
+          (e) => w.reject(e instanceof Error ? e : new Error(why)),
+        );
     };
     child.on('error', (e) => gone(e.message));
     child.on('exit', (code) => gone(`sync helper exited (${code})`));
@@ -73,7 +79,7 @@ export class SyncFsHelper {
   private setRef(on: boolean): void {
     const c = this.child;
     if (!c) return;
-    for (const h of [c, c.stdin, c.stdout] as { ref?(): void; unref?(): void }[]) (on ? h.ref?.() : h.unref?.());
+    for (const h of [c, c.stdin, c.stdout] as { ref?(): void; unref?(): void }[]) on ? h.ref?.() : h.unref?.();
   }
 }
 

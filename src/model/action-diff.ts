@@ -40,11 +40,13 @@ export function diffActions(input: {
       throw conflict(path, k.owner, n.owner);
     }
     if (o) {
-      if (!actionsEqual(o.action, n.action)) changes.push({ kind: 'update', path, owner: n.owner, from: o.action, to: n.action });
+      if (!actionsEqual(o.action, n.action))
+        changes.push({ kind: 'update', path, owner: n.owner, from: o.action, to: n.action });
     } else if (!k) changes.push({ kind: 'add', path, owner: n.owner, from: null, to: n.action });
   }
   for (const [path, o] of oldMap) {
-    if (!newMap.has(path) && !keptMap.has(path)) changes.push({ kind: 'remove', path, owner: o.owner, from: o.action, to: null });
+    if (!newMap.has(path) && !keptMap.has(path))
+      changes.push({ kind: 'remove', path, owner: o.owner, from: o.action, to: null });
   }
   return orderForExecution(changes);
 }
@@ -54,7 +56,11 @@ interface Owned {
   owner: string;
 }
 
-function indexActions(list: OwnedManifest[], variants: Readonly<Record<string, string>>, tolerant: boolean): Map<string, Owned> {
+function indexActions(
+  list: OwnedManifest[],
+  variants: Readonly<Record<string, string>>,
+  tolerant: boolean,
+): Map<string, Owned> {
   const map = new Map<string, Owned>();
   for (const { fmri, manifest } of list) {
     for (const a of manifest.actions) {
@@ -73,7 +79,11 @@ function indexActions(list: OwnedManifest[], variants: Readonly<Record<string, s
 }
 
 function conflict(path: string, a: string, b: string): ImageError {
-  return new ImageError('CONFLICTING_ACTIONS', `Conflicting actions for path '${path}': delivered differently by ${a} and ${b}`, { path, packages: [a, b] });
+  return new ImageError(
+    'CONFLICTING_ACTIONS',
+    `Conflicting actions for path '${path}': delivered differently by ${a} and ${b}`,
+    { path, packages: [a, b] },
+  );
 }
 
 const depth = (p: string) => p.split('/').length;
@@ -83,7 +93,8 @@ function orderForExecution(changes: ActionChange[]): ActionChange[] {
   const writes = changes.filter((c) => c.kind !== 'remove');
   const byPath = (a: ActionChange, b: ActionChange) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const isDir = (c: ActionChange) => (c.to ?? c.from)!.type === 'dir';
-  const rank = (c: ActionChange) => ((c.to ?? c.from)!.type === 'dir' ? 0 : (c.to ?? c.from)!.type === 'hardlink' ? 2 : 1);
+  const rank = (c: ActionChange) =>
+    (c.to ?? c.from)!.type === 'dir' ? 0 : (c.to ?? c.from)!.type === 'hardlink' ? 2 : 1;
   removes.sort((a, b) => Number(isDir(a)) - Number(isDir(b)) || depth(b.path) - depth(a.path) || byPath(a, b));
   writes.sort((a, b) => rank(a) - rank(b) || (rank(a) === 0 ? depth(a.path) - depth(b.path) : 0) || byPath(a, b));
   return [...removes, ...writes];

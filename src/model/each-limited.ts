@@ -12,7 +12,12 @@
  * thrown; later failures are dropped. With `keepGoing`, every item still starts and the first
  * failure is thrown at the end. Resolves when every started call settled.
  */
-export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<unknown>, opts: { keepGoing?: boolean } = {}): Promise<void> {
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<unknown>,
+  opts: { keepGoing?: boolean } = {},
+): Promise<void> {
   let next = 0;
   let failed = false;
   let failure: unknown;

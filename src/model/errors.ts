@@ -51,7 +51,12 @@ export class ImageError extends Error {
   }
 
   toJSON(): { code: ErrorCode; message: string; retryable: boolean; details?: Record<string, unknown> } {
-    return { code: this.code, message: this.message, retryable: this.retryable, ...(this.details ? { details: this.details } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 
@@ -63,5 +68,10 @@ export function isImageError(e: unknown, code?: ErrorCode): e is ImageError {
 export function ioError(what: string, path: string, cause: unknown): ImageError {
   const sys = cause as NodeJS.ErrnoException;
   const errno = sys && typeof sys.code === 'string' ? sys.code : 'EUNKNOWN';
-  return new ImageError('IO_ERROR', `${what} ${path}: ${errno}${sys?.message ? ` (${sys.message})` : ''}`, { path, errno }, { cause });
+  return new ImageError(
+    'IO_ERROR',
+    `${what} ${path}: ${errno}${sys?.message ? ` (${sys.message})` : ''}`,
+    { path, errno },
+    { cause },
+  );
 }

@@ -16,7 +16,11 @@ export class Version {
 
   static parse(text: string): Version {
     const bad = (why: string) =>
-      new ImageError('BAD_FMRI', `Invalid version '${text}': ${why}; expected release[,build][-branch][:YYYYMMDDTHHMMSSZ], e.g. 1.2.3,5.11-0.1:20260101T120000Z`, { value: text });
+      new ImageError(
+        'BAD_FMRI',
+        `Invalid version '${text}': ${why}; expected release[,build][-branch][:YYYYMMDDTHHMMSSZ], e.g. 1.2.3,5.11-0.1:20260101T120000Z`,
+        { value: text },
+      );
     if (typeof text !== 'string' || text.length === 0) throw bad('it is empty');
     let rest = text;
     let timestamp: string | null = null;
@@ -93,7 +97,11 @@ export class Fmri {
 
   static parse(text: string): Fmri {
     const bad = (why: string) =>
-      new ImageError('BAD_FMRI', `Invalid FMRI '${text}': ${why}; expected pkg://<publisher>/<name>@<release>[,<build>]-<branch>:<YYYYMMDDTHHMMSSZ>`, { value: text });
+      new ImageError(
+        'BAD_FMRI',
+        `Invalid FMRI '${text}': ${why}; expected pkg://<publisher>/<name>@<release>[,<build>]-<branch>:<YYYYMMDDTHHMMSSZ>`,
+        { value: text },
+      );
     if (typeof text !== 'string' || text.length === 0) throw bad('it is empty');
     if (/[\s\0]/.test(text)) throw bad('it contains white space or NUL');
     let rest = text;
@@ -103,7 +111,8 @@ export class Fmri {
       const slash = rest.indexOf('/');
       if (slash <= 0) throw bad('the publisher is missing');
       publisher = rest.slice(0, slash);
-      if (!PUBLISHER_RE.test(publisher)) throw bad(`publisher '${publisher}' may hold only letters, digits, '.', '_' and '-'`);
+      if (!PUBLISHER_RE.test(publisher))
+        throw bad(`publisher '${publisher}' may hold only letters, digits, '.', '_' and '-'`);
       rest = rest.slice(slash + 1);
     } else if (rest.startsWith('pkg:/')) {
       rest = rest.slice(5);
@@ -113,7 +122,10 @@ export class Fmri {
     const at = rest.indexOf('@');
     const name = at === -1 ? rest : rest.slice(0, at);
     if (!name) throw bad('the package name is missing');
-    if (!NAME_RE.test(name)) throw bad(`package name '${name}' must be '/'-separated parts of letters, digits, '_', '-', '.', '+', each starting with a letter or digit`);
+    if (!NAME_RE.test(name))
+      throw bad(
+        `package name '${name}' must be '/'-separated parts of letters, digits, '_', '-', '.', '+', each starting with a letter or digit`,
+      );
     let version: Version | null = null;
     if (at !== -1) {
       try {
@@ -174,7 +186,8 @@ export function isPublisherName(s: string): boolean {
 function dotSequence(s: string, part: string, bad: (why: string) => ImageError): number[] {
   if (s.length === 0) throw bad(`the ${part} is empty`);
   return s.split('.').map((el) => {
-    if (!/^(0|[1-9][0-9]*)$/.test(el)) throw bad(`${part} element '${el}' is not a non-negative integer without leading zeros`);
+    if (!/^(0|[1-9][0-9]*)$/.test(el))
+      throw bad(`${part} element '${el}' is not a non-negative integer without leading zeros`);
     const n = Number(el);
     if (!Number.isSafeInteger(n)) throw bad(`${part} element '${el}' is too large`);
     return n;
@@ -206,7 +219,10 @@ export function shortVersion(fmri: string, opts: { timestamp?: boolean } = {}): 
 
 /** The pkg(5) timestamp for a moment, `YYYYMMDDTHHMMSSZ`. */
 export function timestampOf(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 function compareSeq(a: readonly number[], b: readonly number[]): number {

@@ -9,10 +9,34 @@ import { imagePathProblem } from './paths';
  * leading blanks are dropped), and `#` starts a comment line. Only space and tab separate tokens,
  * as in pkg(5), so other white space inside an unquoted value stays part of it.
  */
-export const ACTION_TYPES = ['set', 'file', 'dir', 'link', 'hardlink', 'depend', 'license', 'legacy', 'user', 'group', 'driver', 'signature'] as const;
+export const ACTION_TYPES = [
+  'set',
+  'file',
+  'dir',
+  'link',
+  'hardlink',
+  'depend',
+  'license',
+  'legacy',
+  'user',
+  'group',
+  'driver',
+  'signature',
+] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
-export const DEPEND_TYPES = ['require', 'optional', 'incorporate', 'parent', 'require-any', 'group', 'group-any', 'exclude', 'conditional', 'origin'] as const;
+export const DEPEND_TYPES = [
+  'require',
+  'optional',
+  'incorporate',
+  'parent',
+  'require-any',
+  'group',
+  'group-any',
+  'exclude',
+  'conditional',
+  'origin',
+] as const;
 
 export type AttrValue = string | string[];
 
@@ -33,14 +57,33 @@ export interface Manifest {
 
 /** The attribute that identifies an action of each type within an image (pkg(5)'s key_attr). */
 const KEY_ATTR: Record<ActionType, string | null> = {
-  set: 'name', file: 'path', dir: 'path', link: 'path', hardlink: 'path', depend: 'fmri',
-  license: 'license', legacy: 'pkg', user: 'username', group: 'groupname', driver: 'name', signature: null,
+  set: 'name',
+  file: 'path',
+  dir: 'path',
+  link: 'path',
+  hardlink: 'path',
+  depend: 'fmri',
+  license: 'license',
+  legacy: 'pkg',
+  user: 'username',
+  group: 'groupname',
+  driver: 'name',
+  signature: null,
 };
 
 const REQUIRED: Record<ActionType, readonly string[]> = {
-  set: ['name', 'value'], file: ['path'], dir: ['path'], link: ['path', 'target'], hardlink: ['path', 'target'],
-  depend: ['type', 'fmri'], license: ['license'], legacy: ['pkg'], user: ['username'], group: ['groupname'],
-  driver: ['name'], signature: [],
+  set: ['name', 'value'],
+  file: ['path'],
+  dir: ['path'],
+  link: ['path', 'target'],
+  hardlink: ['path', 'target'],
+  depend: ['type', 'fmri'],
+  license: ['license'],
+  legacy: ['pkg'],
+  user: ['username'],
+  group: ['groupname'],
+  driver: ['name'],
+  signature: [],
 };
 
 const PAYLOAD_TYPES: ReadonlySet<ActionType> = new Set(['file', 'license', 'signature']);
@@ -79,7 +122,8 @@ export function parseManifest(text: string, source = 'manifest'): Manifest {
     let line = lines[i].replace(/\r$/, '');
     if (/^\s*(#|$)/.test(line)) continue;
     while (line.endsWith('\\')) {
-      if (i + 1 >= lines.length) throw manifestError(source, lineNo, 'the last line ends with a continuation backslash; expected another line');
+      if (i + 1 >= lines.length)
+        throw manifestError(source, lineNo, 'the last line ends with a continuation backslash; expected another line');
       line = line.slice(0, -1) + lines[++i].replace(/\r$/, '').replace(/^[ \t]+/, '');
     }
     actions.push(parseAction(line, lineNo, source));
@@ -173,7 +217,8 @@ export function parseAction(line: string, lineNo = 1, source = 'action'): Action
         q = s[next];
         pos = next;
       }
-      if (pos < s.length && !isBlank(s.charCodeAt(pos))) throw fail(`expected white space after the quoted value of '${key}'`);
+      if (pos < s.length && !isBlank(s.charCodeAt(pos)))
+        throw fail(`expected white space after the quoted value of '${key}'`);
     } else {
       const end = nextBlank(s, pos);
       value = s.slice(pos, end);
@@ -181,7 +226,8 @@ export function parseAction(line: string, lineNo = 1, source = 'action'): Action
       if (value.length === 0) throw fail(`attribute '${key}' has no value`);
     }
     if (key === 'hash' && PAYLOAD_TYPES.has(t)) {
-      if (hash !== null && hash !== value) throw fail(`hash=${value} differs from the payload hash ${hash}; expected the same value`);
+      if (hash !== null && hash !== value)
+        throw fail(`hash=${value} differs from the payload hash ${hash}; expected the same value`);
       hash = value;
       continue;
     }
@@ -219,14 +265,16 @@ function validate(a: Action, fail: (why: string, code?: ErrorCode) => ImageError
       if (goodModes.size < 10_000) goodModes.add(mode);
     }
   }
-  if ((a.type === 'link' || a.type === 'hardlink') && (a.attrs.target as string).length === 0) throw fail(`${a.type} target is empty`);
+  if ((a.type === 'link' || a.type === 'hardlink') && (a.attrs.target as string).length === 0)
+    throw fail(`${a.type} target is empty`);
   if (a.type === 'hardlink') {
     const why = imagePathProblem(hardlinkTarget(a));
     if (why) throw fail(`hardlink target '${a.attrs.target}' ${why}`, 'PATH_OUTSIDE_IMAGE');
   }
   if (a.type === 'depend') {
     const type = a.attrs.type as string;
-    if (!(DEPEND_TYPES as readonly string[]).includes(type)) throw fail(`depend type '${type}' is not one of ${DEPEND_TYPES.join(', ')}`);
+    if (!(DEPEND_TYPES as readonly string[]).includes(type))
+      throw fail(`depend type '${type}' is not one of ${DEPEND_TYPES.join(', ')}`);
     for (const f of values(a, 'fmri')) {
       try {
         Fmri.parse(f);
@@ -298,7 +346,7 @@ export function attr(a: Action, key: string): string | undefined {
 /** The value that identifies the action in an image: a path for file system actions. */
 export function actionKey(a: Action): string | null {
   const k = KEY_ATTR[a.type];
-  return k ? attr(a, k) ?? null : null;
+  return k ? (attr(a, k) ?? null) : null;
 }
 
 /** The package FMRI a manifest declares with `set name=pkg.fmri`. */
@@ -335,10 +383,12 @@ export function appliesTo(a: Action, variants: Readonly<Record<string, string>>)
 export function actionsEqual(a: Action, b: Action): boolean {
   if (a.type !== b.type || a.hash !== b.hash) return false;
   for (const k in a.attrs) {
-    const va = a.attrs[k], vb = b.attrs[k];
+    const va = a.attrs[k],
+      vb = b.attrs[k];
     if (vb === undefined) return false;
     if (Array.isArray(va) || Array.isArray(vb)) {
-      const xa = [...values(a, k)].sort(), xb = [...values(b, k)].sort();
+      const xa = [...values(a, k)].sort(),
+        xb = [...values(b, k)].sort();
       if (xa.length !== xb.length || xa.some((x, i) => x !== xb[i])) return false;
     } else if (va !== vb) return false;
   }

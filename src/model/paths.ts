@@ -9,11 +9,12 @@ export function imagePathProblem(p: string): string | null {
   if (p.startsWith('/')) return 'is absolute; expected a path relative to the image root';
   // One scan over the components (split and two passes were a tenth of manifest parsing).
   let notNormal = false;
-  for (let start = 0; start <= p.length; ) {
+  for (let start = 0; start <= p.length;) {
     let end = p.indexOf('/', start);
     if (end === -1) end = p.length;
     const len = end - start;
-    if (len === 2 && p.charCodeAt(start) === 46 && p.charCodeAt(start + 1) === 46) return "contains '..'; expected a path inside the image";
+    if (len === 2 && p.charCodeAt(start) === 46 && p.charCodeAt(start + 1) === 46)
+      return "contains '..'; expected a path inside the image";
     if (len === 0 || (len === 1 && p.charCodeAt(start) === 46)) notNormal = true;
     start = end + 1;
   }

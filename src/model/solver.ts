@@ -46,14 +46,16 @@ export function solve(input: SolveInput): Map<string, Candidate> {
     if (!input.parent) return cands;
     const ok = cands.filter((c) => parentProblems(c, input.parent!).length === 0);
     if (ok.length === 0 && cands.length > 0) {
-      for (const c of cands.slice(0, 3)) for (const p of parentProblems(c, input.parent)) reasons.push(`${c.fmri.toShortString()}: ${p}`);
+      for (const c of cands.slice(0, 3))
+        for (const p of parentProblems(c, input.parent)) reasons.push(`${c.fmri.toShortString()}: ${p}`);
       reasons.push(`No version of '${stem}' satisfies the parent image`);
     }
     return ok;
   };
 
   for (const stem of input.remove) {
-    if (!input.installed.has(stem)) throw new ImageError('UNKNOWN_PACKAGE', `Cannot remove '${stem}': it is not installed`, { stem });
+    if (!input.installed.has(stem))
+      throw new ImageError('UNKNOWN_PACKAGE', `Cannot remove '${stem}': it is not installed`, { stem });
   }
   const wanted = new Map(input.install.map((i) => [i.stem, i.version]));
   for (const [stem, inst] of input.installed) {
@@ -67,7 +69,10 @@ export function solve(input: SolveInput): Map<string, Candidate> {
     const version = wanted.get(stem);
     if (version) {
       const matching = dom.filter((c) => c.fmri.version!.matches(version));
-      if (matching.length === 0) reasons.push(`No version of '${stem}' matches ${version}; available: ${dom.map((c) => c.fmri.version).join(', ')}`);
+      if (matching.length === 0)
+        reasons.push(
+          `No version of '${stem}' matches ${version}; available: ${dom.map((c) => c.fmri.version).join(', ')}`,
+        );
       dom = matching;
     }
     domains.set(stem, parentFilter(stem, dom));
@@ -75,9 +80,17 @@ export function solve(input: SolveInput): Map<string, Candidate> {
   for (const want of input.install) {
     if (input.installed.has(want.stem)) continue;
     const all = input.available(want.stem);
-    if (all.length === 0) throw new ImageError('UNKNOWN_PACKAGE', `No package '${want.stem}' in the catalogs of the image's enabled publishers`, { stem: want.stem });
+    if (all.length === 0)
+      throw new ImageError(
+        'UNKNOWN_PACKAGE',
+        `No package '${want.stem}' in the catalogs of the image's enabled publishers`,
+        { stem: want.stem },
+      );
     const matching = want.version ? all.filter((c) => c.fmri.version!.matches(want.version!)) : all;
-    if (matching.length === 0) reasons.push(`No version of '${want.stem}' matches ${want.version}; available: ${all.map((c) => c.fmri.version).join(', ')}`);
+    if (matching.length === 0)
+      reasons.push(
+        `No version of '${want.stem}' matches ${want.version}; available: ${all.map((c) => c.fmri.version).join(', ')}`,
+      );
     domains.set(want.stem, parentFilter(want.stem, matching));
   }
 
@@ -117,13 +130,19 @@ export function solve(input: SolveInput): Map<string, Candidate> {
         .sort((a, b) => b.version!.compare(a.version!));
       if (movable.length === 0) {
         throw unsatisfiable(
-          conflict.bounds.map((b) => `${b.by.toShortString()} needs ${conflict!.stem}${b.version ? '@' + b.version : ''} (${b.kind}); available: ${(domains.get(conflict!.stem) ?? []).map((c) => c.fmri.version).join(', ') || 'none'}`),
+          conflict.bounds.map(
+            (b) =>
+              `${b.by.toShortString()} needs ${conflict!.stem}${b.version ? '@' + b.version : ''} (${b.kind}); available: ${(domains.get(conflict!.stem) ?? []).map((c) => c.fmri.version).join(', ') || 'none'}`,
+          ),
           reasons,
         );
       }
       const drop = movable[0];
       const dom = domains.get(drop.name)!;
-      domains.set(drop.name, dom.filter((c) => c.fmri !== current(drop.name)!.fmri));
+      domains.set(
+        drop.name,
+        dom.filter((c) => c.fmri !== current(drop.name)!.fmri),
+      );
       selected.delete(drop.name);
       continue;
     }
@@ -155,8 +174,15 @@ function applyDependency(
           domains.set(one.name, []);
           return true;
         }
-        const avail = input.available(one.name).filter((x) => !one.version || x.fmri.version!.compare(one.version) >= 0 || x.fmri.version!.matches(one.version));
-        if (avail.length === 0) reasons.push(`${c.fmri.toShortString()} requires ${one.toShortString()}, which no enabled publisher provides`);
+        const avail = input
+          .available(one.name)
+          .filter(
+            (x) => !one.version || x.fmri.version!.compare(one.version) >= 0 || x.fmri.version!.matches(one.version),
+          );
+        if (avail.length === 0)
+          reasons.push(
+            `${c.fmri.toShortString()} requires ${one.toShortString()}, which no enabled publisher provides`,
+          );
         domains.set(one.name, avail);
         return true;
       }
@@ -165,10 +191,12 @@ function applyDependency(
     }
     case 'optional':
     case 'group':
-      if (domains.has(one.name) && d.type === 'optional') bound(one.name, { by: c.fmri, kind: 'optional', version: one.version });
+      if (domains.has(one.name) && d.type === 'optional')
+        bound(one.name, { by: c.fmri, kind: 'optional', version: one.version });
       return false;
     case 'incorporate':
-      if (domains.has(one.name) && one.version) bound(one.name, { by: c.fmri, kind: 'incorporate', version: one.version });
+      if (domains.has(one.name) && one.version)
+        bound(one.name, { by: c.fmri, kind: 'incorporate', version: one.version });
       return false;
     case 'exclude':
       if (domains.has(one.name)) bound(one.name, { by: c.fmri, kind: 'exclude', version: one.version });
@@ -214,5 +242,7 @@ function parentProblems(c: Candidate, parent: ParentState): string[] {
 
 function unsatisfiable(main: string[], reasons: string[]): ImageError {
   const all = [...new Set([...reasons, ...main])];
-  return new ImageError('UNSATISFIABLE', `No solution was found for the requested update:\n  ${all.join('\n  ')}`, { reasons: all });
+  return new ImageError('UNSATISFIABLE', `No solution was found for the requested update:\n  ${all.join('\n  ')}`, {
+    reasons: all,
+  });
 }

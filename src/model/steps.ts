@@ -49,7 +49,13 @@ export async function stepsFor(changes: ActionChange[], onDisk: (path: string) =
     const a = c.to!;
     switch (a.type) {
       case 'dir':
-        steps.push({ op: 'mkdir', path: c.path, mode: modeOf(a, 0o755), existed: d.existed, ...(d.existed === 'dir' ? { oldMode: d.mode } : {}) });
+        steps.push({
+          op: 'mkdir',
+          path: c.path,
+          mode: modeOf(a, 0o755),
+          existed: d.existed,
+          ...(d.existed === 'dir' ? { oldMode: d.mode } : {}),
+        });
         break;
       case 'link':
         steps.push({ op: 'symlink', path: c.path, target: attr(a, 'target')!, existed: d.existed });
@@ -75,7 +81,13 @@ export async function stepsFor(changes: ActionChange[], onDisk: (path: string) =
           steps.push({ ...write, path: side, existed: (await onDisk(side)).existed });
         } else if (preserve === 'renameold') {
           const side = c.path + '.old';
-          steps.push({ op: 'copy-aside', path: side, source: c.path, sourceStep: steps.length + 1, existed: (await onDisk(side)).existed });
+          steps.push({
+            op: 'copy-aside',
+            path: side,
+            source: c.path,
+            sourceStep: steps.length + 1,
+            existed: (await onDisk(side)).existed,
+          });
           steps.push(write);
         }
         // preserve=true (and legacy): the local edit stays.

@@ -17,7 +17,11 @@ export class FileOrigin implements RepositoryOrigin {
     try {
       this.root = fileURLToPath(url);
     } catch (e) {
-      throw new ImageError('BAD_REQUEST', `Invalid file origin '${url}': ${(e as Error).message}; expected file:///absolute/path`, { url });
+      throw new ImageError(
+        'BAD_REQUEST',
+        `Invalid file origin '${url}': ${(e as Error).message}; expected file:///absolute/path`,
+        { url },
+      );
     }
   }
 
@@ -34,23 +38,39 @@ export class FileOrigin implements RepositoryOrigin {
 
   async manifest(publisher: string, fmri: Fmri): Promise<string> {
     assertPublisherName(publisher);
-    if (!fmri.version) throw new ImageError('BAD_REQUEST', `Expected an FMRI with a version to fetch a manifest, got '${fmri}'`, { fmri: String(fmri) });
+    if (!fmri.version)
+      throw new ImageError('BAD_REQUEST', `Expected an FMRI with a version to fetch a manifest, got '${fmri}'`, {
+        fmri: String(fmri),
+      });
     const file = manifestPath(this.root, publisher, fmri.stem, String(fmri.version));
     try {
       return await fsp.readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new ImageError('NOT_FOUND', `No manifest for ${fmri.toShortString()} from publisher '${publisher}' in ${this.url}`, { publisher, fmri: String(fmri) });
+        throw new ImageError(
+          'NOT_FOUND',
+          `No manifest for ${fmri.toShortString()} from publisher '${publisher}' in ${this.url}`,
+          { publisher, fmri: String(fmri) },
+        );
       }
       throw ioError('Cannot read', file, e);
     }
   }
 
-  async openFile(publisher: string, hash: string, offset: number, signal?: AbortSignal): Promise<{ stream: Readable; offset: number; size: number }> {
+  async openFile(
+    publisher: string,
+    hash: string,
+    offset: number,
+    signal?: AbortSignal,
+  ): Promise<{ stream: Readable; offset: number; size: number }> {
     assertOffset(offset);
     const { file, size } = await this.stat(publisher, hash);
     if (offset > size) {
-      throw new ImageError('BAD_REQUEST', `Cannot read content ${hash} from offset ${offset}: it is only ${size} bytes`, { hash, offset, size });
+      throw new ImageError(
+        'BAD_REQUEST',
+        `Cannot read content ${hash} from offset ${offset}: it is only ${size} bytes`,
+        { hash, offset, size },
+      );
     }
     // Resuming a complete download: an empty stream (createReadStream cannot express an empty range).
     const stream: Readable = offset === size ? new PassThrough().end() : createReadStream(file, { start: offset });
@@ -76,7 +96,10 @@ export class FileOrigin implements RepositoryOrigin {
       return { file, size: (await fsp.stat(file)).size };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new ImageError('NOT_FOUND', `No content ${hash} from publisher '${publisher}' in ${this.url}`, { publisher, hash });
+        throw new ImageError('NOT_FOUND', `No content ${hash} from publisher '${publisher}' in ${this.url}`, {
+          publisher,
+          hash,
+        });
       }
       throw ioError('Cannot read', file, e);
     }

@@ -39,8 +39,17 @@ export async function* readFrames(src: Readable, hashes: readonly string[], what
     for (const want of hashes) {
       const line = await reader.readLine(`${what}: frame header for ${want}`);
       const m = /^([0-9a-f]{64}) (0|[1-9][0-9]{0,15})$/.exec(line);
-      if (!m) throw new ImageError('BAD_REPOSITORY', `${what}: expected a frame header '<hash> <size>' for ${want}, got '${line.slice(0, 80)}'`, { hash: want });
-      if (m[1] !== want) throw new ImageError('BAD_REPOSITORY', `${what}: expected the frame for ${want}, got ${m[1]}`, { hash: want, got: m[1] });
+      if (!m)
+        throw new ImageError(
+          'BAD_REPOSITORY',
+          `${what}: expected a frame header '<hash> <size>' for ${want}, got '${line.slice(0, 80)}'`,
+          { hash: want },
+        );
+      if (m[1] !== want)
+        throw new ImageError('BAD_REPOSITORY', `${what}: expected the frame for ${want}, got ${m[1]}`, {
+          hash: want,
+          got: m[1],
+        });
       const size = Number(m[2]);
       const whole = reader.takeBuffered(size);
       if (whole) {
@@ -52,7 +61,8 @@ export async function* readFrames(src: Readable, hashes: readonly string[], what
       yield { hash: want, size: body.size, stream: body.stream };
       await body.finish();
     }
-    if ((await reader.take(1)) !== null) throw new ImageError('BAD_REPOSITORY', `${what}: unexpected data after the last frame`);
+    if ((await reader.take(1)) !== null)
+      throw new ImageError('BAD_REPOSITORY', `${what}: unexpected data after the last frame`);
     clean = true;
   } finally {
     if (!clean) src.destroy();
@@ -77,7 +87,8 @@ class ChunkReader {
         this.buf = this.buf.subarray(nl + 1);
         return line;
       }
-      if (this.buf.length > MAX_HEADER) throw new ImageError('BAD_REPOSITORY', `${what}: header line longer than ${MAX_HEADER} bytes`);
+      if (this.buf.length > MAX_HEADER)
+        throw new ImageError('BAD_REPOSITORY', `${what}: header line longer than ${MAX_HEADER} bytes`);
       if (!(await this.fill())) {
         throw new ImageError('TRUNCATED_CONTENT', `${what}: the response ended before the frame header`, { what });
       }
@@ -121,7 +132,11 @@ class FrameBody {
   private pending: Promise<void> | null = null;
   private failure: unknown = null;
 
-  constructor(private readonly reader: ChunkReader, readonly size: number, private readonly what: string) {
+  constructor(
+    private readonly reader: ChunkReader,
+    readonly size: number,
+    private readonly what: string,
+  ) {
     this.remaining = size;
     const self = this;
     this.stream = new Readable({
@@ -151,11 +166,15 @@ class FrameBody {
   private async next(): Promise<Buffer> {
     const chunk = await this.reader.take(Math.min(this.remaining, CHUNK));
     if (chunk === null) {
-      throw new ImageError('TRUNCATED_CONTENT', `${this.what}: the response ended after ${this.size - this.remaining} of ${this.size} bytes`, {
-        what: this.what,
-        received: this.size - this.remaining,
-        expected: this.size,
-      });
+      throw new ImageError(
+        'TRUNCATED_CONTENT',
+        `${this.what}: the response ended after ${this.size - this.remaining} of ${this.size} bytes`,
+        {
+          what: this.what,
+          received: this.size - this.remaining,
+          expected: this.size,
+        },
+      );
     }
     this.remaining -= chunk.length;
     return chunk;

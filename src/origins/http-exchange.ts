@@ -46,7 +46,15 @@ export function sendRequest(spec: RequestSpec, attempt = 0): Promise<Exchange> {
       headers['content-type'] = 'application/json';
       headers['content-length'] = spec.body.length;
     }
-    const req = http.request({ agent: spec.agent, host: spec.host, port: spec.port, method: spec.method, path: spec.path, headers, timeout: spec.timeoutMs });
+    const req = http.request({
+      agent: spec.agent,
+      host: spec.host,
+      port: spec.port,
+      method: spec.method,
+      path: spec.path,
+      headers,
+      timeout: spec.timeoutMs,
+    });
     let responded = false;
     const onAbort = () => {
       state.cancelled = true;
@@ -56,12 +64,22 @@ export function sendRequest(spec: RequestSpec, attempt = 0): Promise<Exchange> {
     const cleanup = () => signal?.removeEventListener('abort', onAbort);
     req.on('timeout', () => {
       state.timedOut = true;
-      req.destroy(new ImageError('REPOSITORY_UNAVAILABLE', `Repository ${spec.url} did not answer within ${spec.timeoutMs} ms`, { url: spec.url }));
+      req.destroy(
+        new ImageError('REPOSITORY_UNAVAILABLE', `Repository ${spec.url} did not answer within ${spec.timeoutMs} ms`, {
+          url: spec.url,
+        }),
+      );
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (responded) return; // From here on the body stream reports what went wrong.
       cleanup();
-      if (!state.cancelled && !state.timedOut && attempt === 0 && req.reusedSocket && (RESET_CODES.has(e.code ?? '') || /socket hang up/.test(e.message))) {
+      if (
+        !state.cancelled &&
+        !state.timedOut &&
+        attempt === 0 &&
+        req.reusedSocket &&
+        (RESET_CODES.has(e.code ?? '') || /socket hang up/.test(e.message))
+      ) {
         sendRequest(spec, attempt + 1).then(resolve, reject);
         return;
       }
@@ -145,5 +163,10 @@ export function cancelled(what: string): ImageError {
 
 function unavailable(url: string, e: NodeJS.ErrnoException): ImageError {
   const code = e.code ?? 'EUNKNOWN';
-  return new ImageError('REPOSITORY_UNAVAILABLE', `Repository ${url} is unavailable: ${e.message} (${code})`, { url, errno: code }, { cause: e });
+  return new ImageError(
+    'REPOSITORY_UNAVAILABLE',
+    `Repository ${url} is unavailable: ${e.message} (${code})`,
+    { url, errno: code },
+    { cause: e },
+  );
 }

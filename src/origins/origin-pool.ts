@@ -18,7 +18,11 @@ export class OriginPool {
 
   async withOrigin<T>(pub: PublisherConfig, fn: (o: RepositoryOrigin) => Promise<T>): Promise<T> {
     if (pub.origins.length === 0) {
-      throw new ImageError('BAD_IMAGE', `Publisher '${pub.name}' has no origins; expected at least one file:// or http:// URL`, { publisher: pub.name });
+      throw new ImageError(
+        'BAD_IMAGE',
+        `Publisher '${pub.name}' has no origins; expected at least one file:// or http:// URL`,
+        { publisher: pub.name },
+      );
     }
     let last: unknown;
     for (const url of pub.origins) {

@@ -17,7 +17,12 @@ export interface RepositoryOrigin {
    * Compressed bytes of one content file from `offset` (HTTP Range). `offset` in the result is
    * where the stream actually starts (0 if a server ignored Range); `size` is the full compressed size.
    */
-  openFile(publisher: string, hash: string, offset: number, signal?: AbortSignal): Promise<{ stream: NodeJS.ReadableStream & Readable; offset: number; size: number }>;
+  openFile(
+    publisher: string,
+    hash: string,
+    offset: number,
+    signal?: AbortSignal,
+  ): Promise<{ stream: NodeJS.ReadableStream & Readable; offset: number; size: number }>;
   /**
    * Several (small) content files in one request, in the order asked. The caller consumes each
    * yielded stream fully before asking for the next.
@@ -37,5 +42,9 @@ export function openOrigin(url: string, opts: HttpOriginOptions = {}): Repositor
   }
   if (parsed?.protocol === 'file:') return new FileOrigin(url);
   if (parsed?.protocol === 'http:') return new HttpOrigin(url, opts);
-  throw new ImageError('BAD_REQUEST', `Unsupported repository origin '${url}': expected file:///absolute/path or http://host:port[/prefix]`, { url });
+  throw new ImageError(
+    'BAD_REQUEST',
+    `Unsupported repository origin '${url}': expected file:///absolute/path or http://host:port[/prefix]`,
+    { url },
+  );
 }

@@ -8,5 +8,7 @@ export function rootOption(description = 'the image'): Option {
 
 /** `--lock-wait <ms>` of the publishing commands, 0 to 3,600,000; `opts.lockWait` (undefined: the repository's 5000). */
 export function lockWaitOption(): Option {
-  return new Option('--lock-wait <ms>', 'how long to wait for another publisher (default 5000)').argParser(integerIn(0, 3_600_000));
+  return new Option('--lock-wait <ms>', 'how long to wait for another publisher (default 5000)').argParser(
+    integerIn(0, 3_600_000),
+  );
 }

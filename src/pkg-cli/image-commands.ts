@@ -13,10 +13,12 @@ import { rootOption } from './args';
 import { CliIo, defineCommand } from './command';
 import { defaultCacheDir } from '../cache/default-cache-dir';
 
-
 /** `--cache <dir>` of the commands that fetch content; `opts.cache` (undefined: defaultCacheDir()). */
 function cacheOption(): Option {
-  return new Option('--cache <dir>', `host-wide content cache (default $LINKED_IMAGES_CACHE or ${defaultCacheDir()})`).argParser(nonEmpty);
+  return new Option(
+    '--cache <dir>',
+    `host-wide content cache (default $LINKED_IMAGES_CACHE or ${defaultCacheDir()})`,
+  ).argParser(nonEmpty);
 }
 
 /** `<name>=<origin>`: a publisher of image-create; a path origin becomes a file:// URL. */
@@ -46,9 +48,17 @@ export const imageCreate = defineCommand<ImageCreateOptions>({
   define: (cmd) =>
     cmd
       .argument('<root>', 'the directory of the new image')
-      .option('--publisher <name>=<origin>', 'publishers in rank order; origin is http://... or a repository path', (v, prev: PublisherConfig[] | undefined) => [...(prev ?? []), parsePublisher(v)])
+      .option(
+        '--publisher <name>=<origin>',
+        'publishers in rank order; origin is http://... or a repository path',
+        (v, prev: PublisherConfig[] | undefined) => [...(prev ?? []), parsePublisher(v)],
+      )
       .option('--zone', 'a non-global zone image (variant.opensolaris.zone=nonglobal)')
-      .option('--variant <name>=<value>', 'any other variant, e.g. variant.arch=i386', (v, prev: [string, string][] | undefined) => [...(prev ?? []), parseVariant(v)]),
+      .option(
+        '--variant <name>=<value>',
+        'any other variant, e.g. variant.arch=i386',
+        (v, prev: [string, string][] | undefined) => [...(prev ?? []), parseVariant(v)],
+      ),
   async run(opts, [root]) {
     const variants: Record<string, string> = Object.fromEntries(opts.variant ?? []);
     if (opts.zone) variants['variant.opensolaris.zone'] = 'nonglobal';
@@ -73,7 +83,11 @@ export const setPublisher = defineCommand<SetPublisherOptions>({
     cmd
       .addOption(rootOption())
       .argument('<name>', 'the publisher')
-      .option('--origin <url>', 'an origin, http://... or a repository path (repeatable; required for a new publisher)', collect)
+      .option(
+        '--origin <url>',
+        'an origin, http://... or a repository path (repeatable; required for a new publisher)',
+        collect,
+      )
       .option('--non-sticky', 'packages may move to another publisher')
       .option('--disable', 'keep the publisher but do not use it')
       .option('--rank <N>', 'its place in the search order, 0 first (default: where it was, else last)', integerIn(0)),
@@ -82,7 +96,12 @@ export const setPublisher = defineCommand<SetPublisherOptions>({
     const pubs = image.publishers();
     const at = pubs.findIndex((p) => p.name === name);
     const origins = (opts.origin ?? []).map((o) => (/^[a-z]+:\/\//.test(o) ? o : 'file://' + path.resolve(o)));
-    const pub: PublisherConfig = { name, origins: origins.length ? origins : at >= 0 ? pubs[at].origins : [], sticky: !opts.nonSticky, enabled: !opts.disable };
+    const pub: PublisherConfig = {
+      name,
+      origins: origins.length ? origins : at >= 0 ? pubs[at].origins : [],
+      sticky: !opts.nonSticky,
+      enabled: !opts.disable,
+    };
     if (pub.origins.length === 0) throw new UsageError('missing --origin <url> for a new publisher');
     if (at >= 0) pubs.splice(at, 1);
     pubs.splice(opts.rank === undefined ? (at >= 0 ? at : pubs.length) : Math.min(opts.rank, pubs.length), 0, pub);
@@ -97,13 +116,14 @@ interface RootOptions {
 }
 
 export const publisherList = defineCommand<RootOptions>({
-  summary: 'list an image\'s publishers in rank order',
+  summary: "list an image's publishers in rank order",
   usage: '-R <root>',
   define: (cmd) => cmd.addOption(rootOption()),
   async run(opts, _args, io) {
     const image = await Image.open(path.resolve(opts.R));
     io.stdout.write('PUBLISHER  STICKY  ENABLED  ORIGINS\n');
-    for (const p of image.publishers()) io.stdout.write(`${p.name}  ${p.sticky}  ${p.enabled}  ${p.origins.join(' ')}\n`);
+    for (const p of image.publishers())
+      io.stdout.write(`${p.name}  ${p.sticky}  ${p.enabled}  ${p.origins.join(' ')}\n`);
     return 0;
   },
 });
@@ -128,7 +148,13 @@ export type UpdateStage = 'plan' | 'prepare' | 'execute';
 const STAGES: UpdateStage[] = ['plan', 'prepare', 'execute'];
 
 /** plan, prepare and execute one image (as far as `stage`), printing pkg(5)-like progress; exit 4 when there is nothing to do. */
-async function runUpdate(root: string, request: PlanRequest, cacheDir: string, stage: UpdateStage, io: CliIo): Promise<number> {
+async function runUpdate(
+  root: string,
+  request: PlanRequest,
+  cacheDir: string,
+  stage: UpdateStage,
+  io: CliIo,
+): Promise<number> {
   const image = await Image.open(root);
   const cache = await ContentCache.open(path.resolve(cacheDir));
   const p = await plan(image, request, undefined, { cache });
@@ -137,11 +163,18 @@ async function runUpdate(root: string, request: PlanRequest, cacheDir: string, s
     return 4;
   }
   const kind = (c: (typeof p.changes)[number]) => (c.from && c.to ? 'update' : c.to ? 'install' : 'remove');
-  for (const c of p.changes) io.stdout.write(`  ${kind(c).padEnd(7)} ${c.stem}: ${c.from ? shortVersion(c.from, { timestamp: true }) : '-'} -> ${c.to ? shortVersion(c.to, { timestamp: true }) : '-'}\n`);
-  io.stdout.write(`Packages to change: ${p.changes.length}; actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes\n`);
+  for (const c of p.changes)
+    io.stdout.write(
+      `  ${kind(c).padEnd(7)} ${c.stem}: ${c.from ? shortVersion(c.from, { timestamp: true }) : '-'} -> ${c.to ? shortVersion(c.to, { timestamp: true }) : '-'}\n`,
+    );
+  io.stdout.write(
+    `Packages to change: ${p.changes.length}; actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes\n`,
+  );
   if (stage === 'plan') return 0;
   const r = await prepare(image, p, cache);
-  io.stdout.write(`Download: ${r.filesDone}/${r.filesTotal} files, ${r.bytesDone}/${r.bytesTotal} bytes (${r.fetchedFiles} fetched, the rest cached)\n`);
+  io.stdout.write(
+    `Download: ${r.filesDone}/${r.filesTotal} files, ${r.bytesDone}/${r.bytesTotal} bytes (${r.fetchedFiles} fetched, the rest cached)\n`,
+  );
   if (stage === 'prepare') return 0;
   const x = await execute(image, p, cache);
   io.stdout.write(`Execute: ${x.status}, ${x.steps} steps${x.resumed ? ' (resumed an interrupted run)' : ''}\n`);
@@ -150,7 +183,8 @@ async function runUpdate(root: string, request: PlanRequest, cacheDir: string, s
 
 /** The stage asked for by `-n` / `--stage` (commander checked --stage's choices); UsageError for -n with a stage past plan. */
 function stageOf(opts: UpdateOptions): UpdateStage {
-  if (opts.n && opts.stage !== undefined && opts.stage !== 'plan') throw new UsageError(`-n plans only; it cannot be combined with --stage ${opts.stage}`);
+  if (opts.n && opts.stage !== undefined && opts.stage !== 'plan')
+    throw new UsageError(`-n plans only; it cannot be combined with --stage ${opts.stage}`);
   return opts.n ? 'plan' : (opts.stage ?? 'execute');
 }
 
@@ -168,7 +202,10 @@ function updateOptions(cmd: CommanderCommand): CommanderCommand {
     .addOption(cacheOption())
     .option('-n', 'plan only (dry run); the same as --stage plan')
     .addOption(
-      new Option('--stage <stage>', 'plan: plan and print it; prepare: plan, then download; execute: plan, download and apply (the default). Each stage runs the earlier ones again, as pkg(5) does.').choices(STAGES),
+      new Option(
+        '--stage <stage>',
+        'plan: plan and print it; prepare: plan, then download; execute: plan, download and apply (the default). Each stage runs the earlier ones again, as pkg(5) does.',
+      ).choices(STAGES),
     );
 }
 
@@ -186,7 +223,13 @@ export const update = defineCommand<UpdateOptions>({
   usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [<name>...]',
   define: (cmd) => updateOptions(cmd).argument('[name...]', 'only these packages (default: every installed one)'),
   async run(opts, args, io) {
-    return runUpdate(path.resolve(opts.R), args.length ? { update: args } : {}, opts.cache ?? defaultCacheDir(), stageOf(opts), io);
+    return runUpdate(
+      path.resolve(opts.R),
+      args.length ? { update: args } : {},
+      opts.cache ?? defaultCacheDir(),
+      stageOf(opts),
+      io,
+    );
   },
 });
 
@@ -195,7 +238,13 @@ export const uninstall = defineCommand<UpdateOptions>({
   usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name>...',
   define: (cmd) => updateOptions(cmd).argument('<name...>', 'the packages'),
   async run(opts, args, io) {
-    return runUpdate(path.resolve(opts.R), { remove: args, update: [] }, opts.cache ?? defaultCacheDir(), stageOf(opts), io);
+    return runUpdate(
+      path.resolve(opts.R),
+      { remove: args, update: [] },
+      opts.cache ?? defaultCacheDir(),
+      stageOf(opts),
+      io,
+    );
   },
 });
 
@@ -219,7 +268,9 @@ export const history = defineCommand<RootOptions>({
     io.stdout.write('TIME                      OPERATION  OUTCOME          STEPS  PLAN\n');
     for (const e of await readHistory(path.resolve(opts.R))) {
       const note = e.resumedAt ? ` (resumed at ${e.resumedAt})` : e.error ? ` ${e.error.code}` : '';
-      io.stdout.write(`${e.at.padEnd(25)} ${e.op.padEnd(10)} ${e.outcome.padEnd(16)} ${String(e.steps).padStart(5)}  ${e.plan.slice(0, 12)}${note}\n`);
+      io.stdout.write(
+        `${e.at.padEnd(25)} ${e.op.padEnd(10)} ${e.outcome.padEnd(16)} ${String(e.steps).padStart(5)}  ${e.plan.slice(0, 12)}${note}\n`,
+      );
     }
     return 0;
   },

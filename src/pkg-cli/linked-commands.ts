@@ -16,7 +16,11 @@ interface ParentOptions {
 export const attachLinked = defineCommand<ParentOptions>({
   summary: 'attach a child image (zone) to a parent image',
   usage: '-R <parent root> <zone:name> <child root>',
-  define: (cmd) => cmd.addOption(rootOption('the parent image')).argument('<zone:name>', "the child's name, e.g. zone:z1").argument('<child root>', 'the child image'),
+  define: (cmd) =>
+    cmd
+      .addOption(rootOption('the parent image'))
+      .argument('<zone:name>', "the child's name, e.g. zone:z1")
+      .argument('<child root>', 'the child image'),
   async run(opts, [name, childRoot]) {
     const parent = await Image.open(path.resolve(opts.R));
     await attachChild(parent, await Image.open(path.resolve(childRoot)), name);
@@ -65,12 +69,16 @@ export const auditLinked = defineCommand<ParentOptions>({
 });
 
 export const pubcheckLinked = defineCommand<ParentOptions & { l?: string[] }>({
-  summary: 'check children\'s publishers against the parent\'s (every child, or those named with -l)',
+  summary: "check children's publishers against the parent's (every child, or those named with -l)",
   usage: '-R <parent root> [-l <zone:name>]...',
   define: (cmd) =>
     cmd
       .addOption(rootOption('the parent image'))
-      .option('-l <zone:name>', 'check only this child (repeatable); NOT_LINKED (exit 53) when the parent has no such child', collect)
+      .option(
+        '-l <zone:name>',
+        'check only this child (repeatable); NOT_LINKED (exit 53) when the parent has no such child',
+        collect,
+      )
       .addHelpText('after', '\nPrints "<name>\tok" or the mismatch per child; exit 1 when any child mismatches.'),
   async run(opts, _args, io) {
     const parent = await Image.open(path.resolve(opts.R));
@@ -78,7 +86,11 @@ export const pubcheckLinked = defineCommand<ParentOptions & { l?: string[] }>({
     const only = opts.l ?? [];
     for (const name of only) {
       if (!children.some((c) => c.name === name)) {
-        throw new ImageError('NOT_LINKED', `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${children.map((c) => c.name).join(', ') || '(none)'}`, { name });
+        throw new ImageError(
+          'NOT_LINKED',
+          `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${children.map((c) => c.name).join(', ') || '(none)'}`,
+          { name },
+        );
       }
     }
     let bad = 0;

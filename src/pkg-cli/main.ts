@@ -5,7 +5,17 @@ import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { CliIo, Command } from './command';
 import { list, publish, publishManifestCommand, repoAddPublisher, repoCreate } from './repo-commands';
 import { serve } from './serve-command';
-import { history, imageCreate, install, installed, publisherList, recoverCommand, setPublisher, uninstall, update } from './image-commands';
+import {
+  history,
+  imageCreate,
+  install,
+  installed,
+  publisherList,
+  recoverCommand,
+  setPublisher,
+  uninstall,
+  update,
+} from './image-commands';
 import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
 
 /**
@@ -49,7 +59,15 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
   }
   const usage = `Usage: pkg ${name} ${cmd.usage}\n`;
   try {
-    const parsed = parseCommandLine(cmd.define(new CommanderCommand(`pkg ${name}`).description(cmd.summary).usage(cmd.usage).helpOption('-h, --help', 'this text')), rest);
+    const parsed = parseCommandLine(
+      cmd.define(
+        new CommanderCommand(`pkg ${name}`)
+          .description(cmd.summary)
+          .usage(cmd.usage)
+          .helpOption('-h, --help', 'this text'),
+      ),
+      rest,
+    );
     if (parsed.help !== null) {
       io.stdout.write(parsed.help);
       return 0;

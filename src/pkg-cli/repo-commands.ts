@@ -14,7 +14,10 @@ interface RepoCreateOptions {
 export const repoCreate = defineCommand<RepoCreateOptions>({
   summary: 'create an empty package repository',
   usage: '<repo> --publisher <p>',
-  define: (cmd) => cmd.argument('<repo>', 'the directory to create').requiredOption('--publisher <p>', 'the default publisher, created with an empty catalog', nonEmpty),
+  define: (cmd) =>
+    cmd
+      .argument('<repo>', 'the directory to create')
+      .requiredOption('--publisher <p>', 'the default publisher, created with an empty catalog', nonEmpty),
   async run(opts, [repo]) {
     await createRepository(repo, { publisher: opts.publisher });
     return 0;
@@ -43,7 +46,8 @@ interface PublishOptions {
 
 export const publish = defineCommand<PublishOptions>({
   summary: 'publish a directory tree as a package (like pkgsend)',
-  usage: '<repo> --fmri <name@version> --dir <tree> [--summary S] [--depend "type=require fmri=..."]... [--action "<action line>"]... [--publisher p]',
+  usage:
+    '<repo> --fmri <name@version> --dir <tree> [--summary S] [--depend "type=require fmri=..."]... [--action "<action line>"]... [--publisher p]',
   define: (cmd) =>
     cmd
       .argument('<repo>', 'the repository (a directory)')
@@ -82,7 +86,10 @@ export const publishManifestCommand = defineCommand<PublishManifestOptions>({
     cmd
       .argument('<repo>', 'the repository (a directory)')
       .argument('<manifest-file>', 'the manifest (.p5m)')
-      .option('--dir <content dir>', 'file payloads are read from <content dir>/<path>; content already in the repository is reused. Every payload must match its manifest hash.')
+      .option(
+        '--dir <content dir>',
+        'file payloads are read from <content dir>/<path>; content already in the repository is reused. Every payload must match its manifest hash.',
+      )
       .option('--publisher <p>', "default: the FMRI's publisher, else the repository's")
       .addOption(lockWaitOption()),
   async run(opts, [repo, manifestFile], io) {
@@ -90,10 +97,16 @@ export const publishManifestCommand = defineCommand<PublishManifestOptions>({
     try {
       manifest = await fsp.readFile(manifestFile, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageError('BAD_REQUEST', `Manifest file ${manifestFile} does not exist`, { path: manifestFile });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new ImageError('BAD_REQUEST', `Manifest file ${manifestFile} does not exist`, { path: manifestFile });
       throw ioError('Cannot read', manifestFile, e);
     }
-    const fmri = await publishManifest(repo, { manifest, contentDir: opts.dir, publisher: opts.publisher, lockWaitMs: opts.lockWait });
+    const fmri = await publishManifest(repo, {
+      manifest,
+      contentDir: opts.dir,
+      publisher: opts.publisher,
+      lockWaitMs: opts.lockWait,
+    });
     io.stdout.write(`${fmri}\n`);
     return 0;
   },
@@ -141,5 +154,6 @@ export function toOriginUrl(arg: string): string {
 
 function printTable(io: CliIo, rows: string[][]): void {
   const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
-  for (const r of rows) io.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
+  for (const r of rows)
+    io.stdout.write(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ') + '\n');
 }

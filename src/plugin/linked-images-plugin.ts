@@ -87,18 +87,30 @@ export class LinkedImagesPlugin extends SimplePlugin {
   private readonly maxActivities: number;
 
   constructor(opts: LinkedImagesPluginOptions) {
-    const { host = os.hostname(), taskQueue = DEFAULT_TASK_QUEUE, workflowBundle, maxActivities = DEFAULT_MAX_ACTIVITIES, hostTaskQueue: hostQueue, ...deps } = opts;
+    const {
+      host = os.hostname(),
+      taskQueue = DEFAULT_TASK_QUEUE,
+      workflowBundle,
+      maxActivities = DEFAULT_MAX_ACTIVITIES,
+      hostTaskQueue: hostQueue,
+      ...deps
+    } = opts;
     const { run, legacy } = createActivitySets(deps);
     super({
       name: 'linked-images',
       activities: legacy,
       // Functions, so that a Worker's own workflowsPath or workflowBundle wins.
-      ...(workflowBundle ? { workflowBundle: (b) => b ?? workflowBundle } : { workflowsPath: (p) => p ?? LINKED_IMAGES_WORKFLOWS_PATH }),
+      ...(workflowBundle
+        ? { workflowBundle: (b) => b ?? workflowBundle }
+        : { workflowsPath: (p) => p ?? LINKED_IMAGES_WORKFLOWS_PATH }),
     });
     this.host = host;
     this.taskQueue = taskQueue;
     this.hostTaskQueue = hostQueue ?? hostTaskQueue(host);
-    if (this.hostTaskQueue === this.taskQueue) throw new Error(`Expected the host task queue to differ from the workflow task queue, got '${this.taskQueue}' for both`);
+    if (this.hostTaskQueue === this.taskQueue)
+      throw new Error(
+        `Expected the host task queue to differ from the workflow task queue, got '${this.taskQueue}' for both`,
+      );
     this.maxActivities = maxActivities;
     this.hostActivities = new SimplePlugin({ name: 'linked-images', activities: { ...run, ...legacy } });
   }
@@ -107,17 +119,23 @@ export class LinkedImagesPlugin extends SimplePlugin {
   roleOf(taskQueue: string): LinkedImagesWorkerRole {
     if (taskQueue === this.taskQueue) return 'workflows';
     if (taskQueue === this.hostTaskQueue) return 'host-activities';
-    throw new Error(`LinkedImagesPlugin serves task queues '${this.taskQueue}' (workflows) and '${this.hostTaskQueue}' (host '${this.host}' activities), got a Worker on '${taskQueue}'`);
+    throw new Error(
+      `LinkedImagesPlugin serves task queues '${this.taskQueue}' (workflows) and '${this.hostTaskQueue}' (host '${this.host}' activities), got a Worker on '${taskQueue}'`,
+    );
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const role = this.roleOf(options.taskQueue);
     const withDefaults: WorkerOptions = {
       ...options,
-      maxHeartbeatThrottleInterval: options.maxHeartbeatThrottleInterval ?? WORKER_DEFAULTS.maxHeartbeatThrottleInterval,
-      defaultHeartbeatThrottleInterval: options.defaultHeartbeatThrottleInterval ?? WORKER_DEFAULTS.defaultHeartbeatThrottleInterval,
+      maxHeartbeatThrottleInterval:
+        options.maxHeartbeatThrottleInterval ?? WORKER_DEFAULTS.maxHeartbeatThrottleInterval,
+      defaultHeartbeatThrottleInterval:
+        options.defaultHeartbeatThrottleInterval ?? WORKER_DEFAULTS.defaultHeartbeatThrottleInterval,
       // The SDK refuses a tuner together with a concurrency limit.
-      ...(options.tuner === undefined ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? this.maxActivities } : {}),
+      ...(options.tuner === undefined
+        ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? this.maxActivities }
+        : {}),
     };
     if (role === 'host-activities') return this.hostActivities.configureWorker(withDefaults);
     const out = super.configureWorker(withDefaults);

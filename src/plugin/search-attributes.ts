@@ -16,7 +16,10 @@ type IndexedValueTypeName = keyof typeof temporal.api.enums.v1.IndexedValueType;
  * Rejects (Error) when one of the names is registered with another type, and with the server's
  * error (e.g. PERMISSION_DENIED) when the call is refused.
  */
-export async function registerSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace = 'default'): Promise<string[]> {
+export async function registerSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace = 'default',
+): Promise<string[]> {
   const existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
   const missing: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
   for (const key of LINKED_IMAGES_SEARCH_ATTRIBUTES) {
@@ -24,7 +27,10 @@ export async function registerSearchAttributes(connection: Pick<Connection, 'ope
     const type = temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as IndexedValueTypeName];
     const have = existing[key.name];
     if (have === undefined || have === null) missing[key.name] = type;
-    else if (Number(have) !== type) throw new Error(`Search attribute ${key.name} is registered in namespace '${namespace}' with type ${temporal.api.enums.v1.IndexedValueType[Number(have)] ?? String(have)}, expected INDEXED_VALUE_TYPE_${key.type}; runs set it as ${key.type}`);
+    else if (Number(have) !== type)
+      throw new Error(
+        `Search attribute ${key.name} is registered in namespace '${namespace}' with type ${temporal.api.enums.v1.IndexedValueType[Number(have)] ?? String(have)}, expected INDEXED_VALUE_TYPE_${key.type}; runs set it as ${key.type}`,
+      );
   }
   const names = Object.keys(missing);
   if (names.length > 0) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });

@@ -50,7 +50,12 @@ export function catalogEntryOf(version: string, manifest: Manifest, text: string
 }
 
 /** A copy of `catalog` with `entry` added under `stem`, keeping each stem's list oldest→newest. */
-export function withCatalogEntry(catalog: Catalog, stem: string, entry: CatalogEntry, updated: Date = new Date()): Catalog {
+export function withCatalogEntry(
+  catalog: Catalog,
+  stem: string,
+  entry: CatalogEntry,
+  updated: Date = new Date(),
+): Catalog {
   const list = [...(catalog.packages[stem] ?? []), entry].sort((a, b) => compareVersions(a.version, b.version));
   const packages: Record<string, CatalogEntry[]> = {};
   for (const k of [...Object.keys(catalog.packages), ...(catalog.packages[stem] ? [] : [stem])].sort()) {
@@ -82,7 +87,10 @@ export function parseCatalog(text: string, source: string): Catalog {
       if (!isObject(e)) throw bad(`expected ${where} to be an object`);
       if (typeof e.version !== 'string') throw bad(`expected ${where}.version to be a string`);
       if (typeof e.manifest !== 'string') throw bad(`expected ${where}.manifest to be a string`);
-      if (!Array.isArray(e.depends) || !e.depends.every((d) => isObject(d) && typeof d.type === 'string' && Array.isArray(d.fmri))) {
+      if (
+        !Array.isArray(e.depends) ||
+        !e.depends.every((d) => isObject(d) && typeof d.type === 'string' && Array.isArray(d.fmri))
+      ) {
         throw bad(`expected ${where}.depends to be a list of { type, fmri[] }`);
       }
     });
@@ -97,7 +105,11 @@ export async function readCatalogFile(root: string, publisher: string): Promise<
     text = await fsp.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ImageError('NOT_FOUND', `Publisher '${publisher}' has no catalog in repository ${root} (expected ${file})`, { publisher, path: file });
+      throw new ImageError(
+        'NOT_FOUND',
+        `Publisher '${publisher}' has no catalog in repository ${root} (expected ${file})`,
+        { publisher, path: file },
+      );
     }
     throw ioError('Cannot read', file, e);
   }

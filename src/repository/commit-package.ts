@@ -14,20 +14,34 @@ import { LockOptions, withRepositoryLock } from './repository-lock';
  * The FMRI a package is published as: publisher from `opts`, else the FMRI, else the
  * repository default; a version without a timestamp gets one, as pkgsend does.
  */
-export async function resolvePublishFmri(root: string, raw: Fmri, opts: { publisher?: string; timestamp?: Date }): Promise<Fmri> {
+export async function resolvePublishFmri(
+  root: string,
+  raw: Fmri,
+  opts: { publisher?: string; timestamp?: Date },
+): Promise<Fmri> {
   const config = await readRepositoryConfig(root);
   if (!raw.version) {
-    throw new ImageError('BAD_FMRI', `Expected a package FMRI with a version (name@version), got '${raw}'`, { fmri: String(raw) });
+    throw new ImageError('BAD_FMRI', `Expected a package FMRI with a version (name@version), got '${raw}'`, {
+      fmri: String(raw),
+    });
   }
   if (opts.publisher !== undefined && raw.publisher && opts.publisher !== raw.publisher) {
-    throw new ImageError('PUBLISHER_MISMATCH', `Package ${raw} names publisher '${raw.publisher}' but publisher '${opts.publisher}' was asked for`, {
-      fmri: String(raw),
-      publisher: opts.publisher,
-    });
+    throw new ImageError(
+      'PUBLISHER_MISMATCH',
+      `Package ${raw} names publisher '${raw.publisher}' but publisher '${opts.publisher}' was asked for`,
+      {
+        fmri: String(raw),
+        publisher: opts.publisher,
+      },
+    );
   }
   const publisher = opts.publisher ?? raw.publisher ?? config.defaultPublisher;
   if (!publisher) {
-    throw new ImageError('BAD_REQUEST', `Package ${raw} names no publisher and repository ${root} has no default publisher`, { fmri: String(raw) });
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Package ${raw} names no publisher and repository ${root} has no default publisher`,
+      { fmri: String(raw) },
+    );
   }
   assertPublisherName(publisher);
   let version = raw.version;
@@ -46,9 +60,13 @@ export async function assertNotPublished(root: string, fmri: Fmri): Promise<void
   const catalog: Catalog = await readCatalogFile(root, publisher);
   const version = String(fmri.version);
   if ((catalog.packages[fmri.stem] ?? []).some((e) => compareVersions(e.version, version) === 0)) {
-    throw new ImageError('BAD_REQUEST', `Package ${fmri} is already published in repository ${root}; publish a new version instead`, {
-      fmri: String(fmri),
-    });
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Package ${fmri} is already published in repository ${root}; publish a new version instead`,
+      {
+        fmri: String(fmri),
+      },
+    );
   }
 }
 
@@ -57,7 +75,12 @@ export async function assertNotPublished(root: string, fmri: Fmri): Promise<void
  * already stored every payload, so a crash at any point leaves no catalog entry whose
  * manifest or content is missing (at worst an unlisted manifest or unreferenced content).
  */
-export async function commitPackage(root: string, fmri: Fmri, actions: readonly Action[], opts: LockOptions = {}): Promise<Fmri> {
+export async function commitPackage(
+  root: string,
+  fmri: Fmri,
+  actions: readonly Action[],
+  opts: LockOptions = {},
+): Promise<Fmri> {
   const publisher = fmri.publisher as string;
   const head: Action = { type: 'set', hash: null, attrs: { name: 'pkg.fmri', value: String(fmri) } };
   const rest = actions.filter((a) => !(a.type === 'set' && a.attrs.name === 'pkg.fmri'));

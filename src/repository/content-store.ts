@@ -58,7 +58,13 @@ export async function storeContent(
     const plain = tap(createHash('sha256'));
     const packed = tap(createHash('sha256'));
     try {
-      await pipeline(createReadStream(source), plain.stream, createGzip(), packed.stream, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(
+        createReadStream(source),
+        plain.stream,
+        createGzip(),
+        packed.stream,
+        createWriteStream(tmp, { flags: 'wx' }),
+      );
     } catch (e) {
       throw ioError(`Cannot store content of ${what} from`, source, e);
     }
@@ -95,24 +101,34 @@ export async function describeStoredContent(root: string, publisher: string, has
       throw new ImageError('NOT_FOUND', `Content ${hash} is not in repository ${root}`, { hash, path: file });
     }
     if ((e as { errno?: number }).errno !== undefined && String((e as NodeJS.ErrnoException).code).startsWith('Z_')) {
-      throw new ImageError('BAD_REPOSITORY', `Stored content ${file} is not valid gzip data: ${(e as Error).message}`, { path: file });
+      throw new ImageError('BAD_REPOSITORY', `Stored content ${file} is not valid gzip data: ${(e as Error).message}`, {
+        path: file,
+      });
     }
     throw ioError('Cannot read', file, e);
   }
   const actual = plain.hash.digest('hex');
   if (actual !== hash) {
-    throw new ImageError('HASH_MISMATCH', `Stored content ${file} is corrupt: expected hash ${hash}, got ${actual}`, { path: file, expected: hash, actual });
+    throw new ImageError('HASH_MISMATCH', `Stored content ${file} is corrupt: expected hash ${hash}, got ${actual}`, {
+      path: file,
+      expected: hash,
+      actual,
+    });
   }
   return { hash, size: plain.bytes(), csize: packed.bytes(), chash: packed.hash.digest('hex') };
 }
 
 function checkHash(expected: string, actual: string, what: string): void {
   if (expected !== actual) {
-    throw new ImageError('HASH_MISMATCH', `Content of ${what} does not match its manifest hash: expected ${expected}, got ${actual}`, {
-      path: what,
-      expected,
-      actual,
-    });
+    throw new ImageError(
+      'HASH_MISMATCH',
+      `Content of ${what} does not match its manifest hash: expected ${expected}, got ${actual}`,
+      {
+        path: what,
+        expected,
+        actual,
+      },
+    );
   }
 }
 

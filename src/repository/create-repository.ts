@@ -16,7 +16,9 @@ export async function createRepository(root: string, opts: { publisher: string }
   assertPublisherName(opts.publisher);
   try {
     await fsp.access(configPath(root));
-    throw new ImageError('BAD_REQUEST', `${root} already holds a package repository (found ${configPath(root)})`, { path: root });
+    throw new ImageError('BAD_REQUEST', `${root} already holds a package repository (found ${configPath(root)})`, {
+      path: root,
+    });
   } catch (e) {
     if (e instanceof ImageError) throw e;
   }
@@ -32,7 +34,10 @@ export async function addPublisher(root: string, publisher: string, opts: LockOp
     root,
     async () => {
       if (!(await ensurePublisher(root, publisher))) {
-        throw new ImageError('BAD_REQUEST', `Publisher '${publisher}' is already in repository ${root}`, { publisher, path: root });
+        throw new ImageError('BAD_REQUEST', `Publisher '${publisher}' is already in repository ${root}`, {
+          publisher,
+          path: root,
+        });
       }
     },
     opts,

@@ -26,7 +26,9 @@ export function isContentHash(s: string): boolean {
 
 export function assertContentHash(hash: string, what = 'content hash'): void {
   if (!isContentHash(hash)) {
-    throw new ImageError('BAD_REQUEST', `Expected ${what} to be 64 lower-case hex digits (SHA-256), got '${hash}'`, { hash });
+    throw new ImageError('BAD_REQUEST', `Expected ${what} to be 64 lower-case hex digits (SHA-256), got '${hash}'`, {
+      hash,
+    });
   }
 }
 

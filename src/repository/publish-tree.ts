@@ -47,10 +47,12 @@ export async function publishTree(root: string, opts: PublishTreeOptions): Promi
   const owner = opts.owner ?? 'root';
   const group = opts.group ?? 'bin';
   const actions: Action[] = [];
-  if (opts.summary !== undefined) actions.push({ type: 'set', hash: null, attrs: { name: 'pkg.summary', value: opts.summary } });
+  if (opts.summary !== undefined)
+    actions.push({ type: 'set', hash: null, attrs: { name: 'pkg.summary', value: opts.summary } });
   (opts.actions ?? []).forEach((line, i) => {
     const a = parseAction(line, i + 1, '--action');
-    if (a.type === 'set' && a.attrs.name === 'pkg.fmri') throw new ImageError('BAD_REQUEST', `--action ${i + 1}: pkg.fmri is set from --fmri, not by an extra action`);
+    if (a.type === 'set' && a.attrs.name === 'pkg.fmri')
+      throw new ImageError('BAD_REQUEST', `--action ${i + 1}: pkg.fmri is set from --fmri, not by an extra action`);
     actions.push(a);
   });
   (opts.depends ?? []).forEach((text, i) => actions.push(parseAction(`depend ${text}`, i + 1, '--depend')));
@@ -68,15 +70,25 @@ export async function publishTree(root: string, opts: PublishTreeOptions): Promi
       const inode = `${e.st.dev}:${e.st.ino}`;
       const first = e.st.nlink > 1 ? firstPathOfInode.get(inode) : undefined;
       if (first !== undefined) {
-        actions.push({ type: 'hardlink', hash: null, attrs: { path: e.rel, target: path.posix.relative(path.posix.dirname(e.rel), first) } });
+        actions.push({
+          type: 'hardlink',
+          hash: null,
+          attrs: { path: e.rel, target: path.posix.relative(path.posix.dirname(e.rel), first) },
+        });
         continue;
       }
       if (e.st.nlink > 1) firstPathOfInode.set(inode, e.rel);
       const info = await storeContent(root, publisher, e.abs, { what: `file ${e.rel}` });
       const mode = (e.st.mode & 0o7777).toString(8).padStart(4, '0');
-      actions.push(withPayloadInfo({ type: 'file', hash: info.hash, attrs: { path: e.rel, mode, owner, group } }, info));
+      actions.push(
+        withPayloadInfo({ type: 'file', hash: info.hash, attrs: { path: e.rel, mode, owner, group } }, info),
+      );
     } else {
-      throw new ImageError('BAD_REQUEST', `Cannot publish ${e.abs}: expected a directory, regular file or symbolic link`, { path: e.abs });
+      throw new ImageError(
+        'BAD_REQUEST',
+        `Cannot publish ${e.abs}: expected a directory, regular file or symbolic link`,
+        { path: e.abs },
+      );
     }
   }
   return commitPackage(root, fmri, actions, lockOptions(opts.lockWaitMs));
@@ -85,10 +97,12 @@ export async function publishTree(root: string, opts: PublishTreeOptions): Promi
 /** Every entry below `dir` (not `dir` itself), sorted by image path. */
 async function walk(dir: string): Promise<TreeEntry[]> {
   try {
-    if (!(await fsp.stat(dir)).isDirectory()) throw new ImageError('BAD_REQUEST', `Expected --dir ${dir} to be a directory`, { path: dir });
+    if (!(await fsp.stat(dir)).isDirectory())
+      throw new ImageError('BAD_REQUEST', `Expected --dir ${dir} to be a directory`, { path: dir });
   } catch (e) {
     if (e instanceof ImageError) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageError('BAD_REQUEST', `Expected --dir ${dir} to exist`, { path: dir });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ImageError('BAD_REQUEST', `Expected --dir ${dir} to exist`, { path: dir });
     throw ioError('Cannot read', dir, e);
   }
   const out: TreeEntry[] = [];

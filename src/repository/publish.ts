@@ -29,7 +29,8 @@ export interface PublishManifestOptions {
 export async function publishManifest(root: string, opts: PublishManifestOptions): Promise<Fmri> {
   const parsed = parseManifest(opts.manifest, 'manifest');
   const raw = manifestFmri(parsed);
-  if (!raw) throw new ImageError('BAD_MANIFEST', "manifest: expected a 'set name=pkg.fmri value=<fmri>' action, found none");
+  if (!raw)
+    throw new ImageError('BAD_MANIFEST', "manifest: expected a 'set name=pkg.fmri value=<fmri>' action, found none");
   const fmri = await resolvePublishFmri(root, raw, opts);
   // Checked again under the lock; this early check only avoids storing content for nothing.
   await assertNotPublished(root, fmri);
@@ -54,7 +55,8 @@ export async function publishManifest(root: string, opts: PublishManifestOptions
       } else {
         throw new ImageError(
           'BAD_REQUEST',
-          `No content for ${what} (hash ${a.hash}): not in repository ${root}` + (source ? ` and no file at ${source}` : ' and no content directory given'),
+          `No content for ${what} (hash ${a.hash}): not in repository ${root}` +
+            (source ? ` and no file at ${source}` : ' and no content directory given'),
           { path: rel, hash: a.hash },
         );
       }
@@ -68,7 +70,8 @@ export async function publishManifest(root: string, opts: PublishManifestOptions
 /** The action with pkg.size, pkg.csize and chash (re)set from the stored payload. */
 export function withPayloadInfo(a: Action, info: StoredContent): Action {
   const attrs: Record<string, AttrValue> = {};
-  for (const [k, v] of Object.entries(a.attrs)) if (k !== 'pkg.size' && k !== 'pkg.csize' && k !== 'chash') attrs[k] = v;
+  for (const [k, v] of Object.entries(a.attrs))
+    if (k !== 'pkg.size' && k !== 'pkg.csize' && k !== 'chash') attrs[k] = v;
   attrs['pkg.size'] = String(info.size);
   attrs['pkg.csize'] = String(info.csize);
   attrs.chash = info.chash;
@@ -81,7 +84,12 @@ export function lockOptions(waitMs: number | undefined): LockOptions {
 
 function contentSource(dir: string, rel: string, what: string): string {
   const why = imagePathProblem(rel);
-  if (why) throw new ImageError('BAD_REQUEST', `Cannot read the payload of ${what} from the content directory: '${rel}' ${why}`, { path: rel });
+  if (why)
+    throw new ImageError(
+      'BAD_REQUEST',
+      `Cannot read the payload of ${what} from the content directory: '${rel}' ${why}`,
+      { path: rel },
+    );
   return path.join(dir, ...rel.split('/'));
 }
 

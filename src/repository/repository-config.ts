@@ -29,16 +29,25 @@ export function parseRepositoryConfig(text: string, source: string): RepositoryC
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq === -1) throw new ImageError('BAD_REPOSITORY', `${source}: expected 'key = value' or '[section]', got '${line}'`, { path: source });
+    if (eq === -1)
+      throw new ImageError('BAD_REPOSITORY', `${source}: expected 'key = value' or '[section]', got '${line}'`, {
+        path: source,
+      });
     values[`${section}.${line.slice(0, eq).trim()}`] = line.slice(eq + 1).trim();
   }
   const version = Number(values['repository.version']);
   if (!Number.isInteger(version)) {
-    throw new ImageError('BAD_REPOSITORY', `${source}: expected an integer 'version' in [repository], got '${values['repository.version'] ?? ''}'`, { path: source });
+    throw new ImageError(
+      'BAD_REPOSITORY',
+      `${source}: expected an integer 'version' in [repository], got '${values['repository.version'] ?? ''}'`,
+      { path: source },
+    );
   }
   const prefix = values['publisher.prefix'] || null;
   if (prefix !== null && !isPublisherName(prefix)) {
-    throw new ImageError('BAD_REPOSITORY', `${source}: [publisher] prefix '${prefix}' is not a valid publisher name`, { path: source });
+    throw new ImageError('BAD_REPOSITORY', `${source}: [publisher] prefix '${prefix}' is not a valid publisher name`, {
+      path: source,
+    });
   }
   return { version, defaultPublisher: prefix };
 }
@@ -52,7 +61,11 @@ export async function readRepositoryConfig(root: string): Promise<RepositoryConf
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ImageError('BAD_REPOSITORY', `${root} is not a package repository: expected ${file} to exist (create one with repo-create)`, { path: root });
+      throw new ImageError(
+        'BAD_REPOSITORY',
+        `${root} is not a package repository: expected ${file} to exist (create one with repo-create)`,
+        { path: root },
+      );
     }
     throw ioError('Cannot read', file, e);
   }

@@ -31,14 +31,16 @@ const queues = new Map<string, Promise<unknown>>();
 export async function withRepositoryLock<T>(root: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const key = path.resolve(root);
   const prev = queues.get(key) ?? Promise.resolve();
-  const run = prev.catch(() => undefined).then(async () => {
-    await acquire(root, opts.waitMs ?? 5000);
-    try {
-      return await fn();
-    } finally {
-      await fsp.rm(lockPath(root), { force: true }).catch(() => undefined);
-    }
-  });
+  const run = prev
+    .catch(() => undefined)
+    .then(async () => {
+      await acquire(root, opts.waitMs ?? 5000);
+      try {
+        return await fn();
+      } finally {
+        await fsp.rm(lockPath(root), { force: true }).catch(() => undefined);
+      }
+    });
   const tail = run.catch(() => undefined);
   queues.set(key, tail);
   void tail.then(() => {
@@ -66,10 +68,14 @@ async function acquire(root: string, waitMs: number): Promise<void> {
     }
     if (Date.now() >= deadline) {
       const who = owner ? `process ${owner.pid} on ${owner.host} since ${owner.since}` : 'an unknown process';
-      throw new ImageError('LOCKED', `Repository ${root} is locked by ${who}; retry later, or remove ${file} if no publisher is running`, {
-        path: file,
-        ...(owner ? { pid: owner.pid, host: owner.host } : {}),
-      });
+      throw new ImageError(
+        'LOCKED',
+        `Repository ${root} is locked by ${who}; retry later, or remove ${file} if no publisher is running`,
+        {
+          path: file,
+          ...(owner ? { pid: owner.pid, host: owner.host } : {}),
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -110,7 +116,11 @@ function isStale(owner: LockOwner): boolean {
 async function takeOver(file: string, stale: LockOwner): Promise<void> {
   const guard = file + '.takeover';
   try {
-    await fsp.writeFile(guard, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }), { flag: 'wx' });
+    await fsp.writeFile(
+      guard,
+      JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }),
+      { flag: 'wx' },
+    );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('Cannot create lock', guard, e);
     // Someone else is taking over; if they died inside that window, clear their guard.
@@ -120,7 +130,8 @@ async function takeOver(file: string, stale: LockOwner): Promise<void> {
   }
   try {
     const now = await readOwner(file);
-    if (now && now !== 'gone' && now.pid === stale.pid && now.host === stale.host && now.since === stale.since) await fsp.rm(file, { force: true });
+    if (now && now !== 'gone' && now.pid === stale.pid && now.host === stale.host && now.since === stale.since)
+      await fsp.rm(file, { force: true });
   } finally {
     await fsp.rm(guard, { force: true });
   }

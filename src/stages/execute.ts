@@ -43,7 +43,12 @@ export interface ExecuteResult {
  * the commit point, and any failure or cancellation rolls back. After a SIGKILL, executing the
  * same plan again resumes it; any other execute (or `recover`) rolls it back first.
  */
-export async function execute(image: Image, p: Plan, cache: ContentCache, opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+export async function execute(
+  image: Image,
+  p: Plan,
+  cache: ContentCache,
+  opts: ExecuteOptions = {},
+): Promise<ExecuteResult> {
   checkPlan(p, image, opts.host ?? os.hostname());
   const fsl = opts.fs ?? realFs;
   return image.withLock('execute', async () => {
@@ -55,7 +60,13 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
         result.resumed = true;
         await run(image, journal, cache, fsl, opts);
       }
-      await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'applied', steps: result.steps, resumedAt: journal.done.size });
+      await appendHistory(image.root, {
+        op: 'execute',
+        plan: p.digest,
+        outcome: 'applied',
+        steps: result.steps,
+        resumedAt: journal.done.size,
+      });
       await finish(image, journal, fsl);
       return result;
     }
@@ -73,7 +84,12 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
 
     const steps = await buildSteps(image, p, cache, fsl, opts.origins);
     const bootId = currentBootId();
-    journal = await Journal.begin(image.root, fsl, { plan: p.digest, steps, createdDirs: await missingParents(image.root, steps, fsl), ...(bootId ? { bootId } : {}) });
+    journal = await Journal.begin(image.root, fsl, {
+      plan: p.digest,
+      steps,
+      createdDirs: await missingParents(image.root, steps, fsl),
+      ...(bootId ? { bootId } : {}),
+    });
     result.steps = steps.length;
     await run(image, journal, cache, fsl, opts, true);
     await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'applied', steps: steps.length });
@@ -83,7 +99,11 @@ export async function execute(image: Image, p: Plan, cache: ContentCache, opts: 
 }
 
 /** Rolls back (or, if it had committed, completes) an execute that was interrupted. */
-export async function recover(image: Image, cache: ContentCache, opts: { fs?: FsLayer } = {}): Promise<'none' | 'rolled-back' | 'completed'> {
+export async function recover(
+  image: Image,
+  cache: ContentCache,
+  opts: { fs?: FsLayer } = {},
+): Promise<'none' | 'rolled-back' | 'completed'> {
   const fsl = opts.fs ?? realFs;
   return image.withLock('recover', async () => {
     const journal = await Journal.load(image.root, fsl);
@@ -92,7 +112,12 @@ export async function recover(image: Image, cache: ContentCache, opts: { fs?: Fs
   });
 }
 
-async function settle(image: Image, journal: Journal, cache: ContentCache, fsl: FsLayer): Promise<'rolled-back' | 'completed'> {
+async function settle(
+  image: Image,
+  journal: Journal,
+  cache: ContentCache,
+  fsl: FsLayer,
+): Promise<'rolled-back' | 'completed'> {
   const plan = journal.intent.plan;
   const steps = journal.intent.steps.length;
   if (await journal.isCommitted()) {
@@ -105,7 +130,14 @@ async function settle(image: Image, journal: Journal, cache: ContentCache, fsl: 
   return 'rolled-back';
 }
 
-async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsLayer, opts: ExecuteOptions, fresh = false): Promise<void> {
+async function run(
+  image: Image,
+  journal: Journal,
+  cache: ContentCache,
+  fsl: FsLayer,
+  opts: ExecuteOptions,
+  fresh = false,
+): Promise<void> {
   const runner = new StepRunner(image.root, journal, cache, fsl, fresh);
   const steps = journal.intent.steps;
   const total = steps.length;
@@ -119,7 +151,12 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
   };
   let done = 0;
   const one = async (i: number) => {
-    if (opts.signal?.aborted) throw new ImageError('CANCELLED', `Execute of ${image.root} was cancelled at step ${i} of ${total}; rolled back`, { step: i });
+    if (opts.signal?.aborted)
+      throw new ImageError(
+        'CANCELLED',
+        `Execute of ${image.root} was cancelled at step ${i} of ${total}; rolled back`,
+        { step: i },
+      );
     if (!journal.done.has(i)) {
       await runner.apply(i, steps[i]);
       await journal.markDone(i);
@@ -129,7 +166,7 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
     if (done % 32 === 0) await new Promise((r) => setImmediate(r));
   };
   try {
-    for (let i = 0; i < total; ) {
+    for (let i = 0; i < total;) {
       // Consecutive file and symlink writes touch distinct paths whose directories already
       // exist (directories come first), so several run at once; everything else runs alone,
       // in journal order. Order within such a run does not matter to resume or rollback.
@@ -150,10 +187,26 @@ async function run(image: Image, journal: Journal, cache: ContentCache, fsl: FsL
     try {
       await rollback(image, journal, cache, fsl);
     } catch (re) {
-      throw new ImageError('IO_ERROR', `${err.message}; rolling back also failed (${(re as Error).message}); the journal is kept and the next execute or recover finishes the rollback`, { cause: err.code }, { cause: re });
+      throw new ImageError(
+        'IO_ERROR',
+        `${err.message}; rolling back also failed (${(re as Error).message}); the journal is kept and the next execute or recover finishes the rollback`,
+        { cause: err.code },
+        { cause: re },
+      );
     }
-    await appendHistory(image.root, { op: 'execute', plan: journal.intent.plan, outcome: 'rolled-back', steps: total, error: { code: err.code, message: err.message } }).catch(() => undefined);
-    throw new ImageError(err.code, `${err.message} (the image was rolled back to its state before the update)`, { ...err.details, rolledBack: true }, { cause: e });
+    await appendHistory(image.root, {
+      op: 'execute',
+      plan: journal.intent.plan,
+      outcome: 'rolled-back',
+      steps: total,
+      error: { code: err.code, message: err.message },
+    }).catch(() => undefined);
+    throw new ImageError(
+      err.code,
+      `${err.message} (the image was rolled back to its state before the update)`,
+      { ...err.details, rolledBack: true },
+      { cause: e },
+    );
   }
 }
 
@@ -239,13 +292,23 @@ async function mkdirp(fsl: FsLayer, dir: string): Promise<void> {
   }
 }
 
-async function buildSteps(image: Image, p: Plan, cache: ContentCache, fsl: FsLayer, origins?: OriginPool): Promise<Step[]> {
+async function buildSteps(
+  image: Image,
+  p: Plan,
+  cache: ContentCache,
+  fsl: FsLayer,
+  origins?: OriginPool,
+): Promise<Step[]> {
   const actions = await withPool(origins, (pool) => planActions(image, p, cache, pool));
   const files = actions.filter((c) => c.to?.type === 'file');
   const present = await cache.presentFiles(files.map((c) => c.to!.hash!));
   const missing = files.find((c) => !present.has(c.to!.hash!));
   if (missing) {
-    throw new ImageError('NOT_PREPARED', `Plan is not prepared: content ${missing.to!.hash} for ${missing.path} (${missing.owner}) is not in the content cache; run prepare first`, { path: missing.path, hash: missing.to!.hash });
+    throw new ImageError(
+      'NOT_PREPARED',
+      `Plan is not prepared: content ${missing.to!.hash} for ${missing.path} (${missing.owner}) is not in the content cache; run prepare first`,
+      { path: missing.path, hash: missing.to!.hash },
+    );
   }
   // Paths found absent: nothing can lie below them (a fresh install looks up 50,000 paths, most
   // under directories that do not exist yet; one lstat each was seconds of its execute).
@@ -326,4 +389,3 @@ function hashFile(p: string, algorithm: 'sha1' | 'sha256'): Promise<string | nul
       .on('error', () => resolve(null));
   });
 }
-

@@ -42,7 +42,12 @@ export function currentBootId(): string | null {
 export class Journal {
   private pending: number[] = [];
 
-  private constructor(readonly dir: string, private readonly fs: FsLayer, readonly intent: Intent, readonly done: Set<number>) {}
+  private constructor(
+    readonly dir: string,
+    private readonly fs: FsLayer,
+    readonly intent: Intent,
+    readonly done: Set<number>,
+  ) {}
 
   static path(root: string): string {
     return path.join(root, JOURNAL_DIR);
@@ -70,7 +75,8 @@ export class Journal {
     }
     const done = new Set<number>();
     try {
-      for (const line of (await fsl.readFile(path.join(dir, 'done'))).toString('utf8').split('\n')) if (line) done.add(Number(line));
+      for (const line of (await fsl.readFile(path.join(dir, 'done'))).toString('utf8').split('\n'))
+        if (line) done.add(Number(line));
       // After a host crash the done log may have reached the disk while the files its steps
       // wrote had not (they are flushed once, before the commit point): on another boot every
       // step is redone (each is idempotent) rather than trusted.

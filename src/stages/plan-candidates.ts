@@ -20,7 +20,11 @@ export interface AvailableIndex {
  * highest-ranked publisher offering the stem supplies it. Obsolete versions and versions
  * whose variants exclude this image are not candidates.
  */
-export async function availableIndex(image: Image, installed: ReadonlyMap<string, InstalledPackage>, origins: OriginPool): Promise<AvailableIndex> {
+export async function availableIndex(
+  image: Image,
+  installed: ReadonlyMap<string, InstalledPackage>,
+  origins: OriginPool,
+): Promise<AvailableIndex> {
   const pubs = image.publishers().filter((p) => p.enabled);
   const catalogs = new Map<string, Catalog>();
   await Promise.all(pubs.map(async (p) => catalogs.set(p.name, await origins.catalog(p))));
@@ -47,10 +51,15 @@ export async function availableIndex(image: Image, installed: ReadonlyMap<string
   };
 
   const installedCandidate = async (img: Image, p: InstalledPackage): Promise<Candidate> => {
-    const entry = catalogs.get(p.fmri.publisher ?? '')?.packages[p.fmri.name]?.find((e) => e.version === p.fmri.version!.toString());
-    if (entry) return { ...toCandidate(p.fmri.publisher!, p.fmri.name, entry), installed: true, manifest: p.manifestDigest };
+    const entry = catalogs
+      .get(p.fmri.publisher ?? '')
+      ?.packages[p.fmri.name]?.find((e) => e.version === p.fmri.version!.toString());
+    if (entry)
+      return { ...toCandidate(p.fmri.publisher!, p.fmri.name, entry), installed: true, manifest: p.manifestDigest };
     const m = parseManifestOnce(await img.installedManifest(p.fmri.name), p.manifestDigest, `${p.fmri} (installed)`);
-    const depends = m.actions.filter((a) => a.type === 'depend').map((a) => ({ type: values(a, 'type')[0], fmri: values(a, 'fmri') }));
+    const depends = m.actions
+      .filter((a) => a.type === 'depend')
+      .map((a) => ({ type: values(a, 'type')[0], fmri: values(a, 'fmri') }));
     return { fmri: p.fmri, depends, manifest: p.manifestDigest, installed: true };
   };
 
@@ -62,7 +71,11 @@ function toCandidate(publisher: string, stem: string, e: CatalogEntry): Candidat
   try {
     fmri = Fmri.parse(`pkg://${publisher}/${stem}@${e.version}`);
   } catch (err) {
-    throw new ImageError('BAD_REPOSITORY', `Catalog of '${publisher}' lists an invalid version for '${stem}': ${(err as Error).message}`, { publisher, stem });
+    throw new ImageError(
+      'BAD_REPOSITORY',
+      `Catalog of '${publisher}' lists an invalid version for '${stem}': ${(err as Error).message}`,
+      { publisher, stem },
+    );
   }
   return { fmri, depends: e.depends, manifest: e.manifest, installed: false };
 }

@@ -16,7 +16,6 @@ import { PLAN_FORMAT, type Plan, type PlanChange } from '../model/plan-types';
 
 export { PLAN_FORMAT, type Plan, type PlanChange };
 
-
 export interface PlanRequest {
   /** Installed stems allowed to move to newer versions; default: all installed packages. */
   update?: string[];
@@ -33,13 +32,23 @@ export interface PlanOptions {
   host?: string;
 }
 
-export async function plan(image: Image, request: PlanRequest = {}, parentState?: ParentState | null, opts: PlanOptions = {}): Promise<Plan> {
+export async function plan(
+  image: Image,
+  request: PlanRequest = {},
+  parentState?: ParentState | null,
+  opts: PlanOptions = {},
+): Promise<Plan> {
   return withPool(opts.origins, async (origins) => {
     const state = await image.readState();
     const installed = await image.installed();
     const available = await availableIndex(image, installed, origins);
     for (const stem of request.update ?? []) {
-      if (!installed.has(stem)) throw new ImageError('UNKNOWN_PACKAGE', `Cannot update '${stem}': no such package is installed in ${image.root}`, { stem });
+      if (!installed.has(stem))
+        throw new ImageError(
+          'UNKNOWN_PACKAGE',
+          `Cannot update '${stem}': no such package is installed in ${image.root}`,
+          { stem },
+        );
     }
     const install = (request.install ?? []).map((p) => {
       const f = Fmri.parse(p);
@@ -62,7 +71,8 @@ export async function plan(image: Image, request: PlanRequest = {}, parentState?
       const from = installed.get(stem)?.fmri.toString() ?? null;
       if (from !== c.fmri.toString()) changes.push({ stem, from, to: c.fmri.toString(), manifest: c.manifest });
     }
-    for (const [stem, p] of installed) if (!selected.has(stem)) changes.push({ stem, from: p.fmri.toString(), to: null, manifest: null });
+    for (const [stem, p] of installed)
+      if (!selected.has(stem)) changes.push({ stem, from: p.fmri.toString(), to: null, manifest: null });
     changes.sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
 
     const derived = await deriveActions(image, changes, opts.cache, origins, state); // the state the plan's token names
@@ -86,12 +96,29 @@ export function isNoop(p: Plan): boolean {
 
 /** Refuses a plan made on another host, by another plan format, for another image, or altered since. */
 export function checkPlan(p: Plan, image: Image, host: string = os.hostname()): void {
-  if (!p || typeof p !== 'object' || !Array.isArray(p.changes)) throw new ImageError('BAD_PLAN', 'Expected a plan object with a changes list', {});
-  if (p.format !== PLAN_FORMAT) throw new ImageError('FOREIGN_PLAN', `Plan format ${p.format} is not this version's format ${PLAN_FORMAT}; plan again`, { format: p.format });
-  if (p.host !== host) throw new ImageError('FOREIGN_PLAN', `Plan was made on host '${p.host}', not on this host '${host}'; plans are not portable between hosts, plan again here`, { host: p.host });
-  if (p.image !== image.root) throw new ImageError('FOREIGN_PLAN', `Plan was made for image ${p.image}, not ${image.root}`, { image: p.image });
+  if (!p || typeof p !== 'object' || !Array.isArray(p.changes))
+    throw new ImageError('BAD_PLAN', 'Expected a plan object with a changes list', {});
+  if (p.format !== PLAN_FORMAT)
+    throw new ImageError(
+      'FOREIGN_PLAN',
+      `Plan format ${p.format} is not this version's format ${PLAN_FORMAT}; plan again`,
+      { format: p.format },
+    );
+  if (p.host !== host)
+    throw new ImageError(
+      'FOREIGN_PLAN',
+      `Plan was made on host '${p.host}', not on this host '${host}'; plans are not portable between hosts, plan again here`,
+      { host: p.host },
+    );
+  if (p.image !== image.root)
+    throw new ImageError('FOREIGN_PLAN', `Plan was made for image ${p.image}, not ${image.root}`, { image: p.image });
   const { digest, ...body } = p;
-  if (planDigest(body) !== digest) throw new ImageError('BAD_PLAN', `Plan digest does not match its contents (expected ${planDigest(body)}, got ${digest}): it was altered or damaged`, { digest });
+  if (planDigest(body) !== digest)
+    throw new ImageError(
+      'BAD_PLAN',
+      `Plan digest does not match its contents (expected ${planDigest(body)}, got ${digest}): it was altered or damaged`,
+      { digest },
+    );
 }
 
 /**
@@ -113,7 +140,12 @@ export function planDigest(body: Omit<Plan, 'digest'>): string {
 }
 
 /** The action diff of a plan: as derived earlier in this process for the same image state, or re-derived from manifests (no solving). */
-export async function planActions(image: Image, p: Plan, cache?: ContentCache, origins?: OriginPool): Promise<ActionChange[]> {
+export async function planActions(
+  image: Image,
+  p: Plan,
+  cache?: ContentCache,
+  origins?: OriginPool,
+): Promise<ActionChange[]> {
   const key = actionMemoKey(image.root, cache?.root, p.digest);
   const state = await image.readState();
   const known = recalledActions(key, state.token);
@@ -124,7 +156,13 @@ export async function planActions(image: Image, p: Plan, cache?: ContentCache, o
 }
 
 /** The diff, and the state token of the installed packages it was derived from. */
-async function deriveActions(image: Image, changes: PlanChange[], cache: ContentCache | undefined, origins: OriginPool, known?: ImageState): Promise<{ actions: ActionChange[]; token: string }> {
+async function deriveActions(
+  image: Image,
+  changes: PlanChange[],
+  cache: ContentCache | undefined,
+  origins: OriginPool,
+  known?: ImageState,
+): Promise<{ actions: ActionChange[]; token: string }> {
   const state = known ?? (await image.readState());
   if (changes.length === 0) return { actions: [], token: state.token };
   const changed = new Set(changes.map((c) => c.stem));
@@ -136,14 +174,21 @@ async function deriveActions(image: Image, changes: PlanChange[], cache: Content
   for (let i = 0; i < packages.length; i += 32) {
     const chunk = packages.slice(i, i + 32);
     const parsed = await Promise.all(
-      chunk.map(async ([stem, p]) => parsedManifest(p.manifest) ?? parseManifestOnce(await image.installedManifest(stem, state), p.manifest, `${p.fmri} (installed)`)),
+      chunk.map(
+        async ([stem, p]) =>
+          parsedManifest(p.manifest) ??
+          parseManifestOnce(await image.installedManifest(stem, state), p.manifest, `${p.fmri} (installed)`),
+      ),
     );
     chunk.forEach(([stem, p], k) => (changed.has(stem) ? old : kept).push({ fmri: p.fmri, manifest: parsed[k] }));
   }
   const wanted = changes.filter((c) => c.to !== null).map((c) => ({ fmri: Fmri.parse(c.to!), digest: c.manifest! }));
   // New manifests are always loaded: that puts them in this cache, where execute reads them.
   const texts = await loadManifests(image, wanted, cache, origins);
-  const next = wanted.map((w, i) => ({ fmri: w.fmri.toString(), manifest: parseManifestOnce(texts[i], w.digest, w.fmri.toString()) }));
+  const next = wanted.map((w, i) => ({
+    fmri: w.fmri.toString(),
+    manifest: parseManifestOnce(texts[i], w.digest, w.fmri.toString()),
+  }));
   return { actions: diffActions({ old, next, kept, variants: image.variants() }), token: state.token };
 }
 

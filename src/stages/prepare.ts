@@ -22,10 +22,22 @@ export interface PrepareOptions {
  * it enters. Safe to call again after any failure or crash: verified files are never fetched
  * again and an interrupted large file resumes from its partial download.
  */
-export async function prepare(image: Image, p: Plan, cache: ContentCache, opts: PrepareOptions = {}): Promise<FetchResult> {
+export async function prepare(
+  image: Image,
+  p: Plan,
+  cache: ContentCache,
+  opts: PrepareOptions = {},
+): Promise<FetchResult> {
   checkPlan(p, image, opts.host ?? os.hostname());
   const state = await image.readState();
-  const empty: FetchResult = { bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0, fetchedFiles: 0, fetchedBytes: 0 };
+  const empty: FetchResult = {
+    bytesDone: 0,
+    bytesTotal: 0,
+    filesDone: 0,
+    filesTotal: 0,
+    fetchedFiles: 0,
+    fetchedBytes: 0,
+  };
   if (state.lastPlan === p.digest || p.changes.length === 0) return empty; // already applied, or nothing to do
   if (state.token !== p.stateToken) throw stalePlan(image, p, state.token);
   return withPool(opts.origins, async (origins) => {
@@ -44,7 +56,13 @@ export async function prepare(image: Image, p: Plan, cache: ContentCache, opts: 
     try {
       return await fetchContent(cache, needs, image.publishers(), origins, opts);
     } catch (e) {
-      if (opts.signal?.aborted) throw new ImageError('CANCELLED', `Prepare of ${image.root} was cancelled; verified downloads are kept`, {}, { cause: e });
+      if (opts.signal?.aborted)
+        throw new ImageError(
+          'CANCELLED',
+          `Prepare of ${image.root} was cancelled; verified downloads are kept`,
+          {},
+          { cause: e },
+        );
       throw e;
     }
   });

@@ -20,12 +20,21 @@ export function publisherCheck(parent: Image, child: Image): void {
 }
 
 /** The same check on plain publisher lists; `childName` only labels the message. */
-export function checkPublishers(parentPubs: readonly PublisherConfig[], childPubs: readonly PublisherConfig[], childName = 'the child image'): void {
+export function checkPublishers(
+  parentPubs: readonly PublisherConfig[],
+  childPubs: readonly PublisherConfig[],
+  childName = 'the child image',
+): void {
   const parent = enabledSummary(parentPubs);
   const child = enabledSummary(childPubs);
-  const ok = child.length >= parent.length && parent.every((p, i) => p.name === child[i].name && p.sticky === child[i].sticky);
+  const ok =
+    child.length >= parent.length && parent.every((p, i) => p.name === child[i].name && p.sticky === child[i].sticky);
   if (ok) return;
-  throw new ImageError('PUBLISHER_MISMATCH', publisherMismatchMessage(childName, parent, child), { name: childName, parent, child });
+  throw new ImageError('PUBLISHER_MISMATCH', publisherMismatchMessage(childName, parent, child), {
+    name: childName,
+    parent,
+    child,
+  });
 }
 
 export function enabledSummary(pubs: readonly PublisherConfig[]): PublisherSummary[] {
@@ -33,7 +42,11 @@ export function enabledSummary(pubs: readonly PublisherConfig[]): PublisherSumma
 }
 
 /** Worded as pkg(5)'s linked_pub_error so operators recognise it. */
-export function publisherMismatchMessage(childName: string, parent: readonly PublisherSummary[], child: readonly PublisherSummary[]): string {
+export function publisherMismatchMessage(
+  childName: string,
+  parent: readonly PublisherSummary[],
+  child: readonly PublisherSummary[],
+): string {
   const list = (pubs: readonly PublisherSummary[]) =>
     pubs.map((p, i) => `    PUBLISHER ${i}: ${p.name}${p.sticky ? '' : ' (non-sticky)'}`).join('\n') || '    (none)';
   return (

@@ -41,14 +41,21 @@ export async function savePlan(image: Image, p: Plan, now = Date.now()): Promise
  * it was made elsewhere, IO_ERROR when it cannot be read.
  */
 export async function loadSavedPlan(image: Image, digest: string): Promise<Plan> {
-  if (!DIGEST_RE.test(digest)) throw new ImageError('BAD_PLAN', `Expected a plan digest (64 hex digits), got ${JSON.stringify(digest)}`, { digest });
+  if (!DIGEST_RE.test(digest))
+    throw new ImageError('BAD_PLAN', `Expected a plan digest (64 hex digits), got ${JSON.stringify(digest)}`, {
+      digest,
+    });
   const file = path.join(image.root, PLANS_DIR, `${digest}.json`);
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ImageError('BAD_PLAN', `No saved plan ${digest} in ${image.root} (${PLANS_DIR}): it was made for another image or removed; plan again`, { digest, image: image.root });
+      throw new ImageError(
+        'BAD_PLAN',
+        `No saved plan ${digest} in ${image.root} (${PLANS_DIR}): it was made for another image or removed; plan again`,
+        { digest, image: image.root },
+      );
     }
     throw ioError('Cannot read', file, e);
   }
@@ -59,7 +66,12 @@ export async function loadSavedPlan(image: Image, digest: string): Promise<Plan>
     throw new ImageError('BAD_PLAN', `Saved plan ${file} is not JSON: it was damaged; plan again`, { digest });
   }
   checkPlan(p, image);
-  if (p.digest !== digest) throw new ImageError('BAD_PLAN', `Saved plan ${file} holds plan ${p.digest}, not ${digest}: it was damaged; plan again`, { digest });
+  if (p.digest !== digest)
+    throw new ImageError(
+      'BAD_PLAN',
+      `Saved plan ${file} holds plan ${p.digest}, not ${digest}: it was damaged; plan again`,
+      { digest },
+    );
   const now = new Date();
   await fs.utimes(file, now, now).catch(() => undefined); // a plan in use is not swept
   return p;

@@ -66,7 +66,12 @@ export class StepRunner {
       }
       case 'write-manifest': {
         const text = await this.cache.getManifest(s.digest);
-        if (text === null) throw new ImageError('NOT_PREPARED', `Manifest ${s.digest} is no longer in the content cache; prepare the plan again`, { digest: s.digest });
+        if (text === null)
+          throw new ImageError(
+            'NOT_PREPARED',
+            `Manifest ${s.digest} is no longer in the content cache; prepare the plan again`,
+            { digest: s.digest },
+          );
         await this.replaceWithText(i, target, text);
         break;
       }
@@ -84,7 +89,11 @@ export class StepRunner {
         await this.safeParents(s.target);
         const src = this.full(s.target);
         if ((await this.kind(src)) !== 'file') {
-          throw new ImageError('PATH_OUTSIDE_IMAGE', `Refusing hardlink ${s.path} -> ${s.target}: the target is not a regular file inside the image`, { path: s.path, target: s.target });
+          throw new ImageError(
+            'PATH_OUTSIDE_IMAGE',
+            `Refusing hardlink ${s.path} -> ${s.target}: the target is not a regular file inside the image`,
+            { path: s.path, target: s.target },
+          );
         }
         const tmp = this.journal.tmpPath(i);
         await this.fs.rmTree(tmp);
@@ -204,9 +213,18 @@ export class StepRunner {
         } catch {
           /* only for the message */
         }
-        throw new ImageError('PATH_OUTSIDE_IMAGE', `Refusing to write ${rel} in ${this.root}: '${cur}' is a symlink (to '${to}') and following it could leave the image`, { path: rel, symlink: cur, target: to });
+        throw new ImageError(
+          'PATH_OUTSIDE_IMAGE',
+          `Refusing to write ${rel} in ${this.root}: '${cur}' is a symlink (to '${to}') and following it could leave the image`,
+          { path: rel, symlink: cur, target: to },
+        );
       }
-      if (k2 === 'file') throw new ImageError('BAD_IMAGE', `Cannot write ${rel} in ${this.root}: '${cur}' is a file, expected a directory`, { path: rel });
+      if (k2 === 'file')
+        throw new ImageError(
+          'BAD_IMAGE',
+          `Cannot write ${rel} in ${this.root}: '${cur}' is a file, expected a directory`,
+          { path: rel },
+        );
       if (!k2) {
         if (!create) return false;
         try {

@@ -62,10 +62,14 @@ export async function createHostWorkers(opts: HostWorkersOptions): Promise<HostW
     hostTaskQueue: plugin.hostTaskQueue,
     async run() {
       // One failing (e.g. the connection is gone for good) stops the other: a host runs both or neither.
-      await Promise.all(both.map((w) => w.run().catch((e) => {
-        shutdown();
-        throw e;
-      })));
+      await Promise.all(
+        both.map((w) =>
+          w.run().catch((e) => {
+            shutdown();
+            throw e;
+          }),
+        ),
+      );
     },
     async runUntil<T>(p: Promise<T>): Promise<T> {
       const [r] = await Promise.all([workflows.runUntil(p), activities.runUntil(p)]);

@@ -24,7 +24,10 @@ export function isExpectedSdkMessage(message: string): boolean {
 }
 
 /** A Temporal logger writing one formatted line per entry to `write` (default: stdout); expected SDK messages are dropped. */
-export function oneLineLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): DefaultLogger {
+export function oneLineLogger(
+  level: LogLevel,
+  write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+): DefaultLogger {
   return new DefaultLogger(level, (entry) => {
     if (!isExpectedSdkMessage(entry.message)) write(formatLogEntry(entry));
   });
@@ -38,8 +41,15 @@ function flatten(prefix: string, value: unknown, out: string[], depth: number): 
     out.push(`${prefix}=${quote(`${value.name}: ${value.message}`)}`);
     return;
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && depth < MAX_DEPTH) {
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) flatten(prefix ? `${prefix}.${k}` : k, v, out, depth + 1);
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    depth < MAX_DEPTH
+  ) {
+    for (const [k, v] of Object.entries(value))
+      if (v !== undefined) flatten(prefix ? `${prefix}.${k}` : k, v, out, depth + 1);
     return;
   }
   out.push(`${prefix || 'meta'}=${render(value)}`);

@@ -58,11 +58,15 @@ async function main(argv: string[]): Promise<number> {
         finish(runtime, log, 'worker stopped', 0);
         return;
       }
-      log.info(`${signal}: stopping; in-flight activities get ${args.graceMs / 1000}s to finish, then they are cancelled and roll back (signal again to exit at once)`);
+      log.info(
+        `${signal}: stopping; in-flight activities get ${args.graceMs / 1000}s to finish, then they are cancelled and roll back (signal again to exit at once)`,
+      );
       worker.shutdown();
     },
     second(signal) {
-      log.warn(`${signal} again: exiting at once; unfinished activities will be retried by the server after their heartbeat timeout`);
+      log.warn(
+        `${signal} again: exiting at once; unfinished activities will be retried by the server after their heartbeat timeout`,
+      );
       finish(runtime, log, 'worker stopped (forced)', signalExitCode(signal));
     },
   });
@@ -95,16 +99,22 @@ async function main(argv: string[]): Promise<number> {
     shutdownForceTime: args.graceMs + FORCE_MARGIN_MS,
   });
   worker = w;
-  log.info(`worker ${identity} of host '${args.host}' polling task queues '${args.taskQueue}' (workflows) and '${args.hostTaskQueue}' (this host's activities) on ${address} namespace ${namespace}; content cache ${args.cacheDir}`, {
-    maxActivities: args.maxActivities,
-    ...(args.recordFile ? { record: args.recordFile } : {}),
-  });
+  log.info(
+    `worker ${identity} of host '${args.host}' polling task queues '${args.taskQueue}' (workflows) and '${args.hostTaskQueue}' (this host's activities) on ${address} namespace ${namespace}; content cache ${args.cacheDir}`,
+    {
+      maxActivities: args.maxActivities,
+      ...(args.recordFile ? { record: args.recordFile } : {}),
+    },
+  );
   let code = 0;
   try {
     await w.run();
   } catch (e) {
     code = 1;
-    if (e instanceof GracefulShutdownPeriodExpiredError) log.error(`activities did not stop within ${(args.graceMs + FORCE_MARGIN_MS) / 1000}s of the shutdown request; exiting anyway`);
+    if (e instanceof GracefulShutdownPeriodExpiredError)
+      log.error(
+        `activities did not stop within ${(args.graceMs + FORCE_MARGIN_MS) / 1000}s of the shutdown request; exiting anyway`,
+      );
     else log.error(`worker failed: ${(e as Error).message}`, { error: e });
   }
   removeHandlers();

@@ -45,13 +45,30 @@ function workerCommand(): Command {
       "Runs this host's Temporal workers: workflow tasks of updateLinkedImages from the shared task " +
         "queue, and the activities that touch this host's images and content cache from its own queue.",
     )
-    .option('--host <name>', `this host's name; runs name it in their input "host" (env LINKED_IMAGES_HOST; default ${os.hostname()})`)
-    .option('--host-task-queue <q>', `this host's activity queue (env LINKED_IMAGES_HOST_TASK_QUEUE; default ${hostTaskQueue('<host>')})`)
-    .option('--task-queue <name>', `the shared workflow task queue (env LINKED_IMAGES_TASK_QUEUE; default ${DEFAULT_TASK_QUEUE})`)
+    .option(
+      '--host <name>',
+      `this host's name; runs name it in their input "host" (env LINKED_IMAGES_HOST; default ${os.hostname()})`,
+    )
+    .option(
+      '--host-task-queue <q>',
+      `this host's activity queue (env LINKED_IMAGES_HOST_TASK_QUEUE; default ${hostTaskQueue('<host>')})`,
+    )
+    .option(
+      '--task-queue <name>',
+      `the shared workflow task queue (env LINKED_IMAGES_TASK_QUEUE; default ${DEFAULT_TASK_QUEUE})`,
+    )
     .option('--cache <dir>', `host-wide content cache (env LINKED_IMAGES_CACHE; default ${defaultCacheDir()})`)
     .option('--record <file>', 'append one JSON line per activity start/end to <file> (env LINKED_IMAGES_RECORD)')
-    .option('--max-activities <n>', `activities run at once on this worker (default ${DEFAULT_MAX_ACTIVITIES})`, integerIn(1))
-    .option('--grace <duration>', `on SIGINT/SIGTERM, how long in-flight activities may finish before they are cancelled and roll back, e.g. 30s, 2m, 500ms (default ${DEFAULT_GRACE_MS / 1000}s)`, durationMs)
+    .option(
+      '--max-activities <n>',
+      `activities run at once on this worker (default ${DEFAULT_MAX_ACTIVITIES})`,
+      integerIn(1),
+    )
+    .option(
+      '--grace <duration>',
+      `on SIGINT/SIGTERM, how long in-flight activities may finish before they are cancelled and roll back, e.g. 30s, 2m, 500ms (default ${DEFAULT_GRACE_MS / 1000}s)`,
+      durationMs,
+    )
     .helpOption('-h, --help', 'this text')
     .addHelpText('after', CONNECTION_HELP);
 }
@@ -81,19 +98,25 @@ interface WorkerOptions {
  */
 export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerArgs {
   const parsed = parseCommandLine<WorkerOptions>(workerCommand(), argv);
-  if (parsed.help !== null) return { help: true, taskQueue: '', host: '', hostTaskQueue: '', cacheDir: '', maxActivities: 0, graceMs: 0 };
+  if (parsed.help !== null)
+    return { help: true, taskQueue: '', host: '', hostTaskQueue: '', cacheDir: '', maxActivities: 0, graceMs: 0 };
   const { opts } = parsed;
   const str = (flag: string, value: string | undefined, envName?: string): string | undefined => {
     const v = value ?? (envName ? env[envName] : undefined);
-    if (v !== undefined && v.trim() === '') throw new UsageError(`Expected --${flag}${envName ? ` (or ${envName})` : ''} to be non-empty, got ""`);
+    if (v !== undefined && v.trim() === '')
+      throw new UsageError(`Expected --${flag}${envName ? ` (or ${envName})` : ''} to be non-empty, got ""`);
     return v;
   };
   const record = str('record', opts.record, 'LINKED_IMAGES_RECORD');
   const host = str('host', opts.host, 'LINKED_IMAGES_HOST') ?? os.hostname();
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/.test(host)) throw new UsageError(`Expected --host to be a host name (letters, digits, . _ -), got ${JSON.stringify(host)}`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/.test(host))
+    throw new UsageError(`Expected --host to be a host name (letters, digits, . _ -), got ${JSON.stringify(host)}`);
   const taskQueue = str('task-queue', opts.taskQueue, 'LINKED_IMAGES_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE;
   const hostQueue = str('host-task-queue', opts.hostTaskQueue, 'LINKED_IMAGES_HOST_TASK_QUEUE') ?? hostTaskQueue(host);
-  if (hostQueue === taskQueue) throw new UsageError(`Expected --host-task-queue to differ from --task-queue (workflows and this host's activities need their own queues), got '${hostQueue}' for both`);
+  if (hostQueue === taskQueue)
+    throw new UsageError(
+      `Expected --host-task-queue to differ from --task-queue (workflows and this host's activities need their own queues), got '${hostQueue}' for both`,
+    );
   return {
     help: false,
     taskQueue,

@@ -4,7 +4,10 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { LINKED_IMAGES_WORKFLOWS_PATH } from '../plugin/workflows-path';
 
 async function main(out: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: LINKED_IMAGES_WORKFLOWS_PATH, logger: new DefaultLogger('WARN', (e) => process.stderr.write(`${e.message}\n`)) });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: LINKED_IMAGES_WORKFLOWS_PATH,
+    logger: new DefaultLogger('WARN', (e) => process.stderr.write(`${e.message}\n`)),
+  });
   await fs.writeFile(out, code);
 }
 

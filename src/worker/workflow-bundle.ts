@@ -13,7 +13,9 @@ import * as path from 'path';
  */
 export async function bundleWorkflowsInChildProcess(): Promise<{ codePath: string }> {
   const codePath = path.join(os.tmpdir(), `linked-images-workflows-${process.pid}.js`);
-  const child = fork(require.resolve('./workflow-bundle-child'), [codePath], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(require.resolve('./workflow-bundle-child'), [codePath], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve, reject) => {

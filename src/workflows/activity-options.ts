@@ -11,12 +11,42 @@ const WAIT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
  * settle (execute rolls back, or reports it had already committed).
  */
 const BASE: Record<'describe' | 'list' | StageName, ActivityOptions> = {
-  describe: { startToCloseTimeout: '1 minute', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
-  list: { startToCloseTimeout: '1 minute', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
-  'publisher-check': { startToCloseTimeout: '5 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
-  plan: { startToCloseTimeout: '15 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
-  prepare: { startToCloseTimeout: '4 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 20, maximumInterval: '1 minute' }, cancellationType: WAIT },
-  execute: { startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 10, maximumInterval: '1 minute' }, cancellationType: WAIT },
+  describe: {
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 5 },
+    cancellationType: WAIT,
+  },
+  list: {
+    startToCloseTimeout: '1 minute',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 5 },
+    cancellationType: WAIT,
+  },
+  'publisher-check': {
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 5 },
+    cancellationType: WAIT,
+  },
+  plan: {
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 5 },
+    cancellationType: WAIT,
+  },
+  prepare: {
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 20, maximumInterval: '1 minute' },
+    cancellationType: WAIT,
+  },
+  execute: {
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
+    cancellationType: WAIT,
+  },
 };
 
 /** The task queue of the input's host: where every activity that touches its images or cache runs. */
@@ -30,6 +60,16 @@ export function hostQueueOf(input: Pick<UpdateInput, 'host' | 'hostTaskQueue'>):
  * as a run that waits forever; `activityId` is made by src/contract/activity-ids.ts (`<stage>/<name>`,
  * what the report and tests key on), and the summary is that ID with a space for the `/`.
  */
-export function activityOptions(kind: keyof typeof BASE, input: Pick<UpdateInput, 'host' | 'hostTaskQueue' | 'hostTimeout'>, activityId: string): ActivityOptions {
-  return { ...BASE[kind], taskQueue: hostQueueOf(input), scheduleToStartTimeout: input.hostTimeout as ActivityOptions['scheduleToStartTimeout'], activityId, summary: activityId.replace('/', ' ') };
+export function activityOptions(
+  kind: keyof typeof BASE,
+  input: Pick<UpdateInput, 'host' | 'hostTaskQueue' | 'hostTimeout'>,
+  activityId: string,
+): ActivityOptions {
+  return {
+    ...BASE[kind],
+    taskQueue: hostQueueOf(input),
+    scheduleToStartTimeout: input.hostTimeout as ActivityOptions['scheduleToStartTimeout'],
+    activityId,
+    summary: activityId.replace('/', ' '),
+  };
 }

@@ -10,12 +10,27 @@ const DEFAULT_PAGE = 100;
  * selection: `detail(i)` gives the child at position `offset + i`. A bad argument fails the query
  * (not the workflow) with a message naming the field.
  */
-export function childrenPage(args: ChildrenQueryArgs | undefined, total: number, offset: number, count: number, detail: (i: number) => ChildDetail): ChildrenPage {
+export function childrenPage(
+  args: ChildrenQueryArgs | undefined,
+  total: number,
+  offset: number,
+  count: number,
+  detail: (i: number) => ChildDetail,
+): ChildrenPage {
   const from = args?.offset ?? 0;
   const limit = args?.limit ?? DEFAULT_PAGE;
-  if (!Number.isInteger(from) || from < 0) throw ApplicationFailure.nonRetryable(`offset: expected an integer >= 0, got ${JSON.stringify(args?.offset)}`, 'InvalidQuery');
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_CHILDREN_PAGE) throw ApplicationFailure.nonRetryable(`limit: expected an integer from 1 to ${MAX_CHILDREN_PAGE}, got ${JSON.stringify(args?.limit)}`, 'InvalidQuery');
+  if (!Number.isInteger(from) || from < 0)
+    throw ApplicationFailure.nonRetryable(
+      `offset: expected an integer >= 0, got ${JSON.stringify(args?.offset)}`,
+      'InvalidQuery',
+    );
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_CHILDREN_PAGE)
+    throw ApplicationFailure.nonRetryable(
+      `limit: expected an integer from 1 to ${MAX_CHILDREN_PAGE}, got ${JSON.stringify(args?.limit)}`,
+      'InvalidQuery',
+    );
   const children: ChildDetail[] = [];
-  for (let p = Math.max(from, offset); p < Math.min(from + limit, offset + count); p++) children.push(detail(p - offset));
+  for (let p = Math.max(from, offset); p < Math.min(from + limit, offset + count); p++)
+    children.push(detail(p - offset));
   return { total, offset: from, children, partitions: null };
 }

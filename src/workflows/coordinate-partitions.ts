@@ -1,14 +1,36 @@
-import { CancellationScope, condition, isCancellation, setCurrentDetails, setHandler, startChild, upsertSearchAttributes, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
 import type { DescribeParentOutput, StageName } from '../contract/activity-types';
 import type { UpdateInput } from '../contract/input';
 import { invalidInput } from '../contract/invalid-input';
-import { partitionReportSignal, runStageSignal, type PartitionReport, type PartitionResult } from '../contract/messages';
+import {
+  partitionReportSignal,
+  runStageSignal,
+  type PartitionReport,
+  type PartitionResult,
+} from '../contract/messages';
 import { runParentStage } from './parent-stage';
 import { EXIT, MAX_FAILURES, parentSummary, runStatus, zeroCounts } from './run-result';
 import { LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { STAGES } from '../contract/activity-ids';
 import { NEEDS, type SegmentState } from './segment-state';
-import type { ChildrenPage, ChildrenQueryArgs, FailureLine, Progress, StageCounts, UpdateResult } from '../contract/run-types';
+import type {
+  ChildrenPage,
+  ChildrenQueryArgs,
+  FailureLine,
+  Progress,
+  StageCounts,
+  UpdateResult,
+} from '../contract/run-types';
 import { updateChildImages } from './update-child-images';
 
 /**
@@ -33,14 +55,25 @@ export interface PartitionedView {
  * parent goes before its children, and a failure in one partition stops the stage (fail-fast)
  * before the next partition starts it. The run's history grows with the partitions, not the children.
  */
-export async function coordinatePartitions(input: UpdateInput, d: DescribeParentOutput, parent: SegmentState, setView: (v: PartitionedView) => void): Promise<UpdateResult> {
+export async function coordinatePartitions(
+  input: UpdateInput,
+  d: DescribeParentOutput,
+  parent: SegmentState,
+  setView: (v: PartitionedView) => void,
+): Promise<UpdateResult> {
   const info = workflowInfo();
   const size = d.partitionSize;
   const count = Math.ceil(d.total / size);
   if (count > MAX_PARTITIONS) {
-    throw invalidInput([`children: the ${d.total} selected children need ${count} partitions of ${size}, more than a run takes (${MAX_PARTITIONS}, ${MAX_PARTITIONS * size} children): select fewer with children or ignore, or start several runs`]);
+    throw invalidInput([
+      `children: the ${d.total} selected children need ${count} partitions of ${size}, more than a run takes (${MAX_PARTITIONS}, ${MAX_PARTITIONS * size} children): select fewer with children or ignore, or start several runs`,
+    ]);
   }
-  const parts = Array.from({ length: count }, (_, k) => ({ workflowId: `${info.workflowId}/children-${k + 1}`, offset: k * size, count: Math.min(size, d.total - k * size) }));
+  const parts = Array.from({ length: count }, (_, k) => ({
+    workflowId: `${info.workflowId}/children-${k + 1}`,
+    offset: k * size,
+    count: Math.min(size, d.total - k * size),
+  }));
   const reports = new Map<string, PartitionReport>();
   setHandler(partitionReportSignal, (r) => {
     reports.set(`${r.index}/${r.stage}`, r);
@@ -49,7 +82,10 @@ export async function coordinatePartitions(input: UpdateInput, d: DescribeParent
   let active: number | null = null;
   let parentWorking = false;
   const view = (): Progress => progressOf(stage, parts, reports, active, parentWorking, d.total);
-  setView({ progress: view, page: (args) => ({ total: d.total, offset: args?.offset ?? 0, children: [], partitions: parts }) });
+  setView({
+    progress: view,
+    page: (args) => ({ total: d.total, offset: args?.offset ?? 0, children: [], partitions: parts }),
+  });
   const show = () => setCurrentDetails(view().line);
 
   const handles: ChildWorkflowHandle<typeof updateChildImages>[] = await Promise.all(
@@ -58,7 +94,18 @@ export async function coordinatePartitions(input: UpdateInput, d: DescribeParent
         workflowId: part.workflowId,
         taskQueue: info.taskQueue,
         staticSummary: `children ${part.offset + 1}-${part.offset + part.count} of ${d.total} of ${input.image}`,
-        args: [{ run: info.workflowId, index: k + 1, count, offset: part.offset, size: part.count, total: d.total, digest: d.digest, input }],
+        args: [
+          {
+            run: info.workflowId,
+            index: k + 1,
+            count,
+            offset: part.offset,
+            size: part.count,
+            total: d.total,
+            digest: d.digest,
+            input,
+          },
+        ],
       }),
     ),
   );
@@ -115,14 +162,22 @@ export async function coordinatePartitions(input: UpdateInput, d: DescribeParent
   }
   stage = 'finished';
   await CancellationScope.nonCancellable(async () => {
-    for (const [k, h] of handles.entries()) if (closed[k] === null) await h.signal(runStageSignal, { stage: 'finish', parentPlan: null }).catch(() => undefined);
+    for (const [k, h] of handles.entries())
+      if (closed[k] === null)
+        await h.signal(runStageSignal, { stage: 'finish', parentPlan: null }).catch(() => undefined);
     await condition(() => closed.every((c) => c !== null));
   });
   show();
   return resultOf(input, parent, parts, closed as (PartitionResult | { error: unknown })[], cancelled);
 }
 
-function resultOf(input: UpdateInput, parentState: SegmentState, parts: { workflowId: string; offset: number; count: number }[], closed: (PartitionResult | { error: unknown })[], cancelled: boolean): UpdateResult {
+function resultOf(
+  input: UpdateInput,
+  parentState: SegmentState,
+  parts: { workflowId: string; offset: number; count: number }[],
+  closed: (PartitionResult | { error: unknown })[],
+  cancelled: boolean,
+): UpdateResult {
   const parent = parentSummary(parentState, input.dryRun);
   const counts = zeroCounts();
   const failures: FailureLine[] = parent.error ? [{ name: 'parent', ...parent.error }] : [];
@@ -138,7 +193,12 @@ function resultOf(input: UpdateInput, parentState: SegmentState, parts: { workfl
       partitionFailed = true;
       counts.skipped += part.count;
       childrenOmitted += part.count;
-      failures.push({ name: range, stage: 'describe', code: 'PARTITION_FAILED', message: `${part.workflowId} failed: ${(c.error as Error)?.message ?? String(c.error)}` });
+      failures.push({
+        name: range,
+        stage: 'describe',
+        code: 'PARTITION_FAILED',
+        message: `${part.workflowId} failed: ${(c.error as Error)?.message ?? String(c.error)}`,
+      });
       return;
     }
     const r = c as PartitionResult;
@@ -175,28 +235,46 @@ function resultOf(input: UpdateInput, parentState: SegmentState, parts: { workfl
   };
 }
 
-const LABEL: Record<StageName, string> = { 'publisher-check': 'Startup: Linked image publisher check', plan: 'Planning: Linked images', prepare: 'Preparing: Linked images', execute: 'Executing: Linked images' };
+const LABEL: Record<StageName, string> = {
+  'publisher-check': 'Startup: Linked image publisher check',
+  plan: 'Planning: Linked images',
+  prepare: 'Preparing: Linked images',
+  execute: 'Executing: Linked images',
+};
 
 /** The run's progress from its partitions' reports: finished partitions are counted, the working one is named. */
-function progressOf(stage: Progress['stage'], parts: { workflowId: string; count: number }[], reports: Map<string, PartitionReport>, active: number | null, parentWorking: boolean, total: number): Progress {
-  const stages = Object.fromEntries(STAGES.map((s) => {
-    const c: StageCounts = { done: 0, working: 0, waiting: 0, failed: 0 };
-    parts.forEach((p, k) => {
-      const r = reports.get(`${k + 1}/${s}`);
-      if (r) {
-        c.done += r.done;
-        c.failed += r.failed;
-      } else if (s === stage && k === active) c.working += p.count;
-      else c.waiting += p.count;
-    });
-    return [s, c];
-  })) as Record<StageName, StageCounts>;
+function progressOf(
+  stage: Progress['stage'],
+  parts: { workflowId: string; count: number }[],
+  reports: Map<string, PartitionReport>,
+  active: number | null,
+  parentWorking: boolean,
+  total: number,
+): Progress {
+  const stages = Object.fromEntries(
+    STAGES.map((s) => {
+      const c: StageCounts = { done: 0, working: 0, waiting: 0, failed: 0 };
+      parts.forEach((p, k) => {
+        const r = reports.get(`${k + 1}/${s}`);
+        if (r) {
+          c.done += r.done;
+          c.failed += r.failed;
+        } else if (s === stage && k === active) c.working += p.count;
+        else c.waiting += p.count;
+      });
+      return [s, c];
+    }),
+  ) as Record<StageName, StageCounts>;
   let line: string;
   if (stage === 'starting') line = 'Startup: Linked images: starting the partitions';
   else if (stage === 'finished') line = 'Finished processing linked images.';
   else {
     const c = stages[stage];
-    const who = parentWorking ? 'parent working' : active !== null ? `${parts[active].workflowId} working on ${parts[active].count} children` : 'waiting';
+    const who = parentWorking
+      ? 'parent working'
+      : active !== null
+        ? `${parts[active].workflowId} working on ${parts[active].count} children`
+        : 'waiting';
     line = `${LABEL[stage]}: ${c.done}/${total} done${c.failed ? `; ${c.failed} failed` : ''}; ${who}`;
   }
   return {
@@ -207,6 +285,9 @@ function progressOf(stage: Progress['stage'], parts: { workflowId: string; count
     stages,
     children: total,
     execution: 1,
-    partitions: { workflowIds: parts.map((p) => p.workflowId), active: active !== null ? parts[active].workflowId : null },
+    partitions: {
+      workflowIds: parts.map((p) => p.workflowId),
+      active: active !== null ? parts[active].workflowId : null,
+    },
   };
 }

@@ -6,10 +6,20 @@ import type { StageName } from '../contract/activity-types';
  * ApplicationFailure type), `HOST_UNAVAILABLE` for a schedule-to-start timeout (no worker of the
  * host took the activity from its task queue in time), `TIMEOUT` for other timeouts, `CANCELLED`.
  */
-export function describeFailure(e: unknown, stage: StageName | 'describe', where: { host: string; taskQueue: string; hostTimeout: string }): { code: string; message: string } {
+export function describeFailure(
+  e: unknown,
+  stage: StageName | 'describe',
+  where: { host: string; taskQueue: string; hostTimeout: string },
+): { code: string; message: string } {
   if (isCancellation(e)) {
     // execute rolls back on cancellation; earlier stages change no image.
-    return { code: 'CANCELLED', message: stage === 'execute' ? 'cancelled during execute: the image was rolled back to its state before the update' : `cancelled during ${stage}: the image was not changed` };
+    return {
+      code: 'CANCELLED',
+      message:
+        stage === 'execute'
+          ? 'cancelled during execute: the image was rolled back to its state before the update'
+          : `cancelled during ${stage}: the image was not changed`,
+    };
   }
   const cause = e instanceof ActivityFailure ? e.cause : e;
   if (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START') {

@@ -25,5 +25,9 @@ export const MAX_IN_FLIGHT = 200;
  */
 export function historyBudgetSpent(reserveBytes = 0): boolean {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength >= MAX_EVENTS_PER_EXECUTION || info.historySize + reserveBytes >= MAX_HISTORY_BYTES_PER_EXECUTION;
+  return (
+    info.continueAsNewSuggested ||
+    info.historyLength >= MAX_EVENTS_PER_EXECUTION ||
+    info.historySize + reserveBytes >= MAX_HISTORY_BYTES_PER_EXECUTION
+  );
 }

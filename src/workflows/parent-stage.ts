@@ -23,20 +23,30 @@ export async function runParentStage(stage: ParentStage, parent: SegmentState, i
   const id = activityId(stage, PARENT);
   try {
     if (stage === 'plan') {
-      const out = await acts.plan.executeWithOptions(activityOptions('plan', input, id), [{ ...address, packages: input.packages, parentPlan: null }]);
+      const out = await acts.plan.executeWithOptions(activityOptions('plan', input, id), [
+        { ...address, packages: input.packages, parentPlan: null },
+      ]);
       parent.plans[0] = out.plan.digest;
       parent.changes[0] = out.plan.changes.length;
       setStatus(parent, 0, out.plan.changes.length > 0 ? STATUS.planned : STATUS.nothing);
     } else if (stage === 'prepare') {
-      await acts.prepare.executeWithOptions(activityOptions('prepare', input, id), [{ ...address, plan: parent.plans[0]! }]);
+      await acts.prepare.executeWithOptions(activityOptions('prepare', input, id), [
+        { ...address, plan: parent.plans[0]! },
+      ]);
       setStatus(parent, 0, STATUS.prepared);
     } else {
-      await acts.execute.executeWithOptions(activityOptions('execute', input, id), [{ ...address, plan: parent.plans[0]! }]);
+      await acts.execute.executeWithOptions(activityOptions('execute', input, id), [
+        { ...address, plan: parent.plans[0]! },
+      ]);
       setStatus(parent, 0, STATUS.updated);
     }
     return 'ok';
   } catch (e) {
-    const f = describeFailure(e, stage, { host: input.host, taskQueue: hostQueueOf(input), hostTimeout: input.hostTimeout });
+    const f = describeFailure(e, stage, {
+      host: input.host,
+      taskQueue: hostQueueOf(input),
+      hostTimeout: input.hostTimeout,
+    });
     setError(parent, 0, { stage, ...f }, f.code === 'CANCELLED');
     return f.code === 'CANCELLED' ? 'cancelled' : 'failed';
   }

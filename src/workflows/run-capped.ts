@@ -11,7 +11,12 @@ export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown } 
  * (their activities roll back or finish) and are waited for before the cancellation is rethrown,
  * so every item's settlement is recorded.
  */
-export async function runCapped<I, T>(items: I[], cap: number, failFast: boolean, fn: (item: I) => Promise<T>): Promise<Settled<T>[]> {
+export async function runCapped<I, T>(
+  items: I[],
+  cap: number,
+  failFast: boolean,
+  fn: (item: I) => Promise<T>,
+): Promise<Settled<T>[]> {
   const out: Settled<T>[] = items.map(() => ({ ok: null }));
   const limit = cap <= 0 ? Infinity : cap;
   let inFlight = 0;
@@ -29,14 +34,20 @@ export async function runCapped<I, T>(items: I[], cap: number, failFast: boolean
     if (failFast && failed) break;
     inFlight++;
     runs.push(
-      fn(items[i]).then(
-        (value) => { out[i] = { ok: true, value }; },
-        (error) => {
-          out[i] = { ok: false, error };
-          failed = true;
-          if (isCancellation(error) && cancelled === null) cancelled = error;
-        },
-      ).finally(() => { inFlight--; }),
+      fn(items[i])
+        .then(
+          (value) => {
+            out[i] = { ok: true, value };
+          },
+          (error) => {
+            out[i] = { ok: false, error };
+            failed = true;
+            if (isCancellation(error) && cancelled === null) cancelled = error;
+          },
+        )
+        .finally(() => {
+          inFlight--;
+        }),
     );
   }
   await Promise.all(runs);

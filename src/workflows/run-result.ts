@@ -27,7 +27,12 @@ export function zeroCounts(): Record<Outcome, number> {
 }
 
 /** Counts, failures (at most `maxFailures`) and lines (at most `lineBytes`) of a segment once the run is over. */
-export function summarizeSegment(s: SegmentState, dryRun: boolean, maxFailures: number, lineBytes: number): SegmentSummary {
+export function summarizeSegment(
+  s: SegmentState,
+  dryRun: boolean,
+  maxFailures: number,
+  lineBytes: number,
+): SegmentSummary {
   const out: SegmentSummary = { counts: zeroCounts(), failures: [], failuresOmitted: 0, lines: [], linesOmitted: 0 };
   let bytes = 0;
   for (let i = 0; i < s.names.length; i++) {
@@ -52,14 +57,26 @@ export function parentSummary(p: SegmentState, dryRun: boolean): ImageSummary {
   const e = p.errors.parent ?? null;
   // The parent starts `checked` (pkg(5) checks only children's publishers): no stage started yet.
   const lastStage = p.status[0] === 'c' ? null : lastStageOf(p.status[0], e ?? undefined);
-  return { name: 'parent', outcome: finalOutcome(p.status[0], dryRun), lastStage, changes: p.changes[0], planDigest: p.plans[0], error: e };
+  return {
+    name: 'parent',
+    outcome: finalOutcome(p.status[0], dryRun),
+    lastStage,
+    changes: p.changes[0],
+    planDigest: p.plans[0],
+    error: e,
+  };
 }
 
 /**
  * pkg(5)'s run status: cancelled; partial (some updated, some failed); failed; nothing-to-do
  * (every image); ok. `otherFailure`: something failed that is no image (a partition could not start).
  */
-export function runStatus(parent: Outcome, counts: Record<Outcome, number>, cancelled: boolean, otherFailure = false): RunStatus {
+export function runStatus(
+  parent: Outcome,
+  counts: Record<Outcome, number>,
+  cancelled: boolean,
+  otherFailure = false,
+): RunStatus {
   if (cancelled) return 'cancelled';
   const failed = otherFailure || parent === 'failed' || parent === 'cancelled' || counts.failed + counts.cancelled > 0;
   if (failed) return parent === 'updated' || counts.updated > 0 ? 'partial' : 'failed';

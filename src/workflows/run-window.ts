@@ -16,7 +16,13 @@ export type WindowEnd = 'done' | 'failed' | 'paused' | 'cancelled';
  * and are waited for, and the window ends 'cancelled'. `run` records each item's outcome itself
  * and never throws. `condition()` writes no history events: the gate costs nothing in the audit trail.
  */
-export async function runWindow<I>(items: readonly I[], limit: number, failFast: boolean, shouldPause: () => boolean, run: (item: I) => Promise<ItemEnd>): Promise<WindowEnd> {
+export async function runWindow<I>(
+  items: readonly I[],
+  limit: number,
+  failFast: boolean,
+  shouldPause: () => boolean,
+  run: (item: I) => Promise<ItemEnd>,
+): Promise<WindowEnd> {
   let inFlight = 0;
   let failed = false;
   let cancelled = false;

@@ -56,10 +56,12 @@ export class SegmentRun {
     this.begin(stage);
     const todo: number[] = [];
     for (let i = 0; i < this.state.names.length; i++) if (this.state.status[i] === NEEDS[stage]) todo.push(i);
-    const pause = () => this.startedHere > 0 && historyBudgetSpent(stage === 'plan' ? this.current.working * this.memo.maxPlanBytes : 0);
+    const pause = () =>
+      this.startedHere > 0 && historyBudgetSpent(stage === 'plan' ? this.current.working * this.memo.maxPlanBytes : 0);
     if (stage === 'publisher-check') {
       const batches: number[][] = [];
-      for (let k = 0; k < todo.length; k += PUBLISHER_CHECK_BATCH) batches.push(todo.slice(k, k + PUBLISHER_CHECK_BATCH));
+      for (let k = 0; k < todo.length; k += PUBLISHER_CHECK_BATCH)
+        batches.push(todo.slice(k, k + PUBLISHER_CHECK_BATCH));
       return runWindow(batches, 1, false, pause, (b) => this.checkBatch(b));
     }
     const cap = this.input.concurrency > 0 ? Math.min(this.input.concurrency, MAX_IN_FLIGHT) : MAX_IN_FLIGHT;
@@ -80,7 +82,11 @@ export class SegmentRun {
   }
 
   detail(i: number, final: boolean): ChildDetail {
-    return childDetail(this.state, i, { final, dryRun: this.input.dryRun, working: this.working.has(this.state.names[i]) });
+    return childDetail(this.state, i, {
+      final,
+      dryRun: this.input.dryRun,
+      working: this.working.has(this.state.names[i]),
+    });
   }
 
   private begin(stage: StageName): void {
@@ -94,7 +100,9 @@ export class SegmentRun {
     this.mark(names, +1);
     const id = batchActivityId('publisher-check', names);
     try {
-      const out = await acts.publisherCheck.executeWithOptions(activityOptions('publisher-check', this.input, id), [{ image: this.input.image, children: names, concurrency: this.input.concurrency }]);
+      const out = await acts.publisherCheck.executeWithOptions(activityOptions('publisher-check', this.input, id), [
+        { image: this.input.image, children: names, concurrency: this.input.concurrency },
+      ]);
       let failed = false;
       out.results.forEach((r, k) => {
         if (r.error) {
@@ -117,21 +125,28 @@ export class SegmentRun {
     }
   }
 
-  private async one(stage: Exclude<StageName, 'publisher-check'>, i: number, parentPlan: string | null): Promise<ItemEnd> {
+  private async one(
+    stage: Exclude<StageName, 'publisher-check'>,
+    i: number,
+    parentPlan: string | null,
+  ): Promise<ItemEnd> {
     const name = this.state.names[i];
     this.mark([name], +1);
     const address = { image: this.input.image, child: name };
     const id = activityId(stage, name);
     try {
       if (stage === 'plan') {
-        const out = await acts.plan.executeWithOptions(activityOptions('plan', this.input, id), [{ ...address, packages: this.input.packages, parentPlan }]);
+        const out = await acts.plan.executeWithOptions(activityOptions('plan', this.input, id), [
+          { ...address, packages: this.input.packages, parentPlan },
+        ]);
         this.state.plans[i] = out.plan.digest;
         this.state.changes[i] = out.plan.changes.length;
         this.memo.maxPlanBytes = Math.max(this.memo.maxPlanBytes, JSON.stringify(out.plan).length);
         setStatus(this.state, i, out.plan.changes.length > 0 ? STATUS.planned : STATUS.nothing);
       } else {
         const plan = this.state.plans[i]!;
-        if (stage === 'prepare') await acts.prepare.executeWithOptions(activityOptions('prepare', this.input, id), [{ ...address, plan }]);
+        if (stage === 'prepare')
+          await acts.prepare.executeWithOptions(activityOptions('prepare', this.input, id), [{ ...address, plan }]);
         else await acts.execute.executeWithOptions(activityOptions('execute', this.input, id), [{ ...address, plan }]);
         setStatus(this.state, i, stage === 'prepare' ? STATUS.prepared : STATUS.updated);
       }
@@ -148,7 +163,7 @@ export class SegmentRun {
   }
 
   private mark(names: string[], d: 1 | -1): void {
-    for (const n of names) (d > 0 ? this.working.add(n) : this.working.delete(n));
+    for (const n of names) d > 0 ? this.working.add(n) : this.working.delete(n);
     this.current.working += d * names.length;
     if (d > 0) {
       this.current.waiting -= names.length;

@@ -14,7 +14,16 @@ import type { ChildDetail, ImageError, Outcome, StageCounts } from '../contract/
  * `.` nothing done yet, `c` publisher check passed, `p` planned with changes, `n` planned with
  * nothing to do, `r` prepared, `u` updated (executed), `f` failed, `x` cancelled.
  */
-export const STATUS = { waiting: '.', checked: 'c', planned: 'p', nothing: 'n', prepared: 'r', updated: 'u', failed: 'f', cancelled: 'x' } as const;
+export const STATUS = {
+  waiting: '.',
+  checked: 'c',
+  planned: 'p',
+  nothing: 'n',
+  prepared: 'r',
+  updated: 'u',
+  failed: 'f',
+  cancelled: 'x',
+} as const;
 export type Status = (typeof STATUS)[keyof typeof STATUS];
 
 /** The status a child must have for a stage to work on it. */
@@ -40,7 +49,14 @@ export interface SegmentState {
 }
 
 export function newSegment(names: string[], offset = 0): SegmentState {
-  return { offset, names, status: STATUS.waiting.repeat(names.length), plans: names.map(() => null), changes: names.map(() => null), errors: {} };
+  return {
+    offset,
+    names,
+    status: STATUS.waiting.repeat(names.length),
+    plans: names.map(() => null),
+    changes: names.map(() => null),
+    errors: {},
+  };
 }
 
 /** Sets child i's status. Strings are immutable: O(n) per call, fine at 1,000 children a segment (a few µs). */
@@ -90,7 +106,11 @@ export function finalOutcome(st: string, dryRun: boolean): Outcome {
 }
 
 /** Child i as the `children` query shows it while the run goes on (`final`: the run is over). */
-export function childDetail(s: SegmentState, i: number, opts: { final: boolean; dryRun: boolean; working: boolean }): ChildDetail {
+export function childDetail(
+  s: SegmentState,
+  i: number,
+  opts: { final: boolean; dryRun: boolean; working: boolean },
+): ChildDetail {
   const st = s.status[i];
   const error = s.errors[s.names[i]] ?? null;
   const settled = st === 'u' || st === 'n' || st === 'f' || st === 'x';
@@ -116,8 +136,15 @@ export function childLine(s: SegmentState, i: number, dryRun: boolean): string {
  * Counts per stage from the statuses (the children working now are passed in, by name):
  * which children take part in a stage, which are through it, which failed in it.
  */
-export function stageCounts(s: SegmentState, working: ReadonlySet<string>, workingStage: StageName | null): Record<StageName, StageCounts> {
-  const out = Object.fromEntries(STAGES.map((st) => [st, { done: 0, working: 0, waiting: 0, failed: 0 }])) as Record<StageName, StageCounts>;
+export function stageCounts(
+  s: SegmentState,
+  working: ReadonlySet<string>,
+  workingStage: StageName | null,
+): Record<StageName, StageCounts> {
+  const out = Object.fromEntries(STAGES.map((st) => [st, { done: 0, working: 0, waiting: 0, failed: 0 }])) as Record<
+    StageName,
+    StageCounts
+  >;
   for (let i = 0; i < s.names.length; i++) {
     const st = s.status[i];
     const failedAt = st === 'f' || st === 'x' ? s.errors[s.names[i]]?.stage : undefined;

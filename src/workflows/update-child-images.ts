@@ -1,11 +1,27 @@
-import { allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, isCancellation, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
 import type { RunActivities } from '../contract/activity-types';
 import { listActivityId } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { childrenPage } from './children-page';
 import { describeFailure } from './describe-failure';
 import type { UpdateInput } from '../contract/input';
-import { childrenQuery, partitionReportSignal, progressQuery, runStageSignal, type PartitionResult, type StageInstruction } from '../contract/messages';
+import {
+  childrenQuery,
+  partitionReportSignal,
+  progressQuery,
+  runStageSignal,
+  type PartitionResult,
+  type StageInstruction,
+} from '../contract/messages';
 import { MAX_WORKING_NAMES } from './progress-line';
 import { MAX_FAILURES, MAX_RESULT_LINE_BYTES, summarizeSegment, zeroCounts } from './run-result';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
@@ -50,7 +66,13 @@ export interface PartitionResume {
  * carrying its segment state and any instructions not yet worked on.
  */
 export async function updateChildImages(p: PartitionInput, resume?: PartitionResume): Promise<PartitionResult> {
-  const state: PartitionResume = resume ?? { segment: newSegment([], p.offset), queue: [], current: null, memo: newSegmentMemo(), execution: 1 };
+  const state: PartitionResume = resume ?? {
+    segment: newSegment([], p.offset),
+    queue: [],
+    current: null,
+    memo: newSegmentMemo(),
+    execution: 1,
+  };
   setHandler(runStageSignal, (instruction) => {
     state.queue.push(instruction);
   });
@@ -59,7 +81,9 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
   setHandler(progressQuery, (): Progress => {
     const working = seg.workingNames();
     return {
-      stage: finished ? 'finished' : (state.current?.stage === 'finish' ? 'finished' : state.current?.stage) ?? 'starting',
+      stage: finished
+        ? 'finished'
+        : ((state.current?.stage === 'finish' ? 'finished' : state.current?.stage) ?? 'starting'),
       line: seg.line() || `Linked images: children ${p.offset + 1}-${p.offset + p.size}: waiting for the run`,
       working: working.slice(0, MAX_WORKING_NAMES),
       workingCount: working.length,
@@ -69,24 +93,54 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
       partitions: null,
     };
   });
-  setHandler(childrenQuery, (args) => childrenPage(args, p.total, p.offset, state.segment.names.length, (i) => seg.detail(i, finished)));
+  setHandler(childrenQuery, (args) =>
+    childrenPage(args, p.total, p.offset, state.segment.names.length, (i) => seg.detail(i, finished)),
+  );
 
   if (!resume) {
     try {
-      const { names } = await acts.listChildren.executeWithOptions(activityOptions('list', p.input, listActivityId(p.index)), [
-        { image: p.input.image, children: p.input.children, ignore: p.input.ignore, offset: p.offset, limit: p.size, digest: p.digest },
-      ]);
+      const { names } = await acts.listChildren.executeWithOptions(
+        activityOptions('list', p.input, listActivityId(p.index)),
+        [
+          {
+            image: p.input.image,
+            children: p.input.children,
+            ignore: p.input.ignore,
+            offset: p.offset,
+            limit: p.size,
+            digest: p.digest,
+          },
+        ],
+      );
       Object.assign(state.segment, newSegment(names, p.offset)); // the SegmentRun holds this object
     } catch (e) {
-      const f = describeFailure(e, 'describe', { host: p.input.host, taskQueue: hostQueueOf(p.input), hostTimeout: p.input.hostTimeout });
-      return { index: p.index, counts: { ...zeroCounts(), skipped: p.size }, failures: [], failuresOmitted: 0, lines: [], linesOmitted: p.size, executions: state.execution, error: { stage: 'describe', ...f } };
+      const f = describeFailure(e, 'describe', {
+        host: p.input.host,
+        taskQueue: hostQueueOf(p.input),
+        hostTimeout: p.input.hostTimeout,
+      });
+      return {
+        index: p.index,
+        counts: { ...zeroCounts(), skipped: p.size },
+        failures: [],
+        failuresOmitted: 0,
+        lines: [],
+        linesOmitted: p.size,
+        executions: state.execution,
+        error: { stage: 'describe', ...f },
+      };
     }
   }
 
   const result = (): PartitionResult => {
     finished = true;
     // Each partition's share of the run's bounds: its result is one event of the run's history.
-    const sum = summarizeSegment(state.segment, p.input.dryRun, Math.max(5, Math.ceil(MAX_FAILURES / p.count)), Math.floor(MAX_RESULT_LINE_BYTES / p.count));
+    const sum = summarizeSegment(
+      state.segment,
+      p.input.dryRun,
+      Math.max(5, Math.ceil(MAX_FAILURES / p.count)),
+      Math.floor(MAX_RESULT_LINE_BYTES / p.count),
+    );
     return { index: p.index, ...sum, executions: state.execution, error: null };
   };
   for (;;) {
@@ -108,7 +162,14 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
     }
     if (end === 'cancelled') return result();
     const c = seg.counts()[instruction.stage];
-    await getExternalWorkflowHandle(p.run).signal(partitionReportSignal, { index: p.index, stage: instruction.stage, outcome: end, done: c.done, failed: c.failed, total: c.done + c.failed + c.waiting + c.working });
+    await getExternalWorkflowHandle(p.run).signal(partitionReportSignal, {
+      index: p.index,
+      stage: instruction.stage,
+      outcome: end,
+      done: c.done,
+      failed: c.failed,
+      total: c.done + c.failed + c.waiting + c.working,
+    });
     state.current = null;
   }
 }

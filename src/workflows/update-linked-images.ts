@@ -1,4 +1,13 @@
-import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { RunActivities } from '../contract/activity-types';
 import type { StageName } from '../contract/activity-types';
 import { activityId, PARENT, STAGES } from '../contract/activity-ids';
@@ -50,21 +59,30 @@ export interface RunResume {
  */
 export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume): Promise<UpdateResult> {
   // Runs started before host task queues replay the old shape; new executions record the marker.
-  if (!patched('bounded-runs')) return legacyUpdateLinkedImages(raw as LegacyRequest, progressQuery as never) as unknown as Promise<UpdateResult>;
+  if (!patched('bounded-runs'))
+    return legacyUpdateLinkedImages(raw as LegacyRequest, progressQuery as never) as unknown as Promise<UpdateResult>;
   const input = parseUpdateInput(raw);
   const run = new RunView(input, resume);
   setHandler(progressQuery, () => run.progress());
   setHandler(childrenQuery, (args) => run.page(args));
 
   if (!resume) {
-    upsertSearchAttributes([{ key: LINKED_IMAGE_PARENT, value: input.image }, { key: LINKED_IMAGE_STATUS, value: 'publisher-check' }]);
+    upsertSearchAttributes([
+      { key: LINKED_IMAGE_PARENT, value: input.image },
+      { key: LINKED_IMAGE_STATUS, value: 'publisher-check' },
+    ]);
     let d;
     try {
-      d = await acts.describeParent.executeWithOptions(activityOptions('describe', input, activityId('describe', PARENT)), [
-        { image: input.image, children: input.children, ignore: input.ignore, partitionSize: input.partitionSize },
-      ]);
+      d = await acts.describeParent.executeWithOptions(
+        activityOptions('describe', input, activityId('describe', PARENT)),
+        [{ image: input.image, children: input.children, ignore: input.ignore, partitionSize: input.partitionSize }],
+      );
     } catch (e) {
-      const f = describeFailure(e, 'describe', { host: input.host, taskQueue: hostQueueOf(input), hostTimeout: input.hostTimeout });
+      const f = describeFailure(e, 'describe', {
+        host: input.host,
+        taskQueue: hostQueueOf(input),
+        hostTimeout: input.hostTimeout,
+      });
       setError(run.parent, 0, { stage: 'describe', ...f }, f.code === 'CANCELLED');
       return run.finish(f.code === 'CANCELLED');
     }
@@ -87,7 +105,10 @@ class RunView {
   private parentWorking = false;
   private partitionView: PartitionedView | null = null;
 
-  constructor(private readonly input: UpdateInput, resume?: RunResume) {
+  constructor(
+    private readonly input: UpdateInput,
+    resume?: RunResume,
+  ) {
     // The parent has no publisher check of its own: it starts as `checked`.
     this.parent = resume?.parent ?? { ...newSegment(['parent']), status: STATUS.checked };
     this.children = resume?.children ?? newSegment([]);
@@ -128,7 +149,13 @@ class RunView {
 
   private async continueAsNew(stage: StageName): Promise<never> {
     await condition(allHandlersFinished);
-    const next: RunResume = { stage, parent: this.parent, children: this.children, memo: this.memo, execution: this.execution + 1 };
+    const next: RunResume = {
+      stage,
+      parent: this.parent,
+      children: this.children,
+      memo: this.memo,
+      execution: this.execution + 1,
+    };
     return continueAsNew<typeof updateLinkedImages>(this.input, next);
   }
 
@@ -137,7 +164,9 @@ class RunView {
     const dryRun = this.input.dryRun;
     const sum = summarizeSegment(this.children, dryRun, MAX_FAILURES, MAX_RESULT_LINE_BYTES);
     const parent = parentSummary(this.parent, dryRun);
-    const failures = parent.error ? [{ name: 'parent', ...parent.error }, ...sum.failures].slice(0, MAX_FAILURES) : sum.failures;
+    const failures = parent.error
+      ? [{ name: 'parent', ...parent.error }, ...sum.failures].slice(0, MAX_FAILURES)
+      : sum.failures;
     const status = runStatus(parent.outcome, sum.counts, cancelled);
     upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: status }]);
     this.show();
@@ -179,7 +208,9 @@ class RunView {
   page(args: ChildrenQueryArgs | undefined): ChildrenPage {
     if (this.partitionView) return this.partitionView.page(args);
     const seg = this.seg ?? new SegmentRun(this.children, this.input, this.memo, () => undefined);
-    return childrenPage(args, this.children.names.length, 0, this.children.names.length, (i) => seg.detail(i, this.stage === 'finished'));
+    return childrenPage(args, this.children.names.length, 0, this.children.names.length, (i) =>
+      seg.detail(i, this.stage === 'finished'),
+    );
   }
 
   private line(): string {

@@ -7,7 +7,18 @@ import { Image } from '../../src/image/image';
 import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
 import type { UpdateResult } from '../../src/contract/run-types';
 import { cleanup, snapshot } from '../helpers/tree';
-import { bundleFile, comparable, connect, contentBytes, crashHost, Host, readRecord, spawnWorker, startUpdate, until } from './harness';
+import {
+  bundleFile,
+  comparable,
+  connect,
+  contentBytes,
+  crashHost,
+  Host,
+  readRecord,
+  spawnWorker,
+  startUpdate,
+  until,
+} from './harness';
 
 /**
  * The crash matrix: a worker process SIGKILLed at each point of an update, a new worker started,
@@ -27,7 +38,13 @@ before(async () => {
   bundle = await bundleFile();
   const host = await crashHost('reference');
   hosts.push(host);
-  const w = spawnWorker({ address: server.address, taskQueue: 'reference', cacheDir: host.cacheDir, recordFile: host.record, bundle });
+  const w = spawnWorker({
+    address: server.address,
+    taskQueue: 'reference',
+    cacheDir: host.cacheDir,
+    recordFile: host.record,
+    bundle,
+  });
   await w.ready;
   const handle = await startUpdate(client.client, host, 'reference', `reference-${Date.now()}`);
   const result = await handle.result();
@@ -56,18 +73,32 @@ const ends = async (h: Host, stage: string, who?: (name: string) => boolean) =>
 const isChild = (n: string) => n !== 'parent';
 
 const POINTS: Point[] = [
-  { name: 'during publisher check', stageDelayMs: { 'publisher-check': 1500 }, killWhen: async (h) => (await ends(h, 'publisher-check')) >= 1 },
-  { name: 'after some children are planned and others are not', stageDelayMs: { plan: 800 }, killWhen: async (h) => (await ends(h, 'plan', isChild)) >= 2 },
+  {
+    name: 'during publisher check',
+    stageDelayMs: { 'publisher-check': 1500 },
+    killWhen: async (h) => (await ends(h, 'publisher-check')) >= 1,
+  },
+  {
+    name: 'after some children are planned and others are not',
+    stageDelayMs: { plan: 800 },
+    killWhen: async (h) => (await ends(h, 'plan', isChild)) >= 2,
+  },
   {
     name: 'in the middle of a child download',
     bytesPerSecond: 400_000,
     killWhen: async (h) => {
       const dir = path.join(h.cacheDir, 'partial');
-      const sizes = await Promise.all((await fs.readdir(dir).catch(() => [] as string[])).map(async (f) => (await fs.stat(path.join(dir, f))).size));
+      const sizes = await Promise.all(
+        (await fs.readdir(dir).catch(() => [] as string[])).map(async (f) => (await fs.stat(path.join(dir, f))).size),
+      );
       return sizes.some((s) => s > 200_000);
     },
   },
-  { name: 'between prepare and execute', stageDelayMs: { execute: 2000 }, killWhen: async (h) => (await ends(h, 'prepare', isChild)) === 4 },
+  {
+    name: 'between prepare and execute',
+    stageDelayMs: { execute: 2000 },
+    killWhen: async (h) => (await ends(h, 'prepare', isChild)) === 4,
+  },
   {
     name: 'in the middle of a child execute (journal half applied)',
     copyDelayMs: 150,
@@ -79,7 +110,11 @@ const POINTS: Point[] = [
       return false;
     },
   },
-  { name: 'after the parent executed but before its children did', stageDelayMs: { execute: 1500 }, killWhen: async (h) => (await ends(h, 'execute', (n) => n === 'parent')) === 1 },
+  {
+    name: 'after the parent executed but before its children did',
+    stageDelayMs: { execute: 1500 },
+    killWhen: async (h) => (await ends(h, 'execute', (n) => n === 'parent')) === 1,
+  },
 ];
 
 describe('worker SIGKILLed at each point of an update, then a new worker', () => {
@@ -89,7 +124,15 @@ describe('worker SIGKILLed at each point of an update, then a new worker', () =>
       hosts.push(host);
       const tq = `crash-${hosts.length}`;
       host.proxy.bytesPerSecond = point.bytesPerSecond ?? null;
-      const w1 = spawnWorker({ address: server.address, taskQueue: tq, cacheDir: host.cacheDir, recordFile: host.record, bundle, stageDelayMs: point.stageDelayMs, copyDelayMs: point.copyDelayMs });
+      const w1 = spawnWorker({
+        address: server.address,
+        taskQueue: tq,
+        cacheDir: host.cacheDir,
+        recordFile: host.record,
+        bundle,
+        stageDelayMs: point.stageDelayMs,
+        copyDelayMs: point.copyDelayMs,
+      });
       await w1.ready;
       const handle = await startUpdate(client.client, host, tq, `crash-${hosts.length}-${Date.now()}`);
       await until(point.name, () => point.killWhen(host));
@@ -98,7 +141,13 @@ describe('worker SIGKILLed at each point of an update, then a new worker', () =>
       assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run outlives its worker');
 
       host.proxy.bytesPerSecond = null;
-      const w2 = spawnWorker({ address: server.address, taskQueue: tq, cacheDir: host.cacheDir, recordFile: host.record, bundle });
+      const w2 = spawnWorker({
+        address: server.address,
+        taskQueue: tq,
+        cacheDir: host.cacheDir,
+        recordFile: host.record,
+        bundle,
+      });
       try {
         const result = await handle.result();
         assert.deepEqual(comparable(result), comparable(reference.result));
@@ -111,20 +160,36 @@ describe('worker SIGKILLed at each point of an update, then a new worker', () =>
         assert.deepEqual(await snapshot(c), await snapshot(ref), `tree of ${c}`);
         const lastPlan = (await (await Image.open(c)).readState()).lastPlan;
         const applied = (await readHistory(c)).filter((e) => e.plan === lastPlan && e.outcome === 'applied');
-        assert.equal(applied.length, 1, `${c}: the plan was applied once (journal history: ${JSON.stringify(applied)})`);
+        assert.equal(
+          applied.length,
+          1,
+          `${c}: the plan was applied once (journal history: ${JSON.stringify(applied)})`,
+        );
       }
       const record = await readRecord(host.record);
       for (const name of ['parent', ...host.children.map((c) => c.name)]) {
-        assert.equal(record.filter((l) => l.stage === 'plan' && l.name === name && l.event === 'end').length, 1, `${name} planned once`);
-        assert.ok(record.filter((l) => l.stage === 'execute' && l.name === name && l.event === 'end').length <= 1, `${name}: one completed execute`);
+        assert.equal(
+          record.filter((l) => l.stage === 'plan' && l.name === name && l.event === 'end').length,
+          1,
+          `${name} planned once`,
+        );
+        assert.ok(
+          record.filter((l) => l.stage === 'execute' && l.name === name && l.event === 'end').length <= 1,
+          `${name}: one completed execute`,
+        );
       }
       // Only the file in flight may be fetched twice: what the interrupted request sent is the
       // in-flight part; after it, the download resumes where the partial file on disk ended.
       const log = host.depot.stats.log.filter((l) => /\/(file|filelist)\/0\//.test(l.path));
       const resumed = log.filter((l) => l.range);
-      const inFlight = log.filter((l) => !l.range && resumed.some((r) => r.path === l.path)).reduce((n, l) => n + l.bytes, 0);
+      const inFlight = log
+        .filter((l) => !l.range && resumed.some((r) => r.path === l.path))
+        .reduce((n, l) => n + l.bytes, 0);
       const served = contentBytes(host.depot);
-      assert.ok(served - inFlight <= reference.served + 16 * 1024, `served ${served} bytes of content (${inFlight} of them in flight at the kill); an uninterrupted run needs ${reference.served}`);
+      assert.ok(
+        served - inFlight <= reference.served + 16 * 1024,
+        `served ${served} bytes of content (${inFlight} of them in flight at the kill); an uninterrupted run needs ${reference.served}`,
+      );
       if (point.bytesPerSecond) {
         assert.equal(resumed.length, 1, 'the interrupted download resumed with one Range request');
         const from = Number(/^bytes=(\d+)-$/.exec(resumed[0].range!)![1]);

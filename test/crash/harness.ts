@@ -21,7 +21,10 @@ let bundlePath: Promise<string> | null = null;
 /** The workflow bundle written once to a file, so each worker process starts without webpack. */
 export function bundleFile(): Promise<string> {
   return (bundlePath ??= (async () => {
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
     const file = path.join(await tempDir('bundle'), 'workflows.js');
     await fs.writeFile(file, code);
     return file;
@@ -38,7 +41,15 @@ export interface WorkerProcess {
 /** The host name of the crash tests' workers on workflow queue `taskQueue` (their activities: linked-images@<host>). */
 export const hostFor = (taskQueue: string) => `host-${taskQueue}`;
 
-export function spawnWorker(opts: { address: string; taskQueue: string; cacheDir: string; recordFile: string; bundle: string; stageDelayMs?: Record<string, number>; copyDelayMs?: number }): WorkerProcess {
+export function spawnWorker(opts: {
+  address: string;
+  taskQueue: string;
+  cacheDir: string;
+  recordFile: string;
+  bundle: string;
+  stageDelayMs?: Record<string, number>;
+  copyDelayMs?: number;
+}): WorkerProcess {
   const child = spawn(process.execPath, ['--require', 'ts-node/register', WORKER], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,14 +80,22 @@ export function spawnWorker(opts: { address: string; taskQueue: string; cacheDir
 
 export async function readRecord(file: string): Promise<ActivityRecordLine[]> {
   try {
-    return (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return (await fs.readFile(file, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
 }
 
-export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 90_000, everyMs = 50): Promise<void> {
+export async function until(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs = 90_000,
+  everyMs = 50,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
@@ -123,14 +142,31 @@ export async function connect(server: DevServer): Promise<{ client: Client; clos
   return { client: new Client({ connection, namespace: server.namespace }), close: () => connection.close() };
 }
 
-export function startUpdate(client: Client, host: Host, taskQueue: string, workflowId: string, input: Record<string, unknown> = {}): Promise<WorkflowHandle<typeof updateLinkedImages>> {
-  return client.workflow.start(updateLinkedImages, { taskQueue, workflowId, args: [{ image: host.parent, host: hostFor(taskQueue), concurrency: 2, ...input }] });
+export function startUpdate(
+  client: Client,
+  host: Host,
+  taskQueue: string,
+  workflowId: string,
+  input: Record<string, unknown> = {},
+): Promise<WorkflowHandle<typeof updateLinkedImages>> {
+  return client.workflow.start(updateLinkedImages, {
+    taskQueue,
+    workflowId,
+    args: [{ image: host.parent, host: hostFor(taskQueue), concurrency: 2, ...input }],
+  });
 }
 
 /** What must be the same after a crash as in an uninterrupted run (executions and plan digests may differ: the images are others). */
 export function comparable(r: UpdateResult) {
   const { planDigest: _digest, ...parent } = r.parent;
-  return { status: r.status, exitCode: r.exitCode, parent, counts: r.counts, failures: r.failures, children: r.children };
+  return {
+    status: r.status,
+    exitCode: r.exitCode,
+    parent,
+    counts: r.counts,
+    failures: r.failures,
+    children: r.children,
+  };
 }
 
 /** Compressed bytes the depot served for content (file and filelist requests). */

@@ -6,7 +6,17 @@ import { Image } from '../../src/image/image';
 import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
 import type { UpdateResult } from '../../src/contract/run-types';
 import { cleanup, snapshot } from '../helpers/tree';
-import { bundleFile, comparable, connect, crashHost, Host, readRecord, spawnWorker, startUpdate, until } from './harness';
+import {
+  bundleFile,
+  comparable,
+  connect,
+  crashHost,
+  Host,
+  readRecord,
+  spawnWorker,
+  startUpdate,
+  until,
+} from './harness';
 
 /**
  * A worker SIGKILLed at the moment a run continues as new, or at the moment it starts a
@@ -20,7 +30,10 @@ const hosts: Host[] = [];
 const references = new Map<string, { host: Host; result: UpdateResult }>();
 
 before(async () => {
-  server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'] });
+  server = await startDevServer({
+    searchAttributes: SEARCH_ATTRIBUTES,
+    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'],
+  });
   client = await connect(server);
   bundle = await bundleFile();
 });
@@ -32,12 +45,23 @@ after(async () => {
   await cleanup();
 });
 
-async function runWithWorker(tag: string, input: Record<string, unknown>, killWhen?: (c: Client, id: string) => Promise<boolean>): Promise<{ host: Host; result: UpdateResult; killed: boolean }> {
+async function runWithWorker(
+  tag: string,
+  input: Record<string, unknown>,
+  killWhen?: (c: Client, id: string) => Promise<boolean>,
+): Promise<{ host: Host; result: UpdateResult; killed: boolean }> {
   const host = await crashHost(tag);
   hosts.push(host);
   const tq = `${tag}-${hosts.length}`;
   const id = `${tq}-${Date.now()}`;
-  const w1 = spawnWorker({ address: server.address, taskQueue: tq, cacheDir: host.cacheDir, recordFile: host.record, bundle, stageDelayMs: { plan: 200 } });
+  const w1 = spawnWorker({
+    address: server.address,
+    taskQueue: tq,
+    cacheDir: host.cacheDir,
+    recordFile: host.record,
+    bundle,
+    stageDelayMs: { plan: 200 },
+  });
   await w1.ready;
   const handle = await startUpdate(client.client, host, tq, id, input);
   if (!killWhen) {
@@ -49,7 +73,13 @@ async function runWithWorker(tag: string, input: Record<string, unknown>, killWh
   w1.child.kill('SIGKILL');
   await w1.exited;
   assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run outlives its worker');
-  const w2 = spawnWorker({ address: server.address, taskQueue: tq, cacheDir: host.cacheDir, recordFile: host.record, bundle });
+  const w2 = spawnWorker({
+    address: server.address,
+    taskQueue: tq,
+    cacheDir: host.cacheDir,
+    recordFile: host.record,
+    bundle,
+  });
   try {
     return { host, result: await handle.result(), killed: true };
   } finally {
@@ -64,12 +94,23 @@ async function assertSameAsReference(kind: string, got: { host: Host; result: Up
   for (const [i, root] of roots(got.host).entries()) {
     assert.deepEqual(await snapshot(root), await snapshot(roots(ref.host)[i]), `tree of ${root}`);
     const lastPlan = (await (await Image.open(root)).readState()).lastPlan;
-    assert.equal((await readHistory(root)).filter((e) => e.plan === lastPlan && e.outcome === 'applied').length, 1, `${root}: applied once`);
+    assert.equal(
+      (await readHistory(root)).filter((e) => e.plan === lastPlan && e.outcome === 'applied').length,
+      1,
+      `${root}: applied once`,
+    );
   }
   const record = await readRecord(got.host.record);
   for (const name of ['parent', ...got.host.children.map((c) => c.name)]) {
-    assert.equal(record.filter((l) => l.stage === 'plan' && l.name === name && l.event === 'end').length, 1, `${name} planned once`);
-    assert.ok(record.filter((l) => l.stage === 'execute' && l.name === name && l.event === 'end').length <= 1, `${name}: one completed execute`);
+    assert.equal(
+      record.filter((l) => l.stage === 'plan' && l.name === name && l.event === 'end').length,
+      1,
+      `${name} planned once`,
+    );
+    assert.ok(
+      record.filter((l) => l.stage === 'execute' && l.name === name && l.event === 'end').length <= 1,
+      `${name}: one completed execute`,
+    );
   }
 }
 
@@ -89,7 +130,13 @@ describe('worker SIGKILLed as a run starts a new execution or a partition', () =
     references.set('partitions', await runWithWorker('part-ref', { concurrency: 2, partitionSize: 2 }));
     assert.equal(references.get('partitions')!.result.partitions, 2);
     const got = await runWithWorker('part-kill', { concurrency: 2, partitionSize: 2 }, async (c, id) =>
-      c.workflow.getHandle(`${id}/children-1`).describe().then(() => true, () => false),
+      c.workflow
+        .getHandle(`${id}/children-1`)
+        .describe()
+        .then(
+          () => true,
+          () => false,
+        ),
     );
     assert.ok(got.killed);
     await assertSameAsReference('partitions', got);

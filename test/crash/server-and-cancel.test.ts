@@ -13,7 +13,18 @@ import { findTemporalCli } from '../../src/dev/temporal-cli';
 import { updateLinkedImages } from '../../src/workflows';
 import { cleanup, snapshot, tempDir } from '../helpers/tree';
 import { childrenOf } from '../helpers/workflow-fixture';
-import { bundleFile, connect, crashHost, Host, hostFor, readRecord, spawnWorker, startUpdate, until, WorkerProcess } from './harness';
+import {
+  bundleFile,
+  connect,
+  crashHost,
+  Host,
+  hostFor,
+  readRecord,
+  spawnWorker,
+  startUpdate,
+  until,
+  WorkerProcess,
+} from './harness';
 
 const run = promisify(execFile);
 const hosts: Host[] = [];
@@ -42,13 +53,25 @@ describe('the Temporal server restarted in the middle of a run', () => {
   it('keeps the run in its SQLite history and finishes it once the server is back', async () => {
     const host = await crashHost('server-restart');
     hosts.push(host);
-    const w = spawnWorker({ address: server.address, taskQueue: 'restart', cacheDir: host.cacheDir, recordFile: host.record, bundle, stageDelayMs: { plan: 1200 } });
+    const w = spawnWorker({
+      address: server.address,
+      taskQueue: 'restart',
+      cacheDir: host.cacheDir,
+      recordFile: host.record,
+      bundle,
+      stageDelayMs: { plan: 1200 },
+    });
     workers.push(w);
     await w.ready;
     let c = await connect(server);
     const id = `restart-${Date.now()}`;
     await startUpdate(c.client, host, 'restart', id);
-    await until('two children planned', async () => (await readRecord(host.record)).filter((l) => l.stage === 'plan' && l.event === 'end' && l.name !== 'parent').length >= 2);
+    await until(
+      'two children planned',
+      async () =>
+        (await readRecord(host.record)).filter((l) => l.stage === 'plan' && l.event === 'end' && l.name !== 'parent')
+          .length >= 2,
+    );
     await c.close();
     await server.stop();
     await new Promise((r) => setTimeout(r, 2000));
@@ -57,7 +80,10 @@ describe('the Temporal server restarted in the middle of a run', () => {
     const result = await c.client.workflow.getHandle(id).result();
     await c.close();
     assert.equal(result.status, 'ok');
-    assert.deepEqual(childrenOf(result).map((x) => x.outcome), ['updated', 'updated', 'updated', 'updated']);
+    assert.deepEqual(
+      childrenOf(result).map((x) => x.outcome),
+      ['updated', 'updated', 'updated', 'updated'],
+    );
     const planned = (await readRecord(host.record)).filter((l) => l.stage === 'plan' && l.event === 'end');
     assert.equal(planned.length, 5, 'parent and four children planned once each');
   });
@@ -67,19 +93,48 @@ describe('the same workflow ID started twice', () => {
   it('is refused while running and after it finished, so the update runs once', async () => {
     const host = await crashHost('duplicate');
     hosts.push(host);
-    const w = spawnWorker({ address: server.address, taskQueue: 'dup', cacheDir: host.cacheDir, recordFile: host.record, bundle, stageDelayMs: { plan: 300 } });
+    const w = spawnWorker({
+      address: server.address,
+      taskQueue: 'dup',
+      cacheDir: host.cacheDir,
+      recordFile: host.record,
+      bundle,
+      stageDelayMs: { plan: 300 },
+    });
     workers.push(w);
     await w.ready;
     const c = await connect(server);
     const id = `dup-${Date.now()}`;
-    const opts = { taskQueue: 'dup', workflowId: id, workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE, args: [{ image: host.parent, host: hostFor('dup'), concurrency: 2 }] as [{ image: string; host: string; concurrency: number }] };
+    const opts = {
+      taskQueue: 'dup',
+      workflowId: id,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      args: [{ image: host.parent, host: hostFor('dup'), concurrency: 2 }] as [
+        { image: string; host: string; concurrency: number },
+      ],
+    };
     const first = await c.client.workflow.start(updateLinkedImages, opts);
     await assert.rejects(c.client.workflow.start(updateLinkedImages, opts), WorkflowExecutionAlreadyStartedError);
     assert.equal((await first.result()).status, 'ok');
     await assert.rejects(c.client.workflow.start(updateLinkedImages, opts), WorkflowExecutionAlreadyStartedError);
     // The temporal CLI path refuses it the same way.
     const cli = await findTemporalCli();
-    const again = await run(cli, ['workflow', 'start', '--address', server.address, '--type', 'updateLinkedImages', '--task-queue', 'dup', '--workflow-id', id, '--id-reuse-policy', 'RejectDuplicate', '--input', JSON.stringify({ image: host.parent, host: hostFor('dup') })]).then(
+    const again = await run(cli, [
+      'workflow',
+      'start',
+      '--address',
+      server.address,
+      '--type',
+      'updateLinkedImages',
+      '--task-queue',
+      'dup',
+      '--workflow-id',
+      id,
+      '--id-reuse-policy',
+      'RejectDuplicate',
+      '--input',
+      JSON.stringify({ image: host.parent, host: hostFor('dup') }),
+    ]).then(
       (r) => ({ ok: true, out: r.stdout + r.stderr }),
       (e: { stderr?: string; stdout?: string }) => ({ ok: false, out: `${e.stdout}${e.stderr}` }),
     );
@@ -90,7 +145,11 @@ describe('the same workflow ID started twice', () => {
     assert.deepEqual(runs, [first.firstExecutionRunId], 'one run of this workflow ID');
     await c.close();
     const record = await readRecord(host.record);
-    assert.equal(record.filter((l) => l.stage === 'plan' && l.event === 'end').length, 5, 'planned once per image: one run');
+    assert.equal(
+      record.filter((l) => l.stage === 'plan' && l.event === 'end').length,
+      5,
+      'planned once per image: one run',
+    );
   });
 });
 
@@ -100,14 +159,22 @@ describe('temporal workflow cancel in the middle of execute', () => {
     hosts.push(host);
     const before = await Promise.all(host.children.map((c) => snapshot(c.path)));
     // execute writes 8 files at a time: ~3 s per zone, so the cancel (about 1 s to arrive) lands mid-execute.
-    const w = spawnWorker({ address: server.address, taskQueue: 'cancel', cacheDir: host.cacheDir, recordFile: host.record, bundle, copyDelayMs: 1000 });
+    const w = spawnWorker({
+      address: server.address,
+      taskQueue: 'cancel',
+      cacheDir: host.cacheDir,
+      recordFile: host.record,
+      bundle,
+      copyDelayMs: 1000,
+    });
     workers.push(w);
     await w.ready;
     const c = await connect(server);
     const id = `cancel-${Date.now()}`;
     const handle = await startUpdate(c.client, host, 'cancel', id);
     await until('a child half executed', async () => {
-      for (const z of host.children) if ((await fs.readdir(path.join(z.path, 'var/pkg/journal/backup')).catch(() => [])).length >= 2) return true;
+      for (const z of host.children)
+        if ((await fs.readdir(path.join(z.path, 'var/pkg/journal/backup')).catch(() => [])).length >= 2) return true;
       return false;
     });
     const cli = await findTemporalCli();
@@ -120,8 +187,14 @@ describe('temporal workflow cancel in the middle of execute', () => {
     assert.ok(outcomes.includes('cancelled'), `some child was rolled back: ${outcomes}`);
     for (const [i, child] of childrenOf(result).entries()) {
       const root = host.children[i].path;
-      await assert.rejects(fs.stat(path.join(root, 'var/pkg/journal')), { code: 'ENOENT' }, `${child.name}: no journal left`);
-      const pkgs = [...(await (await Image.open(root)).installed()).values()].map((p) => p.fmri.version!.toString().replace(/:.*$/, ''));
+      await assert.rejects(
+        fs.stat(path.join(root, 'var/pkg/journal')),
+        { code: 'ENOENT' },
+        `${child.name}: no journal left`,
+      );
+      const pkgs = [...(await (await Image.open(root)).installed()).values()].map((p) =>
+        p.fmri.version!.toString().replace(/:.*$/, ''),
+      );
       if (child.outcome === 'updated') {
         assert.deepEqual([...new Set(pkgs)], ['1.1'], `${child.name} fully updated`);
       } else {
@@ -130,7 +203,10 @@ describe('temporal workflow cancel in the middle of execute', () => {
         assert.deepEqual([...new Set(pkgs)], ['1.0']);
         if (child.outcome === 'cancelled' && child.lastStage === 'execute') {
           assert.match(child.error!.message, /rolled back/);
-          assert.ok((await readHistory(root)).some((e) => e.outcome === 'rolled-back'), `${child.name}: its history records the rollback`);
+          assert.ok(
+            (await readHistory(root)).some((e) => e.outcome === 'rolled-back'),
+            `${child.name}: its history records the rollback`,
+          );
         }
       }
     }

@@ -17,12 +17,16 @@ export async function readRecord(file: string, workflowId?: string): Promise<Rec
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l, index) => ({ ...(JSON.parse(l) as ActivityRecordLine), index }))
-    // A run's partitions are child workflows `<run ID>/children-<k>`: their lines belong to the run.
-    .filter((l) => workflowId === undefined || l.workflowId === workflowId || l.workflowId.startsWith(`${workflowId}/`));
+  return (
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l, index) => ({ ...(JSON.parse(l) as ActivityRecordLine), index }))
+      // A run's partitions are child workflows `<run ID>/children-<k>`: their lines belong to the run.
+      .filter(
+        (l) => workflowId === undefined || l.workflowId === workflowId || l.workflowId.startsWith(`${workflowId}/`),
+      )
+  );
 }
 
 const isChild = (l: RecordLine) => l.name !== 'parent';
@@ -51,7 +55,11 @@ export function stagesSeen(lines: RecordLine[]): Set<string> {
 }
 
 /** Indices of the first start and last end/fail of `stage`, filtered by `who`. */
-export function span(lines: RecordLine[], stage: string, who: 'children' | 'parent' | 'all' = 'all'): { firstStart: number; lastEnd: number } | null {
+export function span(
+  lines: RecordLine[],
+  stage: string,
+  who: 'children' | 'parent' | 'all' = 'all',
+): { firstStart: number; lastEnd: number } | null {
   const pick = lines.filter((l) => l.stage === stage && (who === 'all' || (who === 'parent') !== isChild(l)));
   if (pick.length === 0) return null;
   const starts = pick.filter((l) => l.event === 'start').map((l) => l.index);

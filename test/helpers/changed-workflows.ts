@@ -31,7 +31,9 @@ export async function changedWorkflowsPath(site: keyof typeof DESCRIBE_ID_SITES 
     const depth = rel.split(path.sep).length - 1;
     let src = await fs.readFile(from, 'utf8');
     // ../<folder> from src/workflows/x.ts (or ../../<folder> from src/workflows/legacy/x.ts) is src/<folder>, seen from test/.generated/workflows-changed/<site>/
-    src = src.replace(/from '((?:\.\.\/)+)([a-z-]+)\//g, (m, ups: string, dir: string) => (ups.length / 3 === depth + 1 ? `from '${'../'.repeat(depth + 4)}src/${dir}/` : m));
+    src = src.replace(/from '((?:\.\.\/)+)([a-z-]+)\//g, (m, ups: string, dir: string) =>
+      ups.length / 3 === depth + 1 ? `from '${'../'.repeat(depth + 4)}src/${dir}/` : m,
+    );
     if (rel === file) {
       const changed = src.replace(text, text.replace('PARENT', "'parent-renamed'"));
       if (changed === src) throw new Error(`workflows/${file} no longer has ${text}; update the replay control`);

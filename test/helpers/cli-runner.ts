@@ -17,11 +17,16 @@ export function cliRunner(server: DevServer): (args: string[]) => Promise<CliRes
   return async (args) => {
     const bin = await cli;
     return new Promise((resolve, reject) => {
-      execFile(bin, [...args, '--address', server.address, '--namespace', server.namespace], { timeout: 60_000, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
-        const code = err ? (err as NodeJS.ErrnoException & { code?: unknown }).code : 0;
-        if (err && typeof code !== 'number') return reject(err);
-        resolve({ code: code as number, stdout, stderr });
-      });
+      execFile(
+        bin,
+        [...args, '--address', server.address, '--namespace', server.namespace],
+        { timeout: 60_000, maxBuffer: 32 << 20 },
+        (err, stdout, stderr) => {
+          const code = err ? (err as NodeJS.ErrnoException & { code?: unknown }).code : 0;
+          if (err && typeof code !== 'number') return reject(err);
+          resolve({ code: code as number, stdout, stderr });
+        },
+      );
     });
   };
 }
@@ -31,6 +36,8 @@ export function parseJson<T = unknown>(r: CliResult, what: string): T {
   try {
     return JSON.parse(r.stdout) as T;
   } catch {
-    throw new Error(`Expected JSON from '${what}', got exit ${r.code}, stdout: ${r.stdout.slice(0, 500)} stderr: ${r.stderr.slice(0, 500)}`);
+    throw new Error(
+      `Expected JSON from '${what}', got exit ${r.code}, stdout: ${r.stdout.slice(0, 500)} stderr: ${r.stderr.slice(0, 500)}`,
+    );
   }
 }

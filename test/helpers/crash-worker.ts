@@ -19,7 +19,15 @@ async function main(): Promise<void> {
   const delays: Partial<Record<StageName, number>> = JSON.parse(env.STAGE_DELAY_MS || '{}');
   const copyDelay = Number(env.COPY_DELAY_MS || 0);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const fs = copyDelay ? { ...realFs, copyFile: async (a: string, b: string) => { await sleep(copyDelay); await realFs.copyFile(a, b); } } : undefined;
+  const fs = copyDelay
+    ? {
+        ...realFs,
+        copyFile: async (a: string, b: string) => {
+          await sleep(copyDelay);
+          await realFs.copyFile(a, b);
+        },
+      }
+    : undefined;
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   const plugin = new LinkedImagesPlugin({
     taskQueue: env.TASK_QUEUE!,

@@ -19,14 +19,22 @@ export async function makeRepo(pub = 'test'): Promise<string> {
 }
 
 /** Publishes `name@version` whose payload is the given tree; returns the full FMRI. */
-export async function publishPkg(repo: string, fmri: string, tree: TreeSpec, opts: { depends?: string[]; actions?: string[]; publisher?: string } = {}): Promise<Fmri> {
+export async function publishPkg(
+  repo: string,
+  fmri: string,
+  tree: TreeSpec,
+  opts: { depends?: string[]; actions?: string[]; publisher?: string } = {},
+): Promise<Fmri> {
   const dir = await tempDir('tree');
   await writeTree(dir, tree);
   return publishTree(repo, { fmri, dir, depends: opts.depends, actions: opts.actions, publisher: opts.publisher });
 }
 
 /** An image using `origin` for publisher `pub`. */
-export async function makeImage(origin: string, opts: { pub?: string; zone?: 'global' | 'nonglobal'; root?: string } = {}): Promise<Image> {
+export async function makeImage(
+  origin: string,
+  opts: { pub?: string; zone?: 'global' | 'nonglobal'; root?: string } = {},
+): Promise<Image> {
   const root = opts.root ?? path.join(await tempDir('img'), 'root');
   return Image.create(root, {
     publishers: [{ name: opts.pub ?? 'test', origins: [origin], sticky: true, enabled: true }],
@@ -39,7 +47,12 @@ export async function makeCache(): Promise<ContentCache> {
 }
 
 /** plan + prepare + execute, as one update. */
-export async function update(image: Image, cache: ContentCache, request: PlanRequest = {}, parent?: ParentState | null) {
+export async function update(
+  image: Image,
+  cache: ContentCache,
+  request: PlanRequest = {},
+  parent?: ParentState | null,
+) {
   const p = await plan(image, request, parent, { cache });
   await prepare(image, p, cache);
   const result = await execute(image, p, cache);

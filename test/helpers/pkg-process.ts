@@ -12,7 +12,9 @@ export interface PkgRun {
 /** Runs `pkg <args>` the way `npm run pkg --` does, in a child process from the project directory. */
 export function pkgProcess(...args: string[]): Promise<PkgRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'ts-node/register', 'src/pkg-cli/main.ts', ...args], { cwd: CWD });
+    const child = spawn(process.execPath, ['--require', 'ts-node/register', 'src/pkg-cli/main.ts', ...args], {
+      cwd: CWD,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

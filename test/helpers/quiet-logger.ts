@@ -16,12 +16,26 @@ export class QuietLogger implements Logger {
     const error = meta?.error as { nonRetryable?: unknown; name?: unknown; stack?: unknown } | undefined;
     if (message === 'Activity failed' && error?.nonRetryable === true) return;
     // Errors logged from the workflow sandbox arrive without their class; only the stack tells.
-    if (message === 'Workflow failed' && (error?.name === 'ApplicationFailure' || String(error?.stack).startsWith('ApplicationFailure:'))) return;
+    if (
+      message === 'Workflow failed' &&
+      (error?.name === 'ApplicationFailure' || String(error?.stack).startsWith('ApplicationFailure:'))
+    )
+      return;
     this.base.log(level, message, meta);
   }
-  trace(message: string, meta?: LogMetadata): void { this.log('TRACE', message, meta); }
-  debug(message: string, meta?: LogMetadata): void { this.log('DEBUG', message, meta); }
-  info(message: string, meta?: LogMetadata): void { this.log('INFO', message, meta); }
-  warn(message: string, meta?: LogMetadata): void { this.log('WARN', message, meta); }
-  error(message: string, meta?: LogMetadata): void { this.log('ERROR', message, meta); }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
 }

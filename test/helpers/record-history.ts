@@ -60,10 +60,20 @@ export const SCENARIOS: Scenario[] = [
     file: 'publisher-mismatch.json',
     zones: 3,
     input: { concurrency: 1 },
-    prepare: (h) => setZonePublishers(h.children[1].path, (pubs) => [{ name: 'other', origins: ['file:///nonexistent'], sticky: true, enabled: true }, ...pubs]),
+    prepare: (h) =>
+      setZonePublishers(h.children[1].path, (pubs) => [
+        { name: 'other', origins: ['file:///nonexistent'], sticky: true, enabled: true },
+        ...pubs,
+      ]),
     expect: 'failed',
   },
-  { file: 'plan-failure.json', zones: 3, input: { concurrency: 0 }, prepare: async (h) => void (await emptyOriginFor(h.children[1].path)), expect: 'failed' },
+  {
+    file: 'plan-failure.json',
+    zones: 3,
+    input: { concurrency: 0 },
+    prepare: async (h) => void (await emptyOriginFor(h.children[1].path)),
+    expect: 'failed',
+  },
   // Recorded after the 'search-attributes' patch: the shape runs started by today's code have.
   // The four above predate it and must keep replaying (patched() is false in them).
   { file: 'update-3-children-search-attributes.json', zones: 3, input: { concurrency: 2 }, expect: 'ok' },
@@ -76,10 +86,21 @@ export const SCENARIOS: Scenario[] = [
     host: true,
     zones: 3,
     input: { concurrency: 1 },
-    prepare: (h) => setZonePublishers(h.children[1].path, (pubs) => [{ name: 'other', origins: ['file:///nonexistent'], sticky: true, enabled: true }, ...pubs]),
+    prepare: (h) =>
+      setZonePublishers(h.children[1].path, (pubs) => [
+        { name: 'other', origins: ['file:///nonexistent'], sticky: true, enabled: true },
+        ...pubs,
+      ]),
     expect: 'failed',
   },
-  { file: 'v2-plan-failure.json', host: true, zones: 3, input: { concurrency: 0 }, prepare: async (h) => void (await emptyOriginFor(h.children[1].path)), expect: 'failed' },
+  {
+    file: 'v2-plan-failure.json',
+    host: true,
+    zones: 3,
+    input: { concurrency: 0 },
+    prepare: async (h) => void (await emptyOriginFor(h.children[1].path)),
+    expect: 'failed',
+  },
   {
     // The last execution of a continue-as-new chain; the first and a middle one too.
     file: 'v2-continue-as-new-last.json',
@@ -88,7 +109,10 @@ export const SCENARIOS: Scenario[] = [
     zones: 6,
     input: { concurrency: 2 },
     expect: 'ok',
-    extra: { 'v2-continue-as-new-first.json': (all) => all[0], 'v2-continue-as-new-middle.json': (all) => all[Math.floor(all.length / 2)] },
+    extra: {
+      'v2-continue-as-new-first.json': (all) => all[0],
+      'v2-continue-as-new-middle.json': (all) => all[Math.floor(all.length / 2)],
+    },
   },
   {
     // A run split into partitions: the run itself, and the first execution of its first partition.
@@ -99,7 +123,14 @@ export const SCENARIOS: Scenario[] = [
     expect: 'ok',
     extra: { 'v2-partition-1.json': (all) => all.find((e) => e.workflowId.endsWith('/children-1'))! },
   },
-  { file: 'v2-audit-3-children.json', host: true, workflow: 'auditLinkedImages', zones: 3, input: {}, expect: 'synced' },
+  {
+    file: 'v2-audit-3-children.json',
+    host: true,
+    workflow: 'auditLinkedImages',
+    zones: 3,
+    input: {},
+    expect: 'synced',
+  },
 ];
 
 /**
@@ -108,7 +139,8 @@ export const SCENARIOS: Scenario[] = [
  */
 export function recordedWorkflowIds(): Map<string, string> {
   const ids = new Map<string, string>();
-  for (const s of SCENARIOS) for (const f of [s.file, ...Object.keys(s.extra ?? {})]) ids.set(f, `record-${path.basename(s.file, '.json')}`);
+  for (const s of SCENARIOS)
+    for (const f of [s.file, ...Object.keys(s.extra ?? {})]) ids.set(f, `record-${path.basename(s.file, '.json')}`);
   return ids;
 }
 
@@ -116,18 +148,30 @@ export function recordedWorkflowIds(): Map<string, string> {
 async function executions(client: Client, workflowId: string): Promise<Execution[]> {
   const out: Execution[] = [];
   const query = `WorkflowId = '${workflowId}' OR WorkflowId STARTS_WITH '${workflowId}/'`;
-  for await (const w of client.workflow.list({ query })) out.push({ workflowId: w.workflowId, runId: w.runId, start: w.startTime.getTime() } as Execution & { start: number });
-  return (out as (Execution & { start: number })[]).sort((a, b) => (a.workflowId === b.workflowId ? a.start - b.start : a.workflowId.length - b.workflowId.length || a.workflowId.localeCompare(b.workflowId)));
+  for await (const w of client.workflow.list({ query }))
+    out.push({ workflowId: w.workflowId, runId: w.runId, start: w.startTime.getTime() } as Execution & {
+      start: number;
+    });
+  return (out as (Execution & { start: number })[]).sort((a, b) =>
+    a.workflowId === b.workflowId
+      ? a.start - b.start
+      : a.workflowId.length - b.workflowId.length || a.workflowId.localeCompare(b.workflowId),
+  );
 }
 
 /** Histories are kept once recorded: a history from older code is exactly what replay must still accept. */
 async function exists(file: string): Promise<boolean> {
-  return fs.stat(path.join(HISTORY_DIR, file)).then(() => true, () => false);
+  return fs.stat(path.join(HISTORY_DIR, file)).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** `[--force]`, parsed like every command line of the project: a mistyped flag is refused, not ignored. */
 function parseRecordArgs(argv: string[]): { force: boolean; help: string | null } {
-  const cmd = new Command('node --require ts-node/register test/helpers/record-history.ts').option('--force', 'record every scenario again, even those already on disk').helpOption('-h, --help', 'this text');
+  const cmd = new Command('node --require ts-node/register test/helpers/record-history.ts')
+    .option('--force', 'record every scenario again, even those already on disk')
+    .helpOption('-h, --help', 'this text');
   const parsed = parseCommandLine<{ force?: boolean }>(cmd, argv);
   return parsed.help !== null ? { force: false, help: parsed.help } : { force: parsed.opts.force === true, help: null };
 }
@@ -137,7 +181,9 @@ async function main(): Promise<void> {
   if (args.help !== null) return void process.stdout.write(args.help);
   const envs: Partial<Record<'normal' | 'low', TemporalEnv>> = {};
   const envFor = async (low: boolean) =>
-    (envs[low ? 'low' : 'normal'] ??= await startTemporalEnv(low ? { server: { extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'] } } : {}));
+    (envs[low ? 'low' : 'normal'] ??= await startTemporalEnv(
+      low ? { server: { extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'] } } : {},
+    ));
   try {
     await fs.mkdir(HISTORY_DIR, { recursive: true });
     const force = args.force;
@@ -148,17 +194,37 @@ async function main(): Promise<void> {
       const host = await makeHost(s.zones);
       await s.prepare?.(host);
       const workflowId = `record-${path.basename(s.file, '.json')}`;
-      const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, (taskQueue, hostName) =>
-        env.client.workflow.execute<(i: unknown) => Promise<{ status: string }>>(s.workflow ?? 'updateLinkedImages', { taskQueue, workflowId, args: [{ image: host.parent, ...(s.host ? { host: hostName } : {}), ...s.input }] }),
+      const result = await env.withWorker(
+        { cacheDir: host.cacheDir, recordFile: host.recordFile },
+        (taskQueue, hostName) =>
+          env.client.workflow.execute<(i: unknown) => Promise<{ status: string }>>(s.workflow ?? 'updateLinkedImages', {
+            taskQueue,
+            workflowId,
+            args: [{ image: host.parent, ...(s.host ? { host: hostName } : {}), ...s.input }],
+          }),
       );
-      if (result.status !== s.expect) throw new Error(`${s.file}: expected status '${s.expect}', got '${result.status}': ${JSON.stringify(result)}`);
+      if (result.status !== s.expect)
+        throw new Error(`${s.file}: expected status '${s.expect}', got '${result.status}': ${JSON.stringify(result)}`);
       const all = await executions(env.client, workflowId);
-      const files: [string, Execution | null][] = [[s.file, null], ...Object.entries(s.extra ?? {}).map(([f, pick]) => [f, pick(all)] as [string, Execution])];
+      const files: [string, Execution | null][] = [
+        [s.file, null],
+        ...Object.entries(s.extra ?? {}).map(([f, pick]) => [f, pick(all)] as [string, Execution]),
+      ];
       for (const [file, e] of files) {
-        const shown = await cli(['workflow', 'show', '--workflow-id', e?.workflowId ?? workflowId, ...(e ? ['--run-id', e.runId] : []), '--output', 'json']);
+        const shown = await cli([
+          'workflow',
+          'show',
+          '--workflow-id',
+          e?.workflowId ?? workflowId,
+          ...(e ? ['--run-id', e.runId] : []),
+          '--output',
+          'json',
+        ]);
         const history = parseJson<{ events: unknown[] }>(shown, 'workflow show');
         await fs.writeFile(path.join(HISTORY_DIR, file), JSON.stringify(history, null, 2) + '\n');
-        console.log(`${file}: ${history.events.length} events (run ${e?.runId ?? 'latest'} of ${all.length} executions), status ${result.status}`);
+        console.log(
+          `${file}: ${history.events.length} events (run ${e?.runId ?? 'latest'} of ${all.length} executions), status ${result.status}`,
+        );
       }
     }
   } finally {

@@ -12,7 +12,9 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Failure = temporal.api.failure.v1.IFailure;
 
 export const ts = (ms: number) => ({ seconds: Long.fromNumber(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
-export const payloads = (...values: unknown[]) => ({ payloads: values.map((v) => defaultPayloadConverter.toPayload(v)) });
+export const payloads = (...values: unknown[]) => ({
+  payloads: values.map((v) => defaultPayloadConverter.toPayload(v)),
+});
 
 export function appFailure(type: string, message: string, nonRetryable = true): Failure {
   return { message, applicationFailureInfo: { type, nonRetryable } };
@@ -25,9 +27,7 @@ export const RETRY_TIMEOUT = 3;
 export const RETRY_MAXIMUM_ATTEMPTS = 4;
 
 export type ActivityEnd =
-  | { result: unknown }
-  | { failure: Failure; retryState?: number }
-  | { scheduleToStartTimeout: true };
+  { result: unknown } | { failure: Failure; retryState?: number } | { scheduleToStartTimeout: true };
 
 /** One execution's history, written in order; each event 1 ms after the one before. */
 export class HistoryWriter {
@@ -47,39 +47,112 @@ export class HistoryWriter {
   }
 
   started(workflowType: string, runId: string, firstRunId: string, ...input: unknown[]): this {
-    this.event({ workflowExecutionStartedEventAttributes: { workflowType: { name: workflowType }, taskQueue: { name: 'wf-queue' }, input: payloads(...input), originalExecutionRunId: runId, firstExecutionRunId: firstRunId, identity: '1@client' } });
+    this.event({
+      workflowExecutionStartedEventAttributes: {
+        workflowType: { name: workflowType },
+        taskQueue: { name: 'wf-queue' },
+        input: payloads(...input),
+        originalExecutionRunId: runId,
+        firstExecutionRunId: firstRunId,
+        identity: '1@client',
+      },
+    });
     return this.workflowTask();
   }
 
   workflowTask(): this {
     const s = this.event({ workflowTaskScheduledEventAttributes: { taskQueue: { name: 'wf-queue' } } });
-    const st = this.event({ workflowTaskStartedEventAttributes: { scheduledEventId: Long.fromNumber(s), identity: '1@worker' } });
-    this.event({ workflowTaskCompletedEventAttributes: { scheduledEventId: Long.fromNumber(s), startedEventId: Long.fromNumber(st), identity: '1@worker' } });
+    const st = this.event({
+      workflowTaskStartedEventAttributes: { scheduledEventId: Long.fromNumber(s), identity: '1@worker' },
+    });
+    this.event({
+      workflowTaskCompletedEventAttributes: {
+        scheduledEventId: Long.fromNumber(s),
+        startedEventId: Long.fromNumber(st),
+        identity: '1@worker',
+      },
+    });
     return this;
   }
 
   /** Schedules an activity; returns its scheduled event ID for `end`. */
-  schedule(activityId: string, type: string, input: unknown, opts: { taskQueue?: string; maximumAttempts?: number } = {}): number {
+  schedule(
+    activityId: string,
+    type: string,
+    input: unknown,
+    opts: { taskQueue?: string; maximumAttempts?: number } = {},
+  ): number {
     return this.event({
-      activityTaskScheduledEventAttributes: { activityId, activityType: { name: type }, taskQueue: { name: opts.taskQueue ?? 'linked-images@h1' }, input: payloads(input), retryPolicy: { maximumAttempts: opts.maximumAttempts ?? 5 } },
+      activityTaskScheduledEventAttributes: {
+        activityId,
+        activityType: { name: type },
+        taskQueue: { name: opts.taskQueue ?? 'linked-images@h1' },
+        input: payloads(input),
+        retryPolicy: { maximumAttempts: opts.maximumAttempts ?? 5 },
+      },
     });
   }
 
   /** Closes a scheduled activity (its last attempt `attempt`, started after `lastFailure` when retried). */
-  end(scheduled: number, how: ActivityEnd, opts: { attempt?: number; lastFailure?: Failure; identity?: string } = {}): this {
+  end(
+    scheduled: number,
+    how: ActivityEnd,
+    opts: { attempt?: number; lastFailure?: Failure; identity?: string } = {},
+  ): this {
     const scheduledEventId = Long.fromNumber(scheduled);
     if ('scheduleToStartTimeout' in how) {
-      this.event({ activityTaskTimedOutEventAttributes: { scheduledEventId, failure: { message: 'activity ScheduleToStart timeout', timeoutFailureInfo: { timeoutType: TIMEOUT_SCHEDULE_TO_START } }, retryState: RETRY_TIMEOUT } });
+      this.event({
+        activityTaskTimedOutEventAttributes: {
+          scheduledEventId,
+          failure: {
+            message: 'activity ScheduleToStart timeout',
+            timeoutFailureInfo: { timeoutType: TIMEOUT_SCHEDULE_TO_START },
+          },
+          retryState: RETRY_TIMEOUT,
+        },
+      });
       return this;
     }
     const identity = opts.identity ?? '42@synth';
-    const startedEventId = Long.fromNumber(this.event({ activityTaskStartedEventAttributes: { scheduledEventId, attempt: opts.attempt ?? 1, identity, lastFailure: opts.lastFailure } }));
-    if ('result' in how) this.event({ activityTaskCompletedEventAttributes: { scheduledEventId, startedEventId, result: payloads(how.result), identity } });
-    else this.event({ activityTaskFailedEventAttributes: { scheduledEventId, startedEventId, failure: how.failure, retryState: how.retryState ?? RETRY_NON_RETRYABLE, identity } });
+    const startedEventId = Long.fromNumber(
+      this.event({
+        activityTaskStartedEventAttributes: {
+          scheduledEventId,
+          attempt: opts.attempt ?? 1,
+          identity,
+          lastFailure: opts.lastFailure,
+        },
+      }),
+    );
+    if ('result' in how)
+      this.event({
+        activityTaskCompletedEventAttributes: {
+          scheduledEventId,
+          startedEventId,
+          result: payloads(how.result),
+          identity,
+        },
+      });
+    else
+      this.event({
+        activityTaskFailedEventAttributes: {
+          scheduledEventId,
+          startedEventId,
+          failure: how.failure,
+          retryState: how.retryState ?? RETRY_NON_RETRYABLE,
+          identity,
+        },
+      });
     return this;
   }
 
-  activity(activityId: string, type: string, input: unknown, how: ActivityEnd, opts: { attempt?: number; lastFailure?: Failure } = {}): this {
+  activity(
+    activityId: string,
+    type: string,
+    input: unknown,
+    how: ActivityEnd,
+    opts: { attempt?: number; lastFailure?: Failure } = {},
+  ): this {
     return this.end(this.schedule(activityId, type, input), how, opts);
   }
 
@@ -89,7 +162,9 @@ export class HistoryWriter {
   }
 
   continuedAsNew(nextRunId: string): HistoryEvent[] {
-    this.event({ workflowExecutionContinuedAsNewEventAttributes: { newExecutionRunId: nextRunId, workflowType: { name: 'x' } } });
+    this.event({
+      workflowExecutionContinuedAsNewEventAttributes: { newExecutionRunId: nextRunId, workflowType: { name: 'x' } },
+    });
     return this.events;
   }
 }
@@ -98,8 +173,23 @@ export const STEMS = ['library/openssl', 'shell/bash', 'system/kernel', 'system/
 
 /** A plan activity's result (`{plan, lines}`): the image at `root`, 1.0 -> 1.1 of every STEMS package. */
 export function planResult(name: string, root: string): { plan: unknown; lines: string[] } {
-  const changes = STEMS.map((stem) => ({ stem, from: `pkg://demo/${stem}@1.0:20261125T120000Z`, to: `pkg://demo/${stem}@1.1:20261125T120000Z` }));
-  return { plan: { format: 1, host: 'h1', image: root, stateToken: 't', changes, sizes: { downloadBytes: 1, installBytes: 1, files: 1, add: 0, update: 5, remove: 0 }, digest: `digest-${name}` }, lines: ['Packages to update: 5'] };
+  const changes = STEMS.map((stem) => ({
+    stem,
+    from: `pkg://demo/${stem}@1.0:20261125T120000Z`,
+    to: `pkg://demo/${stem}@1.1:20261125T120000Z`,
+  }));
+  return {
+    plan: {
+      format: 1,
+      host: 'h1',
+      image: root,
+      stateToken: 't',
+      changes,
+      sizes: { downloadBytes: 1, installBytes: 1, files: 1, add: 0, update: 5, remove: 0 },
+      digest: `digest-${name}`,
+    },
+    lines: ['Packages to update: 5'],
+  };
 }
 
 const zone = (i: number) => `zone:z${i}`;
@@ -144,37 +234,79 @@ export function bigRun(zones = 5000, size = 1000): BigRun {
   for (let k = 1; k <= count; k++) {
     const pid = `${workflowId}/children-${k}`;
     partitionIds.push(pid);
-    const names = Array.from({ length: Math.min(size, zones - (k - 1) * size) }, (_, i) => zone((k - 1) * size + i + 1));
+    const names = Array.from({ length: Math.min(size, zones - (k - 1) * size) }, (_, i) =>
+      zone((k - 1) * size + i + 1),
+    );
     const runIds = [1, 2, 3].map((n) => `p${k}-run-${n}`);
-    const partitionInput = { run: workflowId, index: k, count, offset: (k - 1) * size, size: names.length, total: zones, digest: 'd', input: { ...input, ignore: [], dryRun: false, hostTimeout: '10m' } };
+    const partitionInput = {
+      run: workflowId,
+      index: k,
+      count,
+      offset: (k - 1) * size,
+      size: names.length,
+      total: zones,
+      digest: 'd',
+      input: { ...input, ignore: [], dryRun: false, hostTimeout: '10m' },
+    };
     // Execution 1: list, publisher check in batches, plan.
     let w = new HistoryWriter().started('updateChildImages', runIds[0], runIds[0], partitionInput);
     w.activity(listActivityId(k), 'listChildren', {}, { result: { names } });
     for (let b = 0; b < names.length; b += 100) {
       const batch = names.slice(b, b + 100);
-      const results = batch.map((name) => ({ name, error: mismatched.includes(name) ? { code: 'PUBLISHER_MISMATCH', message: `publishers of ${name} differ` } : null }));
-      w.activity(batchActivityId('publisher-check', batch), 'publisherCheck', { image: '/h', children: batch, concurrency: 0 }, { result: { results } });
+      const results = batch.map((name) => ({
+        name,
+        error: mismatched.includes(name)
+          ? { code: 'PUBLISHER_MISMATCH', message: `publishers of ${name} differ` }
+          : null,
+      }));
+      w.activity(
+        batchActivityId('publisher-check', batch),
+        'publisherCheck',
+        { image: '/h', children: batch, concurrency: 0 },
+        { result: { results } },
+      );
       w.workflowTask();
     }
     const planned = names.filter((n) => !mismatched.includes(n));
     planned.forEach((name, i) => {
       const retried = name === planRetried;
-      w.activity(activityId('plan', name), 'plan', { image: '/h', child: name, parentPlan: 'digest-parent' }, { result: planResult(name, rootOf(name)) }, retried ? { attempt: 2, lastFailure: appFailure('LOCKED', `${name} is locked`, false) } : {});
+      w.activity(
+        activityId('plan', name),
+        'plan',
+        { image: '/h', child: name, parentPlan: 'digest-parent' },
+        { result: planResult(name, rootOf(name)) },
+        retried ? { attempt: 2, lastFailure: appFailure('LOCKED', `${name} is locked`, false) } : {},
+      );
       if (i % 2 === 1) w.workflowTask();
     });
     executions.push({ workflowId: pid, runId: runIds[0], history: { events: w.continuedAsNew(runIds[1]) } });
     // Execution 2: prepare.
     w = new HistoryWriter(w.now).started('updateChildImages', runIds[1], runIds[0], partitionInput);
     planned.forEach((name, i) => {
-      w.activity(activityId('prepare', name), 'prepare', { image: '/h', child: name, plan: `digest-${name}` }, { result: PREPARED });
+      w.activity(
+        activityId('prepare', name),
+        'prepare',
+        { image: '/h', child: name, plan: `digest-${name}` },
+        { result: PREPARED },
+      );
       if (i % 2 === 1) w.workflowTask();
     });
     executions.push({ workflowId: pid, runId: runIds[1], history: { events: w.continuedAsNew(runIds[2]) } });
     // Execution 3: execute, and the partition's bounded result.
     w = new HistoryWriter(w.now).started('updateChildImages', runIds[2], runIds[0], partitionInput);
     planned.forEach((name, i) => {
-      const s = w.schedule(activityId('execute', name), 'execute', { image: '/h', child: name, plan: `digest-${name}` });
-      w.end(s, name === executeFailed ? { failure: appFailure('IO_ERROR', `disk full on ${name}`, false), retryState: RETRY_MAXIMUM_ATTEMPTS } : { result: EXECUTED }, name === executeFailed ? { attempt: 10 } : {});
+      const s = w.schedule(activityId('execute', name), 'execute', {
+        image: '/h',
+        child: name,
+        plan: `digest-${name}`,
+      });
+      w.end(
+        s,
+        name === executeFailed
+          ? { failure: appFailure('IO_ERROR', `disk full on ${name}`, false), retryState: RETRY_MAXIMUM_ATTEMPTS }
+          : { result: EXECUTED },
+        name === executeFailed ? { attempt: 10 } : {},
+      );
       if (i % 2 === 1) w.workflowTask();
     });
     const lines: string[] = [];
@@ -190,22 +322,95 @@ export function bigRun(zones = 5000, size = 1000): BigRun {
     }
     for (const o of Object.keys(counts) as (keyof typeof counts)[]) counts[o] += pcounts[o];
     allLines.push(...lines);
-    executions.push({ workflowId: pid, runId: runIds[2], history: { events: w.completed({ index: k, counts: pcounts, failures: [], failuresOmitted: 0, lines, linesOmitted: omitted, executions: 3, error: null }) } });
+    executions.push({
+      workflowId: pid,
+      runId: runIds[2],
+      history: {
+        events: w.completed({
+          index: k,
+          counts: pcounts,
+          failures: [],
+          failuresOmitted: 0,
+          lines,
+          linesOmitted: omitted,
+          executions: 3,
+          error: null,
+        }),
+      },
+    });
   }
 
   // The run itself: describe, the partitions, the parent's stages; its result.
-  const w = new HistoryWriter(Date.parse('2026-11-25T11:59:00.000Z')).started('updateLinkedImages', 'run-1', 'run-1', input);
-  w.activity(activityId('describe', PARENT), 'describeParent', { image: '/h', partitionSize: size }, { result: { problems: [], total: zones, digest: 'd', partitionSize: size, children: null } });
-  partitionIds.forEach((id) => w.event({ startChildWorkflowExecutionInitiatedEventAttributes: { workflowId: id, workflowType: { name: 'updateChildImages' } } }));
-  partitionIds.forEach((id, k) => w.event({ childWorkflowExecutionStartedEventAttributes: { workflowExecution: { workflowId: id, runId: `p${k + 1}-run-1` } } }));
-  w.activity(activityId('plan', PARENT), 'plan', { image: '/h', child: null, parentPlan: null }, { result: planResult('parent', '/h') });
-  w.activity(activityId('prepare', PARENT), 'prepare', { image: '/h', child: null, plan: 'digest-parent' }, { result: PREPARED });
-  w.activity(activityId('execute', PARENT), 'execute', { image: '/h', child: null, plan: 'digest-parent' }, { result: EXECUTED });
-  partitionIds.forEach((id) => w.event({ childWorkflowExecutionCompletedEventAttributes: { workflowExecution: { workflowId: id } } }));
-  const parent = { name: 'parent', outcome: 'updated', lastStage: 'execute', changes: 5, planDigest: 'digest-parent', error: null };
+  const w = new HistoryWriter(Date.parse('2026-11-25T11:59:00.000Z')).started(
+    'updateLinkedImages',
+    'run-1',
+    'run-1',
+    input,
+  );
+  w.activity(
+    activityId('describe', PARENT),
+    'describeParent',
+    { image: '/h', partitionSize: size },
+    { result: { problems: [], total: zones, digest: 'd', partitionSize: size, children: null } },
+  );
+  partitionIds.forEach((id) =>
+    w.event({
+      startChildWorkflowExecutionInitiatedEventAttributes: {
+        workflowId: id,
+        workflowType: { name: 'updateChildImages' },
+      },
+    }),
+  );
+  partitionIds.forEach((id, k) =>
+    w.event({
+      childWorkflowExecutionStartedEventAttributes: { workflowExecution: { workflowId: id, runId: `p${k + 1}-run-1` } },
+    }),
+  );
+  w.activity(
+    activityId('plan', PARENT),
+    'plan',
+    { image: '/h', child: null, parentPlan: null },
+    { result: planResult('parent', '/h') },
+  );
+  w.activity(
+    activityId('prepare', PARENT),
+    'prepare',
+    { image: '/h', child: null, plan: 'digest-parent' },
+    { result: PREPARED },
+  );
+  w.activity(
+    activityId('execute', PARENT),
+    'execute',
+    { image: '/h', child: null, plan: 'digest-parent' },
+    { result: EXECUTED },
+  );
+  partitionIds.forEach((id) =>
+    w.event({ childWorkflowExecutionCompletedEventAttributes: { workflowExecution: { workflowId: id } } }),
+  );
+  const parent = {
+    name: 'parent',
+    outcome: 'updated',
+    lastStage: 'execute',
+    changes: 5,
+    planDigest: 'digest-parent',
+    error: null,
+  };
   const result = {
-    resultVersion: 2, image: '/h', host: 'h1', status: 'partial', exitCode: 3, dryRun: false, concurrency: 0, parent, counts, failures: [], failuresOmitted: 0,
-    children: allLines, childrenOmitted: zones - allLines.length, executions: 1 + 3 * count, partitions: count,
+    resultVersion: 2,
+    image: '/h',
+    host: 'h1',
+    status: 'partial',
+    exitCode: 3,
+    dryRun: false,
+    concurrency: 0,
+    parent,
+    counts,
+    failures: [],
+    failuresOmitted: 0,
+    children: allLines,
+    childrenOmitted: zones - allLines.length,
+    executions: 1 + 3 * count,
+    partitions: count,
   };
   executions.unshift({ workflowId, runId: 'run-1', history: { events: w.completed(result) } });
   return { workflowId, executions, zones, partitions: count, mismatched, executeFailed, planRetried };

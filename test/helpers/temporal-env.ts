@@ -1,5 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  DefaultLogger,
+  WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { LINKED_IMAGES_WORKFLOWS_PATH } from '../../src/plugin/workflows-path';
 import * as path from 'path';
 import type { ActivityDeps } from '../../src/activities/create-activities';
@@ -13,7 +19,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
 
 /** The workflow bundle, built once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  return (bundle ??= bundleWorkflowCode({ workflowsPath: LINKED_IMAGES_WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
+  return (bundle ??= bundleWorkflowCode({
+    workflowsPath: LINKED_IMAGES_WORKFLOWS_PATH,
+    logger: new DefaultLogger('WARN'),
+  }));
 }
 
 export interface TemporalEnv {
@@ -24,7 +33,11 @@ export interface TemporalEnv {
    * A host's workers (createHostWorkers with a LinkedImagesPlugin of `deps`) on a fresh workflow task queue and a fresh host name,
    * running until `fn` resolves; `fn` gets the workflow queue and the host's name (a run's `host`).
    */
-  withWorker<T>(deps: ActivityDeps, fn: (taskQueue: string, host: string) => Promise<T>, opts?: { host?: string; taskQueue?: string }): Promise<T>;
+  withWorker<T>(
+    deps: ActivityDeps,
+    fn: (taskQueue: string, host: string) => Promise<T>,
+    opts?: { host?: string; taskQueue?: string },
+  ): Promise<T>;
   /** One host's workers (not yet running): several hosts may share one workflow task queue. */
   hostWorkers(deps: ActivityDeps, opts: { host: string; taskQueue: string }): Promise<HostWorkers>;
   close(): Promise<void>;
@@ -36,7 +49,9 @@ let queues = 0;
  * A real Temporal dev server (the temporal CLI), a client and worker factory for one test file.
  * `server.extraArgs` lowers limits, e.g. ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40'].
  */
-export async function startTemporalEnv(opts: { server?: Pick<DevServerOptions, 'extraArgs' | 'log'> } = {}): Promise<TemporalEnv> {
+export async function startTemporalEnv(
+  opts: { server?: Pick<DevServerOptions, 'extraArgs' | 'log'> } = {},
+): Promise<TemporalEnv> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new QuietLogger() });
     runtimeInstalled = true;
@@ -71,7 +86,12 @@ export async function startTemporalEnv(opts: { server?: Pick<DevServerOptions, '
       return createHostWorkers({
         connection,
         namespace: server.namespace,
-        plugin: new LinkedImagesPlugin({ ...deps, taskQueue: o.taskQueue, host: o.host, workflowBundle: await workflowBundleP }),
+        plugin: new LinkedImagesPlugin({
+          ...deps,
+          taskQueue: o.taskQueue,
+          host: o.host,
+          workflowBundle: await workflowBundleP,
+        }),
         shutdownGraceTime: '5 seconds',
       });
     },

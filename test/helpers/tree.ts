@@ -15,7 +15,10 @@ export async function cleanup(): Promise<void> {
 }
 
 /** Writes a tree from a spec: `'a/b.txt': 'text'`, `'dir/': null` (a directory), `'l': { symlink: 'target' }`. */
-export async function writeTree(root: string, spec: Record<string, string | Buffer | null | { symlink: string } | { mode: number; data: string }>): Promise<void> {
+export async function writeTree(
+  root: string,
+  spec: Record<string, string | Buffer | null | { symlink: string } | { mode: number; data: string }>,
+): Promise<void> {
   for (const [rel, v] of Object.entries(spec)) {
     const full = path.join(root, rel);
     if (v === null) {
@@ -55,7 +58,14 @@ export async function snapshot(root: string, exclude: string[] = ['var/pkg']): P
       else if (st.isDirectory()) {
         out[r] = { type: 'dir', mode: st.mode & 0o7777 };
         await walk(r);
-      } else out[r] = { type: 'file', mode: st.mode & 0o7777, sha256: createHash('sha256').update(await fs.readFile(full)).digest('hex') };
+      } else
+        out[r] = {
+          type: 'file',
+          mode: st.mode & 0o7777,
+          sha256: createHash('sha256')
+            .update(await fs.readFile(full))
+            .digest('hex'),
+        };
     }
   };
   await walk('');

@@ -40,27 +40,48 @@ export interface Run {
 }
 
 /** Runs `updateLinkedImages` with `input` (raw: not type-checked) on a fresh worker and returns its result and record. */
-export async function runUpdate(env: TemporalEnv, host: Host, input: Record<string, unknown>, tag = 'update'): Promise<Run> {
+export async function runUpdate(
+  env: TemporalEnv,
+  host: Host,
+  input: Record<string, unknown>,
+  tag = 'update',
+): Promise<Run> {
   const id = workflowId(tag);
   const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, (taskQueue, hostName) =>
-    env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', { taskQueue, workflowId: id, args: [{ image: host.parent, host: hostName, ...input }] }),
+    env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', {
+      taskQueue,
+      workflowId: id,
+      args: [{ image: host.parent, host: hostName, ...input }],
+    }),
   );
   return { workflowId: id, result, lines: await readRecord(host.recordFile, id) };
 }
 
 /** The failure a run ended with; asserts it was a WorkflowFailedError caused by an ApplicationFailure. */
-export async function runFailing(env: TemporalEnv, host: Host, raw: unknown | ((hostName: string) => unknown), tag = 'failing'): Promise<{ workflowId: string; failure: ApplicationFailure }> {
+export async function runFailing(
+  env: TemporalEnv,
+  host: Host,
+  raw: unknown | ((hostName: string) => unknown),
+  tag = 'failing',
+): Promise<{ workflowId: string; failure: ApplicationFailure }> {
   const id = workflowId(tag);
   let caught: unknown;
   await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, async (taskQueue, hostName) => {
     try {
-      await env.client.workflow.execute('updateLinkedImages', { taskQueue, workflowId: id, args: [typeof raw === 'function' ? raw(hostName) : raw] });
+      await env.client.workflow.execute('updateLinkedImages', {
+        taskQueue,
+        workflowId: id,
+        args: [typeof raw === 'function' ? raw(hostName) : raw],
+      });
     } catch (e) {
       caught = e;
     }
   });
   assert.ok(caught instanceof WorkflowFailedError, `expected a WorkflowFailedError, got ${String(caught)}`);
-  assert.ok(caught.cause instanceof ApplicationFailure, `expected an ApplicationFailure cause, got ${String(caught.cause)}`);
+  assert.ok(
+    caught.cause instanceof ApplicationFailure,
+    `expected an ApplicationFailure cause, got ${String(caught.cause)}`,
+  );
   return { workflowId: id, failure: caught.cause };
 }
 
@@ -77,8 +98,12 @@ export async function historyEventTypes(env: TemporalEnv, workflowId: string): P
  * One image of a run's result: the parent, or a child from its compact line
  * (`zone:z1 updated execute 5`) joined with its entry in `failures`.
  */
-export function imageOf(result: UpdateResult, name: string): Omit<ImageSummary, 'planDigest'> & { error: FailureLine | null } {
-  if (name === 'parent') return { ...result.parent, error: result.parent.error ? { name: 'parent', ...result.parent.error } : null };
+export function imageOf(
+  result: UpdateResult,
+  name: string,
+): Omit<ImageSummary, 'planDigest'> & { error: FailureLine | null } {
+  if (name === 'parent')
+    return { ...result.parent, error: result.parent.error ? { name: 'parent', ...result.parent.error } : null };
   const line = result.children.find((l) => l.split(' ')[0] === name);
   assert.ok(line, `no line for ${name} in ${JSON.stringify(result.children)}`);
   const [, outcome, lastStage, changes] = line.split(' ');
@@ -101,17 +126,22 @@ export async function checkpointedPlans(env: TemporalEnv, workflowId: string): P
     const history = await env.client.workflow.getHandle(id, runId).fetchHistory();
     const scheduled = new Map<string, string>();
     for (const e of history.events ?? []) {
-      if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityId ?? '');
+      if (e.activityTaskScheduledEventAttributes)
+        scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityId ?? '');
       const done = e.activityTaskCompletedEventAttributes;
       const activityId = done ? scheduled.get(String(done.scheduledEventId)) : undefined;
-      if (done && activityId?.startsWith('plan/')) out.set(activityId.slice(5), (firstValue(done.result) as { plan: Plan }).plan);
+      if (done && activityId?.startsWith('plan/'))
+        out.set(activityId.slice(5), (firstValue(done.result) as { plan: Plan }).plan);
       const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
       if (child?.workflowId) await visit(child.workflowId, child.runId ?? undefined);
       const next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
       if (next) await visit(id, next);
     }
   };
-  await visit(workflowId, (await env.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined);
+  await visit(
+    workflowId,
+    (await env.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined,
+  );
   return out;
 }
 
@@ -138,7 +168,10 @@ export async function release(imageRoot: string): Promise<string> {
   return (await fs.readFile(path.join(imageRoot, 'etc', 'release'), 'utf8')).trim();
 }
 
-export async function setZonePublishers(zoneRoot: string, change: (pubs: PublisherConfig[]) => PublisherConfig[]): Promise<void> {
+export async function setZonePublishers(
+  zoneRoot: string,
+  change: (pubs: PublisherConfig[]) => PublisherConfig[],
+): Promise<void> {
   const img = await Image.open(zoneRoot);
   await img.setPublishers(change(img.publishers().map((p) => ({ ...p, origins: [...p.origins] }))));
 }
@@ -147,6 +180,8 @@ export async function setZonePublishers(zoneRoot: string, change: (pubs: Publish
 export async function emptyOriginFor(zoneRoot: string): Promise<string> {
   const repo = path.join(await tempDir('li-empty'), 'repo');
   await createRepository(repo, { publisher: 'demo' });
-  await setZonePublishers(zoneRoot, (pubs) => pubs.map((p) => (p.name === 'demo' ? { ...p, origins: ['file://' + repo] } : p)));
+  await setZonePublishers(zoneRoot, (pubs) =>
+    pubs.map((p) => (p.name === 'demo' ? { ...p, origins: ['file://' + repo] } : p)),
+  );
   return repo;
 }

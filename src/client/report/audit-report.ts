@@ -24,7 +24,17 @@ export const AUDIT_STAGES = ['describe', ...STAGES] as const;
 export type AuditStage = (typeof AUDIT_STAGES)[number];
 
 /** Temporal's workflow status names (WorkflowExecutionStatusName of @temporalio/client). */
-export type WorkflowStatusName = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'PAUSED' | 'UNSPECIFIED' | 'UNKNOWN';
+export type WorkflowStatusName =
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'TERMINATED'
+  | 'CONTINUED_AS_NEW'
+  | 'TIMED_OUT'
+  | 'PAUSED'
+  | 'UNSPECIFIED'
+  | 'UNKNOWN';
 
 /**
  * Where one activity got to:
@@ -39,9 +49,32 @@ export type WorkflowStatusName = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED
  * batch's state, except that it is `failed` when the batch completed and its result names an
  * error for this child.
  */
-export type StageState = 'completed' | 'failed' | 'timed-out' | 'cancelled' | 'running' | 'scheduled' | 'retrying' | 'cancel-requested' | 'paused' | 'pending' | 'abandoned';
+export type StageState =
+  | 'completed'
+  | 'failed'
+  | 'timed-out'
+  | 'cancelled'
+  | 'running'
+  | 'scheduled'
+  | 'retrying'
+  | 'cancel-requested'
+  | 'paused'
+  | 'pending'
+  | 'abandoned';
 
-export const STAGE_STATES: readonly StageState[] = ['completed', 'failed', 'timed-out', 'cancelled', 'running', 'scheduled', 'retrying', 'cancel-requested', 'paused', 'pending', 'abandoned'];
+export const STAGE_STATES: readonly StageState[] = [
+  'completed',
+  'failed',
+  'timed-out',
+  'cancelled',
+  'running',
+  'scheduled',
+  'retrying',
+  'cancel-requested',
+  'paused',
+  'pending',
+  'abandoned',
+];
 
 export interface AuditFailure {
   /**

@@ -48,12 +48,21 @@ export function activitySummary(activityType: string, result: unknown, bytes: (n
 }
 
 /** Heartbeat details as prepare and execute send them (`{ stage, done, total, unit }`), or whatever else was sent. */
-export function heartbeatOf(details: temporal.api.common.v1.IPayloads | null | undefined, at: Parameters<typeof tsToMs>[0]): HeartbeatInfo | null {
+export function heartbeatOf(
+  details: temporal.api.common.v1.IPayloads | null | undefined,
+  at: Parameters<typeof tsToMs>[0],
+): HeartbeatInfo | null {
   const atMs = tsToMs(at);
   const value = firstValue(details);
   if (atMs === null && value === undefined) return null;
   const v = (value ?? null) as Record<string, unknown> | null;
-  if (v && typeof v === 'object' && typeof v.done === 'number' && typeof v.total === 'number' && typeof v.unit === 'string') {
+  if (
+    v &&
+    typeof v === 'object' &&
+    typeof v.done === 'number' &&
+    typeof v.total === 'number' &&
+    typeof v.unit === 'string'
+  ) {
     return { done: v.done, total: v.total, unit: v.unit, details: null, at: iso(atMs) };
   }
   return { done: null, total: null, unit: null, details: value ?? null, at: iso(atMs) };

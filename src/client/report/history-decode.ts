@@ -6,7 +6,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { AuditFailure } from './audit-report';
 
-type Timestamp = { seconds?: { toString(): string } | number | string | null; nanos?: number | null } | null | undefined;
+type Timestamp =
+  { seconds?: { toString(): string } | number | string | null; nanos?: number | null } | null | undefined;
 
 /** Milliseconds since the epoch, or null when unset. Seconds arrive as Long, number or string. */
 export function tsToMs(ts: Timestamp): number | null {
@@ -32,9 +33,25 @@ export function firstValue(payloads: temporal.api.common.v1.IPayloads | null | u
 }
 
 // Wire values of temporal.api.enums.v1, fixed by the protobuf contract (test/report.test.ts checks them).
-export const RETRY_STATES = ['UNSPECIFIED', 'IN_PROGRESS', 'NON_RETRYABLE_FAILURE', 'TIMEOUT', 'MAXIMUM_ATTEMPTS_REACHED', 'RETRY_POLICY_NOT_SET', 'INTERNAL_SERVER_ERROR', 'CANCEL_REQUESTED'];
+export const RETRY_STATES = [
+  'UNSPECIFIED',
+  'IN_PROGRESS',
+  'NON_RETRYABLE_FAILURE',
+  'TIMEOUT',
+  'MAXIMUM_ATTEMPTS_REACHED',
+  'RETRY_POLICY_NOT_SET',
+  'INTERNAL_SERVER_ERROR',
+  'CANCEL_REQUESTED',
+];
 export const TIMEOUT_TYPES = ['UNSPECIFIED', 'START_TO_CLOSE', 'SCHEDULE_TO_START', 'SCHEDULE_TO_CLOSE', 'HEARTBEAT'];
-export const PENDING_ACTIVITY_STATES = ['UNSPECIFIED', 'SCHEDULED', 'STARTED', 'CANCEL_REQUESTED', 'PAUSED', 'PAUSE_REQUESTED'];
+export const PENDING_ACTIVITY_STATES = [
+  'UNSPECIFIED',
+  'SCHEDULED',
+  'STARTED',
+  'CANCEL_REQUESTED',
+  'PAUSED',
+  'PAUSE_REQUESTED',
+];
 
 export function enumName(names: string[], value: number | null | undefined): string | null {
   if (value === null || value === undefined || value === 0) return null;
@@ -48,7 +65,8 @@ export function decodeFailure(f: temporal.api.failure.v1.IFailure | null | undef
   if (!f) return null;
   const lines = [f.message ?? ''];
   let cause = f.cause;
-  for (let i = 0; cause && i < MAX_CAUSES; i++, cause = cause.cause) lines.push(`caused by ${codeOf(cause)}: ${cause.message ?? ''}`);
+  for (let i = 0; cause && i < MAX_CAUSES; i++, cause = cause.cause)
+    lines.push(`caused by ${codeOf(cause)}: ${cause.message ?? ''}`);
   return {
     code: codeOf(f),
     message: lines.join('\n'),

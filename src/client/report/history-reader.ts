@@ -27,21 +27,34 @@ export interface ReadReportOptions {
 /** gRPC's answer when a response is over the client's receive limit: ask for fewer events. */
 export function isResponseTooLarge(e: unknown): boolean {
   const err = e as { code?: unknown; details?: unknown; message?: unknown };
-  return err?.code === 8 /* RESOURCE_EXHAUSTED */ && /larger than max/i.test(`${String(err.details ?? '')} ${String(err.message ?? '')}`);
+  return (
+    err?.code === 8 /* RESOURCE_EXHAUSTED */ &&
+    /larger than max/i.test(`${String(err.details ?? '')} ${String(err.message ?? '')}`)
+  );
 }
 
 /**
  * The events of one execution, a page at a time: at most `pageSize` events per request, fewer
  * while a page is over the receive limit (halved down to 1, then doubled back once a page fits).
  */
-export async function* historyPages(client: Client, execution: { workflowId: string; runId: string }, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<HistoryEvent[]> {
+export async function* historyPages(
+  client: Client,
+  execution: { workflowId: string; runId: string },
+  pageSize = DEFAULT_PAGE_SIZE,
+): AsyncGenerator<HistoryEvent[]> {
   const max = Math.max(1, Math.floor(pageSize));
   let size = max;
   let nextPageToken: Uint8Array | undefined;
   for (;;) {
     let res;
     try {
-      res = await client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution, maximumPageSize: size, nextPageToken, skipArchival: true });
+      res = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution,
+        maximumPageSize: size,
+        nextPageToken,
+        skipArchival: true,
+      });
     } catch (e) {
       if (!isResponseTooLarge(e) || size === 1) throw e;
       size = Math.max(1, Math.floor(size / 2));
@@ -60,7 +73,11 @@ export async function* historyPages(client: Client, execution: { workflowId: str
  * chain's first run; then each partition's chain the same way. Throws WorkflowNotFoundError when
  * there is no such workflow.
  */
-export async function readAuditReport(client: Client, workflowId: string, opts: ReadReportOptions = {}): Promise<AuditReport> {
+export async function readAuditReport(
+  client: Client,
+  workflowId: string,
+  opts: ReadReportOptions = {},
+): Promise<AuditReport> {
   const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
   const builder = new AuditBuilder({ workflowId, runId: opts.runId, server: opts.server, now: opts.now });
   const d = describeInfo(await client.workflow.getHandle(workflowId, opts.runId).describe());
@@ -72,16 +89,25 @@ export async function readAuditReport(client: Client, workflowId: string, opts: 
       await readChain(client, builder, p.workflowId, p.firstRunId, pd, pageSize);
     } catch (e) {
       // Not a WorkflowNotFoundError any more: the run itself was found.
-      throw new Error(`Could not read partition ${p.workflowId} of ${workflowId}: ${(e as Error).message}`, { cause: e });
+      throw new Error(`Could not read partition ${p.workflowId} of ${workflowId}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
   return builder.report();
 }
 
 /** One continue-as-new chain, from `firstRunId` to the run that did not continue as new. */
-async function readChain(client: Client, builder: AuditBuilder, workflowId: string, firstRunId: string, described: DescribeInfo | undefined, pageSize: number): Promise<void> {
+async function readChain(
+  client: Client,
+  builder: AuditBuilder,
+  workflowId: string,
+  firstRunId: string,
+  described: DescribeInfo | undefined,
+  pageSize: number,
+): Promise<void> {
   const seen = new Set<string>();
-  for (let runId: string | null = firstRunId; runId && !seen.has(runId); ) {
+  for (let runId: string | null = firstRunId; runId && !seen.has(runId);) {
     seen.add(runId);
     builder.beginExecution(workflowId, runId);
     for await (const page of historyPages(client, { workflowId, runId }, pageSize)) builder.addEvents(page);

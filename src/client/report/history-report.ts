@@ -24,10 +24,31 @@ import type { UpdateResult as LegacyResult } from '../../workflows/legacy/types'
 import type { PartitionResult } from '../../contract/messages';
 import type { Outcome, UpdateResult } from '../../contract/run-types';
 import {
-  AUDIT_REPORT_VERSION, AUDIT_STAGES, type AuditError, type AuditFailure, type AuditReport, type AuditStage, type ExecutionAudit, type FmriChange, type ImageAudit,
-  type PartitionAudit, type StageAudit, type StageCount, type StageState, type WorkflowStatusName,
+  AUDIT_REPORT_VERSION,
+  AUDIT_STAGES,
+  type AuditError,
+  type AuditFailure,
+  type AuditReport,
+  type AuditStage,
+  type ExecutionAudit,
+  type FmriChange,
+  type ImageAudit,
+  type PartitionAudit,
+  type StageAudit,
+  type StageCount,
+  type StageState,
+  type WorkflowStatusName,
 } from './audit-report';
-import { decodeFailure, describeBytes, enumName, firstValue, iso, PENDING_ACTIVITY_STATES, RETRY_STATES, tsToMs } from './history-decode';
+import {
+  decodeFailure,
+  describeBytes,
+  enumName,
+  firstValue,
+  iso,
+  PENDING_ACTIVITY_STATES,
+  RETRY_STATES,
+  tsToMs,
+} from './history-decode';
 import { shortVersion } from '../../model/fmri';
 import { activitySummary, heartbeatOf } from './history-activity';
 
@@ -49,7 +70,12 @@ export interface DescribeInfo {
 }
 
 export function describeInfo(d: WorkflowExecutionDescription): DescribeInfo {
-  return { runId: d.runId, status: d.status.name, pendingActivities: d.raw.pendingActivities ?? [], firstRunId: d.raw.workflowExecutionInfo?.firstRunId || null };
+  return {
+    runId: d.runId,
+    status: d.status.name,
+    pendingActivities: d.raw.pendingActivities ?? [],
+    firstRunId: d.raw.workflowExecutionInfo?.firstRunId || null,
+  };
 }
 
 export interface ReportOptions {
@@ -78,7 +104,16 @@ export interface ExecutionHistory {
  * with `opts.describe`), or every execution, the run's own chain first, oldest first.
  */
 export function buildAuditReport(histories: History | ExecutionHistory[], opts: ReportOptions): AuditReport {
-  const list: ExecutionHistory[] = Array.isArray(histories) ? histories : [{ workflowId: opts.workflowId, runId: opts.describe?.runId ?? opts.runId ?? null, history: histories, describe: opts.describe }];
+  const list: ExecutionHistory[] = Array.isArray(histories)
+    ? histories
+    : [
+        {
+          workflowId: opts.workflowId,
+          runId: opts.describe?.runId ?? opts.runId ?? null,
+          history: histories,
+          describe: opts.describe,
+        },
+      ];
   const b = new AuditBuilder(opts);
   for (const h of list) {
     b.beginExecution(h.workflowId, h.runId ?? null);
@@ -171,7 +206,12 @@ export class AuditBuilder {
   /** The first execution of the run's own chain that was read, and its start. */
   private mainStart: { started: StartedAttributes; ms: number | null; execution: number } | null = null;
   /** The latest execution of the run's own chain that was read. */
-  private mainLast: { execution: number; status: WorkflowStatusName; close: CloseOf | null; runId: string | null } | null = null;
+  private mainLast: {
+    execution: number;
+    status: WorkflowStatusName;
+    close: CloseOf | null;
+    runId: string | null;
+  } | null = null;
   /** Legacy runs: the children describe found, with their paths. */
   private legacyDescribed: { name: string; path: string }[] | null = null;
   /** Runs since bounded runs: the selection when it fits one chain, and the partitions' slices. */
@@ -189,11 +229,28 @@ export class AuditBuilder {
     const chainIndex = (this.chainLength.get(workflowId) ?? 0) + 1;
     this.chainLength.set(workflowId, chainIndex);
     const audit: ExecutionAudit = {
-      workflowId, runId, workflowType: null, partition: this.partitionIndexOf(workflowId), chainIndex, status: 'RUNNING',
-      startedAt: null, closedAt: null, events: 0, historyBytes: 0, continuedAs: null,
+      workflowId,
+      runId,
+      workflowType: null,
+      partition: this.partitionIndexOf(workflowId),
+      chainIndex,
+      status: 'RUNNING',
+      startedAt: null,
+      closedAt: null,
+      events: 0,
+      historyBytes: 0,
+      continuedAs: null,
     };
     this.executions.push(audit);
-    this.current = { index: this.executions.length - 1, audit, activities: new Map(), started: null, close: null, host: null, hostTimeout: null };
+    this.current = {
+      index: this.executions.length - 1,
+      audit,
+      activities: new Map(),
+      started: null,
+      close: null,
+      host: null,
+      hostTimeout: null,
+    };
   }
 
   /** The next events of the current execution, in order. */
@@ -239,7 +296,9 @@ export class AuditBuilder {
 
   /** Partitions the run's history named so far, in order, with the first run of each that started. */
   partitionsToRead(): { workflowId: string; firstRunId: string | null }[] {
-    return [...this.partitions.values()].sort((a, b) => a.index - b.index).map((p) => ({ workflowId: p.workflowId, firstRunId: p.firstRunId }));
+    return [...this.partitions.values()]
+      .sort((a, b) => a.index - b.index)
+      .map((p) => ({ workflowId: p.workflowId, firstRunId: p.firstRunId }));
   }
 
   private partitionIndexOf(workflowId: string): number {
@@ -252,7 +311,16 @@ export class AuditBuilder {
     let p = this.partitions.get(workflowId);
     if (!p) {
       const m = /\/children-(\d+)$/.exec(workflowId);
-      p = { index: m ? Number(m[1]) : this.partitions.size + 1, workflowId, firstRunId: null, status: 'UNSPECIFIED', statusFromRun: 'UNSPECIFIED', executions: 0, children: null, list: null };
+      p = {
+        index: m ? Number(m[1]) : this.partitions.size + 1,
+        workflowId,
+        firstRunId: null,
+        status: 'UNSPECIFIED',
+        statusFromRun: 'UNSPECIFIED',
+        executions: 0,
+        children: null,
+        list: null,
+      };
       this.partitions.set(workflowId, p);
     }
     return p;
@@ -304,19 +372,48 @@ export class AuditBuilder {
     } else if (e.activityTaskStartedEventAttributes) {
       const a = e.activityTaskStartedEventAttributes;
       const found = act(a.scheduledEventId);
-      if (found) found.started = { ms, attempt: a.attempt ?? 1, identity: a.identity ?? '', lastFailure: a.lastFailure };
+      if (found)
+        found.started = { ms, attempt: a.attempt ?? 1, identity: a.identity ?? '', lastFailure: a.lastFailure };
     } else if (e.activityTaskCompletedEventAttributes) {
       const a = e.activityTaskCompletedEventAttributes;
-      this.close(x, a.scheduledEventId, { state: 'completed', ms, result: firstValue(a.result), failure: null, retryState: null, identity: a.identity || null });
+      this.close(x, a.scheduledEventId, {
+        state: 'completed',
+        ms,
+        result: firstValue(a.result),
+        failure: null,
+        retryState: null,
+        identity: a.identity || null,
+      });
     } else if (e.activityTaskFailedEventAttributes) {
       const a = e.activityTaskFailedEventAttributes;
-      this.close(x, a.scheduledEventId, { state: 'failed', ms, result: undefined, failure: a.failure, retryState: a.retryState, identity: a.identity || null });
+      this.close(x, a.scheduledEventId, {
+        state: 'failed',
+        ms,
+        result: undefined,
+        failure: a.failure,
+        retryState: a.retryState,
+        identity: a.identity || null,
+      });
     } else if (e.activityTaskTimedOutEventAttributes) {
       const a = e.activityTaskTimedOutEventAttributes;
-      this.close(x, a.scheduledEventId, { state: 'timed-out', ms, result: undefined, failure: a.failure, retryState: a.retryState, identity: null });
+      this.close(x, a.scheduledEventId, {
+        state: 'timed-out',
+        ms,
+        result: undefined,
+        failure: a.failure,
+        retryState: a.retryState,
+        identity: null,
+      });
     } else if (e.activityTaskCanceledEventAttributes) {
       const a = e.activityTaskCanceledEventAttributes;
-      this.close(x, a.scheduledEventId, { state: 'cancelled', ms, result: undefined, failure: null, retryState: null, identity: a.identity || null });
+      this.close(x, a.scheduledEventId, {
+        state: 'cancelled',
+        ms,
+        result: undefined,
+        failure: null,
+        retryState: null,
+        identity: a.identity || null,
+      });
     } else if (e.activityTaskCancelRequestedEventAttributes) {
       const found = act(e.activityTaskCancelRequestedEventAttributes.scheduledEventId);
       if (found) found.cancelRequested = true;
@@ -334,7 +431,18 @@ export class AuditBuilder {
       const a = e.startChildWorkflowExecutionFailedEventAttributes;
       const cause = enumName(START_CHILD_CAUSES, a.cause) ?? 'UNKNOWN';
       if (a.workflowId) this.partitionFor(a.workflowId);
-      this.errors.push({ image: null, stage: 'workflow', activityId: null, attempt: null, at: iso(ms), code: 'PARTITION_NOT_STARTED', message: `Partition ${a.workflowId ?? '?'} could not be started: ${cause}`, retryState: null, final: true, execution: x.index });
+      this.errors.push({
+        image: null,
+        stage: 'workflow',
+        activityId: null,
+        attempt: null,
+        at: iso(ms),
+        code: 'PARTITION_NOT_STARTED',
+        message: `Partition ${a.workflowId ?? '?'} could not be started: ${cause}`,
+        retryState: null,
+        final: true,
+        execution: x.index,
+      });
     } else if (e.childWorkflowExecutionCompletedEventAttributes) {
       const a = e.childWorkflowExecutionCompletedEventAttributes;
       this.childClosed(a.workflowExecution?.workflowId, 'COMPLETED');
@@ -353,11 +461,23 @@ export class AuditBuilder {
         x.close = { status: CLOSE_STATUS[k], ms, event: e };
         x.audit.closedAt = iso(ms);
         x.audit.continuedAs = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || null;
-        if (k === 'workflowExecutionCompletedEventAttributes' && x.audit.workflowType === 'updateChildImages') this.partitionResult(firstValue(e.workflowExecutionCompletedEventAttributes!.result));
+        if (k === 'workflowExecutionCompletedEventAttributes' && x.audit.workflowType === 'updateChildImages')
+          this.partitionResult(firstValue(e.workflowExecutionCompletedEventAttributes!.result));
         const failure = decodeFailure(e.workflowExecutionFailedEventAttributes?.failure);
         if (failure) {
           const retryState = enumName(RETRY_STATES, e.workflowExecutionFailedEventAttributes!.retryState);
-          this.errors.push({ image: null, stage: 'workflow', activityId: null, attempt: null, at: iso(ms), code: failure.code, message: failure.message, retryState, final: true, execution: x.index });
+          this.errors.push({
+            image: null,
+            stage: 'workflow',
+            activityId: null,
+            attempt: null,
+            at: iso(ms),
+            code: failure.code,
+            message: failure.message,
+            retryState,
+            final: true,
+            execution: x.index,
+          });
         }
         break;
       }
@@ -390,7 +510,13 @@ export class AuditBuilder {
   }
 
   /** Turns one activity into its rows (one, or one per child of a publisher-check batch), its errors and what its result tells. */
-  private finishActivity(x: Execution, act: Activity, closed: Closed | undefined, pending: PendingActivity | undefined, open: boolean): void {
+  private finishActivity(
+    x: Execution,
+    act: Activity,
+    closed: Closed | undefined,
+    pending: PendingActivity | undefined,
+    open: boolean,
+  ): void {
     const { stage, image } = splitActivityId(act.activityId, act.activityType);
     const row = stageRow(act, closed, stage, open, pending, x);
     const value = closed?.state === 'completed' ? (closed.result as Record<string, unknown> | undefined) : undefined;
@@ -407,15 +533,30 @@ export class AuditBuilder {
     }
 
     if (act.batch || act.activityType === 'publisherCheck') {
-      const results = Array.isArray(value?.results) ? (value.results as { name: string; error: { code: string; message: string } | null }[]) : null;
+      const results = Array.isArray(value?.results)
+        ? (value.results as { name: string; error: { code: string; message: string } | null }[])
+        : null;
       const names = act.batch ?? results?.map((r) => r.name) ?? [image];
-      const aligned = results !== null && results.length === names.length && results.every((r, k) => r.name === names[k]);
-      const resultOf = aligned ? (k: number) => results[k] : results ? ((m) => (k: number) => m.get(names[k]))(new Map(results.map((r) => [r.name, r]))) : () => undefined;
+      const aligned =
+        results !== null && results.length === names.length && results.every((r, k) => r.name === names[k]);
+      const resultOf = aligned
+        ? (k: number) => results[k]
+        : results
+          ? (
+              (m) => (k: number) =>
+                m.get(names[k])
+            )(new Map(results.map((r) => [r.name, r])))
+          : () => undefined;
       names.forEach((name, k) => {
         const childRow: StageAudit = { ...row, batchSize: names.length };
         if (results) {
           const r = resultOf(k);
-          if (r?.error) Object.assign(childRow, { state: 'failed', summary: null, error: { code: r.error.code, message: r.error.message, timeoutType: null, nonRetryable: true } });
+          if (r?.error)
+            Object.assign(childRow, {
+              state: 'failed',
+              summary: null,
+              error: { code: r.error.code, message: r.error.message, timeoutType: null, nonRetryable: true },
+            });
           else if (r) childRow.summary = 'publishers agree';
         }
         this.image(name).stages.push(childRow);
@@ -429,12 +570,23 @@ export class AuditBuilder {
     this.pushErrors(x, image, stage, row, closed !== undefined);
     if (!value) return;
     if (stage === 'plan' && value.plan) {
-      const p = value.plan as { changes?: { stem: string; from: string | null; to: string | null }[]; digest?: string; image?: string };
-      img.changes = (p.changes ?? []).map((c) => ({ stem: c.stem, from: c.from, to: c.to, fromVersion: c.from === null ? null : shortVersion(c.from), toVersion: c.to === null ? null : shortVersion(c.to) }));
+      const p = value.plan as {
+        changes?: { stem: string; from: string | null; to: string | null }[];
+        digest?: string;
+        image?: string;
+      };
+      img.changes = (p.changes ?? []).map((c) => ({
+        stem: c.stem,
+        from: c.from,
+        to: c.to,
+        fromVersion: c.from === null ? null : shortVersion(c.from),
+        toVersion: c.to === null ? null : shortVersion(c.to),
+      }));
       img.planDigest = p.digest ?? null;
       img.planPath = typeof p.image === 'string' ? p.image : null;
     } else if (stage === 'describe') {
-      if (act.activityType === 'describeImage' && Array.isArray(value.children)) this.legacyDescribed = value.children as { name: string; path: string }[];
+      if (act.activityType === 'describeImage' && Array.isArray(value.children))
+        this.legacyDescribed = value.children as { name: string; path: string }[];
       if (act.activityType === 'describeParent') {
         if (typeof value.total === 'number') this.selectedTotal = value.total;
         if (Array.isArray(value.children)) for (const n of value.children) this.selected.push(String(n));
@@ -446,8 +598,26 @@ export class AuditBuilder {
   private pushErrors(x: Execution, image: string | null, stage: string, row: StageAudit, closed: boolean): void {
     const base = { image, stage, activityId: row.activityId, execution: x.index };
     const earlier = closed ? row.previousFailure : row.error;
-    if (earlier) this.errors.push({ ...base, attempt: row.attempts === null ? null : row.attempts - 1, at: null, code: earlier.code, message: earlier.message, retryState: null, final: false });
-    if (closed && row.error) this.errors.push({ ...base, attempt: row.attempts, at: row.endedAt, code: row.error.code, message: row.error.message, retryState: row.retryState, final: true });
+    if (earlier)
+      this.errors.push({
+        ...base,
+        attempt: row.attempts === null ? null : row.attempts - 1,
+        at: null,
+        code: earlier.code,
+        message: earlier.message,
+        retryState: null,
+        final: false,
+      });
+    if (closed && row.error)
+      this.errors.push({
+        ...base,
+        attempt: row.attempts,
+        at: row.endedAt,
+        code: row.error.code,
+        message: row.error.message,
+        retryState: row.retryState,
+        final: true,
+      });
   }
 
   report(): AuditReport {
@@ -498,7 +668,14 @@ export class AuditBuilder {
       const stages = acc ? acc.stages.sort(byStage) : [];
       const changes = acc?.changes ?? null;
       const outcome = outcomeOf.get(name) ?? (result ? deriveOutcome(stages, changes, dryRun === true) : null);
-      return { name, path: pathOf.get(name) ?? acc?.planPath ?? null, outcome, stages, changes, planDigest: acc?.planDigest ?? null };
+      return {
+        name,
+        path: pathOf.get(name) ?? acc?.planPath ?? null,
+        outcome,
+        stages,
+        changes,
+        planDigest: acc?.planDigest ?? null,
+      };
     });
 
     let outcomes: Record<Outcome, number> | null = null;
@@ -527,7 +704,15 @@ export class AuditBuilder {
       status,
       closeReason: closeReasonOf(closeEvent),
       result: result ? { status: result.status, exitCode: result.exitCode } : null,
-      selectedChildren: this.selectedTotal ?? (legacy ? legacy.children.length : this.legacyDescribed ? images.length - 1 : outcomes ? Object.values(outcomes).reduce((n, c) => n + c, 0) : null),
+      selectedChildren:
+        this.selectedTotal ??
+        (legacy
+          ? legacy.children.length
+          : this.legacyDescribed
+            ? images.length - 1
+            : outcomes
+              ? Object.values(outcomes).reduce((n, c) => n + c, 0)
+              : null),
       outcomes,
       input: raw ?? null,
       parentImage,
@@ -556,7 +741,11 @@ function parseInput(raw: Record<string, unknown> | undefined) {
   const bounded = UpdateInputSchema.safeParse(raw);
   if (bounded.success) {
     const d = bounded.data;
-    return { ...d, hostTaskQueue: d.hostTaskQueue ?? `linked-images@${d.host}`, partitionSize: d.partitionSize as number | null };
+    return {
+      ...d,
+      hostTaskQueue: d.hostTaskQueue ?? `linked-images@${d.host}`,
+      partitionSize: d.partitionSize as number | null,
+    };
   }
   const legacy = LegacyInputSchema.safeParse(raw);
   const none = { host: null, hostTaskQueue: null, hostTimeout: null, partitionSize: null };
@@ -581,21 +770,39 @@ function parseInput(raw: Record<string, unknown> | undefined) {
  * `plan/zone:z1` -> plan, zone:z1 (src/contract/activity-ids.ts). IDs in another shape, and an
  * audit run's `audit/<child>`, keep their activity type's stage and their whole ID as the image.
  */
-export function splitActivityId(activityId: string, activityType: string): { stage: AuditStage | 'list' | string; image: string } {
+export function splitActivityId(
+  activityId: string,
+  activityType: string,
+): { stage: AuditStage | 'list' | string; image: string } {
   const parsed = parseActivityId(activityId);
   if (parsed && parsed.stage !== 'audit') return { stage: parsed.stage, image: parsed.name };
   return { stage: TYPE_STAGE[activityType] ?? activityType, image: activityId };
 }
 
 function byStage(a: StageAudit, b: StageAudit): number {
-  return (STAGE_INDEX.get(a.stage) ?? AUDIT_STAGES.length) - (STAGE_INDEX.get(b.stage) ?? AUDIT_STAGES.length) || (a.scheduledAt ?? '').localeCompare(b.scheduledAt ?? '');
+  return (
+    (STAGE_INDEX.get(a.stage) ?? AUDIT_STAGES.length) - (STAGE_INDEX.get(b.stage) ?? AUDIT_STAGES.length) ||
+    (a.scheduledAt ?? '').localeCompare(b.scheduledAt ?? '')
+  );
 }
 
-function stageRow(act: Activity, c: Closed | undefined, stage: string, workflowOpen: boolean, pending: PendingActivity | undefined, x: Execution): StageAudit {
+function stageRow(
+  act: Activity,
+  c: Closed | undefined,
+  stage: string,
+  workflowOpen: boolean,
+  pending: PendingActivity | undefined,
+  x: Execution,
+): StageAudit {
   const startedMs = c ? (act.started?.ms ?? null) : (tsToMs(pending?.lastStartedTime) ?? act.started?.ms ?? null);
   const endedMs = c?.ms ?? null;
-  let failure = decodeFailure(c?.failure) ?? (c?.state === 'cancelled' ? { code: 'CANCELLED', message: 'cancelled', timeoutType: null, nonRetryable: false } : null);
-  if (failure?.code === 'TIMEOUT' && failure.timeoutType === 'SCHEDULE_TO_START') failure = hostUnavailable(failure, stage, act.taskQueue, x);
+  let failure =
+    decodeFailure(c?.failure) ??
+    (c?.state === 'cancelled'
+      ? { code: 'CANCELLED', message: 'cancelled', timeoutType: null, nonRetryable: false }
+      : null);
+  if (failure?.code === 'TIMEOUT' && failure.timeoutType === 'SCHEDULE_TO_START')
+    failure = hostUnavailable(failure, stage, act.taskQueue, x);
   return {
     stage,
     activityId: act.activityId,
@@ -606,14 +813,18 @@ function stageRow(act: Activity, c: Closed | undefined, stage: string, workflowO
     endedAt: iso(endedMs),
     durationMs: startedMs !== null && endedMs !== null ? endedMs - startedMs : null,
     totalMs: act.scheduledMs !== null && endedMs !== null ? endedMs - act.scheduledMs : null,
-    attempts: c ? (act.started?.attempt ?? null) : (pending?.attempt || null),
+    attempts: c ? (act.started?.attempt ?? null) : pending?.attempt || null,
     maximumAttempts: pending?.maximumAttempts || act.maximumAttempts,
     worker: (c ? act.started?.identity || c.identity : pending?.lastWorkerIdentity || act.started?.identity) || null,
     summary: c?.state === 'completed' ? activitySummary(act.activityType, c.result, describeBytes) : null,
     error: c ? failure : decodeFailure(pending?.lastFailure),
     retryState: enumName(RETRY_STATES, c?.retryState),
     previousFailure: c ? decodeFailure(act.started?.lastFailure) : null,
-    heartbeat: c ? (c.state === 'timed-out' ? heartbeatOf(c.failure?.timeoutFailureInfo?.lastHeartbeatDetails, null) : null) : heartbeatOf(pending?.heartbeatDetails, pending?.lastHeartbeatTime),
+    heartbeat: c
+      ? c.state === 'timed-out'
+        ? heartbeatOf(c.failure?.timeoutFailureInfo?.lastHeartbeatDetails, null)
+        : null
+      : heartbeatOf(pending?.heartbeatDetails, pending?.lastHeartbeatTime),
     nextAttemptAt: iso(tsToMs(pending?.nextAttemptScheduleTime)),
     taskQueue: act.taskQueue,
     batchSize: null,
@@ -627,7 +838,11 @@ function hostUnavailable(f: AuditFailure, stage: string, taskQueue: string | nul
   const queue = taskQueue ? ` from task queue '${taskQueue}'` : '';
   const within = x.hostTimeout ? ` within ${x.hostTimeout}` : '';
   const hint = x.host ? `: is "npm run worker" running on ${x.host} with --host ${x.host}?` : '';
-  return { ...f, code: 'HOST_UNAVAILABLE', message: `No worker of ${host} took the ${stage} activity${queue}${within} (schedule-to-start timeout)${hint}\ncaused by TIMEOUT: ${f.message}` };
+  return {
+    ...f,
+    code: 'HOST_UNAVAILABLE',
+    message: `No worker of ${host} took the ${stage} activity${queue}${within} (schedule-to-start timeout)${hint}\ncaused by TIMEOUT: ${f.message}`,
+  };
 }
 
 function openState(act: Activity, workflowOpen: boolean, pending: PendingActivity | undefined): StageState {
@@ -674,7 +889,13 @@ function stageCounts(images: ImageAudit[], dryRun: boolean): StageCount[] {
     }
     const parent = img.name === 'parent';
     const withChanges = !dryRun && (img.changes?.length ?? 0) > 0;
-    const applies: Record<AuditStage, boolean> = { describe: parent, 'publisher-check': !parent, plan: true, prepare: withChanges, execute: withChanges };
+    const applies: Record<AuditStage, boolean> = {
+      describe: parent,
+      'publisher-check': !parent,
+      plan: true,
+      prepare: withChanges,
+      execute: withChanges,
+    };
     for (const c of out) if (applies[c.stage] && !seen.has(c.stage)) c.notStarted++;
   }
   return out;
@@ -692,7 +913,8 @@ function closeReasonOf(e: HistoryEvent | undefined): string | null {
   }
   if (e.workflowExecutionTimedOutEventAttributes) return 'the workflow timed out (execution or run timeout)';
   if (e.workflowExecutionCanceledEventAttributes) return 'cancelled';
-  if (e.workflowExecutionContinuedAsNewEventAttributes) return `continued as new run ${e.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? '?'}`;
+  if (e.workflowExecutionContinuedAsNewEventAttributes)
+    return `continued as new run ${e.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? '?'}`;
   return null;
 }
 

@@ -14,7 +14,6 @@ import { parseCommandLine } from '../../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../../command-line/usage-error';
 import { integerIn, nonEmpty } from '../../command-line/value-parsers';
 
-
 /** The report command line, a fresh commander Command (it keeps parsed values, so one per parse). */
 function reportCommand(): Command {
   return new Command('npm run report --')
@@ -27,7 +26,11 @@ function reportCommand(): Command {
     .argument('<workflowId>', 'the workflow ID of the run')
     .option('--run-id <runId>', 'any run of the chain to report (default: the latest run of the workflow ID)', nonEmpty)
     .option('--json', 'one JSON object (the AuditReport interface in src/client/report/audit-report.ts)')
-    .option('--page-size <n>', `history events asked per request (default ${DEFAULT_PAGE_SIZE}; fewer are asked while a page is over gRPC's 4 MB limit)`, integerIn(1, 999_999))
+    .option(
+      '--page-size <n>',
+      `history events asked per request (default ${DEFAULT_PAGE_SIZE}; fewer are asked while a page is over gRPC's 4 MB limit)`,
+      integerIn(1, 999_999),
+    )
     .helpOption('-h, --help', 'this text')
     .addHelpText(
       'after',
@@ -50,7 +53,13 @@ function parseReportArgs(argv: string[]): ReportArgs {
   if (parsed.help !== null) return { help: parsed.help, workflowId: '', json: false };
   const [workflowId] = parsed.args;
   if (workflowId.trim() === '') throw new UsageError('Expected a workflow ID, got ""');
-  return { help: null, workflowId, runId: parsed.opts.runId, json: parsed.opts.json === true, pageSize: parsed.opts.pageSize };
+  return {
+    help: null,
+    workflowId,
+    runId: parsed.opts.runId,
+    json: parsed.opts.json === true,
+    pageSize: parsed.opts.pageSize,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -79,14 +88,22 @@ async function main(argv: string[]): Promise<number> {
     const what = `workflow ID '${args.workflowId}'${args.runId ? ` run ${args.runId}` : ''}`;
     let report;
     try {
-      report = await readAuditReport(client, args.workflowId, { runId: args.runId, pageSize: args.pageSize, server: { address, namespace } });
+      report = await readAuditReport(client, args.workflowId, {
+        runId: args.runId,
+        pageSize: args.pageSize,
+        server: { address, namespace },
+      });
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) {
-        process.stderr.write(`No workflow with ${what} in namespace '${namespace}' on ${address}. "npm run temporal -- workflow list" shows the runs there.\n`);
+        process.stderr.write(
+          `No workflow with ${what} in namespace '${namespace}' on ${address}. "npm run temporal -- workflow list" shows the runs there.\n`,
+        );
         return 1;
       }
       if (e instanceof NamespaceNotFoundError) {
-        process.stderr.write(`Namespace '${namespace}' does not exist on ${address} (looking for ${what}). Set TEMPORAL_NAMESPACE.\n`);
+        process.stderr.write(
+          `Namespace '${namespace}' does not exist on ${address} (looking for ${what}). Set TEMPORAL_NAMESPACE.\n`,
+        );
         return 1;
       }
       throw e;

@@ -6,7 +6,15 @@
  * executions and partitions the run took, and the commands that show the whole history.
  * Built as an array of lines joined once: linear in the report's size.
  */
-import type { AuditError, AuditReport, ExecutionAudit, HeartbeatInfo, ImageAudit, StageAudit, StageState } from './audit-report';
+import type {
+  AuditError,
+  AuditReport,
+  ExecutionAudit,
+  HeartbeatInfo,
+  ImageAudit,
+  StageAudit,
+  StageState,
+} from './audit-report';
 import { STAGE_STATES } from './audit-report';
 import { describeBytes } from './history-decode';
 
@@ -27,23 +35,42 @@ export function reportMarkdown(r: AuditReport): string {
   out.push(`# Linked-image update audit: \`${r.workflowId}\``, '');
   const item = (k: string, v: string) => out.push(`- **${k}:** ${v}`);
   item('Workflow ID', code(r.workflowId));
-  item('Run ID', r.runId ? `${code(r.runId)}${r.firstRunId && r.firstRunId !== r.runId ? ` (the latest execution; the first was ${code(r.firstRunId)})` : ''}` : 'unknown');
+  item(
+    'Run ID',
+    r.runId
+      ? `${code(r.runId)}${r.firstRunId && r.firstRunId !== r.runId ? ` (the latest execution; the first was ${code(r.firstRunId)})` : ''}`
+      : 'unknown',
+  );
   item('Parent image', r.parentImage ? code(r.parentImage) : 'unknown');
   item('Host', hostLine(r));
   item('Status', statusLine(r, open));
   item('Children', childrenLine(r));
   item('Started', r.startedAt ?? 'unknown');
   item('Closed', r.closedAt ?? (open ? 'not yet (still running)' : 'unknown'));
-  item('Duration', r.durationMs === null ? 'unknown' : `${duration(r.durationMs)}${open ? ` so far (as of ${r.generatedAt})` : ''}`);
-  item('Concurrency', r.concurrency === null ? 'unknown' : r.concurrency <= 0 ? `${r.concurrency} (no limit)` : String(r.concurrency));
+  item(
+    'Duration',
+    r.durationMs === null ? 'unknown' : `${duration(r.durationMs)}${open ? ` so far (as of ${r.generatedAt})` : ''}`,
+  );
+  item(
+    'Concurrency',
+    r.concurrency === null ? 'unknown' : r.concurrency <= 0 ? `${r.concurrency} (no limit)` : String(r.concurrency),
+  );
   item('Dry run', r.dryRun === null ? 'unknown' : r.dryRun ? 'yes (planned only, nothing changed)' : 'no');
-  item('Task queue', `${r.taskQueue ? code(r.taskQueue) : 'unknown'} (workflows); started by ${r.startedBy ? code(r.startedBy) : 'unknown'}`);
+  item(
+    'Task queue',
+    `${r.taskQueue ? code(r.taskQueue) : 'unknown'} (workflows); started by ${r.startedBy ? code(r.startedBy) : 'unknown'}`,
+  );
   item('Executions', executionsLine(r));
   if (r.partitions.length) item('Partitions', partitionsLine(r));
   if (r.server) item('Server', `${code(r.server.address)}, namespace ${code(r.server.namespace)}`);
   out.push('');
 
-  out.push('## Stage counts', '', 'Images per stage by the state of their activity; *not started*: images the stage applies to with no activity in it (yet).', '');
+  out.push(
+    '## Stage counts',
+    '',
+    'Images per stage by the state of their activity; *not started*: images the stage applies to with no activity in it (yet).',
+    '',
+  );
   out.push(...stageCountsTable(r));
 
   out.push('## Failures', '');
@@ -53,12 +80,31 @@ export function reportMarkdown(r: AuditReport): string {
   if (r.errors.length === 0) out.push('None.', '');
   else out.push(...errors(r, time));
 
-  out.push('## Stages', '', `Times are UTC${r.startedAt ? ` on ${day}` : ''}. For a retried stage, started and duration are those of its last attempt.`, '');
-  out.push('| image | stage | started | ended | duration | attempts | worker | result |', '|---|---|---|---|---|---|---|---|');
+  out.push(
+    '## Stages',
+    '',
+    `Times are UTC${r.startedAt ? ` on ${day}` : ''}. For a retried stage, started and duration are those of its last attempt.`,
+    '',
+  );
+  out.push(
+    '| image | stage | started | ended | duration | attempts | worker | result |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   for (const img of r.images) {
     if (img.stages.length === 0) out.push(row([img.name, '–', '–', '–', '–', '–', '–', notStarted(img, open)]));
     for (const s of img.stages) {
-      out.push(row([img.name, s.stage, time(s.startedAt), time(s.endedAt), s.durationMs === null ? '–' : duration(s.durationMs), s.attempts === null ? '–' : String(s.attempts), s.worker ?? '–', stageResult(s, img, r, time)]));
+      out.push(
+        row([
+          img.name,
+          s.stage,
+          time(s.startedAt),
+          time(s.endedAt),
+          s.durationMs === null ? '–' : duration(s.durationMs),
+          s.attempts === null ? '–' : String(s.attempts),
+          s.worker ?? '–',
+          stageResult(s, img, r, time),
+        ]),
+      );
     }
   }
   out.push('');
@@ -66,16 +112,50 @@ export function reportMarkdown(r: AuditReport): string {
   out.push('## Changes', '');
   out.push(...changes(r.images, open));
 
-  out.push('## Executions', '', 'Every workflow execution the run took, whose histories this report read: the run\'s own continue-as-new chain, then each partition\'s.', '');
-  out.push('| # | workflow ID | run ID | status | started | closed | events | history |', '|---|---|---|---|---|---|---|---|');
-  r.executions.forEach((e, i) => out.push(row([String(i + 1), e.workflowId, e.runId ?? '?', e.status, time(e.startedAt), time(e.closedAt), String(e.events), describeBytes(e.historyBytes)])));
+  out.push(
+    '## Executions',
+    '',
+    "Every workflow execution the run took, whose histories this report read: the run's own continue-as-new chain, then each partition's.",
+    '',
+  );
+  out.push(
+    '| # | workflow ID | run ID | status | started | closed | events | history |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  r.executions.forEach((e, i) =>
+    out.push(
+      row([
+        String(i + 1),
+        e.workflowId,
+        e.runId ?? '?',
+        e.status,
+        time(e.startedAt),
+        time(e.closedAt),
+        String(e.events),
+        describeBytes(e.historyBytes),
+      ]),
+    ),
+  );
   out.push('');
   if (r.partitions.length) {
     out.push('## Partitions', '');
     out.push('| partition | workflow ID | status | executions | children | listed |', '|---|---|---|---|---|---|');
     for (const p of r.partitions) {
-      const listed = p.list ? (p.list.state === 'completed' ? `ok${p.list.summary ? `: ${p.list.summary}` : ''}` : `${p.list.state}${p.list.error ? `: ${p.list.error.code}` : ''}`) : '–';
-      out.push(row([String(p.index), p.workflowId, p.status === 'UNSPECIFIED' ? 'not started' : p.status, String(p.executions), p.children === null ? '–' : String(p.children), listed]));
+      const listed = p.list
+        ? p.list.state === 'completed'
+          ? `ok${p.list.summary ? `: ${p.list.summary}` : ''}`
+          : `${p.list.state}${p.list.error ? `: ${p.list.error.code}` : ''}`
+        : '–';
+      out.push(
+        row([
+          String(p.index),
+          p.workflowId,
+          p.status === 'UNSPECIFIED' ? 'not started' : p.status,
+          String(p.executions),
+          p.children === null ? '–' : String(p.children),
+          listed,
+        ]),
+      );
     }
     out.push('');
   }
@@ -83,14 +163,24 @@ export function reportMarkdown(r: AuditReport): string {
   out.push('---', '');
   const run = r.runId ? ` --run-id ${r.runId}` : '';
   const several = r.executions.length > 1;
-  out.push(`- Full history, every event of the ${several ? 'latest execution (the others: the run IDs above)' : 'run'}: \`npm run temporal -- workflow show -w ${r.workflowId}${run}\``);
-  if (open) out.push(`- Pending activities and their heartbeats now: \`npm run temporal -- workflow describe -w ${r.workflowId}${run}\``);
-  out.push(`- This report: \`npm run report -- ${r.workflowId}${run}\` (\`--json\` for the machine-readable form), generated ${r.generatedAt} from ${r.historyLength} history events of ${r.executions.length} execution${several ? 's' : ''}.`);
+  out.push(
+    `- Full history, every event of the ${several ? 'latest execution (the others: the run IDs above)' : 'run'}: \`npm run temporal -- workflow show -w ${r.workflowId}${run}\``,
+  );
+  if (open)
+    out.push(
+      `- Pending activities and their heartbeats now: \`npm run temporal -- workflow describe -w ${r.workflowId}${run}\``,
+    );
+  out.push(
+    `- This report: \`npm run report -- ${r.workflowId}${run}\` (\`--json\` for the machine-readable form), generated ${r.generatedAt} from ${r.historyLength} history events of ${r.executions.length} execution${several ? 's' : ''}.`,
+  );
   return out.join('\n') + '\n';
 }
 
 function hostLine(r: AuditReport): string {
-  if (!r.host) return r.shape === 'legacy' ? 'not named (a run from before host task queues: its activities ran on the workflow task queue)' : 'unknown';
+  if (!r.host)
+    return r.shape === 'legacy'
+      ? 'not named (a run from before host task queues: its activities ran on the workflow task queue)'
+      : 'unknown';
   return `${code(r.host)}, its activities on task queue ${r.hostTaskQueue ? code(r.hostTaskQueue) : 'unknown'}${r.hostTimeout ? ` (HOST_UNAVAILABLE when no worker takes one within ${r.hostTimeout})` : ''}`;
 }
 
@@ -104,14 +194,20 @@ function childrenLine(r: AuditReport): string {
   const n = r.selectedChildren ?? r.images.length - 1;
   const selected = `${n} selected`;
   if (!r.outcomes) return selected;
-  const parts = Object.entries(r.outcomes).filter(([, c]) => c > 0).map(([o, c]) => `${c} ${o}`);
+  const parts = Object.entries(r.outcomes)
+    .filter(([, c]) => c > 0)
+    .map(([o, c]) => `${c} ${o}`);
   return `${selected}: ${parts.length ? parts.join(', ') : 'none'}`;
 }
 
 function executionsLine(r: AuditReport): string {
   const own = r.executions.filter((e) => e.partition === 0).length;
   const inParts = r.executions.length - own;
-  const where = r.partitions.length ? ` (${own} of the run itself, ${inParts} of its ${r.partitions.length} partitions)` : own > 1 ? ' (a continue-as-new chain)' : '';
+  const where = r.partitions.length
+    ? ` (${own} of the run itself, ${inParts} of its ${r.partitions.length} partitions)`
+    : own > 1
+      ? ' (a continue-as-new chain)'
+      : '';
   return `${r.executions.length}${where}; ${r.historyLength.toLocaleString('en-US')} history events, ${describeBytes(r.historyBytes)}; see Executions below`;
 }
 
@@ -123,8 +219,12 @@ function partitionsLine(r: AuditReport): string {
 
 function stageCountsTable(r: AuditReport): string[] {
   const used = STAGE_STATES.filter((st) => r.stageCounts.some((c) => (c.states[st] ?? 0) > 0));
-  const out = [`| stage | ${[...used.map(stateLabel), 'not started'].join(' | ')} |`, `|---|${[...used, ''].map(() => '---|').join('')}`];
-  for (const c of r.stageCounts) out.push(row([c.stage, ...used.map((st) => String(c.states[st] ?? 0)), String(c.notStarted)]));
+  const out = [
+    `| stage | ${[...used.map(stateLabel), 'not started'].join(' | ')} |`,
+    `|---|${[...used, ''].map(() => '---|').join('')}`,
+  ];
+  for (const c of r.stageCounts)
+    out.push(row([c.stage, ...used.map((st) => String(c.states[st] ?? 0)), String(c.notStarted)]));
   out.push('');
   return out;
 }
@@ -138,17 +238,34 @@ function failures(r: AuditReport, open: boolean): string[] {
   const lines: string[] = [];
   for (const img of r.images) {
     const failedRow = lastFailed(img.stages);
-    const failed = img.outcome === 'failed' || img.outcome === 'cancelled' || (img.outcome === null && failedRow !== null);
+    const failed =
+      img.outcome === 'failed' || img.outcome === 'cancelled' || (img.outcome === null && failedRow !== null);
     if (!failed) continue;
     const e = failedRow?.error;
-    lines.push(row([img.name, img.outcome ?? (open ? 'failing' : 'failed'), failedRow?.stage ?? '–', e?.code ?? '–', e ? firstLine(e.message) : 'no failed activity in the history (see Errors)']));
+    lines.push(
+      row([
+        img.name,
+        img.outcome ?? (open ? 'failing' : 'failed'),
+        failedRow?.stage ?? '–',
+        e?.code ?? '–',
+        e ? firstLine(e.message) : 'no failed activity in the history (see Errors)',
+      ]),
+    );
   }
   if (lines.length === 0) return ['None.', ''];
-  return [`${lines.length} image${lines.length === 1 ? '' : 's'}:`, '', '| image | outcome | stage | code | message |', '|---|---|---|---|---|', ...lines, ''];
+  return [
+    `${lines.length} image${lines.length === 1 ? '' : 's'}:`,
+    '',
+    '| image | outcome | stage | code | message |',
+    '|---|---|---|---|---|',
+    ...lines,
+    '',
+  ];
 }
 
 function lastFailed(stages: StageAudit[]): StageAudit | null {
-  for (let i = stages.length - 1; i >= 0; i--) if (['failed', 'timed-out', 'cancelled'].includes(stages[i].state)) return stages[i];
+  for (let i = stages.length - 1; i >= 0; i--)
+    if (['failed', 'timed-out', 'cancelled'].includes(stages[i].state)) return stages[i];
   return null;
 }
 
@@ -158,7 +275,8 @@ function notStarted(img: ImageAudit, open: boolean): string {
 }
 
 function stageResult(s: StageAudit, img: ImageAudit, r: AuditReport, time: (t: string | null) => string): string {
-  const attempt = s.attempts === null ? '' : `, attempt ${s.attempts}${s.maximumAttempts ? ` of ${s.maximumAttempts}` : ''}`;
+  const attempt =
+    s.attempts === null ? '' : `, attempt ${s.attempts}${s.maximumAttempts ? ` of ${s.maximumAttempts}` : ''}`;
   const earlier = s.error ? ` (previous attempt: ${s.error.code})` : '';
   const batch = s.batchSize !== null && s.batchSize > 1 ? ` (batch of ${s.batchSize})` : '';
   switch (s.state) {
@@ -195,7 +313,10 @@ function heartbeat(h: HeartbeatInfo | null, time: (t: string | null) => string):
   if (!h) return 'no heartbeat yet';
   const at = h.at ? ` at ${time(h.at)}` : '';
   if (h.done !== null && h.total !== null) {
-    const amount = h.unit === 'bytes' ? `${describeBytes(h.done)}/${describeBytes(h.total)}` : `${h.done}/${h.total} ${h.unit ?? ''}`.trim();
+    const amount =
+      h.unit === 'bytes'
+        ? `${describeBytes(h.done)}/${describeBytes(h.total)}`
+        : `${h.done}/${h.total} ${h.unit ?? ''}`.trim();
     return `last heartbeat ${amount}${at}`;
   }
   return `last heartbeat${at}`;
@@ -224,7 +345,8 @@ function changes(images: ImageAudit[], open: boolean): string[] {
       continue;
     }
     out.push(`${img.changes!.length} package${img.changes!.length === 1 ? '' : 's'} on ${on}`, '');
-    for (const c of img.changes!) out.push(`- ${code(c.stem)} ${c.fromVersion ?? '(new)'} -> ${c.toVersion ?? '(removed)'}`);
+    for (const c of img.changes!)
+      out.push(`- ${code(c.stem)} ${c.fromVersion ?? '(new)'} -> ${c.toVersion ?? '(removed)'}`);
     out.push('');
   }
   for (const [why, names] of unplanned) out.push(`${why}: ${names.map(code).join(', ')}`, '');
@@ -242,7 +364,16 @@ function imageList(names: string[], images: ImageAudit[]): string {
 function errors(r: AuditReport, time: (t: string | null) => string): string[] {
   const who = (e: AuditError) => e.image ?? workflowOf(r, e);
   const out = ['| image | stage | attempt | code | message |', '|---|---|---|---|---|'];
-  for (const e of r.errors) out.push(row([who(e), e.stage, e.attempt === null ? '–' : String(e.attempt), e.final ? e.code : `${e.code} (retried)`, firstLine(e.message)]));
+  for (const e of r.errors)
+    out.push(
+      row([
+        who(e),
+        e.stage,
+        e.attempt === null ? '–' : String(e.attempt),
+        e.final ? e.code : `${e.code} (retried)`,
+        firstLine(e.message),
+      ]),
+    );
   out.push('');
   // Each distinct message once, with every image it happened to (a host that is down fails them all alike).
   const groups = new Map<string, AuditError[]>();
@@ -253,14 +384,23 @@ function errors(r: AuditReport, time: (t: string | null) => string): string[] {
   let shown = 0;
   for (const list of groups.values()) {
     if (shown++ === MAX_FULL_MESSAGES) {
-      out.push(`${groups.size - MAX_FULL_MESSAGES} more distinct messages: their first lines are in the table above, in full in \`--json\`.`, '');
+      out.push(
+        `${groups.size - MAX_FULL_MESSAGES} more distinct messages: their first lines are in the table above, in full in \`--json\`.`,
+        '',
+      );
       break;
     }
     const e = list[0];
-    const heading = list.length === 1 ? `${who(e)}, ${e.stage}: ${e.code}` : `${e.stage}: ${e.code}, ${list.length} times`;
+    const heading =
+      list.length === 1 ? `${who(e)}, ${e.stage}: ${e.code}` : `${e.stage}: ${e.code}, ${list.length} times`;
     out.push(`### ${heading}`, '');
     if (list.length === 1) {
-      const facts = [e.activityId ? `Activity ${code(e.activityId)}` : `The workflow execution ${workflowOf(r, e)}`, e.attempt === null ? null : `attempt ${e.attempt}`, e.retryState ? `retry state ${e.retryState}` : null, e.at ? `at ${time(e.at)}` : null];
+      const facts = [
+        e.activityId ? `Activity ${code(e.activityId)}` : `The workflow execution ${workflowOf(r, e)}`,
+        e.attempt === null ? null : `attempt ${e.attempt}`,
+        e.retryState ? `retry state ${e.retryState}` : null,
+        e.at ? `at ${time(e.at)}` : null,
+      ];
       if (!e.final) facts.push('a failed attempt; the activity was retried');
       out.push(facts.filter((f) => f !== null).join(', ') + '.', '');
     } else {

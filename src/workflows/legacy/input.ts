@@ -7,11 +7,21 @@ const childName = z.string().regex(LINK_NAME_RE, "expected a child name like 'zo
 /** The input of runs started before host task queues (replayed by legacy/update-inline.ts only). */
 export const UpdateInputSchema = z
   .object({
-    image: z.string({ required_error: 'required: the absolute path of the parent image', invalid_type_error: 'expected a string path' }).refine((s) => s.startsWith('/'), 'expected an absolute path'),
+    image: z
+      .string({
+        required_error: 'required: the absolute path of the parent image',
+        invalid_type_error: 'expected a string path',
+      })
+      .refine((s) => s.startsWith('/'), 'expected an absolute path'),
     children: z.array(childName, { invalid_type_error: 'expected a list of child names' }).optional(),
     ignore: z.array(childName, { invalid_type_error: 'expected a list of child names' }).default([]),
-    concurrency: z.number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' }).int('expected an integer (<= 0 means no limit)').default(1),
-    packages: z.array(z.string().min(1, 'expected a package name'), { invalid_type_error: 'expected a list of package names' }).optional(),
+    concurrency: z
+      .number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' })
+      .int('expected an integer (<= 0 means no limit)')
+      .default(1),
+    packages: z
+      .array(z.string().min(1, 'expected a package name'), { invalid_type_error: 'expected a list of package names' })
+      .optional(),
     dryRun: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
   })
   .strict();
@@ -28,6 +38,10 @@ export type UpdateRequest = z.input<typeof UpdateInputSchema>;
 export function parseUpdateInput(raw: unknown): UpdateInput {
   const r = UpdateInputSchema.safeParse(raw);
   if (r.success) return r.data;
-  const problems = inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], 'image, children, ignore, concurrency, packages, dryRun');
+  const problems = inputProblems(
+    raw,
+    r.error.issues as Parameters<typeof inputProblems>[1],
+    'image, children, ignore, concurrency, packages, dryRun',
+  );
   throw invalidInput(problems);
 }

@@ -1,13 +1,20 @@
 import { STAGES } from '../../contract/activity-ids';
 import type { ChildState, Progress, StageCounts, StageName } from './types';
 
-const LABEL: Record<StageName, string> = { 'publisher-check': 'Startup', plan: 'Planning', prepare: 'Preparing', execute: 'Executing' };
+const LABEL: Record<StageName, string> = {
+  'publisher-check': 'Startup',
+  plan: 'Planning',
+  prepare: 'Preparing',
+  execute: 'Executing',
+};
 
 /** Who is where, per child and stage: the answer to the `progress` query and the UI's details line. */
 export class ProgressBoard {
   private stage: Progress['stage'] = 'starting';
   private readonly states = new Map<string, { state: ChildState; stage: StageName | null }>();
-  private readonly counts = Object.fromEntries(STAGES.map((s) => [s, { done: 0, working: 0, waiting: 0, failed: 0 }])) as Record<StageName, StageCounts>;
+  private readonly counts = Object.fromEntries(
+    STAGES.map((s) => [s, { done: 0, working: 0, waiting: 0, failed: 0 }]),
+  ) as Record<StageName, StageCounts>;
 
   constructor(children: string[]) {
     for (const c of children) this.states.set(c, { state: 'waiting', stage: null });
@@ -24,8 +31,18 @@ export class ProgressBoard {
     const cur = this.states.get(child);
     if (!cur || !cur.stage) return;
     const counts = this.counts[cur.stage];
-    const bucket = (s: ChildState): keyof StageCounts | null => (s === 'working' ? 'working' : s === 'waiting' ? 'waiting' : s === 'failed' ? 'failed' : s === 'done' || s === 'nothing-to-do' ? 'done' : null);
-    const from = bucket(cur.state), to = bucket(state);
+    const bucket = (s: ChildState): keyof StageCounts | null =>
+      s === 'working'
+        ? 'working'
+        : s === 'waiting'
+          ? 'waiting'
+          : s === 'failed'
+            ? 'failed'
+            : s === 'done' || s === 'nothing-to-do'
+              ? 'done'
+              : null;
+    const from = bucket(cur.state),
+      to = bucket(state);
     if (from) counts[from]--;
     if (to) counts[to]++;
     cur.state = state;
@@ -52,7 +69,10 @@ export class ProgressBoard {
     if (this.stage === 'finished') return 'Finished processing linked images.';
     const c = this.counts[this.stage];
     const total = c.done + c.working + c.waiting + c.failed;
-    const label = this.stage === 'publisher-check' ? 'Startup: Linked image publisher check' : `${LABEL[this.stage]}: Linked images`;
+    const label =
+      this.stage === 'publisher-check'
+        ? 'Startup: Linked image publisher check'
+        : `${LABEL[this.stage]}: Linked images`;
     return `${label}: ${c.done}/${total} done${c.failed ? `; ${c.failed} failed` : ''}; ${working.length} working${working.length ? ': ' + working.join(' ') : ''}`;
   }
 }

@@ -1,4 +1,15 @@
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  TimeoutFailure,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ActivityOptions, QueryDefinition } from '@temporalio/workflow';
 import type { LegacyActivities as Activities } from '../../contract/activity-types';
 import type { Plan, StageInput, StageName, StageOutput } from '../../contract/activity-types';
@@ -9,7 +20,6 @@ import { ProgressBoard } from './progress-board';
 import { runCapped } from '../run-capped';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../../contract/search-attributes';
 import type { ImageResult, Progress, RunStatus, UpdateResult } from './types';
-
 
 /** Per image, at most this many output lines, each at most MAX_LINE characters: results live in history. */
 export const MAX_OUTPUT_LINES = 40;
@@ -22,10 +32,30 @@ const MAX_LINE = 200;
 const WAIT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 const OPTIONS: Record<Exclude<keyof Activities, 'auditChild'>, ActivityOptions> = {
   describeImage: { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 }, cancellationType: WAIT },
-  checkPublishers: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
-  planImage: { startToCloseTimeout: '15 minutes', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 5 }, cancellationType: WAIT },
-  prepareImage: { startToCloseTimeout: '4 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 20, maximumInterval: '1 minute' }, cancellationType: WAIT },
-  executeImage: { startToCloseTimeout: '2 hours', heartbeatTimeout: '15 seconds', retry: { maximumAttempts: 10, maximumInterval: '1 minute' }, cancellationType: WAIT },
+  checkPublishers: {
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 5 },
+    cancellationType: WAIT,
+  },
+  planImage: {
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 5 },
+    cancellationType: WAIT,
+  },
+  prepareImage: {
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 20, maximumInterval: '1 minute' },
+    cancellationType: WAIT,
+  },
+  executeImage: {
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '15 seconds',
+    retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
+    cancellationType: WAIT,
+  },
 };
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
@@ -40,12 +70,18 @@ const EXIT: Record<RunStatus, number> = { ok: 0, 'nothing-to-do': 4, partial: 3,
  * The compact plans returned by the plan activities are the checkpoint: after a crash, replay
  * hands the same plans to prepare and execute, so nothing is planned twice.
  */
-export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery: QueryDefinition<Progress>): Promise<UpdateResult> {
+export async function legacyUpdateLinkedImages(
+  raw: UpdateRequest,
+  progressQuery: QueryDefinition<Progress>,
+): Promise<UpdateResult> {
   const input = parseUpdateInput(raw);
   let board = new ProgressBoard([]);
   setHandler(progressQuery, () => board.snapshot());
 
-  const described = await acts.describeImage.executeWithOptions({ ...OPTIONS.describeImage, activityId: activityId('describe', PARENT), summary: `describe ${input.image}` }, [{ image: input.image }]);
+  const described = await acts.describeImage.executeWithOptions(
+    { ...OPTIONS.describeImage, activityId: activityId('describe', PARENT), summary: `describe ${input.image}` },
+    [{ image: input.image }],
+  );
   const selected = selectChildren(input, described.problem, described.children);
 
   board = new ProgressBoard(selected.map((c) => c.name));
@@ -59,7 +95,11 @@ export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery
   const status = (value: string) => {
     if (searchable) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value }]);
   };
-  if (searchable) upsertSearchAttributes([{ key: LINKED_IMAGE_PARENT, value: input.image }, { key: LINKED_IMAGE_STATUS, value: 'publisher-check' }]);
+  if (searchable)
+    upsertSearchAttributes([
+      { key: LINKED_IMAGE_PARENT, value: input.image },
+      { key: LINKED_IMAGE_STATUS, value: 'publisher-check' },
+    ]);
   const finish = (dryRun = false, cancelled = false) => {
     board.finish();
     show();
@@ -87,14 +127,25 @@ export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery
       show();
     }
   }
-  const opts = (k: keyof typeof OPTIONS, stage: StageName, name: string): ActivityOptions => ({ ...OPTIONS[k], activityId: activityId(stage, name), summary: `${stage} ${name}` });
+  const opts = (k: keyof typeof OPTIONS, stage: StageName, name: string): ActivityOptions => ({
+    ...OPTIONS[k],
+    activityId: activityId(stage, name),
+    summary: `${stage} ${name}`,
+  });
   const ok = (settled: { ok: boolean | null }[]) => settled.every((s) => s.ok === true);
 
   try {
     // 1. Publisher check: every child, all errors collected (pkg(5) does not fail fast here).
-    board.begin('publisher-check', selected.map((c) => c.name));
+    board.begin(
+      'publisher-check',
+      selected.map((c) => c.name),
+    );
     const checked = await runCapped(selected, input.concurrency, false, (c) =>
-      step('publisher-check', children.get(c.name)!, () => acts.checkPublishers.executeWithOptions(opts('checkPublishers', 'publisher-check', c.name), [{ image: input.image, child: c }])),
+      step('publisher-check', children.get(c.name)!, () =>
+        acts.checkPublishers.executeWithOptions(opts('checkPublishers', 'publisher-check', c.name), [
+          { image: input.image, child: c },
+        ]),
+      ),
     );
     if (!ok(checked)) return finish();
 
@@ -102,16 +153,29 @@ export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery
     status('plan');
     let parentPlan: Plan;
     try {
-      parentPlan = (await step('plan', parent, () => acts.planImage.executeWithOptions(opts('planImage', 'plan', 'parent'), [{ image: input.image, name: 'parent', packages: input.packages }]))).plan;
+      parentPlan = (
+        await step('plan', parent, () =>
+          acts.planImage.executeWithOptions(opts('planImage', 'plan', 'parent'), [
+            { image: input.image, name: 'parent', packages: input.packages },
+          ]),
+        )
+      ).plan;
     } catch (e) {
       if (isCancellation(e)) throw e;
       return finish();
     }
     setChanges(parent, parentPlan);
-    board.begin('plan', selected.map((c) => c.name));
+    board.begin(
+      'plan',
+      selected.map((c) => c.name),
+    );
     const planned = await runCapped(selected, input.concurrency, true, async (c) => {
       const r = children.get(c.name)!;
-      const out = await step('plan', r, () => acts.planImage.executeWithOptions(opts('planImage', 'plan', c.name), [{ image: c.path, name: c.name, packages: input.packages, parent: { image: input.image, plan: parentPlan } }]));
+      const out = await step('plan', r, () =>
+        acts.planImage.executeWithOptions(opts('planImage', 'plan', c.name), [
+          { image: c.path, name: c.name, packages: input.packages, parent: { image: input.image, plan: parentPlan } },
+        ]),
+      );
       plans.set(c.name, out.plan);
       setChanges(r, out.plan);
       if (out.plan.changes.length === 0) board.set(c.name, 'nothing-to-do');
@@ -121,26 +185,37 @@ export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery
     for (const c of selected) if (!todo.includes(c)) children.get(c.name)!.outcome = 'nothing-to-do';
     if (parentPlan.changes.length === 0) parent.outcome = 'nothing-to-do';
     if (input.dryRun) {
-      for (const r of [parent, ...todo.map((c) => children.get(c.name)!)]) if (r.outcome !== 'nothing-to-do') r.outcome = 'planned';
+      for (const r of [parent, ...todo.map((c) => children.get(c.name)!)])
+        if (r.outcome !== 'nothing-to-do') r.outcome = 'planned';
       return finish(true);
     }
 
     // 3 and 4. Prepare, then execute: the parent first, then the children with work to do; fail fast.
-    for (const [stage, k] of [['prepare', 'prepareImage'], ['execute', 'executeImage']] as const) {
+    for (const [stage, k] of [
+      ['prepare', 'prepareImage'],
+      ['execute', 'executeImage'],
+    ] as const) {
       status(stage);
       if (parentPlan.changes.length > 0) {
         try {
-          await step(stage, parent, () => runStage(k, opts(k, stage, 'parent'), { image: input.image, name: 'parent', plan: parentPlan }));
+          await step(stage, parent, () =>
+            runStage(k, opts(k, stage, 'parent'), { image: input.image, name: 'parent', plan: parentPlan }),
+          );
         } catch (e) {
           if (isCancellation(e)) throw e;
           return finish();
         }
         if (stage === 'execute') parent.outcome = 'updated';
       }
-      board.begin(stage, todo.map((c) => c.name));
+      board.begin(
+        stage,
+        todo.map((c) => c.name),
+      );
       const settled = await runCapped(todo, input.concurrency, true, async (c) => {
         const r = children.get(c.name)!;
-        await step(stage, r, () => runStage(k, opts(k, stage, c.name), { image: c.path, name: c.name, plan: plans.get(c.name)! }));
+        await step(stage, r, () =>
+          runStage(k, opts(k, stage, c.name), { image: c.path, name: c.name, plan: plans.get(c.name)! }),
+        );
         if (stage === 'execute') r.outcome = 'updated';
       });
       if (!ok(settled)) return finish();
@@ -155,7 +230,9 @@ export async function legacyUpdateLinkedImages(raw: UpdateRequest, progressQuery
 }
 
 function runStage(k: 'prepareImage' | 'executeImage', o: ActivityOptions, arg: StageInput): Promise<StageOutput> {
-  return k === 'prepareImage' ? acts.prepareImage.executeWithOptions(o, [arg]) : acts.executeImage.executeWithOptions(o, [arg]);
+  return k === 'prepareImage'
+    ? acts.prepareImage.executeWithOptions(o, [arg])
+    : acts.executeImage.executeWithOptions(o, [arg]);
 }
 
 function emptyResult(name: string, path: string): ImageResult {
@@ -180,7 +257,13 @@ function addOutput(r: ImageResult, lines: string[]): void {
 function describeFailure(e: unknown, stage: StageName): { code: string; message: string } {
   if (isCancellation(e)) {
     // execute rolls back on cancellation; earlier stages change no image.
-    return { code: 'CANCELLED', message: stage === 'execute' ? 'cancelled during execute: the image was rolled back to its state before the update' : `cancelled during ${stage}: the image was not changed` };
+    return {
+      code: 'CANCELLED',
+      message:
+        stage === 'execute'
+          ? 'cancelled during execute: the image was rolled back to its state before the update'
+          : `cancelled during ${stage}: the image was not changed`,
+    };
   }
   const cause = e instanceof ActivityFailure ? e.cause : e;
   if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Error', message: cause.message };
@@ -188,7 +271,13 @@ function describeFailure(e: unknown, stage: StageName): { code: string; message:
   return { code: 'Error', message: (cause as Error)?.message ?? String(cause) };
 }
 
-function result(input: UpdateInput, parent: ImageResult, children: ImageResult[], dryRun: boolean, cancelled: boolean): UpdateResult {
+function result(
+  input: UpdateInput,
+  parent: ImageResult,
+  children: ImageResult[],
+  dryRun: boolean,
+  cancelled: boolean,
+): UpdateResult {
   const all = [parent, ...children];
   let status: RunStatus;
   if (cancelled) status = 'cancelled';
@@ -196,5 +285,13 @@ function result(input: UpdateInput, parent: ImageResult, children: ImageResult[]
     status = all.some((r) => r.outcome === 'updated') ? 'partial' : 'failed';
   } else if (all.every((r) => r.outcome === 'nothing-to-do')) status = 'nothing-to-do';
   else status = 'ok';
-  return { image: input.image, status, exitCode: EXIT[status], dryRun, concurrency: input.concurrency, parent, children };
+  return {
+    image: input.image,
+    status,
+    exitCode: EXIT[status],
+    dryRun,
+    concurrency: input.concurrency,
+    parent,
+    children,
+  };
 }
