@@ -8,7 +8,8 @@
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { AuditReport } from './audit-report';
-import { AuditBuilder, describeInfo, type DescribeInfo } from './history-report';
+import { AuditBuilder } from './audit-builder';
+import { describeInfo, type DescribeInfo } from './report-options';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
