@@ -43,6 +43,25 @@ describe('LinkedImagesPlugin', () => {
     );
   });
 
+  it('refuses bad options at once, naming each option, what it expected and what it got', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ cacheDir: '' }, /cacheDir: expected a non-empty string, got ""/],
+      [{}, /cacheDir: expected a non-empty string, got nothing/],
+      [{ cacheDir: '/c', maxActivities: 0 }, /maxActivities: expected an integer >= 1, got 0/],
+      [{ cacheDir: '/c', maxActivities: 2.5 }, /maxActivities: expected an integer >= 1, got 2\.5/],
+      [{ cacheDir: '/c', host: '' }, /host: expected a host name .*, got ""/],
+      [{ cacheDir: '/c', host: 'a@b' }, /host: expected a host name .*, got "a@b"/],
+      [{ cacheDir: '/c', heartbeatMs: -1 }, /heartbeatMs: expected an integer >= 1, got -1/],
+      [{ cacheDir: '/c', hostTaskQueue: '' }, /hostTaskQueue: expected a non-empty string/],
+    ];
+    for (const [opts, message] of cases)
+      assert.throws(
+        () => new LinkedImagesPlugin(opts as never),
+        (e: unknown) => e instanceof TypeError && message.test(e.message),
+        JSON.stringify(opts),
+      );
+  });
+
   it("sets the project's Worker defaults only where the Worker's options leave them unset", () => {
     const d = worker('wf');
     assert.equal(d.maxConcurrentActivityTaskExecutions, 16);

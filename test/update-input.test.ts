@@ -107,6 +107,19 @@ describe('parseUpdateInput: limits', () => {
     });
   }
 
+  for (const d of ['0s', '0ms', '0.0 minutes', '00h']) {
+    it(`refuses the zero host timeout '${d}' (Temporal reads 0 as no limit: a dead host would hang the run)`, () => {
+      refuses(
+        { ...BASE, hostTimeout: d },
+        `hostTimeout: expected a duration above 0 (0 means no limit: a run would wait forever for a host that is down), got ${JSON.stringify(d)}`,
+      );
+    });
+  }
+
+  it('accepts a host timeout that only starts with a zero digit', () => {
+    assert.equal(parseUpdateInput({ ...BASE, hostTimeout: '0.5s' }).hostTimeout, '0.5s');
+  });
+
   it('refuses a host timeout given as a number of seconds', () => {
     refuses({ ...BASE, hostTimeout: 600 }, "hostTimeout: expected a duration like '10m', got 600");
   });

@@ -111,6 +111,13 @@ describe('npm run update', () => {
       [['/x', '--id'], /option '--id <workflow ID>' argument missing/],
       [[], /missing required argument 'parent image'/],
       [['/x', '/y'], /too many arguments\. Expected 1 argument but got 2/],
+      // Checked against the workflow's own input schema before a run is started (no failed run left behind).
+      [
+        ['/x', '--host-timeout', 'forever'],
+        /hostTimeout: expected a duration like '90s', '10m' or '1h', got "forever"/,
+      ],
+      [['/x', '--host-timeout', '0s'], /hostTimeout: expected a duration above 0/],
+      [['/x', '--child', 'z1'], /children\.0: expected a child name like 'zone:z1', got "z1"/],
     ];
     for (const [args, message] of bad) {
       const r = await updateCli(args);

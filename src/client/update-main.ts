@@ -14,7 +14,7 @@ import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { anyInteger, collect, nonEmpty } from '../command-line/value-parsers';
 import { timestampOf } from '../model/fmri';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
-import { hostTaskQueue } from '../contract/input';
+import { hostTaskQueue, updateInputProblems } from '../contract/input';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
 import { describeRunFailure } from './run-failure';
@@ -100,6 +100,12 @@ async function main(argv: string[]): Promise<number> {
     ...(values.dryRun ? { dryRun: true } : {}),
     ...(values.hostTimeout ? { hostTimeout: values.hostTimeout } : {}),
   };
+  // Refused here, exit 2, rather than by the workflow after a run was started (which leaves a failed run behind).
+  const problems = updateInputProblems(input);
+  if (problems.length) {
+    process.stderr.write(`${problems.join('\n')}\nRun "npm run update -- --help" for the options.\n`);
+    return USAGE_EXIT_CODE;
+  }
   const workflowId =
     values.id ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
   const who = values.child ? `${values.child.length} children` : 'all children';

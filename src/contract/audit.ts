@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AuditOutput } from './activity-types';
-import { DURATION, HOST_NAME } from './input';
+import { HOST_NAME, hostTimeoutField } from './input';
 
 /** The input of `auditLinkedImages` (pkg audit-linked -a): the parent image, optional children, the host and its queue. */
 export const AuditInputSchema = z
@@ -17,10 +17,7 @@ export const AuditInputSchema = z
       .regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)')
       .optional(),
     hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1).optional(),
-    hostTimeout: z
-      .string({ invalid_type_error: "expected a duration like '10m'" })
-      .regex(DURATION, "expected a duration like '90s', '10m' or '1h'")
-      .default('10m'),
+    hostTimeout: hostTimeoutField(),
   })
   .strict();
 

@@ -8,6 +8,22 @@ export const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 /** Temporal's duration strings: `90s`, `10m`, `1h`, `500ms` (also `10 minutes`). */
 export const DURATION = /^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)$/;
 
+/**
+ * `hostTimeout`: how long an activity may wait for its host's worker (the activities'
+ * schedule-to-start timeout), a DURATION above 0, default `10m`. Temporal reads a zero timeout as
+ * no limit, so `0s` would let a run wait forever for a host that is down.
+ */
+export function hostTimeoutField() {
+  return z
+    .string({ invalid_type_error: "expected a duration like '10m'" })
+    .regex(DURATION, "expected a duration like '90s', '10m' or '1h'")
+    .refine(
+      (s) => !/^0+(\.0+)?\s*[a-z]/.test(s),
+      'expected a duration above 0 (0 means no limit: a run would wait forever for a host that is down)',
+    )
+    .default('10m');
+}
+
 /** Partitions hold at most this many children: their state must fit one payload (src/workflows/segment-state.ts). */
 export const MAX_PARTITION_SIZE = 1000;
 
@@ -47,10 +63,7 @@ export const UpdateInputSchema = z
       .array(z.string().min(1, 'expected a package name'), { invalid_type_error: 'expected a list of package names' })
       .optional(),
     dryRun: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
-    hostTimeout: z
-      .string({ invalid_type_error: "expected a duration like '10m'" })
-      .regex(DURATION, "expected a duration like '90s', '10m' or '1h'")
-      .default('10m'),
+    hostTimeout: hostTimeoutField(),
     partitionSize: z
       .number({ invalid_type_error: `expected an integer from 1 to ${MAX_PARTITION_SIZE}` })
       .int(`expected an integer from 1 to ${MAX_PARTITION_SIZE}`)
@@ -74,6 +87,14 @@ const FIELDS = Object.keys(UpdateInputSchema.shape).join(', ');
 export function parseUpdateInput(raw: unknown): UpdateInput {
   const r = UpdateInputSchema.safeParse(raw);
   if (r.success) return r.data;
-  const problems = inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], FIELDS);
-  throw invalidInput(problems);
+  throw invalidInput(inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], FIELDS));
+}
+
+/**
+ * What parseUpdateInput would refuse, one problem per line (`[]` when the input is valid): for
+ * clients, to refuse bad input before a run is started rather than leave a failed run behind.
+ */
+export function updateInputProblems(raw: unknown): string[] {
+  const r = UpdateInputSchema.safeParse(raw);
+  return r.success ? [] : inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], FIELDS);
 }

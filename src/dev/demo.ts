@@ -5,6 +5,9 @@
  * The history file is kept from run to run, so every demo run stays auditable afterwards.
  */
 import { execFile } from 'node:child_process';
+import { Command } from 'commander';
+import { parseCommandLine } from '../command-line/parse-command-line';
+import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -257,6 +260,29 @@ const removeSignalHandlers = onShutdownSignals({
     process.exit(INTERRUPTED);
   },
 });
+
+/** The demo takes no options; `-h` says what it does, anything else is refused (exit 2). */
+function demoCommandLine(argv: string[]): number | null {
+  const cmd = new Command('npm run demo')
+    .description(
+      'Builds a demo host in .demo/host, starts a Temporal dev server (history in .demo/temporal.db) and this ' +
+        "host's worker, runs one updateLinkedImages with its progress, and prints how to audit it afterwards.",
+    )
+    .helpOption('-h, --help', 'this text');
+  try {
+    const parsed = parseCommandLine(cmd, argv);
+    if (parsed.help === null) return null;
+    process.stdout.write(parsed.help);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message}\nRun "npm run demo -- --help".\n`);
+    return USAGE_EXIT_CODE;
+  }
+}
+
+const early = demoCommandLine(process.argv.slice(2));
+if (early !== null) process.exit(early);
 
 main().then(
   (code) => {

@@ -6,6 +6,7 @@ import { hostTaskQueue } from '../contract/input';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 import { LINKED_IMAGES_WORKFLOWS_PATH } from './workflows-path';
 import type { LinkedImagesWorkerRole } from './worker-role';
+import { checkPluginOptions } from './check-plugin-options';
 
 /** Activities one Worker runs at once unless the Worker options say otherwise. */
 export const DEFAULT_MAX_ACTIVITIES = 16;
@@ -73,6 +74,7 @@ const WORKER_DEFAULTS = {
  * serves replay (`Worker.runReplayHistory({ plugins: [plugin] }, history)`).
  * Client side, the server needs the runs' search attributes: registerSearchAttributes.
  *
+ * The constructor throws TypeError for bad options (checkPluginOptions), naming each.
  * Worker.create rejects (Error) when a Worker with this plugin polls a task queue that is
  * neither `taskQueue` nor `hostTaskQueue`; the constructor throws (Error) when the two are equal.
  */
@@ -87,6 +89,7 @@ export class LinkedImagesPlugin extends SimplePlugin {
   private readonly maxActivities: number;
 
   constructor(opts: LinkedImagesPluginOptions) {
+    checkPluginOptions(opts);
     const {
       host = os.hostname(),
       taskQueue = DEFAULT_TASK_QUEUE,
