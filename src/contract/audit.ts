@@ -1,22 +1,17 @@
 import { z } from 'zod';
 import type { AuditOutput } from './activity-types';
-import { HOST_NAME, hostTimeoutField } from './input';
+import { HOST_NAME, hostTaskQueueField, hostTimeoutField, parentImageField } from './input';
 
 /** The input of `auditLinkedImages` (pkg audit-linked -a): the parent image, optional children, the host and its queue. */
 export const AuditInputSchema = z
   .object({
-    image: z
-      .string({
-        required_error: 'required: the absolute path of the parent image',
-        invalid_type_error: 'expected a string path',
-      })
-      .refine((s) => s.startsWith('/'), 'expected an absolute path'),
+    image: parentImageField(),
     children: z.array(z.string(), { invalid_type_error: 'expected a list of child names' }).optional(),
     host: z
       .string({ invalid_type_error: 'expected a host name' })
       .regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)')
       .optional(),
-    hostTaskQueue: z.string({ invalid_type_error: 'expected a task queue name' }).min(1).optional(),
+    hostTaskQueue: hostTaskQueueField(),
     hostTimeout: hostTimeoutField(),
   })
   .strict();

@@ -27,6 +27,25 @@ export function hostTimeoutField() {
 /** Partitions hold at most this many children: their state must fit one payload (src/workflows/segment-state.ts). */
 export const MAX_PARTITION_SIZE = 1000;
 
+/** `image`: the absolute path of the parent image (required). */
+export function parentImageField() {
+  return z
+    .string({
+      required_error: 'required: the absolute path of the parent image',
+      invalid_type_error: 'expected a string path',
+    })
+    .refine((s) => s.startsWith('/'), 'expected an absolute path');
+}
+
+/** `hostTaskQueue`: the host's activity task queue when not `linked-images@<host>` (optional; Temporal allows 1000 characters). */
+export function hostTaskQueueField() {
+  return z
+    .string({ invalid_type_error: 'expected a task queue name' })
+    .min(1, 'expected a task queue name')
+    .max(1000, 'expected at most 1000 characters')
+    .optional();
+}
+
 /** The task queue a host's worker polls for the activities of its images, unless the input names another. */
 export function hostTaskQueue(host: string): string {
   return `linked-images@${host}`;
@@ -35,12 +54,7 @@ export function hostTaskQueue(host: string): string {
 /** The one input object of `updateLinkedImages`; see README "The update workflow". */
 export const UpdateInputSchema = z
   .object({
-    image: z
-      .string({
-        required_error: 'required: the absolute path of the parent image',
-        invalid_type_error: 'expected a string path',
-      })
-      .refine((s) => s.startsWith('/'), 'expected an absolute path'),
+    image: parentImageField(),
     host: z
       .string({
         required_error:
@@ -48,11 +62,7 @@ export const UpdateInputSchema = z
         invalid_type_error: 'expected a host name',
       })
       .regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)'),
-    hostTaskQueue: z
-      .string({ invalid_type_error: 'expected a task queue name' })
-      .min(1, 'expected a task queue name')
-      .max(1000, 'expected at most 1000 characters')
-      .optional(),
+    hostTaskQueue: hostTaskQueueField(),
     children: z.array(childName, { invalid_type_error: 'expected a list of child names' }).optional(),
     ignore: z.array(childName, { invalid_type_error: 'expected a list of child names' }).default([]),
     concurrency: z

@@ -93,10 +93,9 @@ function overview(): string {
   return `Usage: pkg <command> [options]   (pkg <command> --help for details)\n\nCommands:\n${lines.join('\n')}\n`;
 }
 
-if (require.main === module) {
-  // `npm run pkg -- ...` runs in the project directory; relative paths mean where the user typed them.
-  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
-  main(process.argv.slice(2)).then(
+/** Runs `argv` as a process's whole command line: sets process.exitCode from main; a rejection (a bug) is printed whole, exit 1. */
+export function runAsProcess(argv: string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -106,4 +105,10 @@ if (require.main === module) {
       process.exitCode = 1;
     },
   );
+}
+
+if (require.main === module) {
+  // `npm run pkg -- ...` runs in the project directory; relative paths mean where the user typed them.
+  if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+  runAsProcess(process.argv.slice(2));
 }
