@@ -41,6 +41,14 @@ export function ttyFrame(view: RunView): string[] {
   return lines;
 }
 
+/**
+ * Whether `stream` is a terminal the live area can be drawn in: a TTY with a size (a pseudo-terminal
+ * without one, e.g. under `script` with no terminal around it, has 0 rows, and log-update draws nothing there).
+ */
+export function canRedraw(stream: NodeJS.WriteStream): boolean {
+  return stream.isTTY === true && (stream.rows ?? 0) > 0 && (stream.columns ?? 0) > 0;
+}
+
 export class TtyRenderer implements WatchRenderer {
   private readonly log: ReturnType<typeof createLogUpdate>;
   private lastStageLine: string | null = null;
