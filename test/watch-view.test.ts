@@ -95,7 +95,7 @@ describe('the watch view model', () => {
     assert.equal(v3.children[0].progress?.ratePerSec, null);
   });
 
-  it("shows execute by bytes and actions when its heartbeat has them (a big file is not '1 of 26 steps')", () => {
+  it("shows execute by bytes when its heartbeat has them (a big file is not '1 of 26 steps')", () => {
     const v = buildRunView(
       snapshot(5, {
         pending: [
@@ -109,8 +109,6 @@ describe('the watch view model', () => {
               unit: 'steps',
               bytesDone: 100e6,
               bytesTotal: 400e6,
-              actionsDone: 3,
-              actionsTotal: 40,
             },
           }),
         ],
@@ -120,7 +118,7 @@ describe('the watch view model', () => {
     const p = v.children[0].progress!;
     assert.equal(p.unit, 'bytes');
     assert.equal(p.fraction, 0.25);
-    assert.equal(p.detail, '100 MB of 400 MB, step 1 of 26, 3 of 40 actions');
+    assert.equal(p.detail, '100 MB of 400 MB, step 1 of 26');
     // An older heartbeat (steps only) still shows.
     const old = buildRunView(
       snapshot(5, { pending: [activity({ heartbeat: { stage: 'execute', done: 3, total: 26, unit: 'steps' } })] }),

@@ -71,12 +71,12 @@ export interface HeartbeatProgress {
   done: number;
   total: number;
   unit: 'bytes' | 'steps';
-  /** Execute only (heartbeats since the watch view): bytes of file content written so far, of `bytesTotal` in the plan's files. */
+  /**
+   * Execute only (heartbeats since the watch view): bytes of file content this attempt wrote so
+   * far, of `bytesTotal` (the plan's installBytes); a file counts once its copy is done.
+   */
   bytesDone?: number;
   bytesTotal?: number;
-  /** Execute only: the plan's actions (a step may apply several) done so far, of `actionsTotal`. */
-  actionsDone?: number;
-  actionsTotal?: number;
 }
 
 export interface AuditOutput {

@@ -19,7 +19,7 @@ export interface ChildProgress {
   unit: 'bytes' | 'steps';
   /** 0..1, null when total is 0. */
   fraction: number | null;
-  /** e.g. `12 MB of 400 MB, step 1 of 26` or `3 of 26 steps`. */
+  /** e.g. `12 MB of 400 MB, step 1 of 26` (execute), `12 MB of 400 MB` (prepare) or `3 of 26 steps`. */
   detail: string;
   /** Units per second since this attempt was first seen; null until it moved. */
   ratePerSec: number | null;
@@ -192,7 +192,6 @@ function childProgress(
   const etaSec = ratePerSec ? Math.max(0, (total - done) / ratePerSec) : null;
   let detail = unit === 'bytes' ? `${prettyBytes(done)} of ${prettyBytes(total)}` : `${done} of ${total} steps`;
   if (byBytes) detail += `, step ${h.done} of ${h.total}`;
-  if (h.actionsTotal !== undefined) detail += `, ${h.actionsDone ?? 0} of ${h.actionsTotal} actions`;
   return { done, total, unit, fraction: total > 0 ? Math.min(1, done / total) : null, detail, ratePerSec, etaSec };
 }
 
