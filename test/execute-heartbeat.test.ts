@@ -13,7 +13,7 @@ describe('the execute heartbeat', () => {
     const host = await buildDemoHost(await tempDir('exec-beat'), 1);
     // A heartbeat at every push (the default holds them back for a second).
     const acts = createActivities({ cacheDir: host.cacheDir, heartbeatMs: 1 });
-    const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A) =>
+    const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
       new MockActivityEnvironment().run(fn, ...args);
     const address = { image: host.parent, child: 'zone:z1' };
     const parentPlan = (await run(acts.plan, { image: host.parent, child: null, parentPlan: null })).plan;
@@ -22,7 +22,9 @@ describe('the execute heartbeat', () => {
     const beats: HeartbeatProgress[] = [];
     const env = new MockActivityEnvironment();
     env.on('heartbeat', (d: unknown) => beats.push(d as HeartbeatProgress));
-    const out = await env.run(acts.execute, { ...address, plan: plan.digest });
+    const out = (await env.run(acts.execute, { ...address, plan: plan.digest })) as Awaited<
+      ReturnType<typeof acts.execute>
+    >;
     assert.equal(out.status, 'applied');
     const last = beats.at(-1)!;
     assert.ok(last, 'execute heartbeated');

@@ -8,6 +8,7 @@ import { ImageError } from '../src/model/errors';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../src/contract/workflows';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup, tempDir } from './helpers/tree';
+import { CuttingProxy } from './helpers/cutting-proxy';
 
 let env: TemporalEnv;
 before(async () => {
@@ -29,11 +30,11 @@ interface Cli {
   exit: Promise<number | null>;
 }
 
-/** Runs `node <args>` against the test server, collecting its output. */
-function run(file: string, args: string[]): Cli {
+/** Runs `file <args>` against the test server (or `address`), collecting its output. */
+function run(file: string, args: string[], address = env.server.address): Cli {
   const child = spawn(file, args, {
     cwd: path.join(__dirname, '..'),
-    env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
+    env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: env.server.namespace },
   });
   let out = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
@@ -62,7 +63,8 @@ function run(file: string, args: string[]): Cli {
   };
 }
 
-const watchCli = (args: string[]) => run(process.execPath, ['--require', 'ts-node/register', MAIN, ...args]);
+const watchCli = (args: string[], address?: string) =>
+  run(process.execPath, ['--require', 'ts-node/register', MAIN, ...args], address);
 
 async function startRun(parent: string, taskQueue: string, host: string, id: string) {
   return env.client.workflow.start<UpdateLinkedImagesWorkflow>(UPDATE_LINKED_IMAGES, {
@@ -161,6 +163,41 @@ describe('npm run watch', () => {
       assert.match(out, /zone:z2 +updated +execute +5/);
       assert.match(out, /Status: ok, exit code 0/);
     });
+  });
+
+  it('says so when the server drops, and goes on when it is back', { timeout: 240_000 }, async () => {
+    const host = await buildDemoHost(await tempDir('watch-drop'), 1);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const deps = {
+      cacheDir: host.cacheDir,
+      beforeStage: async (stage: string) => {
+        if (stage === 'prepare') await held;
+      },
+    };
+    const serverPort = Number(env.server.address.split(':').pop());
+    let proxy = await new CuttingProxy(serverPort).start();
+    const port = proxy.port;
+    try {
+      await env.withWorker(deps, async (taskQueue, hostName) => {
+        const id = `watch-drop-${Date.now()}`;
+        await startRun(host.parent, taskQueue, hostName, id);
+        const cli = watchCli([id, '--plain', '--interval-ms', '200'], `127.0.0.1:${port}`);
+        await cli.until(/^Preparing: /m);
+        // The server goes away (the proxy closes every connection and stops listening) ...
+        await proxy.close();
+        await cli.until(new RegExp(`Cannot read ${id}: .*; trying again in \\d+ s \\(the run goes on\\)`));
+        // ... and comes back at the same address.
+        proxy = await new CuttingProxy(serverPort).start(port);
+        await cli.until(new RegExp(`Reconnected; following ${id} again\\.`));
+        release();
+        assert.equal(await cli.exit, 0, cli.out());
+        assert.match(cli.out(), /Status: ok, exit code 0/);
+      });
+    } finally {
+      release();
+      await proxy.close().catch(() => undefined);
+    }
   });
 
   it('names a workflow that does not exist and exits 1; a bad flag exits 2', { timeout: 60_000 }, async () => {
