@@ -101,7 +101,11 @@ describe('npm run watch', () => {
         assert.match(out, new RegExp(`Watching ${id} on `));
         assert.match(out, /LOCKED: image locked by pid 15913, retry \d+ of 20 in \d+ s/);
         assert.match(out, /^(Planning|Preparing): Linked images: /m);
-        assert.match(out, /zone:z1 prepare: ended/);
+        assert.match(
+          out,
+          /zone:z1 prepare: ended\n +zone:z1 prepare: Download: \d+\/\d+ files, /,
+          'its stage output once it ended',
+        );
         assert.match(out, /zone:z2 +updated +execute +5/);
         assert.match(out, /Status: ok, exit code 0/);
         assert.doesNotMatch(out, /\x1b\[/, 'plain mode draws no escape codes');

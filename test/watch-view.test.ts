@@ -62,6 +62,7 @@ function snapshot(s: number, over: Partial<RunSnapshot> = {}): RunSnapshot {
     progress: progress('Downloading: Linked images: 0/2 done; 1 working: zone:z1'),
     partition: null,
     pending: [],
+    pendingOf: 'run-1',
     host: 'h1',
     queues: livePollers(s),
     ...over,

@@ -73,6 +73,7 @@ export async function readRunSnapshot(
   const progress = running ? await ask(client, target.workflowId, target.runId) : null;
   let partition: RunSnapshot['partition'] = null;
   let pending = pendingOf(desc.raw.pendingActivities ?? []);
+  let pendingOwner = target.workflowId;
   const active = progress?.partitions?.active;
   if (active) {
     const ids = progress!.partitions!.workflowIds;
@@ -86,7 +87,10 @@ export async function readRunSnapshot(
       workflowId: active,
       progress: await ask(client, active, null),
     };
-    if (inner) pending = pendingOf(inner.raw.pendingActivities ?? []);
+    if (inner) {
+      pending = pendingOf(inner.raw.pendingActivities ?? []);
+      pendingOwner = active;
+    }
   }
   const polled: QueuePollers[] = [];
   if (running) {
@@ -102,6 +106,7 @@ export async function readRunSnapshot(
       progress,
       partition,
       pending,
+      pendingOf: pendingOwner,
       host: queues.host,
       queues: polled,
     },

@@ -58,6 +58,8 @@ export interface RunSnapshot {
   partition: { index: number; count: number; workflowId: string; progress: Progress | null } | null;
   /** Activities of the execution at work (the active partition's, or the run's own). */
   pending: PendingActivity[];
+  /** The workflow ID of that execution (where their results will be in the history). */
+  pendingOf: string;
   /** The run's host (from its input), null when its input does not name one (a legacy run). */
   host: string | null;
   queues: QueuePollers[];

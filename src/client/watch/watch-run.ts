@@ -11,6 +11,7 @@ import { resultTable } from '../progress-printer';
 import { describeRunFailure } from '../run-failure';
 import { BackoffPoller } from './backoff-poller';
 import { readRunSnapshot, type RunQueues, type RunTarget } from './read-run-snapshot';
+import { readStageOutputs } from './read-stage-outputs';
 import { buildRunView, type RunView } from './run-view';
 import type { WatchRenderer } from './watch-renderer';
 
@@ -56,7 +57,8 @@ export async function watchRun(o: WatchRunOptions): Promise<number> {
   let ending: Ending | null = null;
   let failing = false;
 
-  const poller = new BackoffPoller<Conn, RunView>({
+  let pendingOf = o.workflowId;
+  const poller = new BackoffPoller<Conn, { view: RunView; outputs: string[] }>({
     intervalMs,
     maxIntervalMs: Math.max(10_000, intervalMs),
     connect: o.connect,
@@ -66,14 +68,18 @@ export async function watchRun(o: WatchRunOptions): Promise<number> {
       queues = r.queues;
       // A run that continued as new goes on in the next execution of its chain: follow the latest.
       if (r.snapshot.status === 'continued-as-new') target.runId = null;
+      const prev = view;
       view = buildRunView(r.snapshot, view);
+      const outputs = await endedOutputs(c.client, prev, view, pendingOf);
+      pendingOf = r.snapshot.pendingOf;
       if (view.finished) ending = await endingOf(c.client, target);
-      return view;
+      return { view, outputs };
     },
-    onValue: (v) => {
+    onValue: ({ view: v, outputs }) => {
       if (failing) o.renderer.note(`Reconnected; following ${o.workflowId} again.`);
       failing = false;
       o.renderer.update(v);
+      for (const line of outputs) o.renderer.note(line);
       if (ending) return 'stop';
       const key = changeKey(v);
       const changed = key !== lastKey;
@@ -127,6 +133,21 @@ export async function watchRun(o: WatchRunOptions): Promise<number> {
   const table = r.resultVersion === 2 ? `\n${resultTable(r).join('\n')}\n` : '';
   out(`${table}\nStatus: ${r.status}, exit code ${r.exitCode}. Audit: npm run report -- ${o.workflowId}\n`);
   return r.exitCode;
+}
+
+/**
+ * The output lines of the activities that were in flight in `prev` and are not in `next`,
+ * `  zone:z1 prepare: Download: 3/3 files, ...`, read from the history of `owner` (the execution
+ * that ran them). A history that cannot be read costs the lines, not the round.
+ */
+async function endedOutputs(client: Client, prev: RunView | null, next: RunView, owner: string): Promise<string[]> {
+  const still = new Set(next.children.map((c) => c.activityId));
+  const ended = (prev?.children ?? []).filter((c) => !still.has(c.activityId));
+  if (!ended.length) return [];
+  const lines = await readStageOutputs(client, owner, new Set(ended.map((c) => c.activityId))).catch(
+    () => new Map<string, string[]>(),
+  );
+  return ended.flatMap((c) => (lines.get(c.activityId) ?? []).map((l) => `  ${c.name} ${c.stage}: ${l}`));
 }
 
 /** The result of a closed run, or how it failed. Other errors (the server unreachable) are thrown: the poller tries again. */
