@@ -1,6 +1,8 @@
+import * as path from 'path';
 import { cancellationSignal } from '@temporalio/activity';
 import { execute, type ExecuteResult } from '../stages/execute';
 import type { Image } from '../image/image';
+import { realFs, type FsLayer } from '../image/fs-layer';
 import type { Plan } from '../stages/plan';
 import { prepare } from '../stages/prepare';
 import type { ActivityContext } from './activity-context';
@@ -31,19 +33,50 @@ export async function prepareWithProgress(
   };
 }
 
-/** Execute of one image with its progress heartbeated (steps), through the worker's fs layer: what both shapes of the execute activity run. */
+/**
+ * Execute of one image with its progress heartbeated, through the worker's fs layer: what both
+ * shapes of the execute activity run. The details carry steps (done/total) and, since the watch
+ * view, the bytes of content written (bytesDone of the plan's installBytes), so a run whose one
+ * big file is most of the work does not sit at "1 of 26 steps": the bytes are counted as each
+ * file is copied from the content cache (a file counts when its copy is done), and restart at
+ * 0 in an attempt that resumes an interrupted execute.
+ */
 export async function executeWithProgress(
   ctx: ActivityContext,
   image: Image,
   plan: Plan,
   beat: Heartbeater | null,
 ): Promise<ExecuteResult> {
-  return execute(image, plan, await ctx.getCache(), {
+  const cache = await ctx.getCache();
+  let bytesDone = 0;
+  const fs = beat
+    ? countingContentWrites(ctx.deps.fs ?? realFs, path.join(cache.root, 'file') + path.sep, (n) => (bytesDone += n))
+    : ctx.deps.fs;
+  return execute(image, plan, cache, {
     origins: ctx.origins,
-    fs: ctx.deps.fs,
+    fs,
     signal: cancellationSignal(),
-    onProgress: (x) => beat?.push({ stage: 'execute', done: x.stepsDone, total: x.stepsTotal, unit: 'steps' }),
+    onProgress: (x) =>
+      beat?.push({
+        stage: 'execute',
+        done: x.stepsDone,
+        total: x.stepsTotal,
+        unit: 'steps',
+        bytesDone,
+        bytesTotal: plan.sizes.installBytes,
+      }),
   });
+}
+
+/** `fs` whose copies out of the content cache (paths under `cacheFiles`) report the bytes copied. */
+function countingContentWrites(fs: FsLayer, cacheFiles: string, wrote: (bytes: number) => void): FsLayer {
+  return {
+    ...fs,
+    async copyFile(from, to, exclusive) {
+      await fs.copyFile(from, to, exclusive);
+      if (from.startsWith(cacheFiles)) wrote((await fs.lstat(to)).size);
+    },
+  };
 }
 
 /** `Execute: applied, 22 steps` (or already applied, resumed). */

@@ -2,10 +2,10 @@
  * `npm run update -- <parent image> [-C N] ...`: starts one updateLinkedImages run the way an
  * operator should — a workflow ID that is refused if it was ever used (so a run is never done
  * twice), a static summary for the Web UI, the search attributes set from the start — then
- * prints pkg(5)'s progress lines and the per-child table, and exits with pkg(5)'s code; a run
+ * follows it with the live view of `npm run watch` (src/client/watch), prints the per-child table, and exits with pkg(5)'s code; a run
  * that fails, is terminated, cancelled or times out exits 1 with the failure's type and message.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
@@ -17,8 +17,9 @@ import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contra
 import { hostTaskQueue, updateInputProblems } from '../contract/input';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
-import { describeRunFailure } from './run-failure';
-import { resultTable, watchProgress } from './progress-printer';
+import { LineRenderer } from './watch/line-renderer';
+import { canRedraw, TtyRenderer } from './watch/tty-renderer';
+import { watchRun } from './watch/watch-run';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 
 /** The update command line, a fresh commander Command (it keeps parsed values, so one per parse). */
@@ -52,6 +53,7 @@ function updateCommand(): Command {
       nonEmpty,
     )
     .option('--no-wait', 'start and print the workflow ID, do not follow the run')
+    .option('--plain', 'follow it in plain lines, no redrawing (the default when stdout is not a terminal)')
     .helpOption('-h, --help', 'this text')
     .addHelpText(
       'after',
@@ -71,6 +73,7 @@ interface UpdateOptions {
   taskQueue?: string;
   /** false with --no-wait. */
   wait: boolean;
+  plain?: boolean;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -144,23 +147,22 @@ async function main(argv: string[]): Promise<number> {
     }
     process.stdout.write(`Started ${workflowId} (${staticSummary}) on ${address}, host '${host}'\n`);
     if (!values.wait) return 0;
-    const watch = watchProgress(handle, (line) => process.stdout.write(`  ${line}\n`));
-    let result;
-    try {
-      result = await handle.result();
-    } catch (e) {
-      await watch.stop(false);
-      if (!(e instanceof WorkflowFailedError)) throw e;
-      process.stderr.write(`\n${describeRunFailure(workflowId, e)}\nAudit: npm run report -- ${workflowId}\n`);
-      return 1;
-    }
-    await watch.stop();
-    process.stdout.write(
-      `\n${resultTable(result).join('\n')}\n\nStatus: ${result.status}, exit code ${result.exitCode}. Audit: npm run report -- ${workflowId}\n`,
-    );
-    return result.exitCode;
+    const plain = values.plain || !canRedraw(process.stdout);
+    let first: typeof conn | null = conn;
+    return await watchRun({
+      workflowId,
+      runId: handle.firstExecutionRunId,
+      renderer: plain ? new LineRenderer((line) => process.stdout.write(`  ${line}\n`)) : new TtyRenderer(),
+      // The watch reuses this connection first and makes new ones when the server drops (closed by the watch).
+      connect: async () => {
+        const c = first ?? (await connectClient());
+        first = null;
+        return c;
+      },
+    });
   } finally {
-    await connection.close();
+    // Closed here when the run was not followed; the watch closes the ones it used (a second close is harmless).
+    await connection.close().catch(() => undefined);
   }
 }
 

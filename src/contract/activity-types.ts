@@ -71,6 +71,12 @@ export interface HeartbeatProgress {
   done: number;
   total: number;
   unit: 'bytes' | 'steps';
+  /**
+   * Execute only (heartbeats since the watch view): bytes of file content this attempt wrote so
+   * far, of `bytesTotal` (the plan's installBytes); a file counts once its copy is done.
+   */
+  bytesDone?: number;
+  bytesTotal?: number;
 }
 
 export interface AuditOutput {

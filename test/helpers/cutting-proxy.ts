@@ -19,7 +19,8 @@ export class CuttingProxy {
     this.target = target;
   }
 
-  async start(): Promise<this> {
+  /** Listens on `port` (default any free one; a closed proxy's port: a server back at its address). */
+  async start(port = 0): Promise<this> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.target, '127.0.0.1');
       this.sockets.add(client).add(upstream);
@@ -49,7 +50,7 @@ export class CuttingProxy {
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
     });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r));
     this.port = (this.server.address() as net.AddressInfo).port;
     return this;
   }
