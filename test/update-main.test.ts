@@ -58,6 +58,11 @@ describe('npm run update', () => {
       assert.match(again.out, /was already used; a run is never started twice/);
       const nothing = await updateCli([host.parent, '--task-queue', taskQueue, '--host', hostName]);
       assert.equal(nothing.code, 4, nothing.out);
+      // --follow starts nothing: it follows a run already there (this one has ended) to its table and code.
+      const followed = await updateCli(['--follow', id]);
+      assert.equal(followed.code, 0, followed.out);
+      assert.match(followed.out, /zone:z2 +updated +execute +5/);
+      assert.match(followed.out, /Status: ok, exit code 0/);
     });
   });
 
@@ -111,6 +116,7 @@ describe('npm run update', () => {
       [['/x', '--id'], /option '--id <workflow ID>' argument missing/],
       [[], /missing required argument 'parent image'/],
       [['/x', '/y'], /too many arguments\. Expected 1 argument but got 2/],
+      [['/x', '--follow', 'some-run'], /--follow starts nothing: expected no parent image, got '\/x'/],
       // Checked against the workflow's own input schema before a run is started (no failed run left behind).
       [
         ['/x', '--host-timeout', 'forever'],

@@ -135,7 +135,10 @@ describe('npm run watch', () => {
         cli.child.kill('SIGINT');
         assert.equal(await cli.exit, 130, cli.out());
         assert.match(cli.out(), new RegExp(`Stopped watching; ${id} goes on\\.`));
-        assert.match(cli.out(), new RegExp(`Follow it: +npm run watch -- ${id}`));
+        assert.match(
+          cli.out(),
+          new RegExp(`Follow it: +npm run update -- --follow ${id} +\\(or npm run watch -- ${id}`),
+        );
         assert.match(cli.out(), new RegExp(`Cancel it: +npm run temporal -- workflow cancel -w ${id}`));
         assert.equal((await handle.describe()).status.name, 'RUNNING');
         await handle.terminate('test over');

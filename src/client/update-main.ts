@@ -21,12 +21,13 @@ import { LineRenderer } from './watch/line-renderer';
 import { canRedraw, TtyRenderer } from './watch/tty-renderer';
 import { watchRun } from './watch/watch-run';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
+import { followRun } from './watch/follow-run';
 
 /** The update command line, a fresh commander Command (it keeps parsed values, so one per parse). */
 function updateCommand(): Command {
   return new Command('npm run update --')
-    .usage('<parent image> [options]')
-    .argument('<parent image>', 'the parent image (a path; relative to where npm was run)')
+    .usage('<parent image> [options]  |  --follow <workflow ID> [--plain]')
+    .argument('[parent image]', 'the parent image (a path; relative to where npm was run); required unless --follow')
     .option(
       '-C, --concurrency <N>',
       'children updated at once (default 1; 0 or less: no limit), like pkg -C',
@@ -53,6 +54,7 @@ function updateCommand(): Command {
       nonEmpty,
     )
     .option('--no-wait', 'start and print the workflow ID, do not follow the run')
+    .option('--follow <workflow ID>', 'start nothing: follow a run already started (by anyone) until it ends', nonEmpty)
     .option('--plain', 'follow it in plain lines, no redrawing (the default when stdout is not a terminal)')
     .helpOption('-h, --help', 'this text')
     .addHelpText(
@@ -74,6 +76,12 @@ interface UpdateOptions {
   /** false with --no-wait. */
   wait: boolean;
   plain?: boolean;
+  follow?: string;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`${message}\nRun "npm run update -- --help" for the options.\n`);
+  return USAGE_EXIT_CODE;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -82,14 +90,19 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseCommandLine<UpdateOptions>(updateCommand(), argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`${e.message}\nRun "npm run update -- --help" for the options.\n`);
-    return USAGE_EXIT_CODE;
+    return usageError(e.message);
   }
   if (parsed.help !== null) {
     process.stdout.write(parsed.help);
     return 0;
   }
   const { opts: values, args: positionals } = parsed;
+  if (values.follow !== undefined) {
+    if (positionals.length)
+      return usageError(`--follow starts nothing: expected no parent image, got '${positionals[0]}'`);
+    return followRun(values.follow, { plain: values.plain });
+  }
+  if (!positionals.length) return usageError("missing required argument 'parent image' (or --follow <workflow ID>)");
   const concurrency = values.concurrency ?? 1;
   const image = path.resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]);
   const host = values.host ?? process.env.LINKED_IMAGES_HOST ?? os.hostname();

@@ -7,10 +7,8 @@ import { Command } from 'commander';
 import { parseCommandLine } from '../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { integerIn, nonEmpty } from '../command-line/value-parsers';
-import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
-import { LineRenderer } from './watch/line-renderer';
-import { canRedraw, TtyRenderer } from './watch/tty-renderer';
-import { watchRun } from './watch/watch-run';
+import { DEFAULT_ADDRESS } from './connection-settings';
+import { followRun } from './watch/follow-run';
 
 function watchCommand(): Command {
   return new Command('npm run watch --')
@@ -50,27 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { opts, args } = parsed;
-  let first: Awaited<ReturnType<typeof connectClient>> | null;
-  try {
-    // The first connection is checked here, so a wrong address is an error rather than a view that retries forever.
-    first = await connectClient();
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  }
-  process.stdout.write(`Watching ${args[0]} on ${first.address} (Ctrl-C stops watching, not the run)\n`);
-  const plain = opts.plain || !canRedraw(process.stdout);
-  return watchRun({
-    workflowId: args[0],
-    runId: opts.runId ?? null,
-    intervalMs: opts.intervalMs,
-    renderer: plain ? new LineRenderer() : new TtyRenderer(),
-    connect: async () => {
-      const c = first ?? (await connectClient());
-      first = null;
-      return c;
-    },
-  });
+  return followRun(args[0], opts);
 }
 
 main(process.argv.slice(2)).then(

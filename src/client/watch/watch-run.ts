@@ -117,7 +117,7 @@ export async function watchRun(o: WatchRunOptions): Promise<number> {
   const end = ending as Ending | null;
   if (!end || end.kind === 'interrupted') {
     out(
-      `\nStopped watching; ${o.workflowId} goes on.\n  Follow it:  npm run watch -- ${o.workflowId}   (installed: linked-images-watch ${o.workflowId})\n  Cancel it:  npm run temporal -- workflow cancel -w ${o.workflowId}\n`,
+      `\nStopped watching; ${o.workflowId} goes on.\n  Follow it:  npm run update -- --follow ${o.workflowId}   (or npm run watch -- ${o.workflowId}; installed: linked-images-watch ${o.workflowId})\n  Cancel it:  npm run temporal -- workflow cancel -w ${o.workflowId}\n`,
     );
     return INTERRUPTED_EXIT_CODE;
   }
