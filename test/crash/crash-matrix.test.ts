@@ -5,6 +5,8 @@ import * as path from 'path';
 import { readHistory } from '../../src/image/history';
 import { Image } from '../../src/image/image';
 import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
+import type { WorkflowHandle } from '@temporalio/client';
+import { parseActivityId } from '../../src/contract/activity-ids';
 import type { UpdateResult } from '../../src/contract/run-types';
 import { cleanup, snapshot } from '../helpers/tree';
 import {
@@ -71,6 +73,21 @@ interface Point {
 const ends = async (h: Host, stage: string, who?: (name: string) => boolean) =>
   (await readRecord(h.record)).filter((l) => l.stage === stage && l.event === 'end' && (!who || who(l.name))).length;
 const isChild = (n: string) => n !== 'parent';
+
+/** The names whose `stage` activity completed on the server (in the run's history), e.g. the plans it checkpointed. */
+async function completedOnServer(handle: WorkflowHandle, stage: string): Promise<Set<string>> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Map<string, string>();
+  const names = new Set<string>();
+  for (const e of events) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) scheduled.set(String(e.eventId), s.activityId ?? '');
+    const c = e.activityTaskCompletedEventAttributes;
+    const id = c ? parseActivityId(scheduled.get(String(c.scheduledEventId)) ?? '') : null;
+    if (id?.stage === stage) names.add(id.name);
+  }
+  return names;
+}
 
 const POINTS: Point[] = [
   {
@@ -139,6 +156,7 @@ describe('worker SIGKILLed at each point of an update, then a new worker', () =>
       w1.child.kill('SIGKILL');
       await w1.exited;
       assert.equal((await handle.describe()).status.name, 'RUNNING', 'the run outlives its worker');
+      const checkpointed = await completedOnServer(handle, 'plan');
 
       host.proxy.bytesPerSecond = null;
       const w2 = spawnWorker({
@@ -168,11 +186,12 @@ describe('worker SIGKILLed at each point of an update, then a new worker', () =>
       }
       const record = await readRecord(host.record);
       for (const name of ['parent', ...host.children.map((c) => c.name)]) {
-        assert.equal(
-          record.filter((l) => l.stage === 'plan' && l.name === name && l.event === 'end').length,
-          1,
-          `${name} planned once`,
-        );
+        // A plan the server had when the worker died is checkpointed: never computed again. A plan
+        // whose activity had ended in the killed worker but whose completion never reached the
+        // server is rightly run again (activities are at least once); it is planned at most twice.
+        const plans = record.filter((l) => l.stage === 'plan' && l.name === name && l.event === 'end').length;
+        if (checkpointed.has(name)) assert.equal(plans, 1, `${name} planned once (checkpointed before the kill)`);
+        else assert.ok(plans >= 1 && plans <= 2, `${name}: planned ${plans} times (not checkpointed before the kill)`);
         assert.ok(
           record.filter((l) => l.stage === 'execute' && l.name === name && l.event === 'end').length <= 1,
           `${name}: one completed execute`,
