@@ -1,9 +1,9 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../contract/search-attributes';
 
 /** The custom search attributes every run sets; the server must know them before a run starts. */
-export const LINKED_IMAGES_SEARCH_ATTRIBUTES = [LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS] as const;
+export const LINKED_IMAGES_SEARCH_ATTRIBUTES = SEARCH_ATTRIBUTE_KEYS;
 
 type IndexedValueTypeName = keyof typeof temporal.api.enums.v1.IndexedValueType;
 

@@ -54,10 +54,7 @@ import {
   byStage,
 } from './audit-fold';
 import type { DescribeInfo, ReportOptions } from './report-options';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
-type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
+import type { HistoryEvent, PendingActivity, StartedAttributes } from './history-decode';
 
 /**
  * Folds the executions of one run into an AuditReport: beginExecution, addEvents (any number of

@@ -3,7 +3,6 @@
  * being read, the images and partitions seen so far) and the pure derivations from it: stage
  * rows, outcomes, counts, failures. Pure: no I/O.
  */
-import { temporal } from '@temporalio/proto';
 import { LEGACY_ACTIVITY_STAGE, parseActivityId, RUN_ACTIVITY_STAGE } from '../../contract/activity-ids';
 import { UpdateInputSchema } from '../../contract/input';
 import { UpdateInputSchema as LegacyInputSchema } from '../../workflows/legacy/input';
@@ -31,11 +30,7 @@ import {
   tsToMs,
 } from './history-decode';
 import { activitySummary, heartbeatOf } from './history-activity';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
-type Failure = temporal.api.failure.v1.IFailure;
-type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
+import type { HistoryEvent, PendingActivity, Failure, StartedAttributes } from './history-decode';
 
 /** One activity as its events tell it, while its execution is read. */
 export interface Activity {

@@ -6,6 +6,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { AuditFailure } from './audit-report';
 
+/** The history's protobuf shapes, named once for the report's files. */
+export type History = temporal.api.history.v1.IHistory;
+export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+export type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
+export type Failure = temporal.api.failure.v1.IFailure;
+export type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
+
 type Timestamp =
   { seconds?: { toString(): string } | number | string | null; nanos?: number | null } | null | undefined;
 

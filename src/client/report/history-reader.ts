@@ -6,12 +6,10 @@
  * may receive (gRPC's 4 MB), so a history of any size is read; memory holds one page at a time.
  */
 import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import type { AuditReport } from './audit-report';
 import { AuditBuilder } from './audit-builder';
 import { describeInfo, type DescribeInfo } from './report-options';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+import type { HistoryEvent } from './history-decode';
 
 /** Events per page asked of the server (it may return fewer, or a whole batch more). */
 export const DEFAULT_PAGE_SIZE = 256;

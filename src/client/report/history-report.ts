@@ -4,16 +4,14 @@
  * events; history-reader.ts feeds it from the server page by page; this builds it from whole
  * histories held in memory (tests, files).
  */
-import { temporal } from '@temporalio/proto';
 import { type AuditReport } from './audit-report';
 
 import { AuditBuilder } from './audit-builder';
 import type { ExecutionHistory, ReportOptions } from './report-options';
+import type { History } from './history-decode';
 
 export type * from './audit-report';
 export type { DescribeInfo, ExecutionHistory, ReportOptions } from './report-options';
-
-type History = temporal.api.history.v1.IHistory;
 
 /**
  * The report of a run from whole histories: one History (a single execution of `opts.workflowId`,

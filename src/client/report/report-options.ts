@@ -1,10 +1,7 @@
 /** What a report is built from: the run to report on, and what `describe` adds for an open execution. */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { type WorkflowStatusName } from './audit-report';
-
-type History = temporal.api.history.v1.IHistory;
-type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
+import type { History, PendingActivity } from './history-decode';
 
 /** What `describe()` adds; `describeInfo(await handle.describe())` builds it. */
 export interface DescribeInfo {
