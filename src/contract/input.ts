@@ -51,6 +51,87 @@ export function hostTaskQueue(host: string): string {
   return `linked-images@${host}`;
 }
 
+const stageCap = z
+  .number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' })
+  .int('expected an integer (<= 0 means no limit)');
+
+/** `stageConcurrency`: caps for some stages (`{"prepare": 8, "execute": 2}`); the others use `concurrency`. */
+export function stageConcurrencyField() {
+  return z
+    .object(
+      {
+        'publisher-check': stageCap.optional(),
+        plan: stageCap.optional(),
+        prepare: stageCap.optional(),
+        execute: stageCap.optional(),
+      },
+      { invalid_type_error: 'expected an object of stage caps like {"prepare": 8, "execute": 2}' },
+    )
+    .strict()
+    .default({});
+}
+
+/** `maxFailures`: a count (integer >= 0) or a percentage of the selected children (`"10%"`, 0 to 100). */
+export const MAX_FAILURES_PERCENT = /^(\d+(\.\d+)?)%$/;
+
+export function maxFailuresField() {
+  const msg = 'expected a count (an integer >= 0) or a percentage of the children like "10%" (0% to 100%)';
+  return z
+    .union([z.number().int(msg).min(0, msg), z.string().regex(MAX_FAILURES_PERCENT, msg)], {
+      errorMap: () => ({ message: msg }),
+    })
+    .refine((v) => typeof v === 'number' || Number(MAX_FAILURES_PERCENT.exec(v)?.[1] ?? 0) <= 100, msg)
+    .default(0);
+}
+
+/**
+ * The failed children a run tolerates, from `maxFailures` and the number of selected children:
+ * a count as is, a percentage rounded down (`"10%"` of 25 children: 2). 0: fail-fast.
+ */
+export function failureBudget(maxFailures: number | string, children: number): number {
+  if (typeof maxFailures === 'number') return maxFailures;
+  return Math.floor((Number(MAX_FAILURES_PERCENT.exec(maxFailures)![1]) * children) / 100);
+}
+
+/** ISO 8601 date and time with a UTC offset (`Z` or `+02:00`): a window must not depend on the worker's time zone. */
+export const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const instant = z
+  .string({ invalid_type_error: 'expected an ISO 8601 time with offset like 2026-12-06T02:00:00+01:00' })
+  .regex(ISO_WITH_OFFSET, 'expected an ISO 8601 time with offset like 2026-12-06T02:00:00+01:00')
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'expected a valid date and time');
+
+/** `window`: the maintenance window; execution only inside it (publisher check, plan and prepare may run before). */
+export function windowField() {
+  return z
+    .object(
+      { notBefore: instant.optional(), notAfter: instant.optional() },
+      {
+        invalid_type_error: 'expected {"notBefore": "<ISO 8601>", "notAfter": "<ISO 8601>"}',
+      },
+    )
+    .strict()
+    .refine((w) => w.notBefore !== undefined || w.notAfter !== undefined, 'expected notBefore, notAfter or both')
+    .refine(
+      (w) => !w.notBefore || !w.notAfter || Date.parse(w.notAfter) > Date.parse(w.notBefore),
+      'notAfter: expected a time after notBefore',
+    )
+    .optional();
+}
+
+/**
+ * What is wrong with a window at time `nowMs` (ms since the epoch): a window whose notAfter has
+ * passed could execute nothing. The workflow checks it at its start (workflow time), clients
+ * before they start a run.
+ */
+export function windowProblems(window: { notAfter?: string } | undefined, nowMs: number): string[] {
+  if (window?.notAfter && Date.parse(window.notAfter) <= nowMs)
+    return [
+      `window.notAfter: the window closed at ${window.notAfter}: nothing could be executed; give a window that ends in the future`,
+    ];
+  return [];
+}
+
 /** The one input object of `updateLinkedImages`; see README "The update workflow". */
 export const UpdateInputSchema = z
   .object({
@@ -74,6 +155,13 @@ export const UpdateInputSchema = z
       .optional(),
     dryRun: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
     hostTimeout: hostTimeoutField(),
+    /** Per-stage caps; stages not named use `concurrency`. */
+    stageConcurrency: stageConcurrencyField(),
+    /** Failed children tolerated over the run (count or percentage); default 0: pkg(5)'s fail-fast. */
+    maxFailures: maxFailuresField(),
+    /** Stop after prepare and wait for `approve` / `reject` (README "Plan approval"). */
+    approval: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
+    window: windowField(),
     partitionSize: z
       .number({ invalid_type_error: `expected an integer from 1 to ${MAX_PARTITION_SIZE}` })
       .int(`expected an integer from 1 to ${MAX_PARTITION_SIZE}`)

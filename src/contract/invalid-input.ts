@@ -16,12 +16,25 @@ export function inputProblems(
   fields: string,
 ): string[] {
   return issues.map((i) => {
-    if (i.code === 'unrecognized_keys')
-      return `unknown field(s) ${(i.keys ?? []).map((k) => `'${k}'`).join(', ')}; expected ${fields}`;
+    if (i.code === 'unrecognized_keys') {
+      const keys = (i.keys ?? []).map((k) => `'${k}'`).join(', ');
+      // A nested object (stageConcurrency, window) names its own fields in the schema's message.
+      if (i.path.length) return `${i.path.join('.')}: unknown field(s) ${keys}; expected ${nestedFields(i.path)}`;
+      return `unknown field(s) ${keys}; expected ${fields}`;
+    }
     const field = i.path.length ? i.path.join('.') : 'input';
     const got = i.path.length ? describeValue(valueAt(raw, i.path)) : describeValue(raw);
     return `${field}: ${i.code === 'invalid_type' && i.path.length === 0 ? 'expected a JSON object' : i.message}, got ${got}`;
   });
+}
+
+const NESTED: Record<string, string> = {
+  stageConcurrency: 'publisher-check, plan, prepare, execute',
+  window: 'notBefore, notAfter',
+};
+
+function nestedFields(p: (string | number)[]): string {
+  return NESTED[String(p[p.length - 1])] ?? 'the documented fields';
 }
 
 function valueAt(raw: unknown, p: (string | number)[]): unknown {
