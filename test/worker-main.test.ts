@@ -183,7 +183,7 @@ describe('command lines', () => {
       dryRun: false,
       concurrency: 2,
       parent: { name: 'parent', outcome: 'updated', lastStage: 'execute', changes: 5, planDigest: null, error: null },
-      counts: { updated: n - 1, 'nothing-to-do': 0, planned: 0, failed: 1, cancelled: 0, skipped: 0 },
+      counts: { updated: n - 1, 'nothing-to-do': 0, planned: 0, failed: 1, cancelled: 0, skipped: 0, deferred: 0 },
       failures: [{ name: 'zone:z2', stage: 'execute', code: 'IO_ERROR', message: 'disk full' }],
       failuresOmitted: 0,
       children: Array.from({ length: n }, (_, i) =>

@@ -4,12 +4,18 @@
  * Runs started before host task queues answered in the shapes of src/workflows/legacy/types.ts.
  */
 import type { StageName } from './activity-types';
+import type { ControlState } from './controls';
 
 export type { StageName };
 
-export type Outcome = 'updated' | 'nothing-to-do' | 'planned' | 'failed' | 'skipped' | 'cancelled';
+/**
+ * A child's outcome: `skipped` was never worked on to the end (left out by `skipChild`, or not
+ * reached after a failure); `deferred` was not executed because the maintenance window closed.
+ */
+export type Outcome = 'updated' | 'nothing-to-do' | 'planned' | 'failed' | 'skipped' | 'cancelled' | 'deferred';
 
-export type RunStatus = 'ok' | 'nothing-to-do' | 'partial' | 'failed' | 'cancelled';
+/** `rejected`: the plans were rejected at approval (nothing executed); exit 1 like failed. */
+export type RunStatus = 'ok' | 'nothing-to-do' | 'partial' | 'failed' | 'cancelled' | 'rejected';
 
 /** Why an image failed: the stage, the image model's error code (README "Errors") or a Temporal one, the message. */
 export interface ImageError {
@@ -92,6 +98,8 @@ export interface Progress {
   execution: number;
   /** Set when the run is split into partitions: their workflow IDs and the one working now. */
   partitions: { workflowIds: string[]; active: string | null } | null;
+  /** The run's live controls (paused, caps, failure budget, approval, window); absent in runs started before them and in partitions. */
+  controls?: ControlState;
 }
 
 /** The argument of the `children` query; both optional. */

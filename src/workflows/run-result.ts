@@ -9,10 +9,25 @@ import type { FailureLine, ImageSummary, Outcome, RunStatus } from '../contract/
 export const MAX_FAILURES = 100;
 export const MAX_RESULT_LINE_BYTES = 96_000;
 
-/** pkg(5)'s exit codes: ok 0, nothing-to-do 4, partial 3, failed 1; a cancelled run is 1. */
-export const EXIT: Record<RunStatus, number> = { ok: 0, 'nothing-to-do': 4, partial: 3, failed: 1, cancelled: 1 };
+/** pkg(5)'s exit codes: ok 0, nothing-to-do 4, partial 3, failed 1; a cancelled or rejected run is 1. */
+export const EXIT: Record<RunStatus, number> = {
+  ok: 0,
+  'nothing-to-do': 4,
+  partial: 3,
+  failed: 1,
+  cancelled: 1,
+  rejected: 1,
+};
 
-export const OUTCOMES: Outcome[] = ['updated', 'nothing-to-do', 'planned', 'failed', 'cancelled', 'skipped'];
+export const OUTCOMES: Outcome[] = [
+  'updated',
+  'nothing-to-do',
+  'planned',
+  'failed',
+  'cancelled',
+  'skipped',
+  'deferred',
+];
 
 export interface SegmentSummary {
   counts: Record<Outcome, number>;

@@ -546,7 +546,7 @@ export class AuditBuilder {
     let outcomes: Record<Outcome, number> | null = null;
     if (v2) outcomes = { ...v2.counts };
     else if (legacy) {
-      outcomes = { updated: 0, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0 };
+      outcomes = { updated: 0, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0, deferred: 0 };
       for (const c of legacy.children) outcomes[c.outcome]++;
     }
 

@@ -60,7 +60,13 @@ const OPTIONS: Record<Exclude<keyof Activities, 'auditChild'>, ActivityOptions> 
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
 
-const EXIT: Record<RunStatus, number> = { ok: 0, 'nothing-to-do': 4, partial: 3, failed: 1, cancelled: 1 };
+const EXIT: Record<Exclude<RunStatus, 'rejected'>, number> = {
+  ok: 0,
+  'nothing-to-do': 4,
+  partial: 3,
+  failed: 1,
+  cancelled: 1,
+};
 
 /**
  * Updates a parent image and its linked children through pkg(5)'s stages: publisher check of
