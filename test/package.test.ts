@@ -71,6 +71,7 @@ describe('the packed linked-images, installed into an empty project', { timeout:
       failed: 0,
       cancelled: 0,
       skipped: 0,
+      deferred: 0,
     });
     assert.equal(result.children.length, 3);
     for (const line of result.children) assert.match(line, /^zone:z\d updated execute \d+$/);

@@ -156,7 +156,7 @@ describe('npm run report', () => {
     assert.equal(r.hostTimeout, '10m');
     assert.deepEqual(
       [r.selectedChildren, r.outcomes],
-      [3, { updated: 3, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0 }],
+      [3, { updated: 3, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0, deferred: 0 }],
     );
     assert.ok(r.startedAt! <= r.closedAt!);
     assert.deepEqual(r.errors, []);
@@ -690,7 +690,7 @@ describe('buildAuditReport', () => {
       [r.shape, r.status, r.result, r.host, r.hostTaskQueue, r.concurrency, r.selectedChildren],
       ['legacy', 'COMPLETED', { status: 'ok', exitCode: 0 }, null, null, 2, 3],
     );
-    assert.deepEqual(r.outcomes, { updated: 3, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0 });
+    assert.deepEqual(r.outcomes, { updated: 3, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0, deferred: 0 });
     assert.deepEqual([r.executions.length, r.executions[0].events, r.historyLength, r.partitions], [1, 98, 98, []]);
     assert.ok(r.historyBytes > 30_000, `${r.historyBytes} bytes`);
     assertAllStagesOnce(r, 3);
@@ -898,6 +898,7 @@ describe('buildAuditReport', () => {
       failed: 4,
       cancelled: 0,
       skipped: 0,
+      deferred: 0,
     });
     const counted = { updated: 0, failed: 0 } as Record<string, number>;
     for (const img of r.images.slice(1)) counted[img.outcome!]++;

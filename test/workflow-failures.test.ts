@@ -121,6 +121,7 @@ describe('updateLinkedImages when children are broken', () => {
       failed: 2,
       cancelled: 0,
       skipped: 2,
+      deferred: 0,
     });
     assert.deepEqual(
       result.failures.map((f) => f.name),

@@ -101,6 +101,7 @@ async function assertHappy(run: Run, host: Host, cap: number): Promise<void> {
     failed: 0,
     cancelled: 0,
     skipped: 0,
+    deferred: 0,
   });
   assert.deepEqual(result.failures, []);
   assert.equal(result.childrenOmitted, 0);

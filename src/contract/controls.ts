@@ -83,7 +83,7 @@ export const retryChildUpdate = defineUpdate<ControlState, [ChildArgs]>('retryCh
 /** Execute the plans the run waits on: the digest must be ControlState.setDigest. */
 export const approveUpdate = defineUpdate<ControlState, [ApproveArgs]>('approve');
 /** End the run with nothing executed. */
-export const rejectUpdate = defineUpdate<ControlState, [RejectArgs?]>('reject');
+export const rejectUpdate = defineUpdate<ControlState, [RejectArgs]>('reject');
 
 /** `temporal workflow query -w <id> --name controls`. */
 export const controlsQuery = defineQuery<ControlState>('controls');
@@ -97,6 +97,8 @@ export interface PlanLine {
   planDigest: string;
   /** Bytes of content the plan needs (prepared and verified), null until prepared. */
   downloadBytes: number | null;
+  /** Prepared and not yet executed: this plan is in the set `approve` executes (its digest is in setDigest). */
+  included: boolean;
 }
 
 /** `temporal workflow query -w <id> --name plans --input '{"offset":0,"limit":100}'`: the plans with changes. */
@@ -105,7 +107,7 @@ export interface PlansPage {
   setDigest: string | null;
   /** The parent's plan, null when it changes nothing. */
   parent: PlanLine | null;
-  /** Children with a plan that changes something (in selection order). */
+  /** Children with a plan that changes something, included or not (failed or skipped since), in selection order. */
   total: number;
   offset: number;
   children: PlanLine[];

@@ -6,6 +6,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { StageName } from './activity-types';
 import type { ChildrenPage, ChildrenQueryArgs, Outcome, Progress } from './run-types';
+import type { StageCaps } from './controls';
 
 /** `temporal workflow query -w <id> --name progress`: the status line, counts per stage, who is working. */
 export const progressQuery = defineQuery<Progress>('progress');
@@ -13,11 +14,26 @@ export const progressQuery = defineQuery<Progress>('progress');
 /** `temporal workflow query -w <id> --name children --input '{"offset":0,"limit":100}'`: a page of children. */
 export const childrenQuery = defineQuery<ChildrenPage, [ChildrenQueryArgs?]>('children');
 
+/** The run's controls as a partition gets them with each instruction (runs since the live controls). */
+export interface InstructionControls {
+  paused: boolean;
+  concurrency: number;
+  stageConcurrency: StageCaps;
+  /** The run's failure budget as a count. */
+  maxFailures: number;
+  /** Children failed in the other partitions so far. */
+  failuresElsewhere: number;
+  /** The run's round of stages (re-planning a stale plan stops after a few). */
+  round: number;
+}
+
 /** What a run tells a partition: work on `stage` now (children against `parentPlan`), or `finish` and return. */
 export interface StageInstruction {
   stage: StageName | 'finish';
   /** The digest of the parent's saved plan (the plan stage); null otherwise. */
   parentPlan: string | null;
+  /** Absent in runs started before the live controls. */
+  controls?: InstructionControls;
 }
 
 /** Run -> partition: the next instruction. */
@@ -33,6 +49,12 @@ export interface PartitionReport {
   done: number;
   failed: number;
   total: number;
+  /** Children of this partition failed over the whole run so far (runs since the live controls). */
+  failuresTotal?: number;
+  /** After prepare: the digest of this partition's prepared children (src/workflows/plan-set.ts). */
+  planDigest?: string;
+  /** The first stage a child of this partition still needs (retried or re-planned), or null. */
+  behind?: StageName | null;
 }
 
 /** Partition -> run: a stage is over in this partition. */

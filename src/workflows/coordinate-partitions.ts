@@ -32,6 +32,12 @@ import type {
   UpdateResult,
 } from '../contract/run-types';
 import { updateChildImages } from './update-child-images';
+import type { RunControls } from './run-controls';
+import { partitionControlsSignal, plansQuery, type PartitionControls } from '../contract/controls';
+import type { InstructionControls } from '../contract/messages';
+import { planLine, setDigestOf } from './plan-set';
+import { setStatus, STATUS } from './segment-state';
+import { LINK_NAME_RE } from '../model/linked-image';
 
 /**
  * A run's partitions are its pending child workflows for the whole run: Temporal allows 2,000
@@ -59,6 +65,7 @@ export async function coordinatePartitions(
   input: UpdateInput,
   d: DescribeParentOutput,
   parent: SegmentState,
+  controls: RunControls | null,
   setView: (v: PartitionedView) => void,
 ): Promise<UpdateResult> {
   const info = workflowInfo();
@@ -81,7 +88,10 @@ export async function coordinatePartitions(
   let stage: Progress['stage'] = 'starting';
   let active: number | null = null;
   let parentWorking = false;
-  const view = (): Progress => progressOf(stage, parts, reports, active, parentWorking, d.total);
+  const view = (): Progress => ({
+    ...progressOf(stage, parts, reports, active, parentWorking, d.total),
+    ...(controls ? { controls: controls.state() } : {}),
+  });
   setView({
     progress: view,
     page: (args) => ({ total: d.total, offset: args?.offset ?? 0, children: [], partitions: parts }),
@@ -117,50 +127,152 @@ export async function coordinatePartitions(
     );
   });
 
+  /** Per partition: its children failed over the run, from its last report. */
+  const failuresOf = parts.map(() => 0);
+  const behindOf: (StageName | null)[] = parts.map(() => null);
+  const open = () => handles.filter((_, k) => closed[k] === null);
+  const forward = async (extra: Pick<PartitionControls, 'skip' | 'retry'>) => {
+    if (!controls) return;
+    const m = controls.memo;
+    const c: PartitionControls = {
+      paused: m.paused,
+      concurrency: m.concurrency,
+      stageConcurrency: m.stageConcurrency,
+      ...extra,
+    };
+    // Every open partition: skip and retry apply where the child is; caps and pause where work runs.
+    await Promise.all(open().map((h) => h.signal(partitionControlsSignal, c).catch(() => undefined)));
+    show();
+  };
+  if (controls) {
+    // The run holds no names (they are in the partitions): a child name is checked there, and one
+    // that no partition holds, or that cannot be skipped or retried now, is ignored.
+    const nameOnly = (child: string) =>
+      LINK_NAME_RE.test(child) ? null : `child: expected a child name like 'zone:z1', got ${JSON.stringify(child)}`;
+    controls.register({
+      skipProblem: nameOnly,
+      retryProblem: nameOnly,
+      skip: (child) => forward({ skip: [child], retry: [] }),
+      retry: (child) => forward({ skip: [], retry: [child] }),
+      changed: () => forward({ skip: [], retry: [] }),
+    });
+    setHandler(plansQuery, (args) => ({
+      approval: controls.memo.approval,
+      setDigest: controls.memo.setDigest,
+      parent: planLine(parent, 0),
+      total: d.total,
+      offset: args?.offset ?? 0,
+      children: [],
+      partitions: parts,
+    }));
+  }
+  const instructionControls = (k: number): InstructionControls | undefined => {
+    if (!controls) return undefined;
+    const m = controls.memo;
+    m.failures = failuresOf.reduce((a, b) => a + b, 0);
+    return {
+      paused: m.paused,
+      concurrency: m.concurrency,
+      stageConcurrency: m.stageConcurrency,
+      maxFailures: m.maxFailures,
+      failuresElsewhere: m.failures - failuresOf[k],
+      round: m.rounds,
+    };
+  };
+
   let cancelled = false;
+  let firstStage = 0;
   try {
-    stages: for (const s of STAGES) {
-      if (input.dryRun && (s === 'prepare' || s === 'execute')) break;
-      stage = s;
-      upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: s }]);
-      show();
-      if (s !== 'publisher-check' && parent.status[0] === NEEDS[s]) {
-        parentWorking = true;
+    rounds: for (;;) {
+      for (const s of STAGES.slice(firstStage)) {
+        if (input.dryRun && (s === 'prepare' || s === 'execute')) break;
+        if (controls) {
+          if ((await controls.whilePaused()) === 'cancelled') {
+            cancelled = true;
+            break rounds;
+          }
+          if (s === 'execute') {
+            if (controls.memo.approval === 'pending') {
+              const parentPlan = parent.status[0] === STATUS.prepared ? parent.plans[0] : null;
+              const digests = parts.map((_, k) => reports.get(`${k + 1}/prepare`)?.planDigest ?? '-');
+              show();
+              const a = await controls.approval(setDigestOf(parentPlan, digests));
+              show();
+              if (a !== 'approved') {
+                cancelled = a === 'cancelled';
+                break rounds;
+              }
+            }
+            if ((await controls.untilWindowOpens()) === 'cancelled') {
+              cancelled = true;
+              break rounds;
+            }
+            if (controls.rejected()) break rounds;
+          }
+        }
+        stage = s;
+        upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: s }]);
         show();
-        const end = await runParentStage(s, parent, input);
-        parentWorking = false;
-        if (end !== 'ok') {
-          cancelled = end === 'cancelled';
-          break;
+        if (s !== 'publisher-check' && parent.status[0] === NEEDS[s]) {
+          if (s === 'execute' && controls?.windowClosed()) {
+            // The window closed before the parent could start: nothing is executed (the partitions defer theirs).
+            setStatus(parent, 0, STATUS.deferred);
+          } else {
+            parentWorking = true;
+            show();
+            const end = await runParentStage(s, parent, input);
+            parentWorking = false;
+            if (end !== 'ok') {
+              cancelled = end === 'cancelled';
+              break rounds;
+            }
+          }
         }
+        let failed = false;
+        for (let k = 0; k < count; k++) {
+          if (closed[k] === null) {
+            active = k;
+            show();
+            // A report of an earlier round is replaced by this round's.
+            reports.delete(`${k + 1}/${s}`);
+            await handles[k].signal(runStageSignal, {
+              stage: s,
+              parentPlan: parent.plans[0],
+              ...(controls ? { controls: instructionControls(k) } : {}),
+            });
+            await condition(() => reports.has(`${k + 1}/${s}`) || closed[k] !== null);
+            active = null;
+            show();
+          }
+          const r = reports.get(`${k + 1}/${s}`);
+          if (r?.outcome === 'cancelled') {
+            cancelled = true;
+            break rounds;
+          }
+          if (r?.failuresTotal !== undefined) failuresOf[k] = r.failuresTotal;
+          if (controls) controls.memo.failures = failuresOf.reduce((a, b) => a + b, 0);
+          if (r?.behind !== undefined) behindOf[k] = r.behind;
+          if (!r || r.outcome === 'failed') {
+            failed = true;
+            if (s !== 'publisher-check') break; // fail-fast; the publisher check collects every error
+          }
+        }
+        if (controls && s === 'publisher-check')
+          failed = failuresOf.reduce((a, b) => a + b, 0) > controls.memo.maxFailures;
+        if (failed) break rounds;
       }
-      let failed = false;
-      for (let k = 0; k < count; k++) {
-        if (closed[k] === null) {
-          active = k;
-          show();
-          await handles[k].signal(runStageSignal, { stage: s, parentPlan: parent.plans[0] });
-          await condition(() => reports.has(`${k + 1}/${s}`) || closed[k] !== null);
-          active = null;
-          show();
-        }
-        const r = reports.get(`${k + 1}/${s}`);
-        if (r?.outcome === 'cancelled') {
-          cancelled = true;
-          break stages;
-        }
-        if (!r || r.outcome === 'failed') {
-          failed = true;
-          if (s !== 'publisher-check') break; // fail-fast; the publisher check collects every error
-        }
-      }
-      if (failed) break;
+      // A retried or re-planned child is behind: take it through its stages in another round.
+      const behind = controls ? behindOf.filter((b) => b !== null).map((b) => STAGES.indexOf(b)) : [];
+      if (!controls || behind.length === 0 || controls.exceeded() || controls.rejected()) break;
+      controls.newRound();
+      firstStage = Math.min(...behind);
     }
   } catch (e) {
     if (!isCancellation(e)) throw e;
     cancelled = true; // the partitions were told too (child workflows share the run's cancellation)
   }
   stage = 'finished';
+  if (controls) controls.finished = true;
   await CancellationScope.nonCancellable(async () => {
     for (const [k, h] of handles.entries())
       if (closed[k] === null)
@@ -168,7 +280,12 @@ export async function coordinatePartitions(
     await condition(() => closed.every((c) => c !== null));
   });
   show();
-  return resultOf(input, parent, parts, closed as (PartitionResult | { error: unknown })[], cancelled);
+  const result = resultOf(input, parent, parts, closed as (PartitionResult | { error: unknown })[], cancelled);
+  if (controls?.rejected() && !cancelled) {
+    upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: 'rejected' }]);
+    return { ...result, status: 'rejected', exitCode: EXIT.rejected };
+  }
+  return result;
 }
 
 function resultOf(

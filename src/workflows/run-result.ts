@@ -95,6 +95,8 @@ export function runStatus(
   if (cancelled) return 'cancelled';
   const failed = otherFailure || parent === 'failed' || parent === 'cancelled' || counts.failed + counts.cancelled > 0;
   if (failed) return parent === 'updated' || counts.updated > 0 ? 'partial' : 'failed';
+  // The window closed before everything was executed: some work is left to another run.
+  if (parent === 'deferred' || counts.deferred > 0) return 'partial';
   const others = OUTCOMES.filter((o) => o !== 'nothing-to-do').reduce((n, o) => n + counts[o], 0);
   if (parent === 'nothing-to-do' && others === 0) return 'nothing-to-do';
   return 'ok';

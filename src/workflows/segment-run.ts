@@ -7,7 +7,7 @@ import { describeFailure } from './describe-failure';
 import { historyBudgetSpent, MAX_IN_FLIGHT } from './history-budget';
 import type { UpdateInput } from '../contract/input';
 import { progressLine } from './progress-line';
-import { runWindow, type ItemEnd, type WindowEnd } from './run-window';
+import { runWindow, type ItemEnd, type WindowEnd, type WindowGate } from './run-window';
 import { childDetail, NEEDS, type SegmentState, setError, setStatus, STATUS, stageCounts } from './segment-state';
 import type { ChildDetail, StageCounts } from '../contract/run-types';
 
@@ -25,6 +25,22 @@ export interface SegmentMemo {
   maxPlanBytes: number;
 }
 
+/** What a segment run asks of the run's controls (src/workflows/run-controls.ts implements it). */
+export interface SegmentGate {
+  /** Children in flight at most in `stage` (`<= 0`: no limit). */
+  cap(stage: StageName): number;
+  paused(): boolean;
+  rejected(): boolean;
+  /** More children failed over the run than its failure budget allows. */
+  exceeded(): boolean;
+  countFailure(d: 1 | -1): void;
+  windowClosed(): boolean;
+  startWindowTimer(): void;
+}
+
+/** How many times a run re-plans children whose image changed after planning (STALE_PLAN) before it lets them fail. */
+export const MAX_ROUNDS = 5;
+
 /**
  * Runs pkg(5)'s stages over the children of one segment (a whole run's children, or one
  * partition's) as activities on the host's task queue: each child's stage is one activity,
@@ -40,12 +56,17 @@ export class SegmentRun {
   private current: StageCounts = { done: 0, working: 0, waiting: 0, failed: 0 };
   /** Items this execution has started: an execution always does some work before it may pause. */
   private startedHere = 0;
+  /** The children the current stage's window goes through; a retried child is pushed on while it runs. */
+  private todo: number[] | null = null;
 
   constructor(
     readonly state: SegmentState,
     private readonly input: UpdateInput,
     readonly memo: SegmentMemo,
+    private readonly gate: SegmentGate,
     private readonly onChange: () => void,
+    /** The round of stages this is (re-planning a stale plan stops after MAX_ROUNDS). */
+    private readonly round: () => number = () => 1,
   ) {}
 
   /**
@@ -56,16 +77,86 @@ export class SegmentRun {
     this.begin(stage);
     const todo: number[] = [];
     for (let i = 0; i < this.state.names.length; i++) if (this.state.status[i] === NEEDS[stage]) todo.push(i);
-    const pause = () =>
+    const shouldPause = () =>
       this.startedHere > 0 && historyBudgetSpent(stage === 'plan' ? this.current.working * this.memo.maxPlanBytes : 0);
+    const g = this.gate;
+    let end: WindowEnd;
     if (stage === 'publisher-check') {
+      // pkg(5) collects every error of this stage: the budget is checked once it is over.
       const batches: number[][] = [];
       for (let k = 0; k < todo.length; k += PUBLISHER_CHECK_BATCH)
         batches.push(todo.slice(k, k + PUBLISHER_CHECK_BATCH));
-      return runWindow(batches, 1, false, pause, (b) => this.checkBatch(b));
+      const gate: WindowGate = { limit: () => 1, held: () => g.paused(), stop: () => g.rejected(), shouldPause };
+      end = await runWindow(batches, gate, (b) => this.checkBatch(b));
+    } else {
+      if (stage === 'execute') g.startWindowTimer();
+      const limit = () => {
+        const cap = g.cap(stage);
+        return cap > 0 ? Math.min(cap, MAX_IN_FLIGHT) : MAX_IN_FLIGHT;
+      };
+      const stop = () => g.exceeded() || g.rejected() || (stage === 'execute' && g.windowClosed());
+      this.todo = todo;
+      end = await runWindow(todo, { limit, held: () => g.paused(), stop, shouldPause }, (i) =>
+        this.one(stage, i, parentPlan),
+      );
+      this.todo = null;
     }
-    const cap = this.input.concurrency > 0 ? Math.min(this.input.concurrency, MAX_IN_FLIGHT) : MAX_IN_FLIGHT;
-    return runWindow(todo, cap, true, pause, (i) => this.one(stage, i, parentPlan));
+    if (end === 'cancelled' || end === 'paused') return end;
+    if (stage === 'execute' && g.windowClosed()) this.deferRemaining();
+    return g.exceeded() || g.rejected() ? 'stopped' : 'done';
+  }
+
+  /** The window closed: prepared children not executed are `deferred`. */
+  deferRemaining(): void {
+    for (let i = 0; i < this.state.names.length; i++)
+      if (this.state.status[i] === STATUS.prepared && !this.working.has(this.state.names[i]))
+        setStatus(this.state, i, STATUS.deferred);
+    this.onChange();
+  }
+
+  /** Why `name` cannot be skipped: unknown, working now, or settled; null when it can. */
+  skipProblem(name: string): string | null {
+    const i = this.state.names.indexOf(name);
+    if (i < 0) return `child: '${name}' is not one of this run's children`;
+    if (this.working.has(name))
+      return `child: '${name}' is working now (its ${this.stage} started); it can no longer be skipped`;
+    const st = this.state.status[i];
+    if (st === STATUS.waiting || st === STATUS.checked || st === STATUS.planned || st === STATUS.prepared) return null;
+    return `child: '${name}' has no stage left to skip (it is ${DONE_WORDS[st] ?? st})`;
+  }
+
+  /** Leaves child `name` out of every stage still to come (reported `skipped`); skipProblem must be null. */
+  skip(name: string): void {
+    setStatus(this.state, this.state.names.indexOf(name), STATUS.skipped);
+    if (this.stage) this.current = { ...this.counts()[this.stage] };
+    this.onChange();
+  }
+
+  /** Why `name` cannot be retried: unknown, or not failed; null when it can. */
+  retryProblem(name: string): string | null {
+    const i = this.state.names.indexOf(name);
+    if (i < 0) return `child: '${name}' is not one of this run's children`;
+    const st = this.state.status[i];
+    if (st !== STATUS.failed)
+      return `child: '${name}' has not failed (it is ${DONE_WORDS[st] ?? 'still to be worked on'}); only a failed child can be retried`;
+    if (this.state.errors[name]?.stage === 'describe') return `child: '${name}' was never listed; start a new run`;
+    return null;
+  }
+
+  /**
+   * Takes failed child `name` through the stage it failed in again (retryProblem must be null):
+   * its failure no longer counts against the budget; if that stage is running now it joins its
+   * window, else the run takes it through the stages in another round.
+   */
+  retry(name: string): void {
+    const i = this.state.names.indexOf(name);
+    const stage = this.state.errors[name].stage as StageName;
+    delete this.state.errors[name];
+    setStatus(this.state, i, NEEDS[stage]);
+    this.gate.countFailure(-1);
+    if (this.stage) this.current = { ...this.counts()[this.stage] };
+    if (this.todo && this.stage === stage && stage !== 'publisher-check') this.todo.push(i);
+    this.onChange();
   }
 
   /** The status line of the current stage, e.g. `Planning: Linked images: 3/8 done; 2 working: zone:z4 zone:z7`. */
@@ -95,19 +186,22 @@ export class SegmentRun {
     this.onChange();
   }
 
-  private async checkBatch(batch: number[]): Promise<ItemEnd> {
+  private async checkBatch(all: number[]): Promise<ItemEnd> {
+    const batch = all.filter((i) => this.state.status[i] === NEEDS['publisher-check']); // skipped meanwhile
+    if (batch.length === 0) return 'ok';
     const names = batch.map((i) => this.state.names[i]);
     this.mark(names, +1);
     const id = batchActivityId('publisher-check', names);
     try {
       const out = await acts.publisherCheck.executeWithOptions(activityOptions('publisher-check', this.input, id), [
-        { image: this.input.image, children: names, concurrency: this.input.concurrency },
+        { image: this.input.image, children: names, concurrency: this.gate.cap('publisher-check') },
       ]);
       let failed = false;
       out.results.forEach((r, k) => {
         if (r.error) {
           failed = true;
           setError(this.state, batch[k], { stage: 'publisher-check', ...r.error }, false);
+          this.gate.countFailure(1);
           this.current.failed++;
         } else {
           setStatus(this.state, batch[k], STATUS.checked);
@@ -117,7 +211,10 @@ export class SegmentRun {
       return failed ? 'failed' : 'ok';
     } catch (e) {
       const f = describeFailure(e, 'publisher-check', this.where());
-      for (const i of batch) setError(this.state, i, { stage: 'publisher-check', ...f }, f.code === 'CANCELLED');
+      for (const i of batch) {
+        setError(this.state, i, { stage: 'publisher-check', ...f }, f.code === 'CANCELLED');
+        if (f.code !== 'CANCELLED') this.gate.countFailure(1);
+      }
       this.current.failed += batch.length;
       return f.code === 'CANCELLED' ? 'cancelled' : 'failed';
     } finally {
@@ -131,6 +228,8 @@ export class SegmentRun {
     parentPlan: string | null,
   ): Promise<ItemEnd> {
     const name = this.state.names[i];
+    // Skipped (or re-queued twice) since the stage's list was made: nothing to do.
+    if (this.state.status[i] !== NEEDS[stage] || this.working.has(name)) return 'ok';
     this.mark([name], +1);
     const address = { image: this.input.image, child: name };
     const id = activityId(stage, name);
@@ -145,16 +244,29 @@ export class SegmentRun {
         setStatus(this.state, i, out.plan.changes.length > 0 ? STATUS.planned : STATUS.nothing);
       } else {
         const plan = this.state.plans[i]!;
-        if (stage === 'prepare')
-          await acts.prepare.executeWithOptions(activityOptions('prepare', this.input, id), [{ ...address, plan }]);
-        else await acts.execute.executeWithOptions(activityOptions('execute', this.input, id), [{ ...address, plan }]);
+        if (stage === 'prepare') {
+          const out = await acts.prepare.executeWithOptions(activityOptions('prepare', this.input, id), [
+            { ...address, plan },
+          ]);
+          if (this.state.bytes) this.state.bytes[i] = out.bytes;
+        } else
+          await acts.execute.executeWithOptions(activityOptions('execute', this.input, id), [{ ...address, plan }]);
         setStatus(this.state, i, stage === 'prepare' ? STATUS.prepared : STATUS.updated);
       }
       this.current.done++;
       return 'ok';
     } catch (e) {
       const f = describeFailure(e, stage, this.where());
+      if (f.code === 'STALE_PLAN' && this.input.approval && this.round() < MAX_ROUNDS) {
+        // The image changed since it was planned: with approval, it is planned again alone (in
+        // the next round) and its new plan needs approval again, instead of failing the child.
+        setStatus(this.state, i, STATUS.checked);
+        this.state.plans[i] = null;
+        this.state.changes[i] = null;
+        return 'ok';
+      }
       setError(this.state, i, { stage, ...f }, f.code === 'CANCELLED');
+      if (f.code !== 'CANCELLED') this.gate.countFailure(1);
       this.current.failed++;
       return f.code === 'CANCELLED' ? 'cancelled' : 'failed';
     } finally {
@@ -176,6 +288,16 @@ export class SegmentRun {
     return { host: this.input.host, taskQueue: hostQueueOf(this.input), hostTimeout: this.input.hostTimeout };
   }
 }
+
+/** What a settled status reads as in a refusal. */
+const DONE_WORDS: Record<string, string> = {
+  n: 'planned with nothing to do',
+  u: 'updated',
+  f: 'failed',
+  x: 'cancelled',
+  s: 'skipped already',
+  d: 'deferred',
+};
 
 export function newSegmentMemo(): SegmentMemo {
   return { maxPlanBytes: FIRST_PLAN_BYTES_GUESS };

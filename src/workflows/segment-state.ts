@@ -12,7 +12,8 @@ import type { ChildDetail, ImageError, Outcome, StageCounts } from '../contract/
 /**
  * One character per child, in the order of the stages (each status is reached from the one before):
  * `.` nothing done yet, `c` publisher check passed, `p` planned with changes, `n` planned with
- * nothing to do, `r` prepared, `u` updated (executed), `f` failed, `x` cancelled.
+ * nothing to do, `r` prepared, `u` updated (executed), `f` failed, `x` cancelled, `s` skipped by the
+ * operator (`skipChild`), `d` deferred (prepared, but the maintenance window closed before its execute).
  */
 export const STATUS = {
   waiting: '.',
@@ -23,6 +24,8 @@ export const STATUS = {
   updated: 'u',
   failed: 'f',
   cancelled: 'x',
+  skipped: 's',
+  deferred: 'd',
 } as const;
 export type Status = (typeof STATUS)[keyof typeof STATUS];
 
@@ -46,6 +49,8 @@ export interface SegmentState {
   changes: (number | null)[];
   /** The failed and cancelled children's errors, by name. */
   errors: Record<string, ImageError>;
+  /** Each child's content bytes once prepared (the `plans` query's download size); absent in states of runs started before it. */
+  bytes?: (number | null)[];
 }
 
 export function newSegment(names: string[], offset = 0): SegmentState {
@@ -56,6 +61,7 @@ export function newSegment(names: string[], offset = 0): SegmentState {
     plans: names.map(() => null),
     changes: names.map(() => null),
     errors: {},
+    bytes: names.map(() => null),
   };
 }
 
@@ -84,6 +90,7 @@ export function lastStageOf(st: string, error: ImageError | undefined): StageNam
     case 'n':
       return 'plan';
     case 'r':
+    case 'd':
       return 'prepare';
     case 'u':
       return 'execute';
@@ -102,6 +109,7 @@ export function finalOutcome(st: string, dryRun: boolean): Outcome {
   if (st === 'f') return 'failed';
   if (st === 'x') return 'cancelled';
   if (st === 'p' && dryRun) return 'planned';
+  if (st === 'd') return 'deferred';
   return 'skipped';
 }
 
@@ -113,7 +121,7 @@ export function childDetail(
 ): ChildDetail {
   const st = s.status[i];
   const error = s.errors[s.names[i]] ?? null;
-  const settled = st === 'u' || st === 'n' || st === 'f' || st === 'x';
+  const settled = st === 'u' || st === 'n' || st === 'f' || st === 'x' || st === 's' || st === 'd';
   return {
     name: s.names[i],
     outcome: opts.final || settled ? finalOutcome(st, opts.dryRun) : 'pending',
@@ -170,4 +178,21 @@ export function stageCounts(
 }
 
 /** Stages a status has gone through: `.` none, `c` one, `p`/`n` two, `r` three, `u` four. */
-const RANK: Record<string, number> = { '.': 0, c: 1, p: 2, n: 2, r: 3, u: 4 };
+const RANK: Record<string, number> = { '.': 0, c: 1, p: 2, n: 2, r: 3, d: 3, u: 4 };
+
+/**
+ * Children that still have stages to go (not failed, cancelled, skipped, deferred or through):
+ * a child retried, or re-planned because its image changed, is behind the run's stage and is
+ * taken through the stages again in another round. Returns the first stage one of them needs, or null.
+ */
+export function firstStageBehind(s: SegmentState, dryRun: boolean): StageName | null {
+  let first = Infinity;
+  for (let i = 0; i < s.status.length; i++) {
+    const rank = BEHIND[s.status[i]];
+    if (rank !== undefined && !(dryRun && rank >= 2)) first = Math.min(first, rank);
+  }
+  return first === Infinity ? null : STAGES[first];
+}
+
+/** Statuses with stages to go, and the first stage they need. */
+const BEHIND: Record<string, number> = { '.': 0, c: 1, p: 2, r: 3 };

@@ -25,7 +25,10 @@ import {
 import { MAX_WORKING_NAMES } from './progress-line';
 import { MAX_FAILURES, MAX_RESULT_LINE_BYTES, summarizeSegment, zeroCounts } from './run-result';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
-import { newSegment, type SegmentState } from './segment-state';
+import { firstStageBehind, newSegment, STATUS, type SegmentState } from './segment-state';
+import { newControlMemo, RunControls } from './run-controls';
+import { partitionControlsSignal, plansQuery } from '../contract/controls';
+import { plansPage, segmentPlanDigest } from './plan-set';
 import type { Progress } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
@@ -45,6 +48,13 @@ export interface PartitionInput {
   digest: string;
   /** The run's validated input (host, concurrency, packages, dry run...). */
   input: UpdateInput;
+}
+
+/** Children of `s` with status `st`. */
+function countStatus(s: SegmentState, st: string): number {
+  let n = 0;
+  for (let i = 0; i < s.status.length; i++) if (s.status[i] === st) n++;
+  return n;
 }
 
 /** What a partition carries into its next execution. */
@@ -76,7 +86,42 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
   setHandler(runStageSignal, (instruction) => {
     state.queue.push(instruction);
   });
-  const seg = new SegmentRun(state.segment, p.input, state.memo, () => setCurrentDetails(seg.line()));
+  // The run's controls as the last instruction gave them; `partitionControls` signals change them
+  // in between (a paused run holds the window; skip and retry apply to the children held here).
+  const controls = new RunControls(newControlMemo(p.input, 0), p.input);
+  const adopt = (i: StageInstruction | null) => {
+    const c = i?.controls;
+    if (!c) return;
+    Object.assign(controls.memo, {
+      paused: c.paused,
+      concurrency: c.concurrency,
+      stageConcurrency: c.stageConcurrency,
+      maxFailures: c.maxFailures,
+      failures: c.failuresElsewhere + countStatus(state.segment, STATUS.failed),
+      rounds: c.round,
+    });
+  };
+  adopt(state.current);
+  const seg = new SegmentRun(
+    state.segment,
+    p.input,
+    state.memo,
+    controls,
+    () => setCurrentDetails(seg.line()),
+    () => controls.memo.rounds,
+  );
+  setHandler(partitionControlsSignal, (c) => {
+    Object.assign(controls.memo, {
+      paused: c.paused,
+      concurrency: c.concurrency,
+      stageConcurrency: c.stageConcurrency,
+    });
+    for (const name of c.skip) if (seg.skipProblem(name) === null) seg.skip(name);
+    for (const name of c.retry) if (seg.retryProblem(name) === null) seg.retry(name);
+  });
+  setHandler(plansQuery, (args) =>
+    plansPage(args, state.segment, { approval: 'not-required', setDigest: null, parent: null }),
+  );
   let finished = false;
   setHandler(progressQuery, (): Progress => {
     const working = seg.workingNames();
@@ -155,6 +200,7 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
     }
     const instruction = state.current;
     if (instruction.stage === 'finish') return result();
+    adopt(instruction);
     const end = await seg.runStage(instruction.stage, instruction.parentPlan);
     if (end === 'paused') {
       await condition(allHandlersFinished);
@@ -165,10 +211,17 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
     await getExternalWorkflowHandle(p.run).signal(partitionReportSignal, {
       index: p.index,
       stage: instruction.stage,
-      outcome: end,
+      outcome: end === 'stopped' ? 'failed' : end,
       done: c.done,
       failed: c.failed,
       total: c.done + c.failed + c.waiting + c.working,
+      ...(instruction.controls
+        ? {
+            failuresTotal: countStatus(state.segment, STATUS.failed),
+            behind: firstStageBehind(state.segment, p.input.dryRun),
+            ...(instruction.stage === 'prepare' ? { planDigest: segmentPlanDigest(state.segment) } : {}),
+          }
+        : {}),
     });
     state.current = null;
   }

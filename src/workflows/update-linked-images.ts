@@ -26,7 +26,11 @@ import { MAX_WORKING_NAMES, progressLine } from './progress-line';
 import { EXIT, MAX_FAILURES, MAX_RESULT_LINE_BYTES, parentSummary, runStatus, summarizeSegment } from './run-result';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { newSegmentMemo, SegmentRun, type SegmentMemo } from './segment-run';
-import { newSegment, NEEDS, setError, STATUS, type SegmentState } from './segment-state';
+import { firstStageBehind, newSegment, NEEDS, setError, setStatus, STATUS, type SegmentState } from './segment-state';
+import { newControlMemo, RunControls, type ControlMemo } from './run-controls';
+import { plansPage, segmentPlanDigest, setDigestOf, planLine } from './plan-set';
+import { controlsQuery, plansQuery } from '../contract/controls';
+import { windowProblems } from '../contract/input';
 import type { ChildrenPage, ChildrenQueryArgs, Progress, UpdateResult } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
@@ -42,6 +46,8 @@ export interface RunResume {
   memo: SegmentMemo;
   /** This execution's number in the chain (1 = the first). */
   execution: number;
+  /** The run's live controls (absent in runs started before them: patch 'run-controls'). */
+  controls?: ControlMemo;
 }
 
 /**
@@ -61,10 +67,24 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
   // Runs started before host task queues replay the old shape; new executions record the marker.
   if (!patched('bounded-runs'))
     return legacyUpdateLinkedImages(raw as LegacyRequest, progressQuery as never) as unknown as Promise<UpdateResult>;
-  const input = parseUpdateInput(raw);
-  const run = new RunView(input, resume);
+  // Runs started before the live controls replay without them (no update handlers, no new waits).
+  const controlled = patched('run-controls');
+  let input: UpdateInput;
+  try {
+    input = parseUpdateInput(raw);
+    if (controlled && !resume) {
+      const late = windowProblems(input.window, Date.now());
+      if (late.length) throw invalidInput(late);
+    }
+  } catch (e) {
+    if (controlled) markFailedOnBadInput(raw);
+    throw e;
+  }
+  const run = new RunView(input, resume, controlled);
   setHandler(progressQuery, () => run.progress());
   setHandler(childrenQuery, (args) => run.page(args));
+  // Until the selection is known (describe), the controls answer with the input's settings.
+  if (controlled) setHandler(controlsQuery, () => new RunControls(newControlMemo(input, 0), input).state());
 
   if (!resume) {
     upsertSearchAttributes([
@@ -86,11 +106,25 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
       setError(run.parent, 0, { stage: 'describe', ...f }, f.code === 'CANCELLED');
       return run.finish(f.code === 'CANCELLED');
     }
-    if (d.problems.length) throw invalidInput(d.problems);
-    if (d.children === null) return coordinatePartitions(input, d, run.parent, (v) => run.setPartitionView(v));
+    if (d.problems.length) {
+      if (controlled) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: 'failed' }]);
+      throw invalidInput(d.problems);
+    }
+    if (controlled) run.startControls(d.total);
+    if (d.children === null)
+      return coordinatePartitions(input, d, run.parent, run.controls, (v) => run.setPartitionView(v));
     run.children = newSegment(d.children);
   }
   return run.go();
+}
+
+/** A run refused on bad input is `failed` in the Web UI's list and in LinkedImageStatus, not left at `starting`. */
+function markFailedOnBadInput(raw: unknown): void {
+  const image = (raw as { image?: unknown } | null)?.image;
+  upsertSearchAttributes([
+    ...(typeof image === 'string' && image.length > 0 ? [{ key: LINKED_IMAGE_PARENT, value: image }] : []),
+    { key: LINKED_IMAGE_STATUS, value: 'failed' },
+  ]);
 }
 
 /** The state of one execution of an unpartitioned run, its stage loop, and its answers to queries. */
@@ -98,6 +132,8 @@ class RunView {
   parent: SegmentState;
   children: SegmentState;
   stage: StageName | 'starting' | 'finished' = 'starting';
+  /** The live controls; null in runs started before them (patch 'run-controls'). */
+  controls: RunControls | null = null;
   private readonly memo: SegmentMemo;
   private readonly execution: number;
   private readonly firstStage: number;
@@ -107,7 +143,8 @@ class RunView {
 
   constructor(
     private readonly input: UpdateInput,
-    resume?: RunResume,
+    resume: RunResume | undefined,
+    controlled: boolean,
   ) {
     // The parent has no publisher check of its own: it starts as `checked`.
     this.parent = resume?.parent ?? { ...newSegment(['parent']), status: STATUS.checked };
@@ -116,6 +153,12 @@ class RunView {
     this.execution = resume?.execution ?? 1;
     this.firstStage = resume ? STAGES.indexOf(resume.stage) : 0;
     if (resume) this.stage = resume.stage;
+    if (controlled && resume?.controls) this.controls = new RunControls(resume.controls, input);
+  }
+
+  /** The first execution, once the selection is known: the controls start from the input. */
+  startControls(children: number): void {
+    this.controls = new RunControls(newControlMemo(this.input, children), this.input);
   }
 
   setPartitionView(view: PartitionedView): void {
@@ -123,28 +166,96 @@ class RunView {
   }
 
   async go(): Promise<UpdateResult> {
-    this.seg = new SegmentRun(this.children, this.input, this.memo, () => this.show());
+    const c = this.controls ?? new RunControls(newControlMemo(this.input, 0), this.input); // old runs: fail-fast, no waits
+    this.seg = new SegmentRun(
+      this.children,
+      this.input,
+      this.memo,
+      c,
+      () => this.show(),
+      () => c.memo.rounds,
+    );
+    if (this.controls) this.registerControls(this.controls, this.seg);
     let workedHere = false;
-    for (let s = this.firstStage; s < STAGES.length; s++) {
-      const stage = STAGES[s];
-      if (this.input.dryRun && (stage === 'prepare' || stage === 'execute')) break;
-      if (stage !== this.stage) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: stage }]);
-      this.stage = stage;
-      if (stage !== 'publisher-check' && this.parent.status[0] === NEEDS[stage]) {
-        if (workedHere && historyBudgetSpent()) return this.continueAsNew(stage);
-        this.parentWorking = true;
-        this.show();
-        const end = await runParentStage(stage, this.parent, this.input);
-        this.parentWorking = false;
+    let s = this.firstStage;
+    for (;;) {
+      for (; s < STAGES.length; s++) {
+        const stage = STAGES[s];
+        if (this.input.dryRun && (stage === 'prepare' || stage === 'execute')) break;
+        if (this.controls) {
+          // A stage boundary: nothing new starts while paused; approval and the window gate execute.
+          if ((await this.controls.whilePaused()) === 'cancelled') return this.finish(true);
+          if (stage === 'execute') {
+            const gate = await this.beforeExecute(this.controls);
+            if (gate !== 'ok') return this.finish(gate === 'cancelled');
+          }
+        }
+        if (stage !== this.stage) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: stage }]);
+        this.stage = stage;
+        if (stage !== 'publisher-check' && this.parent.status[0] === NEEDS[stage]) {
+          if (workedHere && historyBudgetSpent()) return this.continueAsNew(stage);
+          if (stage === 'execute' && c.windowClosed()) {
+            // The window closed before the parent could start: nothing is executed.
+            setStatus(this.parent, 0, STATUS.deferred);
+            this.seg.deferRemaining();
+            return this.finish(false);
+          }
+          this.parentWorking = true;
+          this.show();
+          const end = await runParentStage(stage, this.parent, this.input);
+          this.parentWorking = false;
+          workedHere = true;
+          if (end !== 'ok') return this.finish(end === 'cancelled');
+        }
+        const end = await this.seg.runStage(stage, this.parent.plans[0]);
         workedHere = true;
-        if (end !== 'ok') return this.finish(end === 'cancelled');
+        if (end === 'paused') return this.continueAsNew(stage);
+        if (end !== 'done') return this.finish(end === 'cancelled');
       }
-      const end = await this.seg.runStage(stage, this.parent.plans[0]);
-      workedHere = true;
-      if (end === 'paused') return this.continueAsNew(stage);
-      if (end !== 'done') return this.finish(end === 'cancelled');
+      // A retried or re-planned child is behind: take it through its stages in another round.
+      const behind = this.controls ? firstStageBehind(this.children, this.input.dryRun) : null;
+      if (behind === null || c.exceeded() || c.rejected()) break;
+      c.newRound();
+      s = STAGES.indexOf(behind);
     }
     return this.finish(false);
+  }
+
+  /**
+   * Before the execute stage: with `approval`, wait for `approve` of exactly the plans prepared
+   * (the set digest); then wait for the window to open. 'stop' when rejected.
+   */
+  private async beforeExecute(c: RunControls): Promise<'ok' | 'stop' | 'cancelled'> {
+    if (c.memo.approval === 'pending' || c.memo.approval === 'rejected') {
+      const parentPlan = this.parent.status[0] === STATUS.prepared ? this.parent.plans[0] : null;
+      const digest = setDigestOf(parentPlan, [segmentPlanDigest(this.children)]);
+      if (parentPlan !== null || this.children.status.includes(STATUS.prepared)) {
+        this.show();
+        const a = await c.approval(digest);
+        this.show();
+        if (a !== 'approved') return a === 'cancelled' ? 'cancelled' : 'stop';
+      }
+    }
+    const w = await c.untilWindowOpens();
+    if (w === 'cancelled') return 'cancelled';
+    return c.rejected() ? 'stop' : 'ok';
+  }
+
+  private registerControls(c: RunControls, seg: SegmentRun): void {
+    c.register({
+      skipProblem: (child) => seg.skipProblem(child),
+      retryProblem: (child) => seg.retryProblem(child),
+      skip: (child) => Promise.resolve(seg.skip(child)),
+      retry: (child) => Promise.resolve(seg.retry(child)),
+      changed: () => Promise.resolve(this.show()),
+    });
+    setHandler(plansQuery, (args) =>
+      plansPage(args, this.children, {
+        approval: c.memo.approval,
+        setDigest: c.memo.setDigest,
+        parent: planLine(this.parent, 0),
+      }),
+    );
   }
 
   private async continueAsNew(stage: StageName): Promise<never> {
@@ -155,19 +266,22 @@ class RunView {
       children: this.children,
       memo: this.memo,
       execution: this.execution + 1,
+      ...(this.controls ? { controls: this.controls.memo } : {}),
     };
     return continueAsNew<typeof updateLinkedImages>(this.input, next);
   }
 
   finish(cancelled: boolean): UpdateResult {
     this.stage = 'finished';
+    if (this.controls) this.controls.finished = true;
     const dryRun = this.input.dryRun;
     const sum = summarizeSegment(this.children, dryRun, MAX_FAILURES, MAX_RESULT_LINE_BYTES);
     const parent = parentSummary(this.parent, dryRun);
     const failures = parent.error
       ? [{ name: 'parent', ...parent.error }, ...sum.failures].slice(0, MAX_FAILURES)
       : sum.failures;
-    const status = runStatus(parent.outcome, sum.counts, cancelled);
+    const status =
+      this.controls?.rejected() && !cancelled ? 'rejected' : runStatus(parent.outcome, sum.counts, cancelled);
     upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: status }]);
     this.show();
     return {
@@ -202,12 +316,21 @@ class RunView {
       children: this.children.names.length,
       execution: this.execution,
       partitions: null,
+      ...(this.controls ? { controls: this.controls.state() } : {}),
     };
   }
 
   page(args: ChildrenQueryArgs | undefined): ChildrenPage {
     if (this.partitionView) return this.partitionView.page(args);
-    const seg = this.seg ?? new SegmentRun(this.children, this.input, this.memo, () => undefined);
+    const seg =
+      this.seg ??
+      new SegmentRun(
+        this.children,
+        this.input,
+        this.memo,
+        new RunControls(newControlMemo(this.input, 0), this.input),
+        () => undefined,
+      );
     return childrenPage(args, this.children.names.length, 0, this.children.names.length, (i) =>
       seg.detail(i, this.stage === 'finished'),
     );
@@ -216,6 +339,8 @@ class RunView {
   private line(): string {
     if (this.stage === 'starting') return 'Startup: Linked images: checking the parent image';
     if (this.stage === 'finished') return 'Finished processing linked images.';
+    const holding = this.controls?.state().holding;
+    if (holding) return `${this.seg?.line() || progressLine(this.stage, zero(), [])} (${holding})`;
     if (this.parentWorking) return progressLine(this.stage, this.seg!.counts()[this.stage], ['parent']);
     return this.seg?.line() || progressLine(this.stage, zero(), []);
   }

@@ -228,7 +228,7 @@ export function bigRun(zones = 5000, size = 1000): BigRun {
   const executions: BigRun['executions'] = [];
   const lineBudget = Math.floor(96_000 / count);
   const allLines: string[] = [];
-  const counts = { updated: 0, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0 };
+  const counts = { updated: 0, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0, deferred: 0 };
   const partitionIds: string[] = [];
 
   for (let k = 1; k <= count; k++) {
@@ -312,7 +312,7 @@ export function bigRun(zones = 5000, size = 1000): BigRun {
     const lines: string[] = [];
     let bytes = 0;
     let omitted = 0;
-    const pcounts = { updated: 0, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0 };
+    const pcounts = { updated: 0, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0, deferred: 0 };
     for (const name of names) {
       const failed = mismatched.includes(name) || name === executeFailed;
       pcounts[failed ? 'failed' : 'updated']++;
