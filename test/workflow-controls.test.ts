@@ -398,3 +398,65 @@ describe('live controls: the maintenance window', () => {
     });
   });
 });
+
+describe('live controls of a run split into partitions (partitionSize 2)', () => {
+  it('pause, skipChild and approval reach the partitions; the set digest covers every partition', async () => {
+    const host = await makeHost(5);
+    const slow: Partial<ActivityDeps> = { beforeStage: (stage) => sleep(stage === 'plan' ? 300 : 0) };
+    await withRun(host, { concurrency: 1, partitionSize: 2, approval: true }, slow, async (run, id) => {
+      await until('zone:z1 plans', async () => (await started(host, id, 'plan')).some((l) => l.name === 'zone:z1'));
+      await run.executeUpdate(pauseUpdate);
+      await run.executeUpdate(skipChildUpdate, { args: [{ child: 'zone:z5' }] });
+      await sleep(1200);
+      const atPause = (await started(host, id, 'plan')).length;
+      await sleep(1200);
+      assert.equal((await started(host, id, 'plan')).length, atPause, 'the partitions start nothing while paused');
+      await run.executeUpdate(resumeUpdate);
+      await until('the run waits for approval', async () => (await run.query(controlsQuery)).approval === 'waiting');
+      const plans = await run.query(plansQuery);
+      assert.deepEqual(
+        plans.partitions?.map((p) => p.workflowId),
+        [1, 2, 3].map((k) => `${id}/children-${k}`),
+      );
+      const second = await env.client.workflow.getHandle(`${id}/children-2`).query(plansQuery);
+      assert.deepEqual(
+        second.children.map((c) => [c.name, c.included]),
+        [
+          ['zone:z3', true],
+          ['zone:z4', true],
+        ],
+      );
+      assert.match(
+        await refused(run.executeUpdate(approveUpdate, { args: [{ digest: 'f'.repeat(64) }] })),
+        /changed since you reviewed/,
+      );
+      await run.executeUpdate(approveUpdate, { args: [{ digest: plans.setDigest! }] });
+      const result = await run.result();
+      assert.equal(result.status, 'ok', JSON.stringify(result));
+      assert.equal(result.partitions, 3);
+      assert.deepEqual(
+        childrenOf(result).map((c) => c.outcome),
+        ['updated', 'updated', 'updated', 'updated', 'skipped'],
+      );
+      assert.equal(startsPerName(await readRecord(host.recordFile, id), 'plan')['zone:z5'], undefined);
+    });
+  });
+
+  it('the failure budget counts over all partitions', async () => {
+    const host = await makeHost(5);
+    await emptyOriginFor(host.children[0].path);
+    await emptyOriginFor(host.children[3].path);
+    const ok = await withRun(host, { concurrency: 2, partitionSize: 2, maxFailures: 2 }, {}, (run) => run.result());
+    assert.equal(ok.status, 'partial');
+    assert.deepEqual(
+      childrenOf(ok).map((c) => c.outcome),
+      ['failed', 'updated', 'updated', 'failed', 'updated'],
+    );
+    const host2 = await makeHost(5);
+    await emptyOriginFor(host2.children[0].path);
+    await emptyOriginFor(host2.children[3].path);
+    const over = await withRun(host2, { concurrency: 2, partitionSize: 2, maxFailures: 1 }, {}, (run) => run.result());
+    assert.equal(over.status, 'failed');
+    assert.equal(over.counts.updated, 0, 'nothing was executed once the budget was exceeded in the plan stage');
+  });
+});

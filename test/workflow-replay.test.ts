@@ -105,6 +105,19 @@ describe('replaying recorded histories', () => {
     );
   });
 
+  it('the recorded histories since the live controls are what they claim', () => {
+    const types = (f: string) => load(f).events.map((e) => e.eventType);
+    const accepted = (f: string) => types(f).filter((t) => t.endsWith('UPDATE_ACCEPTED')).length;
+    assert.equal(resultOf<UpdateResult>(load('v3-approval.json')).status, 'ok');
+    assert.equal(accepted('v3-approval.json'), 1, 'the refused approve left no trace; the right one is there');
+    const controls = resultOf<UpdateResult>(load('v3-controls.json'));
+    assert.equal(controls.status, 'partial');
+    assert.equal(controls.failures[0].code, 'UNSATISFIABLE');
+    assert.ok(accepted('v3-controls.json') >= 3, 'pause, setConcurrency, resume');
+    assert.equal(resultOf<UpdateResult>(load('v3-partitioned-approval.json')).partitions, 2);
+    assert.ok(types('v3-window.json').includes('EVENT_TYPE_TIMER_FIRED'), 'the window opened on a durable timer');
+  });
+
   it('the recorded histories since bounded runs are what they claim', () => {
     const v2 = resultOf<UpdateResult>(load('v2-update-3-children.json'));
     assert.deepEqual(

@@ -19,6 +19,14 @@ import * as path from 'path';
 import type { Client } from '@temporalio/client';
 import type { UpdateResult } from '../../src/contract/run-types';
 import { cliRunner, parseJson } from './cli-runner';
+import {
+  approveUpdate,
+  controlsQuery,
+  pauseUpdate,
+  resumeUpdate,
+  setConcurrencyUpdate,
+  skipChildUpdate,
+} from '../../src/contract/controls';
 import { startTemporalEnv, type TemporalEnv } from './temporal-env';
 import { cleanup } from './tree';
 import { emptyOriginFor, Host, makeHost, setZonePublishers } from './workflow-fixture';
@@ -36,8 +44,8 @@ interface Scenario {
   /** @default 'updateLinkedImages' */
   workflow?: 'updateLinkedImages' | 'auditLinkedImages';
   zones: number;
-  /** The run's input besides `image` (and `host`, added for runs since host task queues). */
-  input: Record<string, unknown>;
+  /** The run's input besides `image` (and `host`, added for runs since host task queues); a function: made at recording time. */
+  input: Record<string, unknown> | (() => Record<string, unknown>);
   /** Runs since host task queues name their host; the older ones must not (their schema refuses it). */
   host?: boolean;
   /** The dev server of this scenario lowers limits (continue-as-new after 40 events). */
@@ -51,6 +59,25 @@ interface Scenario {
    * each saved as its own history file (e.g. the first of a continue-as-new chain).
    */
   extra?: Record<string, (all: Execution[]) => Execution>;
+  /** What an operator does while the run goes (controls), before its result is awaited. */
+  during?: (client: Client, workflowId: string) => Promise<void>;
+}
+
+/** Polls `fn` every 100 ms until it is true (queries fail while a run starts: asked again). */
+async function until(fn: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (!(await fn().catch(() => false))) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Approves the plans once the run waits for approval, after a refused approve (which must leave no trace). */
+async function approveWhenAsked(client: Client, workflowId: string): Promise<void> {
+  const h = client.workflow.getHandle(workflowId);
+  await until(async () => (await h.query(controlsQuery)).approval === 'waiting');
+  await h.executeUpdate(approveUpdate, { args: [{ digest: '0'.repeat(64) }] }).catch(() => undefined);
+  await h.executeUpdate(approveUpdate, { args: [{ digest: (await h.query(controlsQuery)).setDigest! }] });
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -131,6 +158,59 @@ export const SCENARIOS: Scenario[] = [
     input: {},
     expect: 'synced',
   },
+  // Since the live controls (patch 'run-controls').
+  {
+    file: 'v3-approval.json',
+    host: true,
+    zones: 3,
+    input: { concurrency: 2, approval: true },
+    during: approveWhenAsked,
+    expect: 'ok',
+  },
+  {
+    // Pause, caps, skip and a failure budget: zone:z2 cannot be planned, the others go on.
+    file: 'v3-controls.json',
+    host: true,
+    zones: 4,
+    input: { concurrency: 1, maxFailures: 1, stageConcurrency: { prepare: 2 } },
+    prepare: async (h) => void (await emptyOriginFor(h.children[1].path)),
+    during: async (client, workflowId) => {
+      const h = client.workflow.getHandle(workflowId);
+      await until(
+        async () =>
+          (await h.query(controlsQuery)).concurrency === 1 &&
+          (await h.query<{ stage: string }, []>('progress')).stage !== 'starting',
+      );
+      await h.executeUpdate(pauseUpdate);
+      await h.executeUpdate(setConcurrencyUpdate, { args: [{ concurrency: 2 }] });
+      await h.executeUpdate(skipChildUpdate, { args: [{ child: 'zone:z4' }] }).catch(() => undefined);
+      await h.executeUpdate(resumeUpdate);
+    },
+    expect: 'partial',
+  },
+  {
+    // A run in partitions with approval: the run, and its first partition.
+    file: 'v3-partitioned-approval.json',
+    host: true,
+    zones: 4,
+    input: { concurrency: 2, partitionSize: 2, approval: true },
+    during: approveWhenAsked,
+    expect: 'ok',
+    extra: { 'v3-partition-1.json': (all) => all.find((e) => e.workflowId.endsWith('/children-1'))! },
+  },
+  {
+    // A maintenance window that opens 3 s after the run starts: its timer is in the history.
+    file: 'v3-window.json',
+    host: true,
+    zones: 2,
+    input: () => ({
+      window: {
+        notBefore: new Date(Date.now() + 3000).toISOString(),
+        notAfter: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    }),
+    expect: 'ok',
+  },
 ];
 
 /**
@@ -196,12 +276,15 @@ async function main(): Promise<void> {
       const workflowId = `record-${path.basename(s.file, '.json')}`;
       const result = await env.withWorker(
         { cacheDir: host.cacheDir, recordFile: host.recordFile },
-        (taskQueue, hostName) =>
-          env.client.workflow.execute<(i: unknown) => Promise<{ status: string }>>(s.workflow ?? 'updateLinkedImages', {
-            taskQueue,
-            workflowId,
-            args: [{ image: host.parent, ...(s.host ? { host: hostName } : {}), ...s.input }],
-          }),
+        async (taskQueue, hostName) => {
+          const input = typeof s.input === 'function' ? s.input() : s.input;
+          const run = await env.client.workflow.start<(i: unknown) => Promise<{ status: string }>>(
+            s.workflow ?? 'updateLinkedImages',
+            { taskQueue, workflowId, args: [{ image: host.parent, ...(s.host ? { host: hostName } : {}), ...input }] },
+          );
+          await s.during?.(env.client, workflowId);
+          return run.result();
+        },
       );
       if (result.status !== s.expect)
         throw new Error(`${s.file}: expected status '${s.expect}', got '${result.status}': ${JSON.stringify(result)}`);
