@@ -80,6 +80,10 @@ export interface StageCounts {
   working: number;
   waiting: number;
   failed: number;
+  /** Cancelled in this stage (the run was cancelled while they worked); absent when none. */
+  cancelled?: number;
+  /** Never worked on in this stage: the run ended before (a failure elsewhere, rejected) or the window closed; absent when none. */
+  skipped?: number;
 }
 
 /** The answer of the `progress` query (`temporal workflow query -w <id> --name progress`). */

@@ -16,8 +16,9 @@ const LABEL: Record<StageName, string> = {
  * zone:z4 zone:z7`; beyond MAX_WORKING_NAMES working images, `(+12 more)`.
  */
 export function progressLine(stage: StageName, c: StageCounts, working: string[], note = ''): string {
-  const total = c.done + c.working + c.waiting + c.failed;
+  const total = c.done + c.working + c.waiting + c.failed + (c.cancelled ?? 0) + (c.skipped ?? 0);
+  const extra = `${c.cancelled ? `; ${c.cancelled} cancelled` : ''}${c.skipped ? `; ${c.skipped} skipped` : ''}`;
   const named = working.slice(0, MAX_WORKING_NAMES).join(' ');
   const more = working.length > MAX_WORKING_NAMES ? ` (+${working.length - MAX_WORKING_NAMES} more)` : '';
-  return `${LABEL[stage]}: ${c.done}/${total} done${c.failed ? `; ${c.failed} failed` : ''}; ${working.length} working${working.length ? ': ' + named + more : ''}${note}`;
+  return `${LABEL[stage]}: ${c.done}/${total} done${c.failed ? `; ${c.failed} failed` : ''}${extra}; ${working.length} working${working.length ? ': ' + named + more : ''}${note}`;
 }

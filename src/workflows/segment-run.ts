@@ -58,6 +58,8 @@ export class SegmentRun {
   private startedHere = 0;
   /** The children the current stage's window goes through; a retried child is pushed on while it runs. */
   private todo: number[] | null = null;
+  /** Set when the run is over: children still waiting are counted `skipped`. */
+  finished = false;
 
   constructor(
     readonly state: SegmentState,
@@ -165,7 +167,7 @@ export class SegmentRun {
   }
 
   counts(): Record<StageName, StageCounts> {
-    return stageCounts(this.state, this.working, this.stage);
+    return stageCounts(this.state, this.working, this.stage, this.finished);
   }
 
   workingNames(): string[] {

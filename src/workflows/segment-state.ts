@@ -142,12 +142,15 @@ export function childLine(s: SegmentState, i: number, dryRun: boolean): string {
 
 /**
  * Counts per stage from the statuses (the children working now are passed in, by name):
- * which children take part in a stage, which are through it, which failed in it.
+ * which children take part in a stage, which are through it, which failed in it, which were
+ * cancelled in it; once the run is over (`final`), those still waiting were never worked on
+ * (`skipped`), and so are children deferred by the window in execute.
  */
 export function stageCounts(
   s: SegmentState,
   working: ReadonlySet<string>,
   workingStage: StageName | null,
+  final = false,
 ): Record<StageName, StageCounts> {
   const out = Object.fromEntries(STAGES.map((st) => [st, { done: 0, working: 0, waiting: 0, failed: 0 }])) as Record<
     StageName,
@@ -162,14 +165,17 @@ export function stageCounts(
       const c = out[stage];
       if (failedAt !== undefined) {
         const at = STAGES.indexOf(failedAt as StageName);
-        if (at === k) c.failed++;
-        else if (at > k) c.done++;
+        if (at === k) {
+          if (st === 'x') c.cancelled = (c.cancelled ?? 0) + 1;
+          else c.failed++;
+        } else if (at > k) c.done++;
         continue;
       }
       if (st === 'n' && k >= 2) continue; // nothing to prepare or execute
       if (rank > k) c.done++;
       else if (rank === k) {
         if (working.has(s.names[i]) && workingStage === stage) c.working++;
+        else if (final || st === 'd') c.skipped = (c.skipped ?? 0) + 1;
         else c.waiting++;
       }
     }

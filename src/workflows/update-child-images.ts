@@ -179,6 +179,7 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
 
   const result = (): PartitionResult => {
     finished = true;
+    seg.finished = true;
     // Each partition's share of the run's bounds: its result is one event of the run's history.
     const sum = summarizeSegment(
       state.segment,

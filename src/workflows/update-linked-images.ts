@@ -274,6 +274,7 @@ class RunView {
   finish(cancelled: boolean): UpdateResult {
     this.stage = 'finished';
     if (this.controls) this.controls.finished = true;
+    if (this.seg) this.seg.finished = true;
     const dryRun = this.input.dryRun;
     const sum = summarizeSegment(this.children, dryRun, MAX_FAILURES, MAX_RESULT_LINE_BYTES);
     const parent = parentSummary(this.parent, dryRun);
