@@ -34,4 +34,27 @@ describe('the execute heartbeat', () => {
     assert.equal(last.bytesTotal, plan.sizes.installBytes);
     assert.ok(last.bytesDone! > 0 && last.bytesDone! <= last.bytesTotal!, JSON.stringify(last));
   });
+
+  it('reports the bytes of a big file while it is copied, not only once it is done', async () => {
+    const big = 48 * 1024 * 1024;
+    const host = await buildDemoHost(await tempDir('exec-beat-big'), 1, () => undefined, { bigFileBytes: big });
+    const acts = createActivities({ cacheDir: host.cacheDir, heartbeatMs: 1 });
+    const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
+      new MockActivityEnvironment().run(fn, ...args);
+    const address = { image: host.parent, child: 'zone:z1' };
+    const parentPlan = (await run(acts.plan, { image: host.parent, child: null, parentPlan: null })).plan;
+    const { plan } = await run(acts.plan, { ...address, parentPlan: parentPlan.digest });
+    await run(acts.prepare, { ...address, plan: plan.digest });
+    const beats: HeartbeatProgress[] = [];
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: unknown) => beats.push(d as HeartbeatProgress));
+    await env.run(acts.execute, { ...address, plan: plan.digest });
+    const sent = beats.filter((b) => b !== undefined); // a keep-alive before any progress has no details
+    // While the big file streams, the step count stands still and the bytes move.
+    const first = sent.find((x) => (x.bytesDone ?? 0) > 0)!;
+    const during = sent.filter((b) => b.done === first.done);
+    const bytes = new Set(during.map((b) => b.bytesDone));
+    assert.ok(bytes.size >= 3, `bytes moved within one step: ${[...bytes].join(', ')}`);
+    assert.equal(sent.at(-1)!.bytesDone, plan.sizes.installBytes);
+  });
 });

@@ -1,4 +1,6 @@
+import { createReadStream, createWriteStream, promises as fsp } from 'fs';
 import * as path from 'path';
+import { pipeline } from 'stream/promises';
 import { cancellationSignal } from '@temporalio/activity';
 import { execute, type ExecuteResult } from '../stages/execute';
 import type { Image } from '../image/image';
@@ -49,32 +51,59 @@ export async function executeWithProgress(
 ): Promise<ExecuteResult> {
   const cache = await ctx.getCache();
   let bytesDone = 0;
+  let steps = { done: 0, total: 0 };
+  const push = () =>
+    beat?.push({
+      stage: 'execute',
+      done: steps.done,
+      total: steps.total,
+      unit: 'steps',
+      bytesDone,
+      bytesTotal: plan.sizes.installBytes,
+    });
   const fs = beat
-    ? countingContentWrites(ctx.deps.fs ?? realFs, path.join(cache.root, 'file') + path.sep, (n) => (bytesDone += n))
+    ? countingContentWrites(ctx.deps.fs ?? realFs, path.join(cache.root, 'file') + path.sep, (n) => {
+        bytesDone += n;
+        push();
+      })
     : ctx.deps.fs;
   return execute(image, plan, cache, {
     origins: ctx.origins,
     fs,
     signal: cancellationSignal(),
-    onProgress: (x) =>
-      beat?.push({
-        stage: 'execute',
-        done: x.stepsDone,
-        total: x.stepsTotal,
-        unit: 'steps',
-        bytesDone,
-        bytesTotal: plan.sizes.installBytes,
-      }),
+    onProgress: (x) => {
+      steps = { done: x.stepsDone, total: x.stepsTotal };
+      push();
+    },
   });
 }
 
-/** `fs` whose copies out of the content cache (paths under `cacheFiles`) report the bytes copied. */
+/**
+ * Files at least this big are copied out of the content cache as a stream, reporting their bytes
+ * as they go: a 400 MB file is a moving bar instead of a bar stuck at one step, and the event loop
+ * stays free for heartbeats (a synchronous copy of it would hold them back for seconds).
+ */
+export const STREAM_COPY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * `fs` whose copies out of the content cache (paths under `cacheFiles`) report the bytes copied:
+ * a big file on the real file system as it streams (STREAM_COPY_BYTES), any other once copied.
+ * An injected fs layer (tests failing its calls) keeps its own copyFile.
+ */
 function countingContentWrites(fs: FsLayer, cacheFiles: string, wrote: (bytes: number) => void): FsLayer {
   return {
     ...fs,
     async copyFile(from, to, exclusive) {
+      if (!from.startsWith(cacheFiles)) return fs.copyFile(from, to, exclusive);
+      if (fs === realFs && (await fsp.stat(from)).size >= STREAM_COPY_BYTES) {
+        const source = createReadStream(from);
+        source.on('data', (chunk) => wrote(chunk.length));
+        // 'wx' fails with EEXIST like copyFile's COPYFILE_EXCL: the step runner removes a leftover and retries.
+        await pipeline(source, createWriteStream(to, { flags: exclusive ? 'wx' : 'w' }));
+        return;
+      }
       await fs.copyFile(from, to, exclusive);
-      if (from.startsWith(cacheFiles)) wrote((await fs.lstat(to)).size);
+      wrote((await fs.lstat(to)).size);
     },
   };
 }
