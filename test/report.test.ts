@@ -690,7 +690,15 @@ describe('buildAuditReport', () => {
       [r.shape, r.status, r.result, r.host, r.hostTaskQueue, r.concurrency, r.selectedChildren],
       ['legacy', 'COMPLETED', { status: 'ok', exitCode: 0 }, null, null, 2, 3],
     );
-    assert.deepEqual(r.outcomes, { updated: 3, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 0, deferred: 0 });
+    assert.deepEqual(r.outcomes, {
+      updated: 3,
+      'nothing-to-do': 0,
+      planned: 0,
+      failed: 0,
+      cancelled: 0,
+      skipped: 0,
+      deferred: 0,
+    });
     assert.deepEqual([r.executions.length, r.executions[0].events, r.historyLength, r.partitions], [1, 98, 98, []]);
     assert.ok(r.historyBytes > 30_000, `${r.historyBytes} bytes`);
     assertAllStagesOnce(r, 3);
