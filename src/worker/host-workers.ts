@@ -72,8 +72,12 @@ export async function createHostWorkers(opts: HostWorkersOptions): Promise<HostW
       );
     },
     async runUntil<T>(p: Promise<T>): Promise<T> {
-      const [r] = await Promise.all([workflows.runUntil(p), activities.runUntil(p)]);
-      return r;
+      // allSettled, not all: when `p` rejects, both workers must be shut down before this settles
+      // (with all, the first rejection returned while the other still held the connection).
+      const [a, b] = await Promise.allSettled([workflows.runUntil(p), activities.runUntil(p)]);
+      if (a.status === 'rejected') throw a.reason;
+      if (b.status === 'rejected') throw b.reason;
+      return a.value;
     },
     shutdown,
   };
