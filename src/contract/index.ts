@@ -7,6 +7,7 @@ export * from './activity-ids';
 export * from './activity-types';
 export * from './audit';
 export * from './controls';
+export * from './fleet';
 export * from './input';
 export * from './messages';
 export * from './partition-budget';
