@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { hostTaskQueue, MAX_PARTITION_SIZE, parseUpdateInput } from '../src/contract/input';
+import {
+  failureBudget,
+  hostTaskQueue,
+  MAX_PARTITION_SIZE,
+  parseUpdateInput,
+  windowProblems,
+} from '../src/contract/input';
 
 /*
  * parseUpdateInput on its own. test/workflow-input.test.ts runs the common bad inputs through a
@@ -39,6 +45,9 @@ describe('parseUpdateInput: defaults', () => {
       dryRun: false,
       hostTimeout: '10m',
       partitionSize: MAX_PARTITION_SIZE,
+      stageConcurrency: {},
+      maxFailures: 0,
+      approval: false,
     });
   });
 
@@ -61,6 +70,10 @@ describe('parseUpdateInput: defaults', () => {
       dryRun: true,
       hostTimeout: '90s',
       partitionSize: 50,
+      stageConcurrency: { prepare: 8, execute: 2 },
+      maxFailures: '10%',
+      approval: true,
+      window: { notBefore: '2026-12-06T01:00:00+01:00', notAfter: '2026-12-06T05:00:00Z' },
     };
     assert.deepEqual(parseUpdateInput(full), full);
   });
@@ -175,7 +188,7 @@ describe('parseUpdateInput: the failure', () => {
   it('names every unknown field in one problem, listing the fields it knows', () => {
     refuses(
       { ...BASE, force: true, verbose: 1 },
-      "unknown field(s) 'force', 'verbose'; expected image, host, hostTaskQueue, children, ignore, concurrency, packages, dryRun, hostTimeout, partitionSize",
+      "unknown field(s) 'force', 'verbose'; expected image, host, hostTaskQueue, children, ignore, concurrency, packages, dryRun, hostTimeout, stageConcurrency, maxFailures, approval, window, partitionSize",
     );
   });
 
@@ -200,5 +213,56 @@ describe('parseUpdateInput: the failure', () => {
         'partitionSize: expected an integer from 1 to 1000, got 5000',
       ],
     );
+  });
+});
+
+/** One problem, starting with `start` (the rest names the value got). */
+const refusesWith = (raw: unknown, start: string) => {
+  const list = problems(raw);
+  assert.equal(list.length, 1, list.join('\n'));
+  assert.ok(list[0].startsWith(start), list[0]);
+};
+
+describe('parseUpdateInput: the live controls of issue 10', () => {
+  it('refuses a failure budget that is not a count or a percentage from 0 to 100', () => {
+    for (const bad of [0.5, -1, 'abc', '150%', '10', true])
+      refusesWith({ ...BASE, maxFailures: bad }, `maxFailures: expected a count (an integer >= 0) or a percentage`);
+    assert.equal(parseUpdateInput({ ...BASE, maxFailures: '100%' }).maxFailures, '100%');
+  });
+
+  it('resolves a percentage against the selected children, rounding down', () => {
+    assert.equal(failureBudget('10%', 25), 2);
+    assert.equal(failureBudget('100%', 7), 7);
+    assert.equal(failureBudget(3, 1000), 3);
+    assert.equal(failureBudget('0%', 1000), 0);
+  });
+
+  it('refuses per-stage caps that are not integers, and unknown stages, naming them', () => {
+    refusesWith({ ...BASE, stageConcurrency: { prepare: 0.5 } }, 'stageConcurrency.prepare: expected an integer');
+    refusesWith(
+      { ...BASE, stageConcurrency: { fetch: 2 } },
+      "stageConcurrency: unknown field(s) 'fetch'; expected publisher-check, plan, prepare, execute",
+    );
+  });
+
+  it('refuses a window without an offset, with notAfter before notBefore, or empty', () => {
+    refusesWith(
+      { ...BASE, window: { notAfter: '2026-12-06T05:00:00' } },
+      'window.notAfter: expected an ISO 8601 time with offset',
+    );
+    refusesWith(
+      { ...BASE, window: { notBefore: '2026-12-06T05:00:00Z', notAfter: '2026-12-06T04:00:00Z' } },
+      'window: notAfter: expected a time after notBefore',
+    );
+    refusesWith({ ...BASE, window: {} }, 'window: expected notBefore, notAfter or both');
+  });
+
+  it('names a window that has already closed (the workflow checks it at its start, clients before)', () => {
+    const now = Date.parse('2026-12-06T06:00:00Z');
+    assert.deepEqual(windowProblems({ notAfter: '2026-12-06T07:00:00+01:00' }, now), [
+      'window.notAfter: the window closed at 2026-12-06T07:00:00+01:00: nothing could be executed; give a window that ends in the future',
+    ]);
+    assert.deepEqual(windowProblems({ notAfter: '2026-12-06T07:00:01Z' }, now), []);
+    assert.deepEqual(windowProblems(undefined, now), []);
   });
 });

@@ -93,7 +93,7 @@ const CASES: Case[] = [
     what: 'an unknown extra field',
     input: (image, host) => ({ image, host, force: true }),
     mentions: [
-      "unknown field(s) 'force'; expected image, host, hostTaskQueue, children, ignore, concurrency, packages, dryRun, hostTimeout, partitionSize",
+      "unknown field(s) 'force'; expected image, host, hostTaskQueue, children, ignore, concurrency, packages, dryRun, hostTimeout, stageConcurrency, maxFailures, approval, window, partitionSize",
     ],
   },
   {
