@@ -49,6 +49,8 @@ export function spawnWorker(opts: {
   bundle: string;
   stageDelayMs?: Record<string, number>;
   copyDelayMs?: number;
+  /** This worker's host name (its activities' queue linked-images@<host>). @default hostFor(taskQueue) */
+  host?: string;
 }): WorkerProcess {
   const child = spawn(process.execPath, ['--require', 'ts-node/register', WORKER], {
     cwd: ROOT,
@@ -57,7 +59,7 @@ export function spawnWorker(opts: {
       ...process.env,
       TEMPORAL_ADDRESS: opts.address,
       TASK_QUEUE: opts.taskQueue,
-      HOST: hostFor(opts.taskQueue),
+      HOST: opts.host ?? hostFor(opts.taskQueue),
       CACHE_DIR: opts.cacheDir,
       RECORD_FILE: opts.recordFile,
       WORKFLOW_BUNDLE: opts.bundle,
