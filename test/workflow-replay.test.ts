@@ -116,6 +116,11 @@ describe('replaying recorded histories', () => {
     assert.ok(accepted('v3-controls.json') >= 3, 'pause, setConcurrency, resume');
     assert.equal(resultOf<UpdateResult>(load('v3-partitioned-approval.json')).partitions, 2);
     assert.ok(types('v3-window.json').includes('EVENT_TYPE_TIMER_FIRED'), 'the window opened on a durable timer');
+    assert.ok(
+      types('v3-fleet.json').includes('EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED'),
+      "the host's run is a child",
+    );
+    assert.equal(resultOf<{ status: string }>(load('v3-fleet.json')).status, 'ok');
   });
 
   it('the recorded histories since bounded runs are what they claim', () => {

@@ -42,7 +42,7 @@ interface Execution {
 interface Scenario {
   file: string;
   /** @default 'updateLinkedImages' */
-  workflow?: 'updateLinkedImages' | 'auditLinkedImages';
+  workflow?: 'updateLinkedImages' | 'auditLinkedImages' | 'updateFleet';
   zones: number;
   /** The run's input besides `image` (and `host`, added for runs since host task queues); a function: made at recording time. */
   input: Record<string, unknown> | (() => Record<string, unknown>);
@@ -199,6 +199,15 @@ export const SCENARIOS: Scenario[] = [
     extra: { 'v3-partition-1.json': (all) => all.find((e) => e.workflowId.endsWith('/children-1'))! },
   },
   {
+    // A fleet of one host (the recording's worker), in two waves of hosts: its run is a child workflow.
+    file: 'v3-fleet.json',
+    host: true,
+    workflow: 'updateFleet',
+    zones: 2,
+    input: { waves: [1], update: { concurrency: 2 } },
+    expect: 'ok',
+  },
+  {
     // A maintenance window that opens 3 s after the run starts: its timer is in the history.
     file: 'v3-window.json',
     host: true,
@@ -278,9 +287,13 @@ async function main(): Promise<void> {
         { cacheDir: host.cacheDir, recordFile: host.recordFile },
         async (taskQueue, hostName) => {
           const input = typeof s.input === 'function' ? s.input() : s.input;
+          const args =
+            s.workflow === 'updateFleet'
+              ? { hosts: [{ name: hostName, image: host.parent }], ...input }
+              : { image: host.parent, ...(s.host ? { host: hostName } : {}), ...input };
           const run = await env.client.workflow.start<(i: unknown) => Promise<{ status: string }>>(
             s.workflow ?? 'updateLinkedImages',
-            { taskQueue, workflowId, args: [{ image: host.parent, ...(s.host ? { host: hostName } : {}), ...input }] },
+            { taskQueue, workflowId, args: [args] },
           );
           await s.during?.(env.client, workflowId);
           return run.result();
