@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  durationMs,
   failureBudget,
   hostTaskQueue,
   MAX_PARTITION_SIZE,
   parseUpdateInput,
+  resolveWindow,
   windowProblems,
 } from '../src/contract/input';
 
@@ -254,7 +256,7 @@ describe('parseUpdateInput: the live controls of issue 10', () => {
       { ...BASE, window: { notBefore: '2026-12-06T05:00:00Z', notAfter: '2026-12-06T04:00:00Z' } },
       'window: notAfter: expected a time after notBefore',
     );
-    refusesWith({ ...BASE, window: {} }, 'window: expected notBefore, notAfter or both');
+    refusesWith({ ...BASE, window: {} }, 'window: expected notBefore, notAfter, length, or some of them');
   });
 
   it('names a window that has already closed (the workflow checks it at its start, clients before)', () => {
@@ -264,5 +266,28 @@ describe('parseUpdateInput: the live controls of issue 10', () => {
     ]);
     assert.deepEqual(windowProblems({ notAfter: '2026-12-06T07:00:01Z' }, now), []);
     assert.deepEqual(windowProblems(undefined, now), []);
+  });
+
+  it('resolves a window given by its length from when it opens (notBefore, or the start)', () => {
+    const start = Date.parse('2026-12-06T01:00:00Z');
+    assert.deepEqual(resolveWindow({ length: '4h' }, start), { notAfter: '2026-12-06T05:00:00.000Z' });
+    assert.deepEqual(resolveWindow({ notBefore: '2026-12-06T02:00:00Z', length: '90m' }, start), {
+      notBefore: '2026-12-06T02:00:00Z',
+      notAfter: '2026-12-06T03:30:00.000Z',
+    });
+    assert.deepEqual(resolveWindow({ notAfter: '2026-12-06T05:00:00Z' }, start), { notAfter: '2026-12-06T05:00:00Z' });
+    refusesWith(
+      { ...BASE, window: { notAfter: '2026-12-06T05:00:00Z', length: '1h' } },
+      'window: expected notAfter or length, not both',
+    );
+    refusesWith({ ...BASE, window: { length: 'soon' } }, "window.length: expected a duration like '90m' or '4h'");
+  });
+
+  it('reads durations as Temporal writes them', () => {
+    assert.deepEqual(
+      ['500ms', '90s', '10m', '4h', '1.5 hours', '2 minutes'].map(durationMs),
+      [500, 90_000, 600_000, 14_400_000, 5_400_000, 120_000],
+    );
+    assert.throws(() => durationMs('4d'), RangeError);
   });
 });

@@ -371,6 +371,18 @@ describe('live controls: the maintenance window', () => {
     });
   });
 
+  it('a window given by its length (a scheduled run) closes that long after the run starts', async () => {
+    const host = await makeHost(1);
+    const t0 = Date.now();
+    await withRun(host, { window: { length: '1h' } }, {}, async (run) => {
+      const result = await run.result();
+      assert.equal(result.status, 'ok');
+      const w = (await run.query(controlsQuery)).window!;
+      const end = Date.parse(w.notAfter!);
+      assert.ok(end >= t0 + 3_600_000 - 60_000 && end <= Date.now() + 3_600_000, w.notAfter!);
+    });
+  });
+
   it('prepares before the window, executes only inside it, and defers the children the window has no time for', async () => {
     const host = await makeHost(4);
     const opens = Date.now() + 8_000;

@@ -8,6 +8,26 @@ export const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
 /** Temporal's duration strings: `90s`, `10m`, `1h`, `500ms` (also `10 minutes`). */
 export const DURATION = /^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)$/;
 
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  millisecond: 1,
+  s: 1000,
+  second: 1000,
+  m: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+};
+
+/** A DURATION in ms (`'4h'` -> 14,400,000). Throws RangeError on anything DURATION does not match. */
+export function durationMs(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/.exec(s);
+  const unit = m && (m[2] === 'ms' || m[2] === 's' ? m[2] : m[2].replace(/s$/, ''));
+  if (!m || !DURATION.test(s) || UNIT_MS[unit!] === undefined)
+    throw new RangeError(`not a duration: ${JSON.stringify(s)}`);
+  return Number(m[1]) * UNIT_MS[unit!];
+}
+
 /**
  * `hostTimeout`: how long an activity may wait for its host's worker (the activities'
  * schedule-to-start timeout), a DURATION above 0, default `10m`. Temporal reads a zero timeout as
@@ -101,22 +121,50 @@ const instant = z
   .regex(ISO_WITH_OFFSET, 'expected an ISO 8601 time with offset like 2026-12-06T02:00:00+01:00')
   .refine((s) => !Number.isNaN(Date.parse(s)), 'expected a valid date and time');
 
-/** `window`: the maintenance window; execution only inside it (publisher check, plan and prepare may run before). */
+/**
+ * `window`: the maintenance window; execution only inside it (publisher check, plan and prepare
+ * may run before). `length` instead of `notAfter`: the window closes that long after it opens
+ * (notBefore, or the run's start), for runs started on a schedule, whose input is the same every week.
+ */
 export function windowField() {
   return z
     .object(
-      { notBefore: instant.optional(), notAfter: instant.optional() },
       {
-        invalid_type_error: 'expected {"notBefore": "<ISO 8601>", "notAfter": "<ISO 8601>"}',
+        notBefore: instant.optional(),
+        notAfter: instant.optional(),
+        length: z
+          .string({ invalid_type_error: "expected a duration like '4h'" })
+          .regex(DURATION, "expected a duration like '90m' or '4h'")
+          .optional(),
       },
+      { invalid_type_error: 'expected {"notBefore": "<ISO 8601>", "notAfter": "<ISO 8601>"}' },
     )
     .strict()
-    .refine((w) => w.notBefore !== undefined || w.notAfter !== undefined, 'expected notBefore, notAfter or both')
+    .refine(
+      (w) => w.notBefore !== undefined || w.notAfter !== undefined || w.length !== undefined,
+      'expected notBefore, notAfter, length, or some of them',
+    )
+    .refine((w) => !(w.notAfter && w.length), 'expected notAfter or length, not both')
     .refine(
       (w) => !w.notBefore || !w.notAfter || Date.parse(w.notAfter) > Date.parse(w.notBefore),
       'notAfter: expected a time after notBefore',
     )
     .optional();
+}
+
+/**
+ * The window with `length` resolved into `notAfter` (opening at notBefore, or at `startMs`, the
+ * run's start in ms since the epoch): what the run carries from its first execution on, so that a
+ * continue-as-new or a partition sees the same end.
+ */
+export function resolveWindow<W extends { notBefore?: string; notAfter?: string; length?: string }>(
+  window: W | undefined,
+  startMs: number,
+): W | undefined {
+  if (!window?.length) return window;
+  const opens = window.notBefore ? Math.max(Date.parse(window.notBefore), startMs) : startMs;
+  const { length, ...rest } = window;
+  return { ...rest, notAfter: new Date(opens + durationMs(length)).toISOString() } as W;
 }
 
 /**

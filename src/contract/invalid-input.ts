@@ -30,7 +30,7 @@ export function inputProblems(
 
 const NESTED: Record<string, string> = {
   stageConcurrency: 'publisher-check, plan, prepare, execute',
-  window: 'notBefore, notAfter',
+  window: 'notBefore, notAfter, length',
 };
 
 function nestedFields(p: (string | number)[]): string {

@@ -30,7 +30,7 @@ import { firstStageBehind, newSegment, NEEDS, setError, setStatus, STATUS, type 
 import { newControlMemo, RunControls, type ControlMemo } from './run-controls';
 import { plansPage, segmentPlanDigest, setDigestOf, planLine } from './plan-set';
 import { controlsQuery, plansQuery } from '../contract/controls';
-import { windowProblems } from '../contract/input';
+import { resolveWindow, windowProblems } from '../contract/input';
 import type { ChildrenPage, ChildrenQueryArgs, Progress, UpdateResult } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
@@ -73,6 +73,8 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
   try {
     input = parseUpdateInput(raw);
     if (controlled && !resume) {
+      // A window given by its length ends that long after it opens: fixed now, carried from here on.
+      input.window = resolveWindow(input.window, Date.now());
       const late = windowProblems(input.window, Date.now());
       if (late.length) throw invalidInput(late);
     }
