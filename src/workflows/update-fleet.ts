@@ -9,6 +9,7 @@ import {
   setCurrentDetails,
   setHandler,
   workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import {
   fleetHostsQuery,
@@ -213,6 +214,8 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     try {
       const r: UpdateResult = await executeChild(updateLinkedImages, {
         workflowId: idOf(h.name),
+        // A host's run is never started twice by one fleet run, even by a bug: the ID is refused once used.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         taskQueue: info.taskQueue,
         staticSummary: `host ${h.name} of fleet ${info.workflowId}: update ${h.image}`,
         args: [
