@@ -9,6 +9,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { fleetHostsQuery, fleetProgressQuery, type FleetResult } from '../src/contract/fleet';
 import type { HostWorkers } from '../src/worker/host-workers';
+import { fleetMarkdown, readFleetReport } from '../src/client/report/fleet-report';
 import { readRecord, startsPerName } from './helpers/activity-log';
 import { startTemporalEnv, type TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';
@@ -111,6 +112,17 @@ describe('updateFleet', () => {
       [3, [[f.hosts[1].name, 'updated', `${id}/${f.hosts[1].name}`, 1]]],
     );
     assert.match(line, /3\/3 hosts done/);
+
+    // npm run report on the fleet: a row per host, from its result and each host run's record.
+    const report = await readFleetReport(env.client, id);
+    assert.deepEqual(
+      report.hosts.map((h) => [h.name, h.wave, h.outcome, h.status, h.execution, h.zones]),
+      f.hosts.map((h, i) => [h.name, i === 0 ? 1 : 2, 'updated', 'ok', 'COMPLETED', '2/2']),
+    );
+    assert.match(
+      fleetMarkdown(report),
+      new RegExp(`\\| ${f.hosts[2].name} \\| 2 \\| updated \\| ok \\| COMPLETED \\| 2/2 \\|`),
+    );
   });
 
   it('a canary host that fails stops the fleet before the next wave', async () => {

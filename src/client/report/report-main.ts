@@ -1,6 +1,6 @@
 /**
  * `npm run report -- <workflowId> [--run-id R] [--json]`: the audit report of one
- * updateLinkedImages run, finished or still running, from the histories of all its executions
+ * updateLinkedImages run (or, for an updateFleet run, its table per host: fleet-report.ts), finished or still running, from the histories of all its executions
  * on the server (its continue-as-new chain and its partitions), as Markdown for a change ticket
  * or as one JSON object (AuditReport).
  * Exit codes: 0 printed, 1 workflow not found or server unreachable, 2 bad command line.
@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_PAGE_SIZE, readAuditReport } from './history-reader';
 import { reportMarkdown } from './report-markdown';
+import { fleetMarkdown, isFleet, readFleetReport } from './fleet-report';
 import { connectClient, DEFAULT_ADDRESS } from '../connection-settings';
 import { parseCommandLine } from '../../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../../command-line/usage-error';
@@ -88,6 +89,11 @@ async function main(argv: string[]): Promise<number> {
     const what = `workflow ID '${args.workflowId}'${args.runId ? ` run ${args.runId}` : ''}`;
     let report;
     try {
+      if (await isFleet(client, args.workflowId, args.runId)) {
+        const fleet = await readFleetReport(client, args.workflowId);
+        process.stdout.write(args.json ? JSON.stringify(fleet, null, 2) + '\n' : fleetMarkdown(fleet));
+        return 0;
+      }
       report = await readAuditReport(client, args.workflowId, {
         runId: args.runId,
         pageSize: args.pageSize,
