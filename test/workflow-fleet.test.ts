@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { fleetHostsQuery, fleetProgressQuery, type FleetResult } from '../src/contract/fleet';
+import { approveWaveUpdate, fleetHostsQuery, fleetProgressQuery, type FleetResult } from '../src/contract/fleet';
 import type { HostWorkers } from '../src/worker/host-workers';
 import { fleetMarkdown, readFleetReport } from '../src/client/report/fleet-report';
 import { readRecord, startsPerName } from './helpers/activity-log';
@@ -56,6 +56,7 @@ async function runFleet(
   input: Record<string, unknown>,
   id = workflowId('fleet'),
   whileUp: () => Promise<void> = async () => undefined,
+  during: () => Promise<void> = async () => undefined,
 ): Promise<FleetResult> {
   const running = f.hosts.filter((h) => h.workers).map((h) => h.workers!);
   const done = env.client.workflow.execute<(i: unknown) => Promise<FleetResult>>('updateFleet', {
@@ -65,6 +66,7 @@ async function runFleet(
   });
   const runs = running.map((w) => w.run());
   try {
+    await during();
     const r = await done;
     await whileUp();
     return r;
@@ -123,6 +125,33 @@ describe('updateFleet', () => {
       fleetMarkdown(report),
       new RegExp(`\\| ${f.hosts[2].name} \\| 2 \\| updated \\| ok \\| COMPLETED \\| 2/2 \\|`),
     );
+  });
+
+  it('with waveApproval, a wave after the canary waits for approveWave of that wave', async () => {
+    const f = await makeFleet(2, 1);
+    const id = workflowId('fleet-approve');
+    const r = await runFleet(
+      f,
+      { waves: [1], waveApproval: true },
+      id,
+      async () => undefined,
+      async () => {
+        const h = env.client.workflow.getHandle(id);
+        let p = null;
+        while (p?.waitingForApproval !== 2) {
+          p = await h.query(fleetProgressQuery).catch(() => null);
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        assert.match(p.line, /waiting for approval of wave 2/);
+        assert.deepEqual(await readRecord(f.hosts[1].host.recordFile), [], 'the second host waits');
+        await assert.rejects(h.executeUpdate(approveWaveUpdate, { args: [{ wave: 3 }] }), (e: Error) =>
+          /wave 2 is waiting for approval, not 3/.test(String((e.cause as Error | undefined)?.message)),
+        );
+        await h.executeUpdate(approveWaveUpdate, { args: [{ wave: 2 }] });
+      },
+    );
+    assert.equal(r.status, 'ok');
+    assert.deepEqual(r.counts, { updated: 2, 'nothing-to-do': 0, failed: 0, skipped: 0 });
   });
 
   it('a canary host that fails stops the fleet before the next wave', async () => {

@@ -62,6 +62,8 @@ export const FleetInputSchema = z
     waves: z.array(waveSize, { invalid_type_error: 'expected a list like [1, 5, "20%"]' }).min(1).optional(),
     /** Failed hosts tolerated over the fleet run (count or percentage); default 0: stop after the first failed host. */
     maxHostFailures: maxFailuresField(),
+    /** Wait for the Update `approveWave` before each wave after the first (the canary's result reviewed by a person). */
+    waveApproval: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
   })
   .strict();
 
@@ -157,6 +159,8 @@ export interface FleetProgress {
   paused: boolean;
   hostConcurrency: number;
   execution: number;
+  /** The wave (1-based) waiting for `approveWave`, or null. */
+  waitingForApproval: number | null;
 }
 
 export const fleetProgressQuery = defineQuery<FleetProgress>('progress');
@@ -174,3 +178,5 @@ export const setHostConcurrencyUpdate = defineUpdate<FleetProgress, [{ hostConcu
 export const pauseFleetUpdate = defineUpdate<FleetProgress, []>('pause');
 export const resumeFleetUpdate = defineUpdate<FleetProgress, []>('resume');
 export const skipHostUpdate = defineUpdate<FleetProgress, [{ host: string }]>('skipHost');
+/** With `waveApproval`: let wave `wave` (1-based, the one waiting) start. */
+export const approveWaveUpdate = defineUpdate<FleetProgress, [{ wave: number }]>('approveWave');

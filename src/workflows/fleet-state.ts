@@ -22,6 +22,8 @@ export interface FleetState {
   /** The wave being worked on (0-based). */
   wave: number;
   paused: boolean;
+  /** With waveApproval: the highest wave (1-based) approved so far (wave 1 needs none). */
+  approvedWave?: number;
   hostConcurrency: number;
   /** Failed hosts so far, and the budget as a count. */
   failures: number;

@@ -19,6 +19,7 @@ import {
   resumeFleetUpdate,
   setHostConcurrencyUpdate,
   skipHostUpdate,
+  approveWaveUpdate,
   waveCounts,
   type FleetInput,
   type FleetProgress,
@@ -84,6 +85,7 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     newFleetState(names.length, input.hostConcurrency, failureBudget(input.maxHostFailures, names.length));
   let maxResultBytes = RESULT_BYTES_GUESS;
   let finished = false;
+  let waiting: number | null = null;
 
   const progress = (): FleetProgress => {
     const c = { done: 0, working: 0, waiting: 0, failed: 0, skipped: 0, total: names.length };
@@ -104,7 +106,7 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     const more = c.working > working.length ? ` (+${c.working - working.length} more)` : '';
     const line = finished
       ? `Finished updating the fleet: ${c.done}/${c.total} hosts done${c.failed ? `; ${c.failed} failed` : ''}`
-      : `Fleet: wave ${st.wave + 1}/${counts.length}: hosts ${c.done}/${c.total} done${c.failed ? `; ${c.failed} failed` : ''}${c.skipped ? `; ${c.skipped} skipped` : ''}; ${c.working} working${working.length ? ': ' + working.join(' ') + more : ''}; zones ${zones.updated}/${zones.selected} updated in the hosts done${st.paused ? ' (paused)' : ''}`;
+      : `Fleet: wave ${st.wave + 1}/${counts.length}: hosts ${c.done}/${c.total} done${c.failed ? `; ${c.failed} failed` : ''}${c.skipped ? `; ${c.skipped} skipped` : ''}; ${c.working} working${working.length ? ': ' + working.join(' ') + more : ''}; zones ${zones.updated}/${zones.selected} updated in the hosts done${st.paused ? ' (paused)' : ''}${waiting !== null ? ` (waiting for approval of wave ${waiting}: update approveWave)` : ''}`;
     return {
       line,
       wave: st.wave + 1,
@@ -115,6 +117,7 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
       paused: st.paused,
       hostConcurrency: st.hostConcurrency,
       execution: st.execution,
+      waitingForApproval: waiting,
     };
   };
   const show = () => setCurrentDetails(progress().line);
@@ -206,6 +209,33 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     },
   );
 
+  setHandler(
+    approveWaveUpdate,
+    (a) => {
+      st.approvedWave = a.wave;
+      show();
+      return progress();
+    },
+    {
+      validator: (a) => {
+        open();
+        const wave = (a as { wave?: unknown } | null)?.wave;
+        if (waiting === null)
+          throw ApplicationFailure.nonRetryable(
+            input.waveApproval
+              ? 'no wave is waiting for approval now'
+              : 'the fleet run was started without waveApproval',
+            'InvalidControl',
+          );
+        if (wave !== waiting)
+          throw ApplicationFailure.nonRetryable(
+            `wave: wave ${waiting} is waiting for approval, not ${JSON.stringify(wave) ?? 'nothing'}`,
+            'InvalidControl',
+          );
+      },
+    },
+  );
+
   const runHost = async (i: number): Promise<'ok' | 'failed' | 'cancelled'> => {
     if (st.status[i] !== HOST.waiting) return 'ok'; // skipped meanwhile
     const h = input.hosts[i];
@@ -254,6 +284,12 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     show();
     try {
       await condition(() => !st.paused); // a wave boundary: nothing new starts while paused
+      if (input.waveApproval && w > 0 && (st.approvedWave ?? 1) < w + 1 && st.failures <= st.maxFailures) {
+        waiting = w + 1;
+        show();
+        await condition(() => (st.approvedWave ?? 1) >= w + 1);
+        waiting = null;
+      }
     } catch (e) {
       if (!isCancellation(e)) throw e;
       cancelled = true;
