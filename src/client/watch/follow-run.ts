@@ -2,6 +2,7 @@ import { connectClient } from '../connection-settings';
 import { LineRenderer } from './line-renderer';
 import { canRedraw, TtyRenderer } from './tty-renderer';
 import { watchRun } from './watch-run';
+import type { ApprovalMode } from '../approval/approval-step';
 
 /** How followRun shows a run. */
 export interface FollowOptions {
@@ -11,6 +12,8 @@ export interface FollowOptions {
   plain?: boolean;
   /** The wait between polls while the run moves, in ms. @default watchRun's (1000) */
   intervalMs?: number;
+  /** What to do when the run waits for plan approval (watch-run.ts). @default 'show' */
+  approval?: ApprovalMode;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function followRun(workflowId: string, opts: FollowOptions = {}): P
     workflowId,
     runId: opts.runId ?? null,
     intervalMs: opts.intervalMs,
+    approval: opts.approval,
     renderer: plain ? new LineRenderer() : new TtyRenderer(),
     connect: async () => {
       const c = first ?? (await connectClient());

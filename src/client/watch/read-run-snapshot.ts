@@ -1,7 +1,8 @@
 /**
  * One round of reading a run from the server: describe (status, task queue, pending activities),
  * the `progress` query of the run and of its active partition, describe of that partition (its
- * activities are the ones in flight), and the pollers of the host's and the workflow's task queues.
+ * activities are the ones in flight), the pollers of the host's and the workflow's task queues,
+ * and, while the run waits for plan approval, how many plans wait (the `plans` query).
  */
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -9,6 +10,7 @@ import { temporal } from '@temporalio/proto';
 import { parseActivityId } from '../../contract/activity-ids';
 import type { HeartbeatProgress } from '../../contract/activity-types';
 import { hostTaskQueue } from '../../contract/input';
+import { plansQuery } from '../../contract/controls';
 import { progressQuery } from '../../contract/messages';
 import type { Progress } from '../../contract/run-types';
 import type { PendingActivity, QueuePollers, RunSnapshot, RunStatus } from './run-snapshot';
@@ -92,6 +94,7 @@ export async function readRunSnapshot(
       pendingOwner = active;
     }
   }
+  const plansWaiting = progress?.controls?.approval === 'waiting' ? await plansCount(client, target) : null;
   const polled: QueuePollers[] = [];
   if (running) {
     if (queues.hostQueue) polled.push(await pollersOf(client, queues.hostQueue, 'host'));
@@ -107,6 +110,7 @@ export async function readRunSnapshot(
       partition,
       pending,
       pendingOf: pendingOwner,
+      plansWaiting,
       host: queues.host,
       queues: polled,
     },
@@ -117,6 +121,15 @@ export async function readRunSnapshot(
 async function ask(client: Client, workflowId: string, runId: string | null): Promise<Progress | null> {
   const h = client.workflow.getHandle(workflowId, runId ?? undefined);
   return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => h.query(progressQuery)).catch(() => null);
+}
+
+/** The plans waiting for approval (the parent's, if it changes something, and the children's), null without an answer. */
+async function plansCount(client: Client, target: RunTarget): Promise<number | null> {
+  const h = client.workflow.getHandle(target.workflowId, target.runId ?? undefined);
+  const page = await client
+    .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => h.query(plansQuery, { offset: 0, limit: 1 }))
+    .catch(() => null);
+  return page ? page.total + (page.parent ? 1 : 0) : null;
 }
 
 /** The host (and its queue) from the run's input, in its first event; the workflow queue from describe. */

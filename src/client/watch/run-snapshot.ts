@@ -60,6 +60,8 @@ export interface RunSnapshot {
   pending: PendingActivity[];
   /** The workflow ID of that execution (where their results will be in the history). */
   pendingOf: string;
+  /** Plans waiting for approval (the `plans` query's parent and children) while progress.controls.approval is `waiting`; else null or absent. */
+  plansWaiting?: number | null;
   /** The run's host (from its input), null when its input does not name one (a legacy run). */
   host: string | null;
   queues: QueuePollers[];

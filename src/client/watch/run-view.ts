@@ -5,6 +5,8 @@
  */
 import prettyBytes from 'pretty-bytes';
 import prettyMs from 'pretty-ms';
+import type { ControlState } from '../../contract/controls';
+import { controlLines } from './control-lines';
 import type { PendingActivity, RunSnapshot, RunStatus } from './run-snapshot';
 
 /** A host or workflow queue whose newest poll is older than this has no worker, in ms (a live worker's long poll lasts ~70 s). */
@@ -61,6 +63,10 @@ export interface RunView {
   /** pkg(5)'s status line of the stage at work (with the partition for a partitioned run); null before the run answers. */
   stageLine: string | null;
   children: ChildView[];
+  /** The run's live controls (progress.controls), null before it answers and in runs started before controls. */
+  controls: ControlState | null;
+  /** What holds the run and its failure budget, as control-lines.ts words it (empty when nothing applies or once finished). */
+  controlLines: string[];
   /** Problems with the run as a whole: no worker on a queue, no answer to the progress query. */
   warnings: string[];
   /** Per activity ID, the base of its rate (carried from view to view). */
@@ -70,12 +76,13 @@ export interface RunView {
 /**
  * The view of `s`. `prev` (the view of the round before, or null) carries the rate bases: a
  * rate is the progress since the attempt was first seen divided by the time since, so it needs
- * two readings and restarts with each attempt. `pollerStaleMs` as POLLER_STALE_MS.
+ * two readings and restarts with each attempt. `pollerStaleMs` as POLLER_STALE_MS, `stallMs` as
+ * STALL_MS; `timeZone` the zone of the window's times (default the viewer's).
  */
 export function buildRunView(
   s: RunSnapshot,
   prev: RunView | null,
-  opts: { pollerStaleMs?: number; stallMs?: number } = {},
+  opts: { pollerStaleMs?: number; stallMs?: number; timeZone?: string } = {},
 ): RunView {
   const now = s.at.getTime();
   const rateBases: Record<string, RateBase> = {};
@@ -93,12 +100,23 @@ export function buildRunView(
     if (s.progress === null)
       warnings.push('the run does not answer its progress query (is a worker polling its workflow task queue?)');
   }
+  const controls = s.progress?.controls ?? null;
   return {
     workflowId: s.workflowId,
     status: s.status,
     finished,
     stageLine: stageLine(s),
     children,
+    controls,
+    controlLines:
+      controls && !finished
+        ? controlLines(controls, {
+            workflowId: s.workflowId,
+            now,
+            plans: s.plansWaiting ?? null,
+            timeZone: opts.timeZone,
+          })
+        : [],
     warnings,
     rateBases,
   };

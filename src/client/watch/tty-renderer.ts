@@ -1,6 +1,7 @@
 /**
  * The terminal view of a run: a live area, redrawn in place by log-update (it erases the
- * previous frame and wraps to the terminal's width), holding pkg(5)'s stage line, a bar per
+ * previous frame and wraps to the terminal's width), holding pkg(5)'s stage line, what holds the
+ * run (paused, waiting for approval or the window) and its failure budget, a bar per
  * working child with its rate, ETA and attempt, its last error and next retry, and the warnings.
  * Lines that must stay (the stage line of a finished stage, notes) are persisted above it.
  */
@@ -23,6 +24,7 @@ export function barText(c: ChildView): string {
 /** The frame of a view: the lines of the live area. */
 export function ttyFrame(view: RunView): string[] {
   const lines = [view.stageLine ?? `Waiting for ${view.workflowId} to answer...`];
+  for (const l of view.controlLines) lines.push(`* ${l}`);
   const shown = view.children.slice(0, MAX_BARS);
   const nameWidth = Math.max(0, ...shown.map((c) => `${c.name} ${c.stage}`.length));
   for (const c of shown) {

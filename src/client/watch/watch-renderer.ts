@@ -6,6 +6,6 @@ export interface WatchRenderer {
   update(view: RunView): void;
   /** A line that stays (a reconnect, the server unreachable), shown above the live area. */
   note(line: string): void;
-  /** Ends the live area, leaving its last frame on screen; later output goes below it. */
+  /** Ends the live area, leaving its last frame on screen; later output goes below it (a later `update` starts a new area there, e.g. after a prompt). */
   finish(): void;
 }

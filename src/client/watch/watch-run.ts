@@ -13,7 +13,9 @@ import { BackoffPoller } from './backoff-poller';
 import { readRunSnapshot, type RunQueues, type RunTarget } from './read-run-snapshot';
 import { readStageOutputs } from './read-stage-outputs';
 import { buildRunView, type RunView } from './run-view';
+import { withoutCountdown } from './line-renderer';
 import type { WatchRenderer } from './watch-renderer';
+import { approvalStep, type ApprovalMode } from '../approval/approval-step';
 
 /** Exit code after Ctrl-C, as shells report a process ended by SIGINT. */
 export const INTERRUPTED_EXIT_CODE = 130;
@@ -27,6 +29,12 @@ export interface WatchRunOptions {
   renderer: WatchRenderer;
   /** The wait between polls while the run changes, in ms; it stretches up to 10 s (or this, if longer) while nothing changes. @default 1000 */
   intervalMs?: number;
+  /**
+   * When the run waits for plan approval: print the plans and how to approve them (`show`), ask
+   * on the terminal (`ask`), or approve them (`approve`); see approval/approval-step.ts. Once per
+   * set digest (a re-planned child makes a new one). @default 'show'
+   */
+  approval?: ApprovalMode;
   /** Where the final table and messages go. @default process.stdout / process.stderr */
   out?: (text: string) => void;
   err?: (text: string) => void;
@@ -58,7 +66,13 @@ export async function watchRun(o: WatchRunOptions): Promise<number> {
   let failing = false;
 
   let pendingOf = o.workflowId;
-  const poller = new BackoffPoller<Conn, { view: RunView; outputs: string[] }>({
+  // The set digests whose plans were shown (and asked about): each set once.
+  const shownSets = new Set<string>();
+  const onSigint = () => {
+    ending = { kind: 'interrupted' };
+    poller.stop();
+  };
+  const poller = new BackoffPoller<Conn, { view: RunView; outputs: string[]; client: Client }>({
     intervalMs,
     maxIntervalMs: Math.max(10_000, intervalMs),
     connect: o.connect,
@@ -73,14 +87,26 @@ export async function watchRun(o: WatchRunOptions): Promise<number> {
       const outputs = await endedOutputs(c.client, prev, view, pendingOf);
       pendingOf = r.snapshot.pendingOf;
       if (view.finished) ending = await endingOf(c.client, target);
-      return { view, outputs };
+      return { view, outputs, client: c.client };
     },
-    onValue: ({ view: v, outputs }) => {
+    onValue: async ({ view: v, outputs, client }) => {
       if (failing) o.renderer.note(`Reconnected; following ${o.workflowId} again.`);
       failing = false;
       o.renderer.update(v);
       for (const line of outputs) o.renderer.note(line);
       if (ending) return 'stop';
+      const digest = v.controls?.approval === 'waiting' ? v.controls.setDigest : null;
+      if (digest && !shownSets.has(digest)) {
+        const mode = o.approval ?? 'show';
+        // The prompt needs the terminal: the live area ends (a new one starts below on the next round).
+        if (mode === 'ask') o.renderer.finish();
+        const outcome = await approvalStep(client, o.workflowId, mode, {
+          print: (lines) => lines.forEach((l) => o.renderer.note(l)),
+        });
+        shownSets.add(digest);
+        if (outcome === 'interrupted') onSigint();
+        return ending ? 'stop' : 'changed';
+      }
       const key = changeKey(v);
       const changed = key !== lastKey;
       lastKey = key;
@@ -103,10 +129,6 @@ export async function watchRun(o: WatchRunOptions): Promise<number> {
     },
   });
 
-  const onSigint = () => {
-    ending = { kind: 'interrupted' };
-    poller.stop();
-  };
   process.once('SIGINT', onSigint);
   try {
     await poller.done;
@@ -165,6 +187,7 @@ async function endingOf(client: Client, target: RunTarget): Promise<Ending> {
 function changeKey(v: RunView): string {
   return JSON.stringify([
     v.stageLine,
+    v.controlLines.map(withoutCountdown),
     v.children.map((c) => [
       c.activityId,
       c.state,
