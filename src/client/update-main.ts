@@ -4,6 +4,9 @@
  * twice), a static summary for the Web UI, the search attributes set from the start — then
  * follows it with the live view of `npm run watch` (src/client/watch), prints the per-child table, and exits with pkg(5)'s code; a run
  * that fails, is terminated, cancelled or times out exits 1 with the failure's type and message.
+ * Its run controls (README "Steer a run"): --approval (stop after prepare and wait), --approve
+ * [--yes] (show the plans and ask, or approve them), --max-failures, --stage-concurrency,
+ * --not-before / --not-after (the maintenance window).
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import * as os from 'os';
@@ -14,7 +17,7 @@ import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { anyInteger, collect, nonEmpty } from '../command-line/value-parsers';
 import { timestampOf } from '../model/fmri';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
-import { hostTaskQueue, updateInputProblems } from '../contract/input';
+import { hostTaskQueue, updateInputProblems, windowProblems } from '../contract/input';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
 import { LineRenderer } from './watch/line-renderer';
@@ -22,6 +25,8 @@ import { canRedraw, TtyRenderer } from './watch/tty-renderer';
 import { watchRun } from './watch/watch-run';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 import { followRun } from './watch/follow-run';
+import type { ApprovalMode } from './approval/approval-step';
+import { instantValue, maxFailuresValue, problemsWithOptions, stageCapsValue } from './update-options';
 
 /** The update command line, a fresh commander Command (it keeps parsed values, so one per parse). */
 function updateCommand(): Command {
@@ -53,6 +58,32 @@ function updateCommand(): Command {
       `the workflow task queue (default $LINKED_IMAGES_TASK_QUEUE or ${DEFAULT_TASK_QUEUE})`,
       nonEmpty,
     )
+    .option(
+      '--stage-concurrency <stage=N,...>',
+      'caps for some stages, e.g. prepare=8,execute=2 (stages publisher-check, plan, prepare, execute; the others use -C)',
+      stageCapsValue,
+    )
+    .option(
+      '--max-failures <N|N%>',
+      'failed children the run tolerates before nothing new starts: a count, or a percentage of the children (default 0: fail-fast, like pkg)',
+      maxFailuresValue,
+    )
+    .option('--approval', 'stop after prepare (all content downloaded and verified) and wait for approve or reject')
+    .option(
+      '--approve',
+      'when the run waits for approval: show its plans and ask "Execute these plans? [y/N]" (implies --approval; also with --follow)',
+    )
+    .option('-y, --yes', 'with --approve: approve without asking (for scripts)')
+    .option(
+      '--not-before <ISO>',
+      'maintenance window: execute nothing before this time, e.g. 2026-12-06T02:00:00+01:00 (earlier stages run before it)',
+      instantValue,
+    )
+    .option(
+      '--not-after <ISO>',
+      'maintenance window: start no execute after this time; children not started then are deferred',
+      instantValue,
+    )
     .option('--no-wait', 'start and print the workflow ID, do not follow the run')
     .option('--follow <workflow ID>', 'start nothing: follow a run already started (by anyone) until it ends', nonEmpty)
     .option('--plain', 'follow it in plain lines, no redrawing (the default when stdout is not a terminal)')
@@ -77,6 +108,13 @@ interface UpdateOptions {
   wait: boolean;
   plain?: boolean;
   follow?: string;
+  stageConcurrency?: Record<string, number>;
+  maxFailures?: number | string;
+  approval?: boolean;
+  approve?: boolean;
+  yes?: boolean;
+  notBefore?: string;
+  notAfter?: string;
 }
 
 function usageError(message: string): number {
@@ -97,10 +135,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { opts: values, args: positionals } = parsed;
+  if (values.yes && !values.approve) return usageError('--yes answers the approval prompt: give it with --approve');
+  const approval = approvalMode(values);
   if (values.follow !== undefined) {
     if (positionals.length)
       return usageError(`--follow starts nothing: expected no parent image, got '${positionals[0]}'`);
-    return followRun(values.follow, { plain: values.plain });
+    return followRun(values.follow, { plain: values.plain, approval });
   }
   if (!positionals.length) return usageError("missing required argument 'parent image' (or --follow <workflow ID>)");
   const concurrency = values.concurrency ?? 1;
@@ -115,9 +155,20 @@ async function main(argv: string[]): Promise<number> {
     ...(values.package ? { packages: values.package } : {}),
     ...(values.dryRun ? { dryRun: true } : {}),
     ...(values.hostTimeout ? { hostTimeout: values.hostTimeout } : {}),
+    ...(values.stageConcurrency ? { stageConcurrency: values.stageConcurrency } : {}),
+    ...(values.maxFailures !== undefined ? { maxFailures: values.maxFailures } : {}),
+    ...(values.approval || values.approve ? { approval: true } : {}),
+    ...(values.notBefore || values.notAfter
+      ? {
+          window: {
+            ...(values.notBefore ? { notBefore: values.notBefore } : {}),
+            ...(values.notAfter ? { notAfter: values.notAfter } : {}),
+          },
+        }
+      : {}),
   };
   // Refused here, exit 2, rather than by the workflow after a run was started (which leaves a failed run behind).
-  const problems = updateInputProblems(input);
+  const problems = problemsWithOptions([...updateInputProblems(input), ...windowProblems(input.window, Date.now())]);
   if (problems.length) {
     process.stderr.write(`${problems.join('\n')}\nRun "npm run update -- --help" for the options.\n`);
     return USAGE_EXIT_CODE;
@@ -125,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
   const workflowId =
     values.id ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
   const who = values.child ? `${values.child.length} children` : 'all children';
-  const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}`;
+  const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}${input.approval ? ', approval' : ''}${input.window ? `, window ${input.window.notBefore ?? '...'} to ${input.window.notAfter ?? '...'}` : ''}`;
 
   let conn: Awaited<ReturnType<typeof connectClient>>;
   try {
@@ -166,6 +217,7 @@ async function main(argv: string[]): Promise<number> {
       workflowId,
       runId: handle.firstExecutionRunId,
       renderer: plain ? new LineRenderer((line) => process.stdout.write(`  ${line}\n`)) : new TtyRenderer(),
+      approval,
       // The watch reuses this connection first and makes new ones when the server drops (closed by the watch).
       connect: async () => {
         const c = first ?? (await connectClient());
@@ -177,6 +229,19 @@ async function main(argv: string[]): Promise<number> {
     // Closed here when the run was not followed; the watch closes the ones it used (a second close is harmless).
     await connection.close().catch(() => undefined);
   }
+}
+
+/**
+ * What the watch does when the run waits for approval: ask with --approve on a terminal, approve
+ * with --approve --yes, else (no --approve, or stdin not a terminal to ask on) show the plans
+ * and the commands that approve or reject them.
+ */
+function approvalMode(values: UpdateOptions): ApprovalMode {
+  if (!values.approve) return 'show';
+  if (values.yes) return 'approve';
+  if (process.stdin.isTTY) return 'ask';
+  process.stderr.write('stdin is not a terminal: the plans will be shown, not asked about (--yes approves them).\n');
+  return 'show';
 }
 
 main(process.argv.slice(2)).then(
