@@ -115,7 +115,7 @@ describe('npm run control: verbs', () => {
       name: 'reject',
       args: [{ reason: 'not tonight' }],
     });
-    assert.deepEqual(controlAction('reject', [], {}), { kind: 'update', name: 'reject', args: [] });
+    assert.deepEqual(controlAction('reject', [], {}), { kind: 'update', name: 'reject', args: [{}] });
     assert.deepEqual(controlAction('show', [], {}), { kind: 'show' });
   });
 
@@ -282,18 +282,23 @@ describe('the live view of the controls', () => {
 });
 
 describe('plan approval on the command line', () => {
-  const plan = (name: string, changes: number, downloadBytes: number | null, planDigest: string) => ({
+  const plan = (name: string, changes: number, downloadBytes: number | null, planDigest: string, included = true) => ({
     name,
     changes,
     downloadBytes,
     planDigest,
+    included,
   });
 
   it('lists the plans with their changes, download and short digest, the totals and the whole set digest', () => {
     const lines = planTable({
       setDigest: DIGEST,
       parent: plan('parent', 3, 1_200_000, 'aaaaaaaaaaaaaaaa'),
-      children: [plan('zone:z1', 5, 800_000, 'bbbbbbbbbbbbbbbb'), plan('zone:z10', 1, null, 'cccc')],
+      children: [
+        plan('zone:z1', 5, 800_000, 'bbbbbbbbbbbbbbbb'),
+        plan('zone:z10', 1, null, 'cccc'),
+        plan('zone:z2', 4, 100_000, 'dddddddddddddddd', false),
+      ],
     });
     assert.deepEqual(lines, [
       'Plans waiting for approval:',
@@ -301,7 +306,8 @@ describe('plan approval on the command line', () => {
       '  parent    3        1.2 MB    aaaaaaaaaaaa…',
       '  zone:z1   5        800 kB    bbbbbbbbbbbb…',
       '  zone:z10  1        -         cccc',
-      '3 plans, 9 package changes, 2 MB to download (prepared and verified)',
+      '  zone:z2   4        100 kB    dddddddddddd…  not in the set (failed or skipped since it was planned)',
+      '3 plans in the set, 9 package changes, 2 MB to download (prepared and verified)',
       `Set digest: ${DIGEST}`,
     ]);
   });

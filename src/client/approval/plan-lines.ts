@@ -18,16 +18,17 @@ export interface PlanSet {
 }
 
 /**
- * The plans as a table, then their totals and the set digest:
+ * The plans as a table, then the totals of those in the set and the set digest:
  *
  *     Plans waiting for approval:
  *       NAME     CHANGES  DOWNLOAD  PLAN
  *       parent   3        1.2 MB    1a2b3c4d5e6f…
  *       zone:z1  5        800 kB    0f9e8d7c6b5a…
- *     2 plans, 8 package changes, 2 MB to download (prepared and verified)
+ *       zone:z2  2        -         99aa88bb77cc…  not in the set (failed or skipped since it was planned)
+ *     2 plans in the set, 8 package changes, 2 MB to download (prepared and verified)
  *     Set digest: <the whole digest>
  *
- * A download not known (null) shows as `-` and counts 0.
+ * A download not known (null) shows as `-` and counts 0; a plan not `included` is listed, marked, and not counted.
  */
 export function planTable(set: PlanSet): string[] {
   const plans = [...(set.parent ? [set.parent] : []), ...set.children];
@@ -41,15 +42,19 @@ export function planTable(set: PlanSet): string[] {
     ]),
   ];
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  const table = rows.map(
-    (r) => `  ${r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]))).join('  ')}`,
-  );
-  const changes = plans.reduce((n, p) => n + p.changes, 0);
-  const bytes = plans.reduce((n, p) => n + (p.downloadBytes ?? 0), 0);
+  const fullWidth = 2 + widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  const table = rows.map((r, i) => {
+    const line = `  ${r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]))).join('  ')}`;
+    const left = i > 0 && !plans[i - 1].included;
+    return left ? `${line.padEnd(fullWidth)}  not in the set (failed or skipped since it was planned)` : line;
+  });
+  const inSet = plans.filter((p) => p.included);
+  const changes = inSet.reduce((n, p) => n + p.changes, 0);
+  const bytes = inSet.reduce((n, p) => n + (p.downloadBytes ?? 0), 0);
   return [
     'Plans waiting for approval:',
     ...table,
-    `${plans.length} plan${plans.length === 1 ? '' : 's'}, ${changes} package change${changes === 1 ? '' : 's'}, ${prettyBytes(bytes)} to download (prepared and verified)`,
+    `${inSet.length} plan${inSet.length === 1 ? '' : 's'} in the set, ${changes} package change${changes === 1 ? '' : 's'}, ${prettyBytes(bytes)} to download (prepared and verified)`,
     `Set digest: ${set.setDigest}`,
   ];
 }

@@ -75,7 +75,7 @@ export function controlAction(verb: string, args: string[], o: ControlOptions): 
     case 'approve':
       return { kind: 'approve', digest: o.digest ?? null };
     case 'reject':
-      return { kind: 'update', name: rejectUpdate.name, args: o.reason !== undefined ? [{ reason: o.reason }] : [] };
+      return { kind: 'update', name: rejectUpdate.name, args: [o.reason !== undefined ? { reason: o.reason } : {}] };
     default:
       return { kind: 'show' };
   }

@@ -123,13 +123,30 @@ async function ask(client: Client, workflowId: string, runId: string | null): Pr
   return client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => h.query(progressQuery)).catch(() => null);
 }
 
-/** The plans waiting for approval (the parent's, if it changes something, and the children's), null without an answer. */
+/**
+ * The plans the run shows for approval (the parent's, if it changes something, and the
+ * children's with changes, counting any failed or skipped since), from the first page of the
+ * `plans` query (of each partition, for a run split into partitions); null without an answer.
+ */
 async function plansCount(client: Client, target: RunTarget): Promise<number | null> {
-  const h = client.workflow.getHandle(target.workflowId, target.runId ?? undefined);
-  const page = await client
-    .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => h.query(plansQuery, { offset: 0, limit: 1 }))
-    .catch(() => null);
-  return page ? page.total + (page.parent ? 1 : 0) : null;
+  const first = (id: string, runId: string | null) =>
+    client
+      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        client.workflow.getHandle(id, runId ?? undefined).query(plansQuery, { offset: 0, limit: 1 }),
+      )
+      .catch(() => null);
+  const page = await first(target.workflowId, target.runId);
+  if (!page) return null;
+  let children = page.total;
+  if (page.partitions) {
+    children = 0;
+    for (const p of page.partitions) {
+      const inner = await first(p.workflowId, null);
+      if (!inner) return null;
+      children += inner.total;
+    }
+  }
+  return children + (page.parent ? 1 : 0);
 }
 
 /** The host (and its queue) from the run's input, in its first event; the workflow queue from describe. */
