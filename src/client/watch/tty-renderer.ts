@@ -66,7 +66,9 @@ export class TtyRenderer implements WatchRenderer {
       this.log.persist(this.lastStageLine);
     }
     if (view.stageLine) this.lastStageLine = view.stageLine;
-    this.log(ttyFrame(view).join('\n'));
+    // A closed run answers no progress query: its last frame keeps the last stage line rather than "Waiting for ... to answer".
+    const shown = view.finished && !view.stageLine ? { ...view, stageLine: this.lastStageLine } : view;
+    this.log(ttyFrame(shown).join('\n'));
   }
 
   note(line: string): void {
