@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidArgumentError } from 'commander';
 import { approvalCommands, planTable } from '../src/client/approval/plan-lines';
 import { controlAction } from '../src/client/controls/control-action';
+import { resultTable } from '../src/client/progress-printer';
 import { controlStateLines } from '../src/client/controls/control-state-lines';
 import { instantValue, maxFailuresValue, problemsWithOptions, stageCapsValue } from '../src/client/update-options';
 import { controlLines, untilText } from '../src/client/watch/control-lines';
@@ -13,7 +14,7 @@ import { ttyFrame } from '../src/client/watch/tty-renderer';
 import { UsageError } from '../src/command-line/usage-error';
 import type { ControlState } from '../src/contract/controls';
 import { updateInputProblems, windowProblems } from '../src/contract/input';
-import type { Progress } from '../src/contract/run-types';
+import type { Progress, UpdateResult } from '../src/contract/run-types';
 
 const T0 = Date.parse('2026-12-05T23:00:00Z');
 const DIGEST = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d';
@@ -320,5 +321,39 @@ describe('plan approval on the command line', () => {
     );
     assert.ok(lines.includes(`  npm run control -- run-1 approve --digest ${DIGEST}`));
     assert.ok(lines.some((l) => l.startsWith('  temporal workflow update execute -w run-1 --name reject')));
+  });
+});
+
+describe('the final table', () => {
+  it('counts deferred and skipped children and says what they mean', () => {
+    const r: UpdateResult = {
+      resultVersion: 2,
+      image: '/h',
+      host: 'h',
+      status: 'partial',
+      exitCode: 3,
+      dryRun: false,
+      concurrency: 1,
+      parent: { name: 'parent', outcome: 'updated', lastStage: 'execute', changes: 5, planDigest: null, error: null },
+      counts: { updated: 1, 'nothing-to-do': 0, planned: 0, failed: 0, cancelled: 0, skipped: 1, deferred: 2 },
+      failures: [],
+      failuresOmitted: 0,
+      children: [
+        'zone:z1 updated execute 5',
+        'zone:z2 deferred prepare 5',
+        'zone:z3 deferred prepare 5',
+        'zone:z4 skipped plan 5',
+      ],
+      childrenOmitted: 0,
+      executions: 1,
+      partitions: 0,
+    };
+    const lines = resultTable(r);
+    assert.match(lines.join('\n'), /^zone:z2 +deferred +prepare +5$/m);
+    assert.ok(lines.includes('Children: 1 updated, 1 skipped, 2 deferred; 1 workflow execution'), lines.join('\n'));
+    assert.match(lines.join('\n'), /^2 deferred: not executed, the maintenance window closed first/m);
+    assert.match(lines.join('\n'), /^1 skipped: left out \(skipChild\)/m);
+    const plain = resultTable({ ...r, counts: { ...r.counts, skipped: 0, deferred: 0 } });
+    assert.doesNotMatch(plain.join('\n'), /deferred:|skipped:/);
   });
 });

@@ -63,7 +63,8 @@ export const MAX_PRINTED_FAILURES = 20;
 
 /**
  * The result as a table, parent first: NAME, OUTCOME, LAST STAGE, CHANGES (packages the plan
- * changes), at most MAX_TABLE_ROWS children; then the counts and one line per failure.
+ * changes), at most MAX_TABLE_ROWS children; then the counts, one line per failure, and what
+ * deferred and skipped children mean when there are any.
  */
 export function resultTable(r: UpdateResult): string[] {
   const rows = [
@@ -87,5 +88,14 @@ export function resultTable(r: UpdateResult): string[] {
     lines.push(`${f.name}: ${f.stage} failed: ${f.code}: ${f.message}`);
   const more = r.failures.length - Math.min(r.failures.length, MAX_PRINTED_FAILURES) + r.failuresOmitted;
   if (more > 0) lines.push(`... and ${more} more failures`);
+  // What the run's controls left undone, said once under the counts (the rows show which children).
+  const deferred = r.counts.deferred ?? 0;
+  const skipped = r.counts.skipped ?? 0;
+  if (deferred > 0)
+    lines.push(
+      `${deferred} deferred: not executed, the maintenance window closed first; update them in the next window`,
+    );
+  if (skipped > 0)
+    lines.push(`${skipped} skipped: left out (skipChild), or not reached after a failure or the plans' rejection`);
   return lines;
 }
