@@ -114,7 +114,12 @@ describe('npm run update: the run-control options', () => {
       ],
       [
         ['--not-before', '2099-01-02T00:00:00Z', '--not-after', '2099-01-01T00:00:00Z'],
-        /option '--not-before\/--not-after': window: notAfter: expected a time after notBefore/,
+        /option '--not-before\/--not-after\/--window-length': window: notAfter: expected a time after notBefore/,
+      ],
+      [['--window-length', '0s'], /option '--window-length <dur>' argument '0s' is invalid/],
+      [
+        ['--window-length', '4h', '--not-after', '2099-01-01T00:00:00Z'],
+        /option '--not-before\/--not-after\/--window-length': window: expected notAfter or length, not both/,
       ],
       [['--yes'], /--yes answers the approval prompt: give it with --approve/],
     ];

@@ -5,7 +5,13 @@ import { approvalCommands, planTable } from '../src/client/approval/plan-lines';
 import { controlAction } from '../src/client/controls/control-action';
 import { resultTable } from '../src/client/progress-printer';
 import { controlStateLines } from '../src/client/controls/control-state-lines';
-import { instantValue, maxFailuresValue, problemsWithOptions, stageCapsValue } from '../src/client/update-options';
+import {
+  instantValue,
+  maxFailuresValue,
+  problemsWithOptions,
+  stageCapsValue,
+  windowLengthValue,
+} from '../src/client/update-options';
 import { controlLines, untilText } from '../src/client/watch/control-lines';
 import { LineRenderer } from '../src/client/watch/line-renderer';
 import type { RunSnapshot } from '../src/client/watch/run-snapshot';
@@ -64,6 +70,13 @@ describe('npm run update: the run-control option values', () => {
       assert.throws(() => instantValue(bad), /Expected an ISO 8601 time with its offset/, bad);
   });
 
+  it('takes --window-length as a duration above 0', () => {
+    assert.equal(windowLengthValue('4h'), '4h');
+    assert.equal(windowLengthValue('90 minutes'), '90 minutes');
+    for (const bad of ['0s', '0h', 'soon', '4', '-1h'])
+      assert.throws(() => windowLengthValue(bad), /Expected a duration above 0 like '90m' or '4h'/, bad);
+  });
+
   it('names the option that set each field the input schema refuses', () => {
     const input = {
       image: '/x',
@@ -77,7 +90,7 @@ describe('npm run update: the run-control option values', () => {
     ]);
     assert.deepEqual(
       problems.map((p) => p.replace(/: .*/, '')),
-      ["option '--host-timeout'", "option '--not-before/--not-after'", "option '--not-after'"],
+      ["option '--host-timeout'", "option '--not-before/--not-after/--window-length'", "option '--not-after'"],
     );
     assert.match(problems[1], /window: notAfter: expected a time after notBefore/);
     assert.match(problems[2], /window\.notAfter: the window closed at 2026-12-05T00:00:00Z/);

@@ -26,7 +26,13 @@ import { watchRun } from './watch/watch-run';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 import { followRun } from './watch/follow-run';
 import type { ApprovalMode } from './approval/approval-step';
-import { instantValue, maxFailuresValue, problemsWithOptions, stageCapsValue } from './update-options';
+import {
+  instantValue,
+  maxFailuresValue,
+  problemsWithOptions,
+  stageCapsValue,
+  windowLengthValue,
+} from './update-options';
 
 /** The update command line, a fresh commander Command (it keeps parsed values, so one per parse). */
 function updateCommand(): Command {
@@ -84,6 +90,11 @@ function updateCommand(): Command {
       'maintenance window: start no execute after this time; children not started then are deferred',
       instantValue,
     )
+    .option(
+      '--window-length <dur>',
+      "maintenance window: it closes this long after it opens (--not-before, or the run's start), e.g. 4h; instead of --not-after",
+      windowLengthValue,
+    )
     .option('--no-wait', 'start and print the workflow ID, do not follow the run')
     .option('--follow <workflow ID>', 'start nothing: follow a run already started (by anyone) until it ends', nonEmpty)
     .option('--plain', 'follow it in plain lines, no redrawing (the default when stdout is not a terminal)')
@@ -115,6 +126,7 @@ interface UpdateOptions {
   yes?: boolean;
   notBefore?: string;
   notAfter?: string;
+  windowLength?: string;
 }
 
 function usageError(message: string): number {
@@ -158,11 +170,12 @@ async function main(argv: string[]): Promise<number> {
     ...(values.stageConcurrency ? { stageConcurrency: values.stageConcurrency } : {}),
     ...(values.maxFailures !== undefined ? { maxFailures: values.maxFailures } : {}),
     ...(values.approval || values.approve ? { approval: true } : {}),
-    ...(values.notBefore || values.notAfter
+    ...(values.notBefore || values.notAfter || values.windowLength
       ? {
           window: {
             ...(values.notBefore ? { notBefore: values.notBefore } : {}),
             ...(values.notAfter ? { notAfter: values.notAfter } : {}),
+            ...(values.windowLength ? { length: values.windowLength } : {}),
           },
         }
       : {}),
@@ -176,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
   const workflowId =
     values.id ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
   const who = values.child ? `${values.child.length} children` : 'all children';
-  const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}${input.approval ? ', approval' : ''}${input.window ? `, window ${input.window.notBefore ?? '...'} to ${input.window.notAfter ?? '...'}` : ''}`;
+  const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}${input.approval ? ', approval' : ''}${input.window ? `, window ${windowSummary(input.window)}` : ''}`;
 
   let conn: Awaited<ReturnType<typeof connectClient>>;
   try {
@@ -229,6 +242,12 @@ async function main(argv: string[]): Promise<number> {
     // Closed here when the run was not followed; the watch closes the ones it used (a second close is harmless).
     await connection.close().catch(() => undefined);
   }
+}
+
+/** `2026-12-06T01:00:00+01:00 to 2026-12-06T05:00:00+01:00`, `... to <notAfter>`, `<notBefore or start> for 4h`. */
+function windowSummary(w: { notBefore?: string; notAfter?: string; length?: string }): string {
+  const from = w.notBefore ?? (w.length ? 'start' : '...');
+  return w.length ? `${from} for ${w.length}` : `${from} to ${w.notAfter ?? '...'}`;
 }
 
 /**

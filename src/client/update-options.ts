@@ -1,13 +1,13 @@
 /**
  * The values of `npm run update`'s run-control options (--stage-concurrency, --max-failures,
- * --not-before, --not-after) as commander argParsers, and the input problems the workflow's
+ * --not-before, --not-after, --window-length) as commander argParsers, and the input problems the workflow's
  * schema finds worded with the option that set the field: a bad value exits 2 naming the
  * option before any run is started.
  */
 import { InvalidArgumentError } from 'commander';
 import { STAGES } from '../contract/activity-ids';
 import type { StageCaps } from '../contract/controls';
-import { ISO_WITH_OFFSET, maxFailuresField } from '../contract/input';
+import { DURATION, durationMs, ISO_WITH_OFFSET, maxFailuresField } from '../contract/input';
 
 const STAGE_CAPS_EXPECTED = `Expected stage=N[,stage=N...] with stages ${STAGES.join(', ')} and integer caps (<= 0: no limit), e.g. prepare=8,execute=2.`;
 
@@ -53,11 +53,24 @@ export function instantValue(raw: string): string {
   return s;
 }
 
+/**
+ * `--window-length 4h`: the window closes that long after it opens (input `window.length`), a
+ * duration above 0 as the input takes it (`90m`, `4h`, `10 minutes`).
+ * @throws InvalidArgumentError for anything else.
+ */
+export function windowLengthValue(raw: string): string {
+  const s = raw.trim();
+  if (!DURATION.test(s) || !(durationMs(s) > 0))
+    throw new InvalidArgumentError("Expected a duration above 0 like '90m' or '4h'.");
+  return s;
+}
+
 /** The option (or argument) of `npm run update` that sets each input field. */
 const OPTION_OF_FIELD: [string, string][] = [
   ['window.notBefore', '--not-before'],
   ['window.notAfter', '--not-after'],
-  ['window', '--not-before/--not-after'],
+  ['window.length', '--window-length'],
+  ['window', '--not-before/--not-after/--window-length'],
   ['stageConcurrency', '--stage-concurrency'],
   ['maxFailures', '--max-failures'],
   ['approval', '--approval'],
