@@ -10,7 +10,14 @@ import { projectDir } from './helpers/temporal-env';
 import { cleanup, tempDir } from './helpers/tree';
 
 const run = promisify(execFile);
-const BINS = ['linked-images-worker', 'linked-images-update', 'linked-images-report', 'linked-images-pkg'];
+const BINS = [
+  'linked-images-worker',
+  'linked-images-update',
+  'linked-images-watch',
+  'linked-images-control',
+  'linked-images-report',
+  'linked-images-pkg',
+];
 
 // The child npm runs as a user's would: not as a script of our own `npm test`.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')));
