@@ -11,22 +11,17 @@ import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import {
-  Client,
-  Connection,
-  WorkflowFailedError,
-  WorkflowIdReusePolicy,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { Client, Connection, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import * as os from 'node:os';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import type { UpdateResult } from '../contract/run-types';
 import { buildDemoHost } from './demo-host';
 import { freePort, portInUse } from './free-port';
 import { SEARCH_ATTRIBUTES, startDevServer, type DevServer } from './dev-server';
 import { oneLineLogger } from '../worker/log-format';
 import { DEFAULT_PORT } from '../client/connection-settings';
-import { resultTable, watchProgress } from '../client/progress-printer';
+import { watchRun } from '../client/watch/watch-run';
+import { LineRenderer } from '../client/watch/line-renderer';
+import { canRedraw, TtyRenderer } from '../client/watch/tty-renderer';
 import { onShutdownSignals } from '../worker/shutdown-signals';
 import { findTemporalCli, projectRoot } from './temporal-cli';
 import { createHostWorkers, type HostWorkers } from '../worker/host-workers';
@@ -127,31 +122,15 @@ async function main(): Promise<number> {
       { key: LINKED_IMAGE_STATUS, value: 'starting' },
     ],
   });
-  const watch = watchProgress(handle, (line) => say(`   ${elapsed()}  ${line}`));
-  let result: UpdateResult | null = null;
-  let failure: string | null = null;
-  try {
-    result = await handle.result();
-  } catch (e) {
-    if (!(e instanceof WorkflowFailedError)) throw e;
-    failure = `${e.message}: ${e.cause?.message ?? 'no cause given'}`;
-  }
-  await watch.stop();
-  finished = true;
-
-  say();
-  let code: number;
-  if (result) {
-    for (const l of resultTable(result)) say(`   ${l}`);
-    say();
-    say(
-      `   Status: ${result.status}, exit code ${result.exitCode} (pkg(5): 0 ok, 4 nothing to do, 3 partial, 1 failed)`,
-    );
-    code = result.exitCode;
-  } else {
-    say(`   The workflow did not return a result: ${failure}`);
-    code = 1;
-  }
+  // The live view of `npm run watch` (a bar per working zone on a terminal, lines otherwise), with
+  // its backed-off polling: the first demo polled every 300 ms, enough to fill the server's query buffer.
+  const code = await watchRun({
+    workflowId,
+    connect: async () => ({ client, connection: { close: async () => undefined } }),
+    renderer: canRedraw(process.stdout) ? new TtyRenderer() : new LineRenderer((l) => say(`   ${elapsed()}  ${l}`)),
+    out: (t) => process.stdout.write(t.replace(/^(?=.)/gm, '   ')),
+  });
+  finished = true; // watchRun printed the table, the status and exit code (or the failure)
 
   await stopAll();
   say(`   Demo took ${((Date.now() - t0) / 1000).toFixed(1)}s; worker and server stopped.`);
