@@ -57,12 +57,17 @@ describe('file repositories', () => {
     await assert.rejects(createRepository(repo, { publisher: 'other' }), isCode('BAD_REQUEST', repo, 'already'));
   });
 
+  // pkg(5)'s publisher-name rule (src/modules/misc.py valid_pub_prefix) refuses '_' and allows a leading '-'.
   it('rejects a bad publisher name, naming it', async () => {
     await assert.rejects(
       createRepository(path.join(tmp, 'bad'), { publisher: 'no such/pub' }),
       isCode('BAD_REQUEST', "'no such/pub'"),
     );
-    await assert.rejects(addPublisher(repo, '-dash'), isCode('BAD_REQUEST', "'-dash'"));
+    await assert.rejects(
+      addPublisher(repo, 'under_score'),
+      isCode('BAD_REQUEST', "'under_score'", 'publisher-name rule'),
+    );
+    await createRepository(path.join(tmp, 'dash'), { publisher: '-dash' });
     await assert.rejects(
       publishTree(repo, { fmri: 'x@1', dir: tree, publisher: 'bad pub' }),
       isCode('BAD_REQUEST', "'bad pub'"),
