@@ -235,7 +235,10 @@ describe('file repositories', () => {
       isCode('BAD_MANIFEST', 'pkg.fmri'),
     );
     const manifest = `set name=pkg.fmri value=no/content@1.0\nfile ${sha256('nowhere')} path=a.txt mode=0644\n`;
-    await assert.rejects(publishManifest(repo, { manifest }), isCode('BAD_REQUEST', 'a.txt'));
+    await assert.rejects(
+      publishManifest(repo, { manifest }),
+      isCode('BAD_MANIFEST', 'line 2', 'file a.txt', 'no content'),
+    );
   });
 
   it('adds a publisher and publishes to it, with the FMRI naming it', async () => {
