@@ -57,12 +57,17 @@ describe('file repositories', () => {
     await assert.rejects(createRepository(repo, { publisher: 'other' }), isCode('BAD_REQUEST', repo, 'already'));
   });
 
+  // pkg(5)'s publisher-name rule (src/modules/misc.py valid_pub_prefix) refuses '_' and allows a leading '-'.
   it('rejects a bad publisher name, naming it', async () => {
     await assert.rejects(
       createRepository(path.join(tmp, 'bad'), { publisher: 'no such/pub' }),
       isCode('BAD_REQUEST', "'no such/pub'"),
     );
-    await assert.rejects(addPublisher(repo, '-dash'), isCode('BAD_REQUEST', "'-dash'"));
+    await assert.rejects(
+      addPublisher(repo, 'under_score'),
+      isCode('BAD_REQUEST', "'under_score'", 'publisher-name rule'),
+    );
+    await createRepository(path.join(tmp, 'dash'), { publisher: '-dash' });
     await assert.rejects(
       publishTree(repo, { fmri: 'x@1', dir: tree, publisher: 'bad pub' }),
       isCode('BAD_REQUEST', "'bad pub'"),
@@ -230,7 +235,10 @@ describe('file repositories', () => {
       isCode('BAD_MANIFEST', 'pkg.fmri'),
     );
     const manifest = `set name=pkg.fmri value=no/content@1.0\nfile ${sha256('nowhere')} path=a.txt mode=0644\n`;
-    await assert.rejects(publishManifest(repo, { manifest }), isCode('BAD_REQUEST', 'a.txt'));
+    await assert.rejects(
+      publishManifest(repo, { manifest }),
+      isCode('BAD_MANIFEST', 'line 2', 'file a.txt', 'no content'),
+    );
   });
 
   it('adds a publisher and publishes to it, with the FMRI naming it', async () => {

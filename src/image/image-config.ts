@@ -88,7 +88,7 @@ export function checkPublishers(v: unknown, field: string, fail: Fail): Publishe
 function checkPublisher(v: unknown, field: string, fail: Fail): PublisherConfig {
   const o = record(v, field, fail);
   if (typeof o.name !== 'string' || !isPublisherName(o.name))
-    fail(`${field}.name`, 'a publisher name (letters, digits, . _ -)', o.name);
+    fail(`${field}.name`, "a publisher name (letters, digits, '-' and '.', not starting with '.')", o.name);
   const origins = list(o.origins, `${field}.origins`, fail).map((u, i) =>
     checkOrigin(u, `${field}.origins[${i}]`, fail),
   );

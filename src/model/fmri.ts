@@ -1,19 +1,34 @@
 import { ImageError } from './errors';
 
 /**
- * pkg(5) versions: `release[,build]-branch:timestamp`. Release, build and branch are
- * dot-sequences of non-negative integers without zero padding; the timestamp is UTC
- * `YYYYMMDDTHHMMSSZ`. Ordering follows pkg(5): release, then branch, then timestamp,
- * a missing component sorting before a present one; the build release is not compared.
+ * One element of a dot-sequence. pkg(5) holds them as Python integers, of any size: a number
+ * while it is a safe integer (every real version), a bigint beyond 2^53 so that order and
+ * equality stay exact. Each value has one representation, so `!==` compares values.
+ */
+export type DotElement = number | bigint;
+
+/**
+ * pkg(5) versions: `release[,build]-branch:timestamp` (src/modules/version.py). Release, build
+ * and branch are dot-sequences of non-negative decimal integers; an element may not be zero
+ * padded unless its value is 0 (`00` is 0, `01` is refused), so `1.00` equals `1.0`, though it
+ * prints as written. The timestamp is UTC `YYYYMMDDTHHMMSSZ`. Ordering follows pkg(5): release,
+ * then branch, then timestamp, a missing component sorting before a present one; the build
+ * release is not compared.
  */
 export class Version {
   private constructor(
-    readonly release: readonly number[],
-    readonly build: readonly number[] | null,
-    readonly branch: readonly number[] | null,
+    readonly release: readonly DotElement[],
+    readonly build: readonly DotElement[] | null,
+    readonly branch: readonly DotElement[] | null,
     readonly timestamp: string | null,
+    /** As parsed: pkg(5) prints each dot-sequence as it was written. */
+    private readonly text: string,
   ) {}
 
+  /**
+   * Parses `release[,build][-branch][:YYYYMMDDTHHMMSSZ]`.
+   * @throws ImageError BAD_FMRI naming the text and what was expected.
+   */
   static parse(text: string): Version {
     const bad = (why: string) =>
       new ImageError(
@@ -30,28 +45,30 @@ export class Version {
       rest = rest.slice(0, colon);
       if (!isTimestamp(timestamp)) throw bad(`timestamp '${timestamp}' is not YYYYMMDDTHHMMSSZ`);
     }
-    let branch: number[] | null = null;
+    let branch: DotElement[] | null = null;
     const dash = rest.indexOf('-');
     if (dash !== -1) {
       branch = dotSequence(rest.slice(dash + 1), 'branch', bad);
       rest = rest.slice(0, dash);
     }
-    let build: number[] | null = null;
+    let build: DotElement[] | null = null;
     const comma = rest.indexOf(',');
     if (comma !== -1) {
       build = dotSequence(rest.slice(comma + 1), 'build release', bad);
       rest = rest.slice(0, comma);
     }
     const release = dotSequence(rest, 'release', bad);
-    return new Version(release, build, branch, timestamp);
+    return new Version(release, build, branch, timestamp, text);
   }
 
+  /** The version as it was written (`1.00` stays `1.00`, as pkg(5) prints it). */
   toString(): string {
-    let s = this.release.join('.');
-    if (this.build) s += ',' + this.build.join('.');
-    if (this.branch) s += '-' + this.branch.join('.');
-    if (this.timestamp) s += ':' + this.timestamp;
-    return s;
+    return this.text;
+  }
+
+  /** Serialised as its text: a bigint element has no JSON form. */
+  toJSON(): string {
+    return this.text;
   }
 
   /** Negative, zero or positive as `this` sorts before, with or after `other`. */
@@ -63,6 +80,7 @@ export class Version {
     );
   }
 
+  /** pkg(5)'s Version equality: same release, branch and timestamp by value; the build is ignored. */
   equals(other: Version): boolean {
     return this.compare(other) === 0;
   }
@@ -81,8 +99,10 @@ export class Version {
 }
 
 /**
- * `pkg://<publisher>/<name>@<version>`, `pkg:/<name>@<version>` or `<name>[@<version>]`.
- * The stem is the name; publisher and version are optional.
+ * A package FMRI, as pkg(5)'s PkgFmri reads it (src/modules/fmri.py): `pkg://<publisher>/<name>`,
+ * `pkg:/<name>`, `//<publisher>/<name>`, `/<name>` or `<name>`, each with an optional
+ * `@<version>` (the last `@` starts it). An empty publisher (`pkg:///name`, `///name`) is no
+ * publisher. Trailing white space is dropped (fmri.py strips it); any other is refused.
  */
 export class Fmri {
   private constructor(
@@ -95,6 +115,12 @@ export class Fmri {
     return Fmri.parse(`${publisher ? `pkg://${publisher}/` : ''}${name}${version ? '@' + version : ''}`);
   }
 
+  /**
+   * Parses any of the forms above. The publisher, when there is one, must be a publisher name
+   * (see `isPublisherName`): fmri.py itself does not check it, but pkg(5) can neither configure
+   * nor publish to a publisher whose name fails that rule.
+   * @throws ImageError BAD_FMRI naming the text and what was expected.
+   */
   static parse(text: string): Fmri {
     const bad = (why: string) =>
       new ImageError(
@@ -102,25 +128,29 @@ export class Fmri {
         `Invalid FMRI '${text}': ${why}; expected pkg://<publisher>/<name>@<release>[,<build>]-<branch>:<YYYYMMDDTHHMMSSZ>`,
         { value: text },
       );
-    if (typeof text !== 'string' || text.length === 0) throw bad('it is empty');
-    if (/[\s\0]/.test(text)) throw bad('it contains white space or NUL');
-    let rest = text;
+    if (typeof text !== 'string') throw bad('it is not a string');
+    const s = text.replace(TRAILING_BLANKS, '');
+    if (s.length === 0) throw bad('it is empty');
+    if (/[\s\0]/.test(s)) throw bad('it contains white space or NUL');
+    const at = s.lastIndexOf('@');
     let publisher: string | null = null;
-    if (rest.startsWith('pkg://')) {
-      rest = rest.slice(6);
-      const slash = rest.indexOf('/');
-      if (slash <= 0) throw bad('the publisher is missing');
-      publisher = rest.slice(0, slash);
-      if (!PUBLISHER_RE.test(publisher))
-        throw bad(`publisher '${publisher}' may hold only letters, digits, '.', '_' and '-'`);
-      rest = rest.slice(slash + 1);
-    } else if (rest.startsWith('pkg:/')) {
-      rest = rest.slice(5);
-    } else if (rest.startsWith('pkg:')) {
+    let nameStart = 0;
+    const pubStart = s.startsWith('pkg://') ? 6 : s.startsWith('//') ? 2 : -1;
+    if (pubStart !== -1) {
+      const slash = s.indexOf('/', pubStart);
+      if (slash === -1 || (at !== -1 && slash > at)) throw bad("the publisher is not followed by '/'");
+      publisher = s.slice(pubStart, slash) || null;
+      if (publisher !== null && !isPublisherName(publisher))
+        throw bad(`publisher '${publisher}' ${PUBLISHER_NAME_RULE}`);
+      nameStart = slash + 1;
+    } else if (s.startsWith('pkg:/')) {
+      nameStart = 5;
+    } else if (s.startsWith('/')) {
+      nameStart = 1;
+    } else if (s.startsWith('pkg:')) {
       throw bad("the scheme must be 'pkg://publisher/' or 'pkg:/'");
     }
-    const at = rest.indexOf('@');
-    const name = at === -1 ? rest : rest.slice(0, at);
+    const name = at === -1 ? s.slice(nameStart) : s.slice(nameStart, at);
     if (!name) throw bad('the package name is missing');
     if (!NAME_RE.test(name))
       throw bad(
@@ -129,7 +159,7 @@ export class Fmri {
     let version: Version | null = null;
     if (at !== -1) {
       try {
-        version = Version.parse(rest.slice(at + 1));
+        version = Version.parse(s.slice(at + 1));
       } catch (e) {
         throw bad((e as Error).message);
       }
@@ -146,6 +176,11 @@ export class Fmri {
     return this.publisher ? `pkg://${this.publisher}/${this.name}${v}` : `pkg:/${this.name}${v}`;
   }
 
+  /** Serialised as its text, as pkg(5) stores FMRIs. */
+  toJSON(): string {
+    return this.toString();
+  }
+
   /** `name@version`, the short form pkg(5) prints in lists. */
   toShortString(): string {
     return this.version ? `${this.name}@${this.version}` : this.name;
@@ -159,15 +194,25 @@ export class Fmri {
     return new Fmri(this.publisher, this.name, version);
   }
 
-  /** Orders by name, then version (no version first); publishers are not ordered. */
+  /**
+   * pkg(5)'s FMRI order (PkgFmri.__lt__): by publisher first (none before any, then by name),
+   * then package name, then version (none first).
+   */
   compare(other: Fmri): number {
+    if (this.publisher !== other.publisher) {
+      if (this.publisher === null) return -1;
+      if (other.publisher === null) return 1;
+      return this.publisher < other.publisher ? -1 : 1;
+    }
     if (this.name !== other.name) return this.name < other.name ? -1 : 1;
     return compareOptional(this.version, other.version, (a, b) => a.compare(b));
   }
 
-  /** Same name, same version (compared as pkg(5) does), same publisher when both have one. */
+  /**
+   * pkg(5)'s FMRI equality (PkgFmri.__eq__): the same publisher (no publisher equals only no
+   * publisher), the same name and equal versions (build release ignored).
+   */
   equals(other: Fmri): boolean {
-    if (this.publisher && other.publisher && this.publisher !== other.publisher) return false;
     return this.compare(other) === 0;
   }
 }
@@ -176,21 +221,37 @@ export function compareVersions(a: string | Version, b: string | Version): numbe
   return (typeof a === 'string' ? Version.parse(a) : a).compare(typeof b === 'string' ? Version.parse(b) : b);
 }
 
-const PUBLISHER_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/**
+ * pkg(5)'s publisher-name rule (misc.valid_pub_prefix, the host-name pattern): letters, digits,
+ * '-' and '.', not starting with '.'. So `_` is refused and a leading `-` allowed. Its other
+ * form, a bracketed IPv6 literal such as `[::1]`, is not accepted here.
+ */
+const PUBLISHER_RE = /^[A-Za-z0-9-][A-Za-z0-9.-]*$/;
+/** The publisher-name rule in words, for messages about a name that fails it. */
+export const PUBLISHER_NAME_RULE =
+  "must be letters, digits, '-' and '.', not starting with '.' (pkg(5)'s publisher-name rule)";
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_\-.+]*(\/[A-Za-z0-9][A-Za-z0-9_\-.+]*)*$/;
+/** What Python's str.rstrip() drops, which is what fmri.py does to an FMRI before reading it. */
+const TRAILING_BLANKS = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
 
+/** Whether `s` is a publisher name pkg(5) accepts (see PUBLISHER_RE). */
 export function isPublisherName(s: string): boolean {
   return PUBLISHER_RE.test(s);
 }
 
-function dotSequence(s: string, part: string, bad: (why: string) => ImageError): number[] {
+function dotSequence(s: string, part: string, bad: (why: string) => ImageError): DotElement[] {
   if (s.length === 0) throw bad(`the ${part} is empty`);
   return s.split('.').map((el) => {
-    if (!/^(0|[1-9][0-9]*)$/.test(el))
-      throw bad(`${part} element '${el}' is not a non-negative integer without leading zeros`);
-    const n = Number(el);
-    if (!Number.isSafeInteger(n)) throw bad(`${part} element '${el}' is too large`);
-    return n;
+    if (!/^[0-9]+$/.test(el)) throw bad(`${part} element '${el}' is not a non-negative decimal integer`);
+    // version.py refuses a zero-padded element only when its value is not 0: '00' is 0.
+    if (el.length > 1 && el.charCodeAt(0) === 48) {
+      if (/^0+$/.test(el)) return 0;
+      throw bad(`${part} element '${el}' is zero padded; expected no leading zeros`);
+    }
+    // Up to 15 digits is below 2^53; longer ones are exact only as a bigint.
+    if (el.length <= 15) return Number(el);
+    const big = BigInt(el);
+    return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
   });
 }
 
@@ -225,7 +286,7 @@ export function timestampOf(date: Date): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-function compareSeq(a: readonly number[], b: readonly number[]): number {
+function compareSeq(a: readonly DotElement[], b: readonly DotElement[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
   return a.length - b.length;
@@ -236,7 +297,7 @@ function compareOptional<T>(a: T | null, b: T | null, cmp: (a: T, b: T) => numbe
   return cmp(a, b);
 }
 
-function isPrefix(prefix: readonly number[], seq: readonly number[]): boolean {
+function isPrefix(prefix: readonly DotElement[], seq: readonly DotElement[]): boolean {
   if (prefix.length > seq.length) return false;
   for (let i = 0; i < prefix.length; i++) if (prefix[i] !== seq[i]) return false;
   return true;

@@ -5,9 +5,11 @@ import { imagePathProblem } from './paths';
 /**
  * pkg(5) manifests: one action per line, `<type> [<payload-hash>] key=value ...`. Values may be
  * quoted ("a b" or 'a b', a backslash escapes the quote inside; adjacent quoted pieces are joined,
- * as pkg(5) does), a repeated key makes a list, a line ending in `\` continues on the next (whose
- * leading blanks are dropped), and `#` starts a comment line. Only space and tab separate tokens,
- * as in pkg(5), so other white space inside an unquoted value stays part of it.
+ * as pkg(5) does; a quoted value may be followed directly by the next key), a repeated key makes a
+ * list, a line ending in `\` continues on the next (whose leading blanks are dropped), and `#`
+ * starts a comment line. Only space and tab separate tokens, as in pkg(5), so other white space
+ * inside an unquoted value stays part of it. The rules are those of pkg(5)'s action parser
+ * (src/modules/actions/_actions.c, _common.c and the action classes).
  */
 export const ACTION_TYPES = [
   'set',
@@ -22,6 +24,8 @@ export const ACTION_TYPES = [
   'group',
   'driver',
   'signature',
+  // pkg(5)'s UnknownAction: any attributes, no key and no payload; it installs nothing.
+  'unknown',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
@@ -49,10 +53,31 @@ export interface Action {
   readonly hash: string | null;
   /** In the order given; a key given twice holds a list. */
   readonly attrs: Readonly<Record<string, AttrValue>>;
+  /**
+   * Only in manifests parsed with `{ pkgsend: true }`: where a `file` or `license` action's
+   * payload is, relative to the content directory, when the action names it instead of giving
+   * its hash (pkgsend's positional token other than a hash or NOHASH, e.g. `lic_CDDL` in
+   * `license lic_CDDL license=CDDL`). Absent otherwise.
+   */
+  readonly payload?: string;
 }
 
 export interface Manifest {
   readonly actions: readonly Action[];
+  /** Only with `{ pkgsend: true }`: the line each action starts on, for messages at publication. */
+  readonly lines?: readonly number[];
+}
+
+/** How `parseManifest` and `parseAction` read payloads. */
+export interface ParseOptions {
+  /**
+   * Read the manifest as pkgsend does, as a publication's input: a `file` or `license` action
+   * may have no payload hash (no token, or `NOHASH`), or name its payload file with the
+   * positional token (see `Action.payload`). Without it (the default, for manifests from a
+   * repository or an image) every `file` and `license` action must carry its payload hash.
+   * @default false
+   */
+  pkgsend?: boolean;
 }
 
 /** The attribute that identifies an action of each type within an image (pkg(5)'s key_attr). */
@@ -69,6 +94,7 @@ const KEY_ATTR: Record<ActionType, string | null> = {
   group: 'groupname',
   driver: 'name',
   signature: null,
+  unknown: null,
 };
 
 const REQUIRED: Record<ActionType, readonly string[]> = {
@@ -84,6 +110,7 @@ const REQUIRED: Record<ActionType, readonly string[]> = {
   group: ['groupname'],
   driver: ['name'],
   signature: [],
+  unknown: [],
 };
 
 const PAYLOAD_TYPES: ReadonlySet<ActionType> = new Set(['file', 'license', 'signature']);
@@ -104,6 +131,8 @@ const TYPE_SET: ReadonlySet<string> = new Set(ACTION_TYPES);
 const goodKeys = new Set<string>();
 const goodModes = new Set<string>();
 const SINGLE_VALUED = ['path', 'target', 'mode', 'type', 'fmri', 'preserve'];
+/** pkgsend's "no payload hash yet" token (pkg(5) also prints a hashless file action with it). */
+const NOHASH = 'NOHASH';
 const PRESERVE = ['true', 'renameold', 'renamenew', 'legacy', 'abandon', 'install-only'];
 
 /** Which digest a payload hash is: pkg(5) writes SHA-1 (40 hex digits); ours are SHA-256. */
@@ -111,8 +140,14 @@ export function payloadHashAlgorithm(hash: string): 'sha1' | 'sha256' {
   return hash.length === 40 ? 'sha1' : 'sha256';
 }
 
-export function parseManifest(text: string, source = 'manifest'): Manifest {
+/**
+ * Parses manifest text. `source` names it in messages (`<source>: line <n>: <why>`).
+ * @throws ImageError BAD_MANIFEST (or PATH_OUTSIDE_IMAGE for a path leaving the image) naming
+ *   the line an action starts on; BAD_FMRI does not escape: a bad FMRI is a BAD_MANIFEST.
+ */
+export function parseManifest(text: string, source = 'manifest', opts: ParseOptions = {}): Manifest {
   const actions: Action[] = [];
+  const starts: number[] = [];
   const lines = text.split('\n');
   // The empty string after a final newline is not a line: a backslash before it is a dangling continuation.
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
@@ -126,9 +161,10 @@ export function parseManifest(text: string, source = 'manifest'): Manifest {
         throw manifestError(source, lineNo, 'the last line ends with a continuation backslash; expected another line');
       line = line.slice(0, -1) + lines[++i].replace(/\r$/, '').replace(/^[ \t]+/, '');
     }
-    actions.push(parseAction(line, lineNo, source));
+    actions.push(parseAction(line, lineNo, source, opts));
+    starts.push(lineNo);
   }
-  return { actions };
+  return opts.pkgsend ? { actions, lines: starts } : { actions };
 }
 
 // Only space and tab separate tokens, as in pkg(5). Hand-rolled scanning: manifests of a
@@ -143,7 +179,11 @@ function nextBlank(s: string, pos: number): number {
   return pos;
 }
 
-export function parseAction(line: string, lineNo = 1, source = 'action'): Action {
+/**
+ * Parses one action (continuations already joined). `lineNo` and `source` go into messages.
+ * @throws ImageError as parseManifest does.
+ */
+export function parseAction(line: string, lineNo = 1, source = 'action', opts: ParseOptions = {}): Action {
   const fail = (why: string, code?: ErrorCode) => manifestError(source, lineNo, why, code);
   let from = 0;
   let to = line.length;
@@ -171,11 +211,12 @@ export function parseAction(line: string, lineNo = 1, source = 'action'): Action
     const stop = eq === -1 ? s.length : eq;
     while (keyEnd < stop && !isBlank(s.charCodeAt(keyEnd))) keyEnd++;
     if (keyEnd < stop || eq === -1) {
-      const tokenEnd = keyEnd;
-      const token = s.slice(pos, tokenEnd);
-      if (!first || !PAYLOAD_TYPES.has(t)) throw fail(`expected key=value, got '${token}'`);
+      const token = s.slice(pos, keyEnd);
+      if (!PAYLOAD_TYPES.has(t)) throw fail(`expected key=value, got '${token}'; a ${t} action has no payload`);
+      // As pkg(5): only the first token may be positional, and it is not a key, so no quotes.
+      if (!first || token.includes('"') || token.includes("'")) throw fail(`expected key=value, got '${token}'`);
       hash = token;
-      pos = tokenEnd;
+      pos = keyEnd;
       first = false;
       continue;
     }
@@ -185,6 +226,8 @@ export function parseAction(line: string, lineNo = 1, source = 'action'): Action
       if (!KEY_RE.test(key)) throw fail(`invalid attribute name '${key}'; expected no white space, quotes or '='`);
       // A plain object holds the attributes, so this key would replace its prototype.
       if (key === '__proto__') throw fail("attribute name '__proto__' is not allowed");
+      // pkg(5) refuses it on every action type: it would be the constructor's payload argument.
+      if (key === 'data') throw fail("attribute name 'data' is not allowed (pkg(5) refuses it)");
       if (goodKeys.size < 10_000) goodKeys.add(key);
     }
     pos = eq + 1;
@@ -217,15 +260,16 @@ export function parseAction(line: string, lineNo = 1, source = 'action'): Action
         q = s[next];
         pos = next;
       }
-      if (pos < s.length && !isBlank(s.charCodeAt(pos)))
-        throw fail(`expected white space after the quoted value of '${key}'`);
+      // Anything else right after the closing quote starts the next key, as in pkg(5):
+      // `value='"a"'value='"b"'` is two values.
     } else {
       const end = nextBlank(s, pos);
       value = s.slice(pos, end);
       pos = end;
       if (value.length === 0) throw fail(`attribute '${key}' has no value`);
     }
-    if (key === 'hash' && PAYLOAD_TYPES.has(t)) {
+    if (key === 'hash') {
+      if (!PAYLOAD_TYPES.has(t)) throw fail(`a ${t} action has no payload, so no hash=`);
       if (hash !== null && hash !== value)
         throw fail(`hash=${value} differs from the payload hash ${hash}; expected the same value`);
       hash = value;
@@ -234,14 +278,59 @@ export function parseAction(line: string, lineNo = 1, source = 'action'): Action
     const prev = Object.hasOwn(attrs, key) ? attrs[key] : undefined;
     attrs[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
-  const action: Action = { type: t, hash, attrs };
-  validate(action, fail);
+  const keyAttr = KEY_ATTR[t];
+  // pkg(5) allows an action's key attribute once (depend: its fmri is checked per type below).
+  if (keyAttr !== null && t !== 'depend' && Array.isArray(attrs[keyAttr]))
+    throw fail(`${t} action has '${keyAttr}=' more than once; pkg(5) allows its key attribute once`);
+  if (t === 'set' && (attrs.name === undefined || attrs.value === undefined)) setShorthand(attrs);
+  if (attrs.path !== undefined) stripPathSlashes(attrs, t, fail);
+  let payload: string | undefined;
+  if (opts.pkgsend && hash !== null && t !== 'signature' && !isPayloadHash(hash)) {
+    // pkgsend (actions.set_action_data): NOHASH takes the payload from the path attribute,
+    // any other token is the payload file's path, relative to the content directory.
+    if (hash !== NOHASH) payload = hash.replace(/^\/+/, '');
+    hash = null;
+  }
+  const action: Action = payload === undefined ? { type: t, hash, attrs } : { type: t, hash, attrs, payload };
+  validate(action, fail, opts);
   // After validate, so a NUL inside a path is reported as a bad path (PATH_OUTSIDE_IMAGE).
   if (line.includes('\0')) throw fail('the line contains a NUL byte');
   return action;
 }
 
-function validate(a: Action, fail: (why: string, code?: ErrorCode) => ImageError): void {
+/**
+ * pkg(5)'s `set` shorthand (src/modules/actions/attribute.py): a set action with one attribute
+ * and not both name= and value= is `name=<its key> value=<its value>`; so `set pkg.obsolete=true`
+ * is `set name=pkg.obsolete value=true`, and, as in pkg(5), `set name=x` is `name=name value=x`.
+ */
+function setShorthand(attrs: Record<string, AttrValue>): void {
+  const keys = Object.keys(attrs);
+  if (keys.length !== 1) return; // validate then names what is missing
+  const value = attrs[keys[0]];
+  delete attrs[keys[0]];
+  attrs.name = keys[0];
+  attrs.value = value;
+}
+
+/**
+ * pkg(5) (_common.c) drops the leading '/'s of any action's path, and refuses a path that is
+ * then empty, or given more than once.
+ */
+function stripPathSlashes(
+  attrs: Record<string, AttrValue>,
+  t: ActionType,
+  fail: (why: string, code?: ErrorCode) => ImageError,
+): void {
+  const path = attrs.path;
+  if (Array.isArray(path)) throw fail(`${t} action has 'path=' more than once`);
+  if (path.charCodeAt(0) !== 47) return;
+  const stripped = path.replace(/^\/+/, '');
+  if (stripped.length === 0)
+    throw fail(`path '${path}' is empty once its leading '/' is dropped`, 'PATH_OUTSIDE_IMAGE');
+  attrs.path = stripped;
+}
+
+function validate(a: Action, fail: (why: string, code?: ErrorCode) => ImageError, opts: ParseOptions): void {
   for (const k of REQUIRED[a.type]) if (a.attrs[k] === undefined) throw fail(`${a.type} action is missing '${k}='`);
   // require-any and group-any name several packages, one fmri= each.
   const multiFmri = a.type === 'depend' && (a.attrs.type === 'require-any' || a.attrs.type === 'group-any');
@@ -249,12 +338,21 @@ function validate(a: Action, fail: (why: string, code?: ErrorCode) => ImageError
     if (k === 'fmri' && multiFmri) continue;
     if (Array.isArray(a.attrs[k])) throw fail(`${a.type} action has '${k}=' more than once`);
   }
-  if (a.type === 'file' || a.type === 'license') {
-    if (!a.hash) throw fail(`${a.type} action needs a payload hash`);
+  if ((a.type === 'file' || a.type === 'license') && !a.hash && !opts.pkgsend) {
+    throw fail(`${a.type} action needs a payload hash (only a manifest given to publish-manifest may leave it out)`);
   }
   if (a.hash !== null && a.type !== 'signature' && !isPayloadHash(a.hash)) {
-    throw fail(`payload hash '${a.hash}' is not a hash; expected 64 (SHA-256) or 40 (SHA-1) lower-case hex digits`);
+    throw fail(
+      `payload hash '${a.hash}' is not a hash; expected 64 (SHA-256) or 40 (SHA-1) lower-case hex digits` +
+        ' (a payload named by path or NOHASH is for publish-manifest --dir)',
+    );
   }
+  if (a.payload !== undefined) {
+    const why = imagePathProblem(a.payload);
+    if (why) throw fail(`payload '${a.payload}' ${why}; expected a file inside the content directory`);
+  }
+  if (a.attrs.path !== undefined && !FS_TYPES.has(a.type) && (a.attrs.path as string).length === 0)
+    throw fail(`${a.type} action has an empty path`);
   if (FS_TYPES.has(a.type)) {
     const path = a.attrs.path as string;
     const why = imagePathProblem(path);
@@ -314,8 +412,10 @@ function manifestError(source: string, lineNo: number, why: string, code: ErrorC
 
 export function printAction(a: Action): string {
   const parts: string[] = [a.type];
-  // A hash that would not read back as one positional token goes out as hash=, as pkg(5) does.
-  if (a.hash !== null) parts.push(/^[^\s"'=]+$/.test(a.hash) ? a.hash : `hash=${quote(a.hash)}`);
+  // A hash (or pkgsend payload path) that would not read back as one positional token goes out
+  // as hash=, as pkg(5) does.
+  const token = a.hash ?? a.payload ?? null;
+  if (token !== null) parts.push(/^[^\s"'=]+$/.test(token) ? token : `hash=${quote(token)}`);
   for (const [k, v] of Object.entries(a.attrs)) {
     for (const one of Array.isArray(v) ? v : [v]) parts.push(`${k}=${quote(one)}`);
   }
@@ -381,7 +481,7 @@ export function appliesTo(a: Action, variants: Readonly<Record<string, string>>)
 
 /** Same type, payload and attributes, attribute order and list order ignored for lists. */
 export function actionsEqual(a: Action, b: Action): boolean {
-  if (a.type !== b.type || a.hash !== b.hash) return false;
+  if (a.type !== b.type || a.hash !== b.hash || a.payload !== b.payload) return false;
   for (const k in a.attrs) {
     const va = a.attrs[k],
       vb = b.attrs[k];

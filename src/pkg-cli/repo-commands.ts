@@ -80,7 +80,7 @@ interface PublishManifestOptions {
 }
 
 export const publishManifestCommand = defineCommand<PublishManifestOptions>({
-  summary: 'publish a manifest, taking payloads from a content directory',
+  summary: 'publish a manifest (pkgsend style), taking payloads from a content directory',
   usage: '<repo> <manifest-file> [--dir <content dir>] [--publisher p]',
   define: (cmd) =>
     cmd
@@ -88,7 +88,7 @@ export const publishManifestCommand = defineCommand<PublishManifestOptions>({
       .argument('<manifest-file>', 'the manifest (.p5m)')
       .option(
         '--dir <content dir>',
-        'file payloads are read from <content dir>/<path>; content already in the repository is reused. Every payload must match its manifest hash.',
+        'payloads are read from <content dir>/<file>: the file an action names (license lic_CDDL license=CDDL), else its path (file path=... or NOHASH), and gain their SHA-256 hash; a payload given by hash must match it (SHA-256, or the SHA-1 pkg(5) writes), and one with a SHA-256 hash the repository holds needs no file.',
       )
       .option('--publisher <p>', "default: the FMRI's publisher, else the repository's")
       .addOption(lockWaitOption()),

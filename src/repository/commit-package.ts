@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ImageError, ioError } from '../model/errors';
 import { Fmri, Version, compareVersions, timestampOf } from '../model/fmri';
 import { Action, parseManifest, printManifest } from '../model/manifest';
+import { validateForPublication } from '../model/publication-rules';
 import { writeFileAtomic } from '../image/atomic-write';
 import { Catalog, catalogEntryOf, readCatalogFile, withCatalogEntry, writeCatalogFile } from './catalog';
 import { ensurePublisher } from './create-repository';
@@ -85,8 +86,9 @@ export async function commitPackage(
   const head: Action = { type: 'set', hash: null, attrs: { name: 'pkg.fmri', value: String(fmri) } };
   const rest = actions.filter((a) => !(a.type === 'set' && a.attrs.name === 'pkg.fmri'));
   const text = printManifest({ actions: [head, ...rest] });
-  // Parse what is about to be stored, so nothing unparseable ever enters the repository.
+  // Parse what is about to be stored, so nothing unparseable or unpublishable enters the repository.
   const parsed = parseManifest(text, `manifest of ${fmri}`);
+  validateForPublication(parsed, `manifest of ${fmri}`);
   return withRepositoryLock(
     root,
     async () => {

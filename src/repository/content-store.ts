@@ -25,12 +25,15 @@ export async function hasContent(root: string, publisher: string, hash: string):
 }
 
 /**
- * Stores the file at `source` as `file/<hh>/<hash>` (gzip), hashing and compressing in one
- * streaming pass. With `expectedHash`, content that hashes differently is refused with
- * HASH_MISMATCH naming `what`. The stored file appears only once complete and verified:
+ * Stores the file at `source` as `file/<hh>/<sha256>` (gzip), hashing and compressing in one
+ * streaming pass. With `expectedHash` (64 hex digits: SHA-256; 40: SHA-1, as in manifests pkg(5)
+ * wrote), content that hashes differently is refused with HASH_MISMATCH naming `what`. Content
+ * is always stored, and its `hash` returned, by SHA-256: the store, the depot and the origins
+ * know content by that name only. The stored file appears only once complete and verified:
  * it is written to a temp name and then hard-linked into place, which fails rather than
  * replacing a file another publisher stored meanwhile (whose gzip bytes, and so chash,
  * readers may already be resuming against).
+ * @throws ImageError HASH_MISMATCH; BAD_REQUEST for an `expectedHash` that is no hash; IO_ERROR.
  */
 export async function storeContent(
   root: string,
@@ -39,13 +42,15 @@ export async function storeContent(
   opts: { expectedHash?: string; what?: string } = {},
 ): Promise<StoredContent> {
   const what = opts.what ?? source;
-  if (opts.expectedHash !== undefined) {
-    assertContentHash(opts.expectedHash, `the hash of ${what}`);
-    const final = contentPath(root, publisher, opts.expectedHash);
+  const expected = opts.expectedHash;
+  const sha1 = expected !== undefined && SHA1_RE.test(expected);
+  if (expected !== undefined && !sha1) {
+    assertContentHash(expected, `the hash of ${what}`);
+    const final = contentPath(root, publisher, expected);
     if (await exists(final)) {
       // Already stored: only the source needs checking, not compressing again.
       const src = await digestFile(source, what);
-      checkHash(opts.expectedHash, src.hash, what);
+      checkHash(expected, src.hash, what);
       return { hash: src.hash, size: src.size, ...(await compressedDigest(final)) };
     }
   }
@@ -57,19 +62,22 @@ export async function storeContent(
   try {
     const plain = tap(createHash('sha256'));
     const packed = tap(createHash('sha256'));
+    // The SHA-1 a pkg(5) manifest names its payload by, checked on the same pass.
+    const named = sha1 ? tap(createHash('sha1')) : null;
     try {
-      await pipeline(
+      await pipeline([
         createReadStream(source),
         plain.stream,
+        ...(named ? [named.stream] : []),
         createGzip(),
         packed.stream,
         createWriteStream(tmp, { flags: 'wx' }),
-      );
+      ]);
     } catch (e) {
       throw ioError(`Cannot store content of ${what} from`, source, e);
     }
     const hash = plain.hash.digest('hex');
-    if (opts.expectedHash !== undefined) checkHash(opts.expectedHash, hash, what);
+    if (expected !== undefined) checkHash(expected, named ? named.hash.digest('hex') : hash, what);
     await syncFile(tmp);
     const final = contentPath(root, publisher, hash);
     await fsp.mkdir(path.dirname(final), { recursive: true });
@@ -118,11 +126,14 @@ export async function describeStoredContent(root: string, publisher: string, has
   return { hash, size: plain.bytes(), csize: packed.bytes(), chash: packed.hash.digest('hex') };
 }
 
+const SHA1_RE = /^[0-9a-f]{40}$/;
+
 function checkHash(expected: string, actual: string, what: string): void {
   if (expected !== actual) {
+    const algorithm = SHA1_RE.test(expected) ? 'SHA-1' : 'SHA-256';
     throw new ImageError(
       'HASH_MISMATCH',
-      `Content of ${what} does not match its manifest hash: expected ${expected}, got ${actual}`,
+      `Content of ${what} does not match its manifest hash: expected ${algorithm} ${expected}, got ${actual}`,
       {
         path: what,
         expected,

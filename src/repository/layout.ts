@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { ImageError } from '../model/errors';
-import { isPublisherName } from '../model/fmri';
+import { PUBLISHER_NAME_RULE, isPublisherName } from '../model/fmri';
 
 /**
  * Where things live in a pkg(5)-style file repository. Every name that comes from outside
@@ -34,11 +34,9 @@ export function assertContentHash(hash: string, what = 'content hash'): void {
 
 export function assertPublisherName(publisher: string): void {
   if (typeof publisher !== 'string' || !isPublisherName(publisher)) {
-    throw new ImageError(
-      'BAD_REQUEST',
-      `Invalid publisher name '${publisher}': expected letters, digits, '.', '_' and '-', starting with a letter or digit`,
-      { publisher },
-    );
+    throw new ImageError('BAD_REQUEST', `Invalid publisher name '${publisher}': it ${PUBLISHER_NAME_RULE}`, {
+      publisher,
+    });
   }
 }
 

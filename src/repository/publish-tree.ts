@@ -4,6 +4,7 @@ import { ImageError, ioError } from '../model/errors';
 import { Fmri } from '../model/fmri';
 import { Action, parseAction } from '../model/manifest';
 import { imagePathProblem } from '../model/paths';
+import { validateForPublication } from '../model/publication-rules';
 import { assertNotPublished, commitPackage, resolvePublishFmri } from './commit-package';
 import { storeContent } from './content-store';
 import { lockOptions, withPayloadInfo } from './publish';
@@ -49,13 +50,17 @@ export async function publishTree(root: string, opts: PublishTreeOptions): Promi
   const actions: Action[] = [];
   if (opts.summary !== undefined)
     actions.push({ type: 'set', hash: null, attrs: { name: 'pkg.summary', value: opts.summary } });
-  (opts.actions ?? []).forEach((line, i) => {
+  const extra = (opts.actions ?? []).map((line, i) => {
     const a = parseAction(line, i + 1, '--action');
     if (a.type === 'set' && a.attrs.name === 'pkg.fmri')
       throw new ImageError('BAD_REQUEST', `--action ${i + 1}: pkg.fmri is set from --fmri, not by an extra action`);
-    actions.push(a);
+    return a;
   });
-  (opts.depends ?? []).forEach((text, i) => actions.push(parseAction(`depend ${text}`, i + 1, '--depend')));
+  const depends = (opts.depends ?? []).map((text, i) => parseAction(`depend ${text}`, i + 1, '--depend'));
+  // Named by their place on the command line, as parse errors are.
+  validateForPublication({ actions: extra, lines: extra.map((_, i) => i + 1) }, '--action');
+  validateForPublication({ actions: depends, lines: depends.map((_, i) => i + 1) }, '--depend');
+  actions.push(...extra, ...depends);
 
   const firstPathOfInode = new Map<string, string>();
   for (const e of await walk(opts.dir)) {
