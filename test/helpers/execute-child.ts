@@ -26,7 +26,9 @@ async function main(): Promise<void> {
       // Copied but never renamed into place: the resumed execute finds these temp files.
       if (++started > copies) {
         if (started === copies + 1) process.stdout.write(`blocked ${copies}\n`);
-        await new Promise(() => undefined);
+        // Blocked until the test's SIGKILL: a timer keeps Node alive (a bare never-settling promise
+        // does not, and under load the process could exit 0 before the kill landed).
+        await new Promise(() => setInterval(() => undefined, 60_000));
       }
     },
   };
