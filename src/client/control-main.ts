@@ -15,6 +15,8 @@ import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
 import { controlStateLines } from './controls/control-state-lines';
 import { controlAction, type Action, type ControlOptions } from './controls/control-action';
 import { executeControl } from './controls/execute-control';
+import { FLEET_VERB_NAMES, FLEET_VERBS, fleetControl } from './fleet/fleet-control';
+import { UPDATE_FLEET } from '../contract/workflows';
 
 const VERBS = `Verbs:
   pause                       no new child work starts; running work finishes
@@ -39,13 +41,15 @@ function controlCommand(): Command {
     .helpOption('-h, --help', 'this text')
     .addHelpText(
       'after',
-      `\n${VERBS}\n\nThe server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default ${DEFAULT_ADDRESS}).`,
+      `\n${VERBS}\n\n${FLEET_VERBS}\n\nThe server comes from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / a profile (default ${DEFAULT_ADDRESS}).`,
     );
 }
 
 async function main(argv: string[]): Promise<number> {
   let action: Action;
   let workflowId: string;
+  let fleetVerb: { verb: string; rest: string[] };
+  let deferred: UsageError | null = null;
   try {
     const parsed = parseCommandLine<ControlOptions>(controlCommand(), argv);
     if (parsed.help !== null) {
@@ -54,7 +58,15 @@ async function main(argv: string[]): Promise<number> {
     }
     const [id, verb, ...rest] = parsed.args;
     workflowId = id;
-    action = controlAction(verb, rest, parsed.opts);
+    fleetVerb = { verb, rest };
+    try {
+      action = verb === 'approve-wave' ? { kind: 'show' } : controlAction(verb, rest, parsed.opts);
+    } catch (e) {
+      // A fleet's verbs take other arguments (a host, hosts at once): checked once the run is known to be a fleet.
+      if (!(e instanceof UsageError) || !FLEET_VERB_NAMES.includes(verb)) throw e;
+      deferred = e;
+      action = { kind: 'show' };
+    }
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`${e.message}\nRun "npm run control -- --help" for the verbs.\n`);
@@ -69,6 +81,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const { client, connection } = conn;
   try {
+    const type = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        (d) => d.type,
+        () => null,
+      );
+    if (type === UPDATE_FLEET) return await fleetControl(client, workflowId, fleetVerb.verb, fleetVerb.rest);
+    if (fleetVerb.verb === 'approve-wave' || deferred) {
+      process.stderr.write(
+        `${deferred ? deferred.message : `approve-wave is a verb of fleet runs; ${workflowId} is not one`}\nRun "npm run control -- --help" for the verbs.\n`,
+      );
+      return USAGE_EXIT_CODE;
+    }
     let state: ControlState;
     if (action.kind === 'update' || action.kind === 'approve') {
       let name: string;

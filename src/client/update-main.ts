@@ -14,7 +14,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import { parseCommandLine } from '../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
-import { anyInteger, collect, nonEmpty } from '../command-line/value-parsers';
+import { anyInteger, collect, integerIn, nonEmpty } from '../command-line/value-parsers';
 import { timestampOf } from '../model/fmri';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
 import { hostTaskQueue, updateInputProblems, windowProblems } from '../contract/input';
@@ -25,6 +25,8 @@ import { canRedraw, TtyRenderer } from './watch/tty-renderer';
 import { watchRun } from './watch/watch-run';
 import { DEFAULT_TASK_QUEUE } from '../contract/workflows';
 import { followRun } from './watch/follow-run';
+import { startFleet } from './fleet/start-fleet';
+import { wavesValue } from './fleet/waves-value';
 import type { ApprovalMode } from './approval/approval-step';
 import {
   instantValue,
@@ -95,6 +97,23 @@ function updateCommand(): Command {
       "maintenance window: it closes this long after it opens (--not-before, or the run's start), e.g. 4h; instead of --not-after",
       windowLengthValue,
     )
+    .option(
+      '--fleet <hosts.json>',
+      'update a fleet instead: the hosts of this file ([{"name","image","taskQueue"?}] or a whole updateFleet input), each with the update options given here',
+      nonEmpty,
+    )
+    .option(
+      '--waves <sizes>',
+      'with --fleet: wave sizes like Ansible serial, e.g. 1,5,20% (default one wave)',
+      wavesValue,
+    )
+    .option('--host-concurrency <N>', 'with --fleet: hosts updated at once in a wave (default 1)', integerIn(1))
+    .option(
+      '--max-host-failures <N|N%>',
+      'with --fleet: failed hosts tolerated (default 0: the first failed host stops the fleet)',
+      maxFailuresValue,
+    )
+    .option('--wave-approval', 'with --fleet: each wave after the first waits for the update approveWave')
     .option('--no-wait', 'start and print the workflow ID, do not follow the run')
     .option('--follow <workflow ID>', 'start nothing: follow a run already started (by anyone) until it ends', nonEmpty)
     .option('--plain', 'follow it in plain lines, no redrawing (the default when stdout is not a terminal)')
@@ -127,6 +146,11 @@ interface UpdateOptions {
   notBefore?: string;
   notAfter?: string;
   windowLength?: string;
+  fleet?: string;
+  waves?: (number | string)[];
+  hostConcurrency?: number;
+  maxHostFailures?: number | string;
+  waveApproval?: boolean;
 }
 
 function usageError(message: string): number {
@@ -154,32 +178,31 @@ async function main(argv: string[]): Promise<number> {
       return usageError(`--follow starts nothing: expected no parent image, got '${positionals[0]}'`);
     return followRun(values.follow, { plain: values.plain, approval });
   }
+  if (values.fleet !== undefined) {
+    if (positionals.length)
+      return usageError(`--fleet takes the images from its file: expected no parent image, got '${positionals[0]}'`);
+    const { concurrency: _c, ...rest } = updateOptionsOf(values);
+    return startFleet({
+      file: values.fleet,
+      update: { ...rest, ...(values.concurrency !== undefined ? { concurrency: values.concurrency } : {}) },
+      fleet: {
+        waves: values.waves,
+        hostConcurrency: values.hostConcurrency,
+        maxHostFailures: values.maxHostFailures,
+        waveApproval: values.waveApproval,
+      },
+      id: values.id,
+      taskQueue: values.taskQueue,
+      wait: values.wait,
+    });
+  }
+  if (values.waves || values.hostConcurrency || values.maxHostFailures !== undefined || values.waveApproval)
+    return usageError('--waves, --host-concurrency, --max-host-failures and --wave-approval go with --fleet');
   if (!positionals.length) return usageError("missing required argument 'parent image' (or --follow <workflow ID>)");
   const concurrency = values.concurrency ?? 1;
   const image = path.resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]);
   const host = values.host ?? process.env.LINKED_IMAGES_HOST ?? os.hostname();
-  const input = {
-    image,
-    host,
-    concurrency,
-    ...(values.child ? { children: values.child } : {}),
-    ...(values.ignore ? { ignore: values.ignore } : {}),
-    ...(values.package ? { packages: values.package } : {}),
-    ...(values.dryRun ? { dryRun: true } : {}),
-    ...(values.hostTimeout ? { hostTimeout: values.hostTimeout } : {}),
-    ...(values.stageConcurrency ? { stageConcurrency: values.stageConcurrency } : {}),
-    ...(values.maxFailures !== undefined ? { maxFailures: values.maxFailures } : {}),
-    ...(values.approval || values.approve ? { approval: true } : {}),
-    ...(values.notBefore || values.notAfter || values.windowLength
-      ? {
-          window: {
-            ...(values.notBefore ? { notBefore: values.notBefore } : {}),
-            ...(values.notAfter ? { notAfter: values.notAfter } : {}),
-            ...(values.windowLength ? { length: values.windowLength } : {}),
-          },
-        }
-      : {}),
-  };
+  const input = { image, host, ...updateOptionsOf(values) };
   // Refused here, exit 2, rather than by the workflow after a run was started (which leaves a failed run behind).
   const problems = problemsWithOptions([...updateInputProblems(input), ...windowProblems(input.window, Date.now())]);
   if (problems.length) {
@@ -242,6 +265,30 @@ async function main(argv: string[]): Promise<number> {
     // Closed here when the run was not followed; the watch closes the ones it used (a second close is harmless).
     await connection.close().catch(() => undefined);
   }
+}
+
+/** The update options of the command line (what every host of a fleet gets too): all but image and host. */
+function updateOptionsOf(values: UpdateOptions) {
+  return {
+    concurrency: values.concurrency ?? 1,
+    ...(values.child ? { children: values.child } : {}),
+    ...(values.ignore ? { ignore: values.ignore } : {}),
+    ...(values.package ? { packages: values.package } : {}),
+    ...(values.dryRun ? { dryRun: true } : {}),
+    ...(values.hostTimeout ? { hostTimeout: values.hostTimeout } : {}),
+    ...(values.stageConcurrency ? { stageConcurrency: values.stageConcurrency } : {}),
+    ...(values.maxFailures !== undefined ? { maxFailures: values.maxFailures } : {}),
+    ...(values.approval || values.approve ? { approval: true } : {}),
+    ...(values.notBefore || values.notAfter || values.windowLength
+      ? {
+          window: {
+            ...(values.notBefore ? { notBefore: values.notBefore } : {}),
+            ...(values.notAfter ? { notAfter: values.notAfter } : {}),
+            ...(values.windowLength ? { length: values.windowLength } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 /** `2026-12-06T01:00:00+01:00 to 2026-12-06T05:00:00+01:00`, `... to <notAfter>`, `<notBefore or start> for 4h`. */

@@ -3,6 +3,8 @@ import { LineRenderer } from './line-renderer';
 import { canRedraw, TtyRenderer } from './tty-renderer';
 import { watchRun } from './watch-run';
 import type { ApprovalMode } from '../approval/approval-step';
+import { UPDATE_FLEET } from '../../contract/workflows';
+import { followFleet } from '../fleet/follow-fleet';
 
 /** How followRun shows a run. */
 export interface FollowOptions {
@@ -32,6 +34,28 @@ export async function followRun(workflowId: string, opts: FollowOptions = {}): P
     return 1;
   }
   process.stdout.write(`Watching ${workflowId} on ${first.address} (Ctrl-C stops watching, not the run)\n`);
+  // A fleet run is followed by its progress line and ends with its table of hosts (drill down to <id>/<host>).
+  const type = await first.client.workflow
+    .getHandle(workflowId, opts.runId ?? undefined)
+    .describe()
+    .then(
+      (d) => d.type,
+      () => null,
+    );
+  if (type === UPDATE_FLEET) {
+    const conn = first;
+    first = null;
+    let reuse: typeof conn | null = conn;
+    return followFleet({
+      workflowId,
+      intervalMs: opts.intervalMs,
+      connect: async () => {
+        const c = reuse ?? (await connectClient());
+        reuse = null;
+        return c;
+      },
+    });
+  }
   const plain = opts.plain || !canRedraw(process.stdout);
   return watchRun({
     workflowId,
