@@ -16,6 +16,9 @@ import type { RunStatus } from './run-types';
  */
 export const MAX_FLEET_HOSTS = 1000;
 
+/** Bytes of JSON the hosts may take: the input is carried by every continue-as-new, under the 256 KB payload warning with room for the rest. */
+export const MAX_FLEET_HOSTS_BYTES = 200_000;
+
 const waveSize = z.union(
   [
     z.number().int('expected an integer >= 1').min(1, 'expected an integer >= 1'),
@@ -46,9 +49,10 @@ export const FleetInputSchema = z
       .array(hostEntry, { required_error: 'required: the hosts', invalid_type_error: 'expected a list of hosts' })
       .min(1, 'expected at least one host')
       .max(MAX_FLEET_HOSTS, `expected at most ${MAX_FLEET_HOSTS} hosts: start several fleet runs`)
+      .refine((hs) => new Set(hs.map((h) => h.name)).size === hs.length, 'expected each host once (a name is repeated)')
       .refine(
-        (hs) => new Set(hs.map((h) => h.name)).size === hs.length,
-        'expected each host once (a name is repeated)',
+        (hs) => JSON.stringify(hs).length <= MAX_FLEET_HOSTS_BYTES,
+        `expected the hosts to take at most ${MAX_FLEET_HOSTS_BYTES / 1000} KB of JSON (they are carried by every continue-as-new, and a payload must stay under 256 KB): shorter paths, or more fleet runs`,
       ),
     /** Update options applied to each host: children, ignore, concurrency, dryRun, packages, approval, maxFailures, window, hostTimeout... */
     update: hostUpdate,
