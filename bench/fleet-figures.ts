@@ -148,6 +148,8 @@ export interface FleetFigures {
   workerPeakRssBytes: number | null;
   /** This process's RSS just before the worker groups were created (client, server connection, the bench's own code). */
   rssBeforeWorkersBytes: number | null;
+  /** CPUs of this machine, and its 1-minute load average when the fleet started and ended (other processes' work slows the figures). */
+  machine: { cpus: number; loadAtStart: number; loadAtEnd: number };
   /** Building the hosts (bench/fleet-hosts.ts), in seconds. */
   buildSeconds: number;
   fileCreateMicros: number;
@@ -201,6 +203,10 @@ export function formatFleetTable(f: FleetFigures): string {
     [
       'worker peak RSS',
       `${mb(f.workerPeakRssBytes)} (this process; ${mb(f.rssBeforeWorkersBytes)} before the workers)`,
+    ],
+    [
+      'machine',
+      `${f.machine.cpus} cores; load average (1 min) ${f.machine.loadAtStart.toFixed(1)} at the start, ${f.machine.loadAtEnd.toFixed(1)} at the end`,
     ],
     ['host build', `${f.buildSeconds.toFixed(1)} s (file creation ${f.fileCreateMicros.toFixed(0)} µs)`],
   ];

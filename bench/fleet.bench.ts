@@ -13,6 +13,7 @@
  * is asserted.
  */
 import { promises as fs, writeFileSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
       hostConcurrency: o.hostConcurrency,
       ...(o.waves ? { waves: o.waves } : {}),
     };
+    const loadAtStart = os.loadavg()[0];
     const t0 = Date.now();
     const handle = await client.workflow.start(updateFleet, { taskQueue, workflowId: fleetId, args: [input] });
     const tick = setInterval(
@@ -194,6 +196,7 @@ async function main(): Promise<void> {
       clearInterval(tick);
     }
     const wallSeconds = (Date.now() - t0) / 1000;
+    const loadAtEnd = os.loadavg()[0];
     const mem = rss.stop();
     say(`fleet ${fleetId}: ${result.status} in ${wallSeconds.toFixed(1)} s; reading its histories...`);
     const stats = await collectRunStats(client, fleetId);
@@ -234,6 +237,7 @@ async function main(): Promise<void> {
       otherServerLines: w.other,
       workerPeakRssBytes: mem.peakBytes,
       rssBeforeWorkersBytes,
+      machine: { cpus: os.cpus().length, loadAtStart, loadAtEnd },
       buildSeconds,
       fileCreateMicros,
     };

@@ -121,11 +121,12 @@ describe('fleet bench figures', () => {
       otherServerLines: { count: 3, firstLines: [] },
       workerPeakRssBytes: 974_815_232,
       rssBeforeWorkersBytes: 221_106_176,
+      machine: { cpus: 2, loadAtStart: 1.04, loadAtEnd: 3.2 },
       buildSeconds: 30.8,
       fileCreateMicros: 717,
     };
     const lines = formatFleetTable(f).split('\n');
-    assert.equal(lines.length, 15);
+    assert.equal(lines.length, 16);
     assert.equal(new Set(lines.map((l) => l.indexOf(' | '))).size, 1, 'one column boundary');
     const row = (k: string) => lines.find((l) => l.startsWith(k))!.split(' | ')[1];
     assert.equal(row('executions'), '201: fleet 1 + host runs 200 + partitions 0');
@@ -136,6 +137,7 @@ describe('fleet bench figures', () => {
     );
     assert.match(row('max events per execution'), /^1,310 \(f \(updateFleet\)\)/);
     assert.match(row('server warnings'), /history count 1, history size 0, blob size 2; other WARN\/ERROR lines 3/);
+    assert.equal(row('machine'), '2 cores; load average (1 min) 1.0 at the start, 3.2 at the end');
     assert.equal(row('worker peak RSS'), '974.8 MB (this process; 221.1 MB before the workers)');
   });
 });
