@@ -69,6 +69,8 @@ export interface FleetExecutionSummary {
   executions: Record<ExecutionKind, number> & { total: number };
   /** Executions that ended with continue-as-new, per part. */
   continuedAsNew: Record<ExecutionKind, number>;
+  /** History events per part (the fleet's own, its host runs', their partitions'). */
+  events: Record<ExecutionKind, number>;
   maxEvents: Largest;
   maxHistoryBytes: Largest;
   /** The largest events and bytes of any one fleet execution (the one that holds a line per host). */
@@ -83,6 +85,7 @@ export function summarizeExecutions(stats: Pick<RunStats, 'executions'>, fleetId
   const zero = (): Record<ExecutionKind, number> => ({ fleet: 0, host: 0, partition: 0 });
   const executions = { ...zero(), total: 0 };
   const continuedAsNew = zero();
+  const events = zero();
   const none: Largest = { value: 0, workflowId: null, runId: null, workflowType: null };
   let maxEvents = none;
   let maxHistoryBytes = none;
@@ -93,6 +96,7 @@ export function summarizeExecutions(stats: Pick<RunStats, 'executions'>, fleetId
     const kind = executionKind(e, fleetId);
     executions[kind]++;
     executions.total++;
+    events[kind] += e.events;
     if (e.status === 'WorkflowExecutionContinuedAsNew') continuedAsNew[kind]++;
     if (e.status === 'running') running++;
     const at = { workflowId: e.workflowId, runId: e.runId, workflowType: e.workflowType };
@@ -103,7 +107,16 @@ export function summarizeExecutions(stats: Pick<RunStats, 'executions'>, fleetId
       fleetMaxHistoryBytes = Math.max(fleetMaxHistoryBytes, e.historyBytes);
     }
   }
-  return { executions, continuedAsNew, maxEvents, maxHistoryBytes, fleetMaxEvents, fleetMaxHistoryBytes, running };
+  return {
+    executions,
+    continuedAsNew,
+    events,
+    maxEvents,
+    maxHistoryBytes,
+    fleetMaxEvents,
+    fleetMaxHistoryBytes,
+    running,
+  };
 }
 
 /** The figures of one fleet bench run (the JSON written with --json). */
@@ -133,6 +146,8 @@ export interface FleetFigures {
   fleetMaxEventsPerExecution: number;
   fleetMaxHistoryBytesPerExecution: number;
   totalEvents: number;
+  /** Events of the fleet's executions, of the host runs and of the partitions. */
+  eventsByPart: FleetExecutionSummary['events'];
   totalHistoryBytes: number;
   maxPayloadBytes: number;
   /** `<workflow ID>: <event type> <field>` of the largest payload. */
@@ -194,7 +209,10 @@ export function formatFleetTable(f: FleetFigures): string {
     ],
     ['largest fleet execution', `${n(f.fleetMaxEventsPerExecution)} events, ${mb(f.fleetMaxHistoryBytesPerExecution)}`],
     ['max payload', `${(f.maxPayloadBytes / 1000).toFixed(1)} KB (${f.maxPayloadAt ?? '-'}) (warns at 256 KB)`],
-    ['events in all', `${n(f.totalEvents)} (${mb(f.totalHistoryBytes)})`],
+    [
+      'events in all',
+      `${n(f.totalEvents)} (${mb(f.totalHistoryBytes)}): fleet ${n(f.eventsByPart.fleet)}, host runs ${n(f.eventsByPart.host)} (${n(Math.round(f.eventsByPart.host / Math.max(1, f.executions.host)))} per run), partitions ${n(f.eventsByPart.partition)}`,
+    ],
     ['workflow task failures', n(f.workflowTaskFailures)],
     [
       'server warnings',

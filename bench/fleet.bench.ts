@@ -44,12 +44,13 @@ import { collectRunStats } from './run-stats';
 import { serverWarningArgs, ServerWarnings } from './server-warnings';
 
 /**
- * Hosts in flight unless --host-concurrency says otherwise. 20 keeps both cores of the bench
- * machine busy (each host's run spends most of its time waiting on workflow and activity task
- * round trips, so a few hosts per core are needed) and gives each of the default 4 worker groups
- * 5 hosts at once, well under its 16 activity slots with the default per-host concurrency; more
- * only queues tasks and grows each fleet execution's in-flight results (the fleet reserves
- * history room per host in flight before it continues as new). README "Benchmark results: fleets".
+ * Hosts in flight unless --host-concurrency says otherwise. 20 gives each of the default 4 worker
+ * groups 5 hosts at once, up to 20 zone activities at the default per-host concurrency 4, about
+ * its 16 activity slots: the workers are kept busy without a queue of tasks waiting for them.
+ * More gains nothing on this 2-core machine (its CPU is the limit: 5 to 40 measured within the
+ * noise), makes every continue-as-new of the fleet wait for more hosts to drain, and lets more
+ * hosts go on after the first failure (the hosts already in flight finish). README "Benchmark
+ * results: fleets".
  */
 const DEFAULT_HOST_CONCURRENCY = 20;
 
@@ -224,6 +225,7 @@ async function main(): Promise<void> {
       fleetMaxEventsPerExecution: s.fleetMaxEvents,
       fleetMaxHistoryBytesPerExecution: s.fleetMaxHistoryBytes,
       totalEvents: stats.totals.events,
+      eventsByPart: s.events,
       totalHistoryBytes: stats.totals.historyBytes,
       maxPayloadBytes: payload?.bytes ?? 0,
       maxPayloadAt: payload ? `${payload.workflowId}: ${payload.eventType} ${payload.field}` : null,

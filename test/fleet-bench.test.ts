@@ -77,6 +77,7 @@ describe('fleet bench figures', () => {
     );
     assert.deepEqual(s.executions, { fleet: 2, host: 2, partition: 1, total: 5 });
     assert.deepEqual(s.continuedAsNew, { fleet: 1, host: 0, partition: 0 });
+    assert.deepEqual(s.events, { fleet: 1200, host: 1280, partition: 50 });
     assert.deepEqual(s.maxEvents, {
       value: 1200,
       workflowId: 'f/h1',
@@ -112,6 +113,7 @@ describe('fleet bench figures', () => {
       fleetMaxEventsPerExecution: 1310,
       fleetMaxHistoryBytesPerExecution: 459_183,
       totalEvents: 38_504,
+      eventsByPart: { fleet: 1310, host: 37_194, partition: 0 },
       totalHistoryBytes: 10_938_930,
       maxPayloadBytes: 25_677,
       maxPayloadAt: 'f: WorkflowExecutionStarted x',
@@ -131,6 +133,7 @@ describe('fleet bench figures', () => {
     const row = (k: string) => lines.find((l) => l.startsWith(k))!.split(' | ')[1];
     assert.equal(row('executions'), '201: fleet 1 + host runs 200 + partitions 0');
     assert.equal(row('wall time'), '95.0 s');
+    assert.equal(row('events in all'), '38,504 (10.9 MB): fleet 1,310, host runs 37,194 (186 per run), partitions 0');
     assert.equal(
       row('setup'),
       '4 worker groups in one process; hostConcurrency 20; concurrency 4 per host; waves [1,"50%"]',
