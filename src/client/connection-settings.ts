@@ -82,3 +82,19 @@ export async function connectClient(): Promise<{
   }
   return { client: new Client({ connection, namespace }), connection, address, namespace };
 }
+
+/** A connection as connectClient makes it. */
+export type ClientConnection = Awaited<ReturnType<typeof connectClient>>;
+
+/**
+ * A `connect` for a watch (watchRun, followFleet) that hands out `first` once, then makes new
+ * connections (after the server dropped): the command's own connection is not made twice.
+ */
+export function reusingFirst(first: ClientConnection): () => Promise<ClientConnection> {
+  let next: ClientConnection | null = first;
+  return async () => {
+    const c = next ?? (await connectClient());
+    next = null;
+    return c;
+  };
+}

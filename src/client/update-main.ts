@@ -19,7 +19,7 @@ import { timestampOf } from '../model/fmri';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
 import { hostTaskQueue, updateInputProblems, windowProblems } from '../contract/input';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
-import { connectClient, DEFAULT_ADDRESS } from './connection-settings';
+import { connectClient, DEFAULT_ADDRESS, reusingFirst } from './connection-settings';
 import { LineRenderer } from './watch/line-renderer';
 import { canRedraw, TtyRenderer } from './watch/tty-renderer';
 import { watchRun } from './watch/watch-run';
@@ -248,18 +248,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Started ${workflowId} (${staticSummary}) on ${address}, host '${host}'\n`);
     if (!values.wait) return 0;
     const plain = values.plain || !canRedraw(process.stdout);
-    let first: typeof conn | null = conn;
     return await watchRun({
       workflowId,
       runId: handle.firstExecutionRunId,
       renderer: plain ? new LineRenderer((line) => process.stdout.write(`  ${line}\n`)) : new TtyRenderer(),
       approval,
       // The watch reuses this connection first and makes new ones when the server drops (closed by the watch).
-      connect: async () => {
-        const c = first ?? (await connectClient());
-        first = null;
-        return c;
-      },
+      connect: reusingFirst(conn),
     });
   } finally {
     // Closed here when the run was not followed; the watch closes the ones it used (a second close is harmless).

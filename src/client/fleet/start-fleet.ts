@@ -10,7 +10,7 @@ import { fleetInputProblems, type FleetRequest } from '../../contract/fleet';
 import { updateInputProblems } from '../../contract/input';
 import { DEFAULT_TASK_QUEUE, UPDATE_FLEET, type UpdateFleetWorkflow } from '../../contract/workflows';
 import { timestampOf } from '../../model/fmri';
-import { connectClient } from '../connection-settings';
+import { connectClient, reusingFirst } from '../connection-settings';
 import { followFleet } from './follow-fleet';
 
 export interface StartFleetOptions {
@@ -88,16 +88,8 @@ export async function startFleet(o: StartFleetOptions): Promise<number> {
     }
     process.stdout.write(`Started ${workflowId} (${summary}) on ${conn.address}\n`);
     if (!o.wait) return 0;
-    let reuse: typeof conn | null = conn;
     handed = true;
-    return await followFleet({
-      workflowId,
-      connect: async () => {
-        const c = reuse ?? (await connectClient());
-        reuse = null;
-        return c;
-      },
-    });
+    return await followFleet({ workflowId, connect: reusingFirst(conn) });
   } finally {
     if (!handed) await conn.connection.close().catch(() => undefined);
   }

@@ -1,4 +1,4 @@
-import { connectClient } from '../connection-settings';
+import { connectClient, reusingFirst, type ClientConnection } from '../connection-settings';
 import { LineRenderer } from './line-renderer';
 import { canRedraw, TtyRenderer } from './tty-renderer';
 import { watchRun } from './watch-run';
@@ -25,7 +25,7 @@ export interface FollowOptions {
  * there is no such workflow, 130 on Ctrl-C (the run goes on).
  */
 export async function followRun(workflowId: string, opts: FollowOptions = {}): Promise<number> {
-  let first: Awaited<ReturnType<typeof connectClient>> | null;
+  let first: ClientConnection;
   try {
     // The first connection is checked here, so a wrong address is an error rather than a view that retries forever.
     first = await connectClient();
@@ -42,20 +42,8 @@ export async function followRun(workflowId: string, opts: FollowOptions = {}): P
       (d) => d.type,
       () => null,
     );
-  if (type === UPDATE_FLEET) {
-    const conn = first;
-    first = null;
-    let reuse: typeof conn | null = conn;
-    return followFleet({
-      workflowId,
-      intervalMs: opts.intervalMs,
-      connect: async () => {
-        const c = reuse ?? (await connectClient());
-        reuse = null;
-        return c;
-      },
-    });
-  }
+  if (type === UPDATE_FLEET)
+    return followFleet({ workflowId, intervalMs: opts.intervalMs, connect: reusingFirst(first) });
   const plain = opts.plain || !canRedraw(process.stdout);
   return watchRun({
     workflowId,
@@ -63,10 +51,6 @@ export async function followRun(workflowId: string, opts: FollowOptions = {}): P
     intervalMs: opts.intervalMs,
     approval: opts.approval,
     renderer: plain ? new LineRenderer() : new TtyRenderer(),
-    connect: async () => {
-      const c = first ?? (await connectClient());
-      first = null;
-      return c;
-    },
+    connect: reusingFirst(first),
   });
 }
