@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import type { FleetRequest } from '../src/contract/fleet';
 import { hostTaskQueue } from '../src/contract/input';
 import type { ExecutionStats, RunStats } from './run-stats';
@@ -24,22 +23,6 @@ export function fleetHostEntries(
     image: h.parent,
     taskQueue: hostTaskQueue(groupHost((i % groups) + 1)),
   }));
-}
-
-/**
- * commander value parser for `--waves`: a JSON list like `[1, 5, "20%"]`. Only the JSON and the
- * list are checked here; the sizes are checked with the rest of the fleet input (fleetInputProblems).
- */
-export function wavesArg(raw: string): (number | string)[] {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    throw new InvalidArgumentError('Expected a JSON list like [1, 5, "20%"].');
-  }
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' && typeof x !== 'string'))
-    throw new InvalidArgumentError('Expected a JSON list of numbers and percentages like [1, 5, "20%"].');
-  return v as (number | string)[];
 }
 
 /** Which part of a fleet an execution belongs to. */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:fleet -- --hosts H --zones Z [--waves JSON] [--host-concurrency N] [--concurrency C]
+ * `npm run bench:fleet -- --hosts H --zones Z [--waves 1,5,20%] [--host-concurrency N] [--concurrency C]
  * [--workers W] [--json FILE] [--keep]`
  *
  * One `updateFleet` over H simulated hosts of Z zones each (directories under .bench-cache/, built
@@ -25,6 +25,7 @@ import { createHostWorkers, type HostWorkers } from '../src/worker/host-workers'
 import { oneLineLogger } from '../src/worker/log-format';
 import { bundleWorkflowsInChildProcess } from '../src/worker/workflow-bundle';
 import { updateFleet } from '../src/workflows';
+import { wavesValue } from '../src/client/fleet/waves-value';
 import { parseCommandLine } from '../src/command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../src/command-line/usage-error';
 import { anyInteger, integerIn, nonEmpty } from '../src/command-line/value-parsers';
@@ -33,7 +34,6 @@ import {
   formatFleetTable,
   groupHost,
   summarizeExecutions,
-  wavesArg,
   where,
   type FleetFigures,
 } from './fleet-figures';
@@ -58,11 +58,11 @@ const DEFAULT_HOST_CONCURRENCY = 20;
 function fleetCommand(): Command {
   return new Command('npm run bench:fleet --')
     .usage(
-      '[--hosts H] [--zones Z] [--waves JSON] [--host-concurrency N] [--concurrency C] [--workers W] [--json FILE] [--keep]',
+      '[--hosts H] [--zones Z] [--waves 1,5,20%] [--host-concurrency N] [--concurrency C] [--workers W] [--json FILE] [--keep]',
     )
     .option('--hosts <H>', 'hosts in the fleet (at most 1000, the fleet workflow limit)', integerIn(1, 1000), 200)
     .option('--zones <Z>', 'zones on each host', integerIn(1), 10)
-    .option('--waves <JSON>', 'wave sizes as a JSON list, like [1, 5, "20%"] (default: one wave)', wavesArg)
+    .option('--waves <sizes>', 'wave sizes like npm run update --waves: 1,5,20% (default: one wave)', wavesValue)
     .option('--host-concurrency <N>', 'hosts updated at once', integerIn(1), DEFAULT_HOST_CONCURRENCY)
     .option('--concurrency <C>', "each host's update concurrency (zones at once), <= 0 no limit", anyInteger, 4)
     .option('--workers <W>', 'worker groups (a host name and activity queue each) in this process', integerIn(1), 4)

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { InvalidArgumentError } from 'commander';
 import {
   executionKind,
   fleetHostEntries,
   formatFleetTable,
   summarizeExecutions,
-  wavesArg,
   type FleetFigures,
 } from '../bench/fleet-figures';
 import { buildFleetHosts, fleetHostName } from '../bench/fleet-hosts';
@@ -47,12 +45,6 @@ describe('fleet bench figures', () => {
       [fleetHostName(0, 200), fleetHostName(199, 200), fleetHostName(0, 12345)],
       ['h0001', 'h0200', 'h00001'],
     );
-  });
-
-  it('reads --waves as a JSON list of numbers and percentages, and refuses anything else', () => {
-    assert.deepEqual(wavesArg('[1, 5, "20%"]'), [1, 5, '20%']);
-    for (const bad of ['1', '[1,', '{"a":1}', '[true]', '[[1]]'])
-      assert.throws(() => wavesArg(bad), InvalidArgumentError, bad);
   });
 
   it('tells the fleet, its host runs and what they started apart by workflow ID', () => {
