@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fleetInputProblems, MAX_FLEET_HOSTS, parseFleetInput, waveCounts } from '../src/contract/fleet';
+import {
+  fleetInputProblems,
+  hostResultLine,
+  MAX_FLEET_HOSTS,
+  parseFleetInput,
+  parseHostResultLine,
+  waveCounts,
+} from '../src/contract/fleet';
 import { fleetAction } from '../src/client/fleet/fleet-control';
 import { wavesValue } from '../src/client/fleet/waves-value';
 import { UsageError } from '../src/command-line/usage-error';
@@ -70,5 +77,37 @@ describe('the fleet on the command line', () => {
     assert.equal(fleetAction('show', []), null);
     assert.match(fleetAction('concurrency', ['0']) as string, /expected a number of hosts >= 1/);
     assert.match(fleetAction('retry', ['x']) as string, /unknown verb 'retry' for a fleet run/);
+  });
+});
+
+describe("a fleet result's host lines", () => {
+  it('are read back as they were written, the error taken from the failures', () => {
+    const error = { code: 'HOST_UNAVAILABLE', message: "No worker of host 'db1'" };
+    const failed = {
+      name: 'db1',
+      workflowId: 'f/db1',
+      outcome: 'failed' as const,
+      status: null,
+      wave: 1,
+      updated: null,
+      children: null,
+      error,
+    };
+    const ok = {
+      ...failed,
+      name: 'web1',
+      workflowId: 'f/web1',
+      outcome: 'updated' as const,
+      status: 'ok' as const,
+      wave: 0,
+      updated: 10,
+      children: 10,
+      error: null,
+    };
+    assert.equal(hostResultLine(ok), 'web1 updated ok 10/10 wave 1');
+    assert.equal(hostResultLine(failed), 'db1 failed - -/- wave 2');
+    const failures = [{ name: 'db1', workflowId: 'f/db1', error }];
+    assert.deepEqual(parseHostResultLine(hostResultLine(failed), 'f', { failures }), failed);
+    assert.deepEqual(parseHostResultLine(hostResultLine(ok), 'f', { failures }), ok);
   });
 });

@@ -152,6 +152,30 @@ export interface FleetResult {
   hosts: string[];
 }
 
+/** A host's line in FleetResult.hosts: `<host> <outcome> <run status or -> <updated or ->/<selected or -> wave <n>`, e.g. `h1 updated ok 10/10 wave 1`. */
+export function hostResultLine(l: HostLine): string {
+  return `${l.name} ${l.outcome} ${l.status ?? '-'} ${l.updated ?? '-'}/${l.children ?? '-'} wave ${l.wave + 1}`;
+}
+
+/**
+ * A FleetResult.hosts line back into a HostLine (the inverse of hostResultLine): the run's ID is
+ * `<fleetId>/<host>`, the error comes from the result's failures.
+ */
+export function parseHostResultLine(line: string, fleetId: string, r: Pick<FleetResult, 'failures'>): HostLine {
+  const [name, outcome, status, zones, , wave] = line.split(' ');
+  const [updated, children] = zones.split('/').map((x) => (x === '-' ? null : Number(x)));
+  return {
+    name,
+    workflowId: `${fleetId}/${name}`,
+    outcome: outcome as HostLine['outcome'],
+    status: status === '-' ? null : (status as HostLine['status']),
+    wave: Number(wave) - 1,
+    updated,
+    children,
+    error: r.failures.find((f) => f.name === name)?.error ?? null,
+  };
+}
+
 /** The `progress` query of a fleet run: `hosts 12/40 done; 3 working: h13 h14 h15; zones 480/1600`. */
 export interface FleetProgress {
   line: string;

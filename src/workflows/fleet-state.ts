@@ -3,7 +3,7 @@
  * bytes a host besides its name, which is in the input): a status character, its run's status,
  * its zone counts, and an error for the failed ones. Pure: no Temporal calls.
  */
-import type { FleetResult, HostLine, HostOutcome } from '../contract/fleet';
+import { hostResultLine, type FleetResult, type HostLine, type HostOutcome } from '../contract/fleet';
 import type { RunStatus } from '../contract/run-types';
 import { EXIT } from './run-result';
 import { trimMessage } from './segment-state';
@@ -103,7 +103,7 @@ export function fleetResult(
     zones.selected += l.children ?? 0;
     if (outcome === 'failed' && failures.length < 100)
       failures.push({ name, workflowId: l.workflowId, error: l.error ?? { code: 'FAILED', message: '' } });
-    hosts.push(`${name} ${outcome} ${l.status ?? '-'} ${l.updated ?? '-'}/${l.children ?? '-'} wave ${l.wave + 1}`);
+    hosts.push(hostResultLine(l));
   });
   const done = counts.updated + counts['nothing-to-do'];
   const status: RunStatus = cancelled

@@ -5,7 +5,7 @@
  * a host with `npm run watch -- <fleet ID>/<host>`.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { fleetProgressQuery, type FleetResult } from '../../contract/fleet';
+import { fleetProgressQuery, parseHostResultLine, type FleetResult } from '../../contract/fleet';
 import { BackoffPoller } from '../watch/backoff-poller';
 import { describeRunFailure } from '../run-failure';
 
@@ -24,9 +24,9 @@ export interface FollowFleetOptions {
 
 /** The fleet's hosts as a table: host, wave, outcome, run status, zones updated/selected; then the failures. */
 export function fleetTable(r: FleetResult): string[] {
-  const rows = r.hosts.map((l) => {
-    const [name, outcome, status, zones, , wave] = l.split(' ');
-    return [name, wave, outcome, status, zones];
+  const rows = r.hosts.map((text) => {
+    const l = parseHostResultLine(text, '', r);
+    return [l.name, String(l.wave + 1), l.outcome, l.status ?? '-', `${l.updated ?? '-'}/${l.children ?? '-'}`];
   });
   const head = ['HOST', 'WAVE', 'OUTCOME', 'RUN STATUS', 'ZONES'];
   const width = head.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k].length)));

@@ -5,7 +5,7 @@
  * `npm run report -- <fleet ID>/<host>`.
  */
 import type { Client } from '@temporalio/client';
-import { fleetHostsQuery, type FleetResult, type HostLine } from '../../contract/fleet';
+import { fleetHostsQuery, parseHostResultLine, type FleetResult, type HostLine } from '../../contract/fleet';
 import { LINKED_IMAGE_STATUS } from '../../contract/search-attributes';
 import { UPDATE_FLEET } from '../../contract/workflows';
 
@@ -55,7 +55,7 @@ export async function readFleetReport(client: Client, workflowId: string): Promi
   let result: FleetResult | null = null;
   if (d.status.name === 'COMPLETED') {
     result = (await handle.result()) as FleetResult;
-    lines = result.hosts.map((l) => fromResultLine(l, workflowId, result!));
+    lines = result.hosts.map((l) => parseHostResultLine(l, workflowId, result!));
   } else {
     for (let offset = 0; ; offset += 1000) {
       const page = await handle.query(fleetHostsQuery, { offset, limit: 1000 });
@@ -82,22 +82,6 @@ export async function readFleetReport(client: Client, workflowId: string): Promi
         error: l.error ? `${l.error.code}: ${l.error.message}` : null,
       };
     }),
-  };
-}
-
-/** A result line `h1 updated ok 10/10 wave 1` back into a HostLine (the failures carry the errors). */
-function fromResultLine(line: string, fleetId: string, r: FleetResult): HostLine {
-  const [name, outcome, status, zones, , wave] = line.split(' ');
-  const [updated, children] = zones.split('/').map((x) => (x === '-' ? null : Number(x)));
-  return {
-    name,
-    workflowId: `${fleetId}/${name}`,
-    outcome: outcome as HostLine['outcome'],
-    status: status === '-' ? null : (status as HostLine['status']),
-    wave: Number(wave) - 1,
-    updated,
-    children,
-    error: r.failures.find((f) => f.name === name)?.error ?? null,
   };
 }
 
