@@ -8,7 +8,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { pageArgs } from './children-page';
 import type { ApprovalState, PlanLine, PlansPage } from '../contract/controls';
 import { STATUS, type SegmentState } from './segment-state';
 
@@ -54,18 +54,7 @@ export function plansPage(
   s: SegmentState,
   head: { approval: ApprovalState; setDigest: string | null; parent: PlanLine | null },
 ): PlansPage {
-  const offset = args?.offset ?? 0;
-  const limit = args?.limit ?? 100;
-  if (!Number.isInteger(offset) || offset < 0)
-    throw ApplicationFailure.nonRetryable(
-      `offset: expected an integer >= 0, got ${JSON.stringify(offset)}`,
-      'InvalidQuery',
-    );
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PLANS_PAGE)
-    throw ApplicationFailure.nonRetryable(
-      `limit: expected an integer from 1 to ${MAX_PLANS_PAGE}, got ${JSON.stringify(limit)}`,
-      'InvalidQuery',
-    );
+  const { offset, limit } = pageArgs(args, MAX_PLANS_PAGE);
   const children: PlanLine[] = [];
   let total = 0;
   for (let i = 0; i < s.names.length; i++) {

@@ -74,7 +74,7 @@ export interface ControlTarget {
 }
 
 /** A validator's refusal: the update is rejected and leaves no trace in the history. */
-function refuse(message: string): never {
+export function refuse(message: string): never {
   throw ApplicationFailure.nonRetryable(message, 'InvalidControl');
 }
 

@@ -41,6 +41,8 @@ import {
 } from './fleet-state';
 import { historyBudgetSpent } from './history-budget';
 import { runWindow } from './run-window';
+import { refuse } from './run-controls';
+import { pageArgs } from './children-page';
 import { updateLinkedImages } from './update-linked-images';
 
 /**
@@ -123,18 +125,14 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
   const show = () => setCurrentDetails(progress().line);
   setHandler(fleetProgressQuery, progress);
   setHandler(fleetHostsQuery, (args) => {
-    const offset = args?.offset ?? 0;
-    const limit = args?.limit ?? 100;
-    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw ApplicationFailure.nonRetryable('expected {"offset": >= 0, "limit": 1 to 1000}', 'InvalidQuery');
+    const { offset, limit } = pageArgs(args, 1000);
     const hosts = names
       .slice(offset, offset + limit)
       .map((n, k) => hostLine(st, offset + k, n, idOf(n), waveOf(offset + k), finished));
     return { total: names.length, offset, hosts };
   });
   const open = () => {
-    if (finished)
-      throw ApplicationFailure.nonRetryable('the fleet run is finishing: it takes no more controls', 'InvalidControl');
+    if (finished) refuse('the fleet run is finishing: it takes no more controls');
   };
   setHandler(
     setHostConcurrencyUpdate,
@@ -148,10 +146,7 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
         open();
         const n = (a as { hostConcurrency?: unknown } | null)?.hostConcurrency;
         if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
-          throw ApplicationFailure.nonRetryable(
-            `hostConcurrency: expected an integer >= 1, got ${JSON.stringify(n) ?? 'nothing'}`,
-            'InvalidControl',
-          );
+          refuse(`hostConcurrency: expected an integer >= 1, got ${JSON.stringify(n) ?? 'nothing'}`);
       },
     },
   );
@@ -165,7 +160,7 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     {
       validator: () => {
         open();
-        if (st.paused) throw ApplicationFailure.nonRetryable('the fleet run is already paused', 'InvalidControl');
+        if (st.paused) refuse('the fleet run is already paused');
       },
     },
   );
@@ -179,7 +174,7 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     {
       validator: () => {
         open();
-        if (!st.paused) throw ApplicationFailure.nonRetryable('the fleet run is not paused', 'InvalidControl');
+        if (!st.paused) refuse('the fleet run is not paused');
       },
     },
   );
@@ -195,16 +190,9 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
         open();
         const host = (a as { host?: unknown } | null)?.host;
         const i = typeof host === 'string' ? names.indexOf(host) : -1;
-        if (i < 0)
-          throw ApplicationFailure.nonRetryable(
-            `host: ${JSON.stringify(host) ?? 'nothing'} is not one of this fleet's hosts`,
-            'InvalidControl',
-          );
+        if (i < 0) refuse(`host: ${JSON.stringify(host) ?? 'nothing'} is not one of this fleet's hosts`);
         if (st.status[i] !== HOST.waiting)
-          throw ApplicationFailure.nonRetryable(
-            `host: '${host as string}' has already started (or was skipped); only a waiting host can be skipped`,
-            'InvalidControl',
-          );
+          refuse(`host: '${host as string}' has already started (or was skipped); only a waiting host can be skipped`);
       },
     },
   );
@@ -221,17 +209,13 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
         open();
         const wave = (a as { wave?: unknown } | null)?.wave;
         if (waiting === null)
-          throw ApplicationFailure.nonRetryable(
+          refuse(
             input.waveApproval
               ? 'no wave is waiting for approval now'
               : 'the fleet run was started without waveApproval',
-            'InvalidControl',
           );
         if (wave !== waiting)
-          throw ApplicationFailure.nonRetryable(
-            `wave: wave ${waiting} is waiting for approval, not ${JSON.stringify(wave) ?? 'nothing'}`,
-            'InvalidControl',
-          );
+          refuse(`wave: wave ${waiting} is waiting for approval, not ${JSON.stringify(wave) ?? 'nothing'}`);
       },
     },
   );
