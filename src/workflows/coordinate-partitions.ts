@@ -280,12 +280,14 @@ export async function coordinatePartitions(
     await condition(() => closed.every((c) => c !== null));
   });
   show();
-  const result = resultOf(input, parent, parts, closed as (PartitionResult | { error: unknown })[], cancelled);
-  if (controls?.rejected() && !cancelled) {
-    upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: 'rejected' }]);
-    return { ...result, status: 'rejected', exitCode: EXIT.rejected };
-  }
-  return result;
+  return resultOf(
+    input,
+    parent,
+    parts,
+    closed as (PartitionResult | { error: unknown })[],
+    cancelled,
+    controls?.rejected() ?? false,
+  );
 }
 
 function resultOf(
@@ -294,6 +296,7 @@ function resultOf(
   parts: { workflowId: string; offset: number; count: number }[],
   closed: (PartitionResult | { error: unknown })[],
   cancelled: boolean,
+  rejected: boolean,
 ): UpdateResult {
   const parent = parentSummary(parentState, input.dryRun);
   const counts = zeroCounts();
@@ -331,7 +334,7 @@ function resultOf(
     executions += r.executions;
   });
   failuresOmitted += Math.max(0, failures.length - MAX_FAILURES);
-  const status = runStatus(parent.outcome, counts, cancelled, partitionFailed);
+  const status = runStatus(parent.outcome, counts, cancelled, partitionFailed, rejected);
   upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: status }]);
   return {
     resultVersion: 2,

@@ -83,7 +83,7 @@ export function parentSummary(p: SegmentState, dryRun: boolean): ImageSummary {
 }
 
 /**
- * pkg(5)'s run status: cancelled; partial (some updated, some failed); failed; nothing-to-do
+ * pkg(5)'s run status: cancelled; rejected (plans rejected at approval); partial (some updated, some failed); failed; nothing-to-do
  * (every image); ok. `otherFailure`: something failed that is no image (a partition could not start).
  */
 export function runStatus(
@@ -91,8 +91,10 @@ export function runStatus(
   counts: Record<Outcome, number>,
   cancelled: boolean,
   otherFailure = false,
+  rejected = false,
 ): RunStatus {
   if (cancelled) return 'cancelled';
+  if (rejected) return 'rejected'; // the plans were rejected at approval: nothing was executed
   const failed = otherFailure || parent === 'failed' || parent === 'cancelled' || counts.failed + counts.cancelled > 0;
   if (failed) return parent === 'updated' || counts.updated > 0 ? 'partial' : 'failed';
   // The window closed before everything was executed: some work is left to another run.

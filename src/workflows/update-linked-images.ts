@@ -283,8 +283,7 @@ class RunView {
     const failures = parent.error
       ? [{ name: 'parent', ...parent.error }, ...sum.failures].slice(0, MAX_FAILURES)
       : sum.failures;
-    const status =
-      this.controls?.rejected() && !cancelled ? 'rejected' : runStatus(parent.outcome, sum.counts, cancelled);
+    const status = runStatus(parent.outcome, sum.counts, cancelled, false, this.controls?.rejected() ?? false);
     upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: status }]);
     this.show();
     return {
