@@ -49,6 +49,7 @@ describe('the fleet input', () => {
     assert.ok(problems.some((p) => p.startsWith('waves.0:')));
     assert.ok(problems.some((p) => p.startsWith('hostConcurrency: expected an integer >= 1')));
     assert.deepEqual(fleetInputProblems({ hosts: [] }), ['hosts: expected at least one host, got []']);
+    assert.match(fleetInputProblems({ hosts: [host(1)], maxHostFailures: '150%' })[0], /percentage of the hosts/);
   });
 
   it(`refuses more than ${MAX_FLEET_HOSTS} hosts, and hosts whose JSON passes 200 KB (every continue-as-new carries them)`, () => {

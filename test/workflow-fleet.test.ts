@@ -147,7 +147,8 @@ describe('updateFleet', () => {
         await assert.rejects(h.executeUpdate(approveWaveUpdate, { args: [{ wave: 3 }] }), (e: Error) =>
           /wave 2 is waiting for approval, not 3/.test(String((e.cause as Error | undefined)?.message)),
         );
-        await h.executeUpdate(approveWaveUpdate, { args: [{ wave: 2 }] });
+        const answer = await h.executeUpdate(approveWaveUpdate, { args: [{ wave: 2 }] });
+        assert.equal(answer.waitingForApproval, null, 'the answer is the state after the approval');
       },
     );
     assert.equal(r.status, 'ok');

@@ -65,7 +65,7 @@ export const FleetInputSchema = z
     /** Wave sizes, like Ansible's serial: each wave finishes before the next starts; the last size repeats. Default: one wave of every host. */
     waves: z.array(waveSize, { invalid_type_error: 'expected a list like [1, 5, "20%"]' }).min(1).optional(),
     /** Failed hosts tolerated over the fleet run (count or percentage); default 0: stop after the first failed host. */
-    maxHostFailures: maxFailuresField(),
+    maxHostFailures: maxFailuresField('hosts'),
     /** Wait for the Update `approveWave` before each wave after the first (the canary's result reviewed by a person). */
     waveApproval: z.boolean({ invalid_type_error: 'expected true or false' }).default(false),
   })

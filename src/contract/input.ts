@@ -94,8 +94,8 @@ export function stageConcurrencyField() {
 /** `maxFailures`: a count (integer >= 0) or a percentage of the selected children (`"10%"`, 0 to 100). */
 export const MAX_FAILURES_PERCENT = /^(\d+(\.\d+)?)%$/;
 
-export function maxFailuresField() {
-  const msg = 'expected a count (an integer >= 0) or a percentage of the children like "10%" (0% to 100%)';
+export function maxFailuresField(of: 'children' | 'hosts' = 'children') {
+  const msg = `expected a count (an integer >= 0) or a percentage of the ${of} like "10%" (0% to 100%)`;
   return z
     .union([z.number().int(msg).min(0, msg), z.string().regex(MAX_FAILURES_PERCENT, msg)], {
       errorMap: () => ({ message: msg }),

@@ -201,6 +201,7 @@ export async function updateFleet(raw: FleetRequest, resume?: FleetResume): Prom
     approveWaveUpdate,
     (a) => {
       st.approvedWave = a.wave;
+      waiting = null; // answered now: the state returned is the one after the approval
       show();
       return progress();
     },
