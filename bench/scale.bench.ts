@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     const handle = await client.workflow.start(updateLinkedImages, {
       taskQueue,
       workflowId,
-      args: [{ image: host.parent, host: 'bench', concurrency }],
+      args: [{ image: host.parent, host: 'bench', concurrency, recursive: true }],
     });
     const tick = setInterval(
       () =>

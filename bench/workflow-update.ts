@@ -81,7 +81,7 @@ export async function runWorkflowUpdate(
     const handle = await server.client.workflow.start(updateLinkedImages, {
       taskQueue: names.taskQueue,
       workflowId,
-      args: [{ image: host.parent, host: names.host, concurrency: opts.concurrency }],
+      args: [{ image: host.parent, host: names.host, concurrency: opts.concurrency, recursive: true }],
     });
     const outcome = handle.result();
     outcome.catch(() => undefined);

@@ -190,7 +190,7 @@ describe('parseUpdateInput: the failure', () => {
   it('names every unknown field in one problem, listing the fields it knows', () => {
     refuses(
       { ...BASE, force: true, verbose: 1 },
-      "unknown field(s) 'force', 'verbose'; expected image, host, hostTaskQueue, children, ignore, concurrency, packages, dryRun, hostTimeout, stageConcurrency, maxFailures, approval, window, partitionSize",
+      "unknown field(s) 'force', 'verbose'; expected image, host, hostTaskQueue, recursive, children, exclude, ignore, concurrency, packages, dryRun, hostTimeout, stageConcurrency, maxFailures, approval, window, partitionSize",
     );
   });
 

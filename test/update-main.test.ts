@@ -42,17 +42,30 @@ describe('npm run update', () => {
     const host = await buildDemoHost(dir, 2);
     await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
       const id = `ops-${Date.now()}`;
-      const r = await updateCli([host.parent, '-C', '2', '--id', id, '--task-queue', taskQueue, '--host', hostName]);
+      const r = await updateCli([
+        host.parent,
+        '-r',
+        '-C',
+        '2',
+        '--id',
+        id,
+        '--task-queue',
+        taskQueue,
+        '--host',
+        hostName,
+      ]);
       assert.equal(r.code, 0, r.out);
       assert.match(
         r.out,
-        new RegExp(`Started ${id} \\(update ${host.parent}: all children, -C 2\\) on [^,]+, host '${hostName}'`),
+        new RegExp(
+          `Started ${id} \\(update ${host.parent}: all children updated \\(-r\\), -C 2\\) on [^,]+, host '${hostName}'`,
+        ),
       );
       assert.match(r.out, /zone:z2 +updated +execute +5/);
       assert.match(r.out, /Children: 2 updated; 1 workflow execution/);
       assert.match(r.out, /Status: ok, exit code 0/);
       const desc = await env.client.workflow.getHandle(id).describe();
-      assert.equal(await desc.staticSummary(), `update ${host.parent}: all children, -C 2`);
+      assert.equal(await desc.staticSummary(), `update ${host.parent}: all children updated (-r), -C 2`);
       const again = await updateCli([host.parent, '--id', id, '--task-queue', taskQueue, '--host', hostName]);
       assert.equal(again.code, 1);
       assert.match(again.out, /was already used; a run is never started twice/);
@@ -74,6 +87,7 @@ describe('npm run update', () => {
       await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
         const r = await updateCli([
           host.parent,
+          '-r',
           '--child',
           'zone:nope',
           '--task-queue',
@@ -124,6 +138,15 @@ describe('npm run update', () => {
       ],
       [['/x', '--host-timeout', '0s'], /hostTimeout: expected a duration above 0/],
       [['/x', '--child', 'z1'], /children\.0: expected a child name like 'zone:z1', got "z1"/],
+      // pkg(5): -z and -Z need -r, and may not be combined (client/options.py).
+      [
+        ['/x', '-z', 'zone:z1'],
+        /option '-z, --child': children: recursing into only some children \(pkg -z\) needs recursive: true \(pkg -r\)/,
+      ],
+      [
+        ['/x', '-r', '-z', 'zone:z1', '-Z', 'zone:z2'],
+        /option '-Z, --exclude': exclude: cannot be combined with children/,
+      ],
     ];
     for (const [args, message] of bad) {
       const r = await updateCli(args);

@@ -73,7 +73,7 @@ async function withRun<T>(
       const run = await env.client.workflow.start<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', {
         taskQueue,
         workflowId: id,
-        args: [{ image: host.parent, host: hostName, ...input }],
+        args: [{ image: host.parent, host: hostName, recursive: true, ...input }],
       });
       return fn(run, id);
     },

@@ -222,7 +222,7 @@ describe('updateLinkedImages on a healthy host', () => {
     assert.ok(all.filter((l) => l.stage === 'execute').every((l) => l.workflowId === first.workflowId));
   });
 
-  it('updates only the named packages and only the chosen, not ignored, children', async () => {
+  it('updates only the named packages in the chosen children (-r -z), syncs the others and leaves the ignored alone', async () => {
     const host = await makeHost(3);
     const run = await runUpdate(env, host, {
       concurrency: 0,
@@ -234,15 +234,19 @@ describe('updateLinkedImages on a healthy host', () => {
     assert.equal(result.status, 'ok');
     assert.deepEqual(
       childrenOf(result).map((c) => c.name),
-      ['zone:z1'],
+      ['zone:z1', 'zone:z3'],
     );
     for (const name of ['parent', 'zone:z1']) {
       const r = imageOf(result, name);
       assert.equal(r.outcome, 'updated', name);
       assert.equal(r.changes, 1, name);
     }
+    // zone:z3 is not recursed into (-z names z1 and z2 only): it is synced, and the parent's plan
+    // moved no package a zone is tied to (shell/bash has no `depend type=parent`): nothing to do.
+    assert.equal(imageOf(result, 'zone:z3').outcome, 'nothing-to-do');
     const plans = await checkpointedPlans(env, run.workflowId);
-    assert.deepEqual([...plans.keys()].sort(), ['parent', 'zone:z1'], 'only the parent and zone:z1 were planned');
+    assert.deepEqual([...plans.keys()].sort(), ['parent', 'zone:z1', 'zone:z3'], 'zone:z2 (ignored) was not planned');
+    assert.deepEqual(plans.get('zone:z3')!.changes, [], 'the synced zone has an empty plan');
     for (const [name, root] of [
       ['parent', host.parent],
       ['zone:z1', host.children[0].path],
@@ -257,8 +261,8 @@ describe('updateLinkedImages on a healthy host', () => {
     }
     assert.deepEqual(
       [...new Set(lines.map((l) => l.name))].sort(),
-      ['parent', 'zone:z1'],
-      'zone:z2 (ignored) and zone:z3 (not chosen) were not touched',
+      ['parent', 'zone:z1', 'zone:z3'],
+      'zone:z2 (ignored) was not touched',
     );
     assert.equal(await release(host.parent), 'Demo OS 1.0');
     assert.equal(await release(host.children[0].path), 'Demo OS 1.0');

@@ -54,9 +54,25 @@ const CASES: Case[] = [
   },
   {
     what: 'an unknown child name',
-    input: (image, host) => ({ image, host, children: ['zone:z1', 'zone:nope'] }),
+    input: (image, host) => ({ image, host, recursive: true, children: ['zone:z1', 'zone:nope'] }),
     mentions: ["children: unknown child 'zone:nope'; attached children: zone:z1, zone:z2"],
     described: true,
+  },
+  {
+    what: 'an unknown child not to recurse into (-Z)',
+    input: (image, host) => ({ image, host, recursive: true, exclude: ['zone:z7'] }),
+    mentions: ["exclude: unknown child 'zone:z7'; attached children: zone:z1, zone:z2"],
+    described: true,
+  },
+  {
+    what: 'children to recurse into without recursive (pkg: -z needs -r)',
+    input: (image, host) => ({ image, host, children: ['zone:z1'] }),
+    mentions: ['children: recursing into only some children (pkg -z) needs recursive: true (pkg -r)'],
+  },
+  {
+    what: 'both children and exclude (pkg: -z and -Z may not be combined)',
+    input: (image, host) => ({ image, host, recursive: true, children: ['zone:z1'], exclude: ['zone:z2'] }),
+    mentions: ['exclude: cannot be combined with children'],
   },
   {
     what: 'an unknown ignored child',
@@ -93,7 +109,7 @@ const CASES: Case[] = [
     what: 'an unknown extra field',
     input: (image, host) => ({ image, host, force: true }),
     mentions: [
-      "unknown field(s) 'force'; expected image, host, hostTaskQueue, children, ignore, concurrency, packages, dryRun, hostTimeout, stageConcurrency, maxFailures, approval, window, partitionSize",
+      "unknown field(s) 'force'; expected image, host, hostTaskQueue, recursive, children, exclude, ignore, concurrency, packages, dryRun, hostTimeout, stageConcurrency, maxFailures, approval, window, partitionSize",
     ],
   },
   {

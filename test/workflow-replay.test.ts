@@ -17,7 +17,11 @@ import { HISTORY_DIR, recordedWorkflowIds, SCENARIOS } from './helpers/record-hi
 interface CliEvent {
   eventId: string;
   eventType: string;
-  activityTaskScheduledEventAttributes?: { activityId: string; activityType: { name: string } };
+  activityTaskScheduledEventAttributes?: {
+    activityId: string;
+    activityType: { name: string };
+    input?: { payloads: { data: string }[] };
+  };
   activityTaskCompletedEventAttributes?: { scheduledEventId: string };
   workflowExecutionCompletedEventAttributes?: { result: { payloads: { data: string }[] } };
   workflowExecutionFailedEventAttributes?: unknown;
@@ -121,6 +125,31 @@ describe('replaying recorded histories', () => {
       "the host's run is a child",
     );
     assert.equal(resultOf<{ status: string }>(load('v3-fleet.json')).status, 'ok');
+  });
+
+  it('the recorded histories since sync versus update are what they claim', () => {
+    // pkg(5)'s default: every child synced (the two packages tied to the parent), none fully updated.
+    assert.deepEqual(resultOf<UpdateResult>(load('v4-sync.json')).children, [
+      'zone:z1 updated execute 2',
+      'zone:z2 updated execute 2',
+      'zone:z3 updated execute 2',
+    ]);
+    // -r -Z zone:z2 -i zone:z4, in partitions of 2: z2 synced, z4 not in the run.
+    assert.deepEqual(resultOf<UpdateResult>(load('v4-recursive-partitioned.json')).children, [
+      'zone:z1 updated execute 5',
+      'zone:z2 updated execute 2',
+      'zone:z3 updated execute 5',
+    ]);
+    const planInputs = load('v4-partition-1.json')
+      .events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'plan')
+      .map((e) => {
+        const data = e.activityTaskScheduledEventAttributes!.input!.payloads[0].data;
+        return JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { child: string; sync?: boolean };
+      });
+    assert.deepEqual(
+      planInputs.map((i) => `${i.child} ${i.sync ? 'sync' : 'update'}`),
+      ['zone:z1 update', 'zone:z2 sync'],
+    );
   });
 
   it('the recorded histories since bounded runs are what they claim', () => {

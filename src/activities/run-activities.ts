@@ -166,7 +166,9 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
           input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
         const parentState =
           input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
-        const p = await makePlan(image, packages ? { update: packages } : {}, parentState, {
+        // A child only synced (no -r) moves as far as its parent constraints require; packages do not apply.
+        const request = input.sync && input.child !== null ? { sync: true } : packages ? { update: packages } : {};
+        const p = await makePlan(image, request, parentState, {
           cache: await getCache(),
           origins,
         });

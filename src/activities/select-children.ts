@@ -13,9 +13,10 @@ export interface Selection {
 }
 
 /**
- * The children a run acts on, as pkg(5)'s `-z` / `-Z` select them: `children` (default every
- * attached child) less `ignore`, duplicates dropped, in the order given. Names that are not
- * attached are problems, all reported at once with the attached names.
+ * The children a run acts on: `children` (default every attached child) less `ignore` (pkg(5)'s
+ * `-i`), duplicates dropped, in the order given. Names that are not attached, in these or in
+ * `recursion` (pkg(5)'s `-z` / `-Z`, which select nothing here), are problems, all reported at
+ * once with the attached names.
  */
 export function selectChildren(parent: Image, input: SelectInput): Selection {
   const attached = parent.config().children.map((c) => c.name);
@@ -25,8 +26,13 @@ export function selectChildren(parent: Image, input: SelectInput): Selection {
     attached.length > 20
       ? `${attached.slice(0, 20).join(', ')}, ... (${attached.length} in all)`
       : attached.join(', ') || 'none';
-  for (const field of ['children', 'ignore'] as const) {
-    const unknown = (input[field] ?? []).filter((n) => !known.has(n));
+  const given: [string, string[] | undefined][] = [
+    ['children', input.children ?? input.recursion?.children],
+    ['ignore', input.ignore],
+    ['exclude', input.recursion?.exclude],
+  ];
+  for (const [field, names] of given) {
+    const unknown = (names ?? []).filter((n) => !known.has(n));
     if (unknown.length)
       problems.push(
         `${field}: unknown child ${unknown

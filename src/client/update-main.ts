@@ -17,7 +17,7 @@ import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { anyInteger, collect, integerIn, nonEmpty } from '../command-line/value-parsers';
 import { timestampOf } from '../model/fmri';
 import { UPDATE_LINKED_IMAGES, type UpdateLinkedImagesWorkflow } from '../contract/workflows';
-import { hostTaskQueue, updateInputProblems, windowProblems } from '../contract/input';
+import { hostTaskQueue, recursionProblems, updateInputProblems, windowProblems } from '../contract/input';
 import { LINKED_IMAGE_PARENT, LINKED_IMAGE_STATUS } from '../contract/search-attributes';
 import { connectClient, DEFAULT_ADDRESS, reusingFirst } from './connection-settings';
 import { LineRenderer } from './watch/line-renderer';
@@ -46,8 +46,25 @@ function updateCommand(): Command {
       'children updated at once (default 1; 0 or less: no limit), like pkg -C',
       anyInteger,
     )
-    .option('--child <zone:name>', 'only these children (repeatable; default all attached)', collect)
-    .option('-i, --ignore <zone:name>', 'leave these children out (repeatable), like pkg -i', collect)
+    .option(
+      '-r, --recursive',
+      'do the full update in the children too, like pkg update -r (default: each child is only synced with its parent)',
+    )
+    .option(
+      '-z, --child <zone:name>',
+      'with -r: recurse only into these children (repeatable); the others are synced, like pkg -z',
+      collect,
+    )
+    .option(
+      '-Z, --exclude <zone:name>',
+      'with -r: do not recurse into these children (repeatable); they are still synced, like pkg -Z',
+      collect,
+    )
+    .option(
+      '-i, --ignore <zone:name>',
+      'leave these children alone, neither synced nor updated (repeatable), like pkg -i',
+      collect,
+    )
     .option('--package <stem>', 'only these packages (repeatable; default all installed)', collect)
     .option('-n, --dry-run', 'plan only, like pkg update -n')
     .option(
@@ -126,7 +143,9 @@ function updateCommand(): Command {
 
 interface UpdateOptions {
   concurrency?: number;
+  recursive?: boolean;
   child?: string[];
+  exclude?: string[];
   ignore?: string[];
   package?: string[];
   dryRun?: boolean;
@@ -204,14 +223,24 @@ async function main(argv: string[]): Promise<number> {
   const host = values.host ?? process.env.LINKED_IMAGES_HOST ?? os.hostname();
   const input = { image, host, ...updateOptionsOf(values) };
   // Refused here, exit 2, rather than by the workflow after a run was started (which leaves a failed run behind).
-  const problems = problemsWithOptions([...updateInputProblems(input), ...windowProblems(input.window, Date.now())]);
+  const problems = problemsWithOptions([
+    ...updateInputProblems(input),
+    ...recursionProblems(input),
+    ...windowProblems(input.window, Date.now()),
+  ]);
   if (problems.length) {
     process.stderr.write(`${problems.join('\n')}\nRun "npm run update -- --help" for the options.\n`);
     return USAGE_EXIT_CODE;
   }
   const workflowId =
     values.id ?? `update-${image.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${timestampOf(new Date())}`;
-  const who = values.child ? `${values.child.length} children` : 'all children';
+  const who = `${
+    !values.recursive
+      ? 'all children synced'
+      : values.child
+        ? `${values.child.length} children updated (-r -z), the others synced`
+        : `all children updated (-r)${values.exclude ? ` but ${values.exclude.length} synced (-Z)` : ''}`
+  }${values.ignore ? `, ${values.ignore.length} ignored` : ''}`;
   const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}${input.approval ? ', approval' : ''}${input.window ? `, window ${windowSummary(input.window)}` : ''}`;
 
   let conn: Awaited<ReturnType<typeof connectClient>>;
@@ -266,7 +295,9 @@ async function main(argv: string[]): Promise<number> {
 function updateOptionsOf(values: UpdateOptions) {
   return {
     concurrency: values.concurrency ?? 1,
+    ...(values.recursive ? { recursive: true } : {}),
     ...(values.child ? { children: values.child } : {}),
+    ...(values.exclude ? { exclude: values.exclude } : {}),
     ...(values.ignore ? { ignore: values.ignore } : {}),
     ...(values.package ? { packages: values.package } : {}),
     ...(values.dryRun ? { dryRun: true } : {}),

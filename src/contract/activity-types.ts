@@ -103,10 +103,12 @@ export interface ImageAddress {
 /** Which children a run acts on (pkg's `-z` / `-Z`), by name. */
 export interface SelectInput {
   image: string;
-  /** Only these children (pkg's `-z`); default every attached child, in attach order. */
+  /** Only these children (runs started before sync); default every attached child, in attach order. */
   children?: string[];
-  /** Leave these out (pkg's `-Z`). */
+  /** Leave these out (pkg's `-i`). */
   ignore?: string[];
+  /** The recursion's `-z` / `-Z` names: checked to be attached children, not a selection (input.ts selectionOf). */
+  recursion?: { children?: string[]; exclude?: string[] };
 }
 
 /** describeParent's input: the selection, and the largest partition the run asked for. */
@@ -157,6 +159,11 @@ export interface PublisherCheckBatchOutput {
 /** plan's input: the image, the packages to update (default all), the parent plan's digest for a child. */
 export interface PlanImageInput extends ImageAddress {
   packages?: string[];
+  /**
+   * A child only synced with its parent (pkg(5)'s default, no `-r`): it moves only as far as
+   * its parent-constrained packages require; `packages` does not apply. Absent: full update.
+   */
+  sync?: boolean;
   /** For a child: the digest of the parent's saved plan; children are planned against the parent's planned packages. */
   parentPlan: string | null;
 }

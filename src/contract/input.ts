@@ -192,7 +192,17 @@ export const UpdateInputSchema = z
       })
       .regex(HOST_NAME, 'expected a host name (letters, digits, . _ -)'),
     hostTaskQueue: hostTaskQueueField(),
+    /**
+     * pkg(5)'s `-r`: do the full update in the children too. Without it (pkg(5)'s default) each
+     * child is only synced: it moves as far as its parent-constrained packages require. Absent
+     * only in runs started before sync existed, which update their `children` fully (recursesInto).
+     */
+    recursive: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
+    /** pkg(5)'s `-z`: with `recursive`, recurse into only these children; the others are synced. */
     children: z.array(childName, { invalid_type_error: 'expected a list of child names' }).optional(),
+    /** pkg(5)'s `-Z`: with `recursive`, do not recurse into these children; they are still synced. */
+    exclude: z.array(childName, { invalid_type_error: 'expected a list of child names' }).optional(),
+    /** pkg(5)'s `-i`: leave these children alone (neither synced nor updated). */
     ignore: z.array(childName, { invalid_type_error: 'expected a list of child names' }).default([]),
     concurrency: z
       .number({ invalid_type_error: 'expected an integer (<= 0 means no limit)' })
@@ -243,4 +253,59 @@ export function parseUpdateInput(raw: unknown): UpdateInput {
 export function updateInputProblems(raw: unknown): string[] {
   const r = UpdateInputSchema.safeParse(raw);
   return r.success ? [] : inputProblems(raw, r.error.issues as Parameters<typeof inputProblems>[1], FIELDS);
+}
+
+/**
+ * What is wrong with a run's recursion options, as pkg(5)'s option rules say (client/options.py
+ * opts_table_cb_li_recurse): `-z` and `-Z` need `-r`, and cannot be combined. `[]` when fine.
+ * Runs started before sync existed (`recursive` absent after the workflow's patch) are not checked.
+ */
+export function recursionProblems(input: { recursive?: boolean; children?: string[]; exclude?: string[] }): string[] {
+  const problems: string[] = [];
+  if (!input.recursive) {
+    if (input.children?.length)
+      problems.push(
+        'children: recursing into only some children (pkg -z) needs recursive: true (pkg -r); without it every child is synced with the parent',
+      );
+    if (input.exclude?.length)
+      problems.push('exclude: leaving children out of the recursion (pkg -Z) needs recursive: true (pkg -r)');
+  } else if (input.children?.length && input.exclude?.length)
+    problems.push('exclude: cannot be combined with children (pkg -z and -Z may not be combined)');
+  return problems;
+}
+
+/**
+ * Whether the run does the full update in child `name` (true) or only syncs it with its parent
+ * (false): pkg(5)'s `-r` with `-z` (only these) or `-Z` (all but these). A run started before
+ * sync existed (`recursive` undefined) updates every child it selected.
+ */
+export function recursesInto(
+  input: { recursive?: boolean; children?: string[]; exclude?: string[] },
+  name: string,
+): boolean {
+  if (input.recursive === undefined) return true;
+  if (!input.recursive) return false;
+  if (input.children?.length) return input.children.includes(name);
+  return !(input.exclude ?? []).includes(name);
+}
+
+/**
+ * The selection a run asks the describe and list activities for: the children it works on are
+ * every attached child less `ignore` (those left out of the recursion are synced), with the
+ * `-z` / `-Z` names sent only to be checked. A run started before sync existed selects
+ * `children` less `ignore`, as it did.
+ */
+export function selectionOf(input: {
+  image: string;
+  recursive?: boolean;
+  children?: string[];
+  exclude?: string[];
+  ignore?: string[];
+}): { image: string; children?: string[]; ignore?: string[]; recursion?: { children?: string[]; exclude?: string[] } } {
+  if (input.recursive === undefined) return { image: input.image, children: input.children, ignore: input.ignore };
+  return {
+    image: input.image,
+    ignore: input.ignore,
+    recursion: { children: input.children, exclude: input.exclude },
+  };
 }

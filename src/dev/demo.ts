@@ -107,7 +107,8 @@ async function main(): Promise<number> {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}`;
-  const input = { image: host.parent, host: hostName, concurrency: CONCURRENCY };
+  // recursive: the full update in every zone (pkg update -r); without it each zone would only be synced.
+  const input = { image: host.parent, host: hostName, concurrency: CONCURRENCY, recursive: true };
   say(`4. updateLinkedImages ${JSON.stringify(input)}, workflow ID ${workflowId}`);
   handle = await client.workflow.start<UpdateLinkedImagesWorkflow>(UPDATE_LINKED_IMAGES, {
     taskQueue: DEFAULT_TASK_QUEUE,

@@ -5,7 +5,7 @@ import { activityId, batchActivityId } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { describeFailure } from './describe-failure';
 import { historyBudgetSpent, MAX_IN_FLIGHT } from './history-budget';
-import type { UpdateInput } from '../contract/input';
+import { recursesInto, type UpdateInput } from '../contract/input';
 import { progressLine } from './progress-line';
 import { runWindow, type ItemEnd, type WindowEnd, type WindowGate } from './run-window';
 import { childDetail, NEEDS, type SegmentState, setError, setStatus, STATUS, stageCounts } from './segment-state';
@@ -238,7 +238,9 @@ export class SegmentRun {
     try {
       if (stage === 'plan') {
         const out = await acts.plan.executeWithOptions(activityOptions('plan', this.input, id), [
-          { ...address, packages: this.input.packages, parentPlan },
+          recursesInto(this.input, name)
+            ? { ...address, packages: this.input.packages, parentPlan }
+            : { ...address, parentPlan, sync: true },
         ]);
         this.state.plans[i] = out.plan.digest;
         this.state.changes[i] = out.plan.changes.length;

@@ -13,7 +13,7 @@ import { listActivityId } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
 import { childrenPage } from './children-page';
 import { describeFailure } from './describe-failure';
-import type { UpdateInput } from '../contract/input';
+import { selectionOf, type UpdateInput } from '../contract/input';
 import {
   childrenQuery,
   partitionReportSignal,
@@ -148,9 +148,7 @@ export async function updateChildImages(p: PartitionInput, resume?: PartitionRes
         activityOptions('list', p.input, listActivityId(p.index)),
         [
           {
-            image: p.input.image,
-            children: p.input.children,
-            ignore: p.input.ignore,
+            ...selectionOf(p.input),
             offset: p.offset,
             limit: p.size,
             digest: p.digest,

@@ -16,7 +16,13 @@ import { childrenPage } from './children-page';
 import { coordinatePartitions, type PartitionedView } from './coordinate-partitions';
 import { describeFailure } from './describe-failure';
 import { historyBudgetSpent } from './history-budget';
-import { parseUpdateInput, type UpdateInput, type UpdateRequest } from '../contract/input';
+import {
+  parseUpdateInput,
+  recursionProblems,
+  selectionOf,
+  type UpdateInput,
+  type UpdateRequest,
+} from '../contract/input';
 import { invalidInput } from '../contract/invalid-input';
 import { legacyUpdateLinkedImages } from './legacy/update-inline';
 import type { UpdateRequest as LegacyRequest } from './legacy/input';
@@ -72,6 +78,16 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
   let input: UpdateInput;
   try {
     input = parseUpdateInput(raw);
+    // Runs started before sync existed (no marker, or a continued execution of one: its carried
+    // input has no `recursive`) keep `recursive` absent: their children are updated, as before.
+    const legacyRecursion = !patched('sync-children') || (resume !== undefined && input.recursive === undefined);
+    if (!legacyRecursion) {
+      input.recursive ??= false;
+      if (!resume) {
+        const bad = recursionProblems(input);
+        if (bad.length) throw invalidInput(bad);
+      }
+    }
     if (controlled && !resume) {
       // A window given by its length ends that long after it opens: fixed now, carried from here on.
       input.window = resolveWindow(input.window, Date.now());
@@ -97,7 +113,7 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
     try {
       d = await acts.describeParent.executeWithOptions(
         activityOptions('describe', input, activityId('describe', PARENT)),
-        [{ image: input.image, children: input.children, ignore: input.ignore, partitionSize: input.partitionSize }],
+        [{ ...selectionOf(input), partitionSize: input.partitionSize }],
       );
     } catch (e) {
       const f = describeFailure(e, 'describe', {

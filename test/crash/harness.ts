@@ -154,7 +154,7 @@ export function startUpdate(
   return client.workflow.start(updateLinkedImages, {
     taskQueue,
     workflowId,
-    args: [{ image: host.parent, host: hostFor(taskQueue), concurrency: 2, ...input }],
+    args: [{ image: host.parent, host: hostFor(taskQueue), concurrency: 2, recursive: true, ...input }],
   });
 }
 

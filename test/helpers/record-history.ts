@@ -220,6 +220,17 @@ export const SCENARIOS: Scenario[] = [
     }),
     expect: 'ok',
   },
+  // Since sync versus update (patch 'sync-children'): pkg(5)'s default syncs every child.
+  { file: 'v4-sync.json', host: true, zones: 3, input: { concurrency: 2 }, expect: 'ok' },
+  {
+    // -r -Z in partitions: zone:z2 is synced, the others updated; a partition lists all but the ignored.
+    file: 'v4-recursive-partitioned.json',
+    host: true,
+    zones: 4,
+    input: { concurrency: 2, partitionSize: 2, recursive: true, exclude: ['zone:z2'], ignore: ['zone:z4'] },
+    expect: 'ok',
+    extra: { 'v4-partition-1.json': (all) => all.find((e) => e.workflowId.endsWith('/children-1'))! },
+  },
 ];
 
 /**

@@ -51,7 +51,7 @@ export async function runUpdate(
     env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', {
       taskQueue,
       workflowId: id,
-      args: [{ image: host.parent, host: hostName, ...input }],
+      args: [{ image: host.parent, host: hostName, recursive: true, ...input }],
     }),
   );
   return { workflowId: id, result, lines: await readRecord(host.recordFile, id) };

@@ -7,7 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { fleetInputProblems, type FleetRequest } from '../../contract/fleet';
-import { updateInputProblems } from '../../contract/input';
+import { recursionProblems, updateInputProblems } from '../../contract/input';
 import { DEFAULT_TASK_QUEUE, UPDATE_FLEET, type UpdateFleetWorkflow } from '../../contract/workflows';
 import { timestampOf } from '../../model/fmri';
 import { connectClient, reusingFirst } from '../connection-settings';
@@ -50,7 +50,10 @@ export async function startFleet(o: StartFleetOptions): Promise<number> {
   const problems = fleetInputProblems(input);
   const first = Array.isArray(input.hosts) ? input.hosts[0] : undefined;
   if (!problems.length && first)
-    for (const p of updateInputProblems({ ...input.update, image: first.image, host: first.name }))
+    for (const p of [
+      ...updateInputProblems({ ...input.update, image: first.image, host: first.name }),
+      ...recursionProblems(input.update ?? {}),
+    ])
       problems.push(`update.${p}`);
   if (problems.length) {
     process.stderr.write(
