@@ -142,6 +142,7 @@ describe('npm run update: the run-control options', () => {
         const id = `ctl-yes-${Date.now()}`;
         const cli = updateCli([
           host.parent,
+          '-r',
           '--id',
           id,
           '--task-queue',
@@ -229,6 +230,7 @@ describe('npm run update: the run-control options', () => {
       const opens = new Date(Date.now() + 12_000).toISOString();
       const cli = updateCli([
         host.parent,
+        '-r',
         '--id',
         id,
         '--task-queue',
@@ -252,7 +254,17 @@ describe('npm run update: the run-control options', () => {
       const host = await buildDemoHost(await tempDir('ctl-show'), 1);
       await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
         const id = `ctl-show-${Date.now()}`;
-        const cli = updateCli([host.parent, '--id', id, '--task-queue', taskQueue, '--host', hostName, '--approval']);
+        const cli = updateCli([
+          host.parent,
+          '-r',
+          '--id',
+          id,
+          '--task-queue',
+          taskQueue,
+          '--host',
+          hostName,
+          '--approval',
+        ]);
         await cli.until(/--name reject/);
         const line = /^ +temporal (workflow update execute -w \S+ --name approve --input '(\{.*\})')$/m.exec(cli.out());
         assert.ok(line, cli.out());
@@ -276,7 +288,13 @@ describe('npm run control', () => {
       const host = await buildDemoHost(await tempDir('ctl-verbs'), 2);
       await env.withWorker({ cacheDir: host.cacheDir }, async (taskQueue, hostName) => {
         const id = `ctl-verbs-${Date.now()}`;
-        await startRun(id, taskQueue, { image: host.parent, host: hostName, approval: true, maxFailures: 1 });
+        await startRun(id, taskQueue, {
+          image: host.parent,
+          host: hostName,
+          recursive: true,
+          approval: true,
+          maxFailures: 1,
+        });
         const waiting = await controlsUntil(id, (s) => s.approval === 'waiting');
 
         const shown = await control([id, 'show']);

@@ -337,7 +337,7 @@ describe('npm run report', () => {
         const handle = await env.client.workflow.start('updateLinkedImages', {
           taskQueue,
           workflowId: id,
-          args: [{ image: host.parent, host: hostName, concurrency: 2 }],
+          args: [{ image: host.parent, host: hostName, concurrency: 2, recursive: true }],
         });
         let running: AuditReport | undefined;
         for (let i = 0; i < 300 && !running; i++) {

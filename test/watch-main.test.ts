@@ -70,7 +70,7 @@ async function startRun(parent: string, taskQueue: string, host: string, id: str
   return env.client.workflow.start<UpdateLinkedImagesWorkflow>(UPDATE_LINKED_IMAGES, {
     taskQueue,
     workflowId: id,
-    args: [{ image: parent, host, concurrency: 2 }],
+    args: [{ image: parent, host, concurrency: 2, recursive: true }],
   });
 }
 

@@ -90,7 +90,7 @@ describe('a 30-zone run takes the paths of a 5,000-zone one', () => {
         const handle = await env.client.workflow.start(updateLinkedImages, {
           taskQueue,
           workflowId: id,
-          args: [{ image: fresh.parent, host: hostName, concurrency: 3, partitionSize: 10 }],
+          args: [{ image: fresh.parent, host: hostName, concurrency: 3, partitionSize: 10, recursive: true }],
         });
         const poll = (async () => {
           for (;;) {

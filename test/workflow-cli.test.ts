@@ -46,7 +46,7 @@ describe('the temporal CLI drives updateLinkedImages', () => {
         '--workflow-id',
         id,
         '--input',
-        JSON.stringify({ image: host.parent, host: hostName, concurrency: 2 }),
+        JSON.stringify({ image: host.parent, host: hostName, concurrency: 2, recursive: true }),
       ]);
       assert.equal(start.code, 0, start.stderr);
       assert.match(start.stdout, new RegExp(`WorkflowId\\s+${id}`));
