@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   // The fleet input's own checks (wave sizes), before anything is built; the image paths are placeholders here.
   const probe: FleetRequest = {
     hosts: [{ name: 'h1', image: '/probe' }],
-    update: { concurrency: o.concurrency },
+    update: { concurrency: o.concurrency, recursive: true },
     hostConcurrency: o.hostConcurrency,
     ...(o.waves ? { waves: o.waves } : {}),
   };
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     const fleetId = `fleet-${o.hosts}x${o.zones}`;
     const input: FleetRequest = {
       hosts: fleetHostEntries(fleet.hosts, o.workers),
-      update: { concurrency: o.concurrency },
+      update: { concurrency: o.concurrency, recursive: true },
       hostConcurrency: o.hostConcurrency,
       ...(o.waves ? { waves: o.waves } : {}),
     };
