@@ -16,14 +16,23 @@ after(async () => {
 });
 
 /** Runs `npm run update -- ...` (the script's own file, as npm would) against the test server. */
-function updateCli(args: string[], onOutput?: (out: string) => void): Promise<{ code: number | null; out: string }> {
+function updateCli(
+  args: string[],
+  onOutput?: (out: string) => void,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       ['--require', 'ts-node/register', path.join(__dirname, '../src/client/update-main.ts'), ...args],
       {
         cwd: path.join(__dirname, '..'),
-        env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: env.server.address,
+          TEMPORAL_NAMESPACE: env.server.namespace,
+          ...extraEnv,
+        },
       },
     );
     let out = '';
@@ -69,8 +78,13 @@ describe('npm run update', () => {
       const again = await updateCli([host.parent, '--id', id, '--task-queue', taskQueue, '--host', hostName]);
       assert.equal(again.code, 1);
       assert.match(again.out, /was already used; a run is never started twice/);
-      const nothing = await updateCli([host.parent, '--task-queue', taskQueue, '--host', hostName]);
+      // Without -r the zones are only synced: after the full update there is nothing to do (pkg's exit 4);
+      // without -C, PKG_CONCURRENCY gives the concurrency, as pkg(5) reads it.
+      const nothing = await updateCli([host.parent, '--task-queue', taskQueue, '--host', hostName], undefined, {
+        PKG_CONCURRENCY: '5',
+      });
       assert.equal(nothing.code, 4, nothing.out);
+      assert.match(nothing.out, /: all children synced, -C 5\)/);
       // --follow starts nothing: it follows a run already there (this one has ended) to its table and code.
       const followed = await updateCli(['--follow', id]);
       assert.equal(followed.code, 0, followed.out);

@@ -131,4 +131,17 @@ describe('sync versus update of the children (pkg update, -r, -z, -Z, -i)', () =
       'z2: full update',
     );
   });
+
+  it("without a concurrency takes the parent image's recursion-concurrency property, as pkg(5) does without -C", async () => {
+    const host = await makeHost(2);
+    const parent = await Image.open(host.parent);
+    await parent.withLock('test', () =>
+      parent.updateConfig((c) => ({ ...c, properties: { ...c.properties, 'recursion-concurrency': '3' } })),
+    );
+    const run = await runUpdate(env, host, { concurrency: undefined });
+    assert.equal(run.result.status, 'ok');
+    assert.equal(run.result.concurrency, 3);
+    const given = await runUpdate(env, host, { concurrency: 2, dryRun: true });
+    assert.equal(given.result.concurrency, 2, 'a concurrency given wins');
+  });
 });

@@ -87,12 +87,16 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
         const s = selectChildren(parent, input);
         if (s.problems.length) return { ...none, problems: s.problems };
         const size = partitionSizeFor(Math.max(0, ...s.names.map((n) => n.length)), input.partitionSize);
+        const property = parent.config().properties['recursion-concurrency'];
         return {
           problems: [],
           total: s.names.length,
           digest: s.digest,
           partitionSize: size,
           children: s.names.length <= size ? s.names : null,
+          ...(property !== undefined && /^\s*-?\d+\s*$/.test(property)
+            ? { recursionConcurrency: Number(property) }
+            : {}),
         };
       });
     },

@@ -43,7 +43,7 @@ function updateCommand(): Command {
     .argument('[parent image]', 'the parent image (a path; relative to where npm was run); required unless --follow')
     .option(
       '-C, --concurrency <N>',
-      'children updated at once (default 1; 0 or less: no limit), like pkg -C',
+      "children worked on at once (0 or less: no limit), like pkg -C; default $PKG_CONCURRENCY, else the parent image's recursion-concurrency property, else 1",
       anyInteger,
     )
     .option(
@@ -200,10 +200,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.fleet !== undefined) {
     if (positionals.length)
       return usageError(`--fleet takes the images from its file: expected no parent image, got '${positionals[0]}'`);
-    const { concurrency: _c, ...rest } = updateOptionsOf(values);
     return startFleet({
       file: values.fleet,
-      update: { ...rest, ...(values.concurrency !== undefined ? { concurrency: values.concurrency } : {}) },
+      update: updateOptionsOf(values),
       fleet: {
         waves: values.waves,
         hostConcurrency: values.hostConcurrency,
@@ -218,7 +217,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.waves || values.hostConcurrency || values.maxHostFailures !== undefined || values.waveApproval)
     return usageError('--waves, --host-concurrency, --max-host-failures and --wave-approval go with --fleet');
   if (!positionals.length) return usageError("missing required argument 'parent image' (or --follow <workflow ID>)");
-  const concurrency = values.concurrency ?? 1;
+  const concurrency = concurrencyOf(values);
   const image = path.resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]);
   const host = values.host ?? process.env.LINKED_IMAGES_HOST ?? os.hostname();
   const input = { image, host, ...updateOptionsOf(values) };
@@ -241,7 +240,7 @@ async function main(argv: string[]): Promise<number> {
         ? `${values.child.length} children updated (-r -z), the others synced`
         : `all children updated (-r)${values.exclude ? ` but ${values.exclude.length} synced (-Z)` : ''}`
   }${values.ignore ? `, ${values.ignore.length} ignored` : ''}`;
-  const staticSummary = `update ${image}: ${who}, -C ${concurrency}${values.dryRun ? ', dry run' : ''}${input.approval ? ', approval' : ''}${input.window ? `, window ${windowSummary(input.window)}` : ''}`;
+  const staticSummary = `update ${image}: ${who}${concurrency !== undefined ? `, -C ${concurrency}` : ''}${values.dryRun ? ', dry run' : ''}${input.approval ? ', approval' : ''}${input.window ? `, window ${windowSummary(input.window)}` : ''}`;
 
   let conn: Awaited<ReturnType<typeof connectClient>>;
   try {
@@ -291,10 +290,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `-C`, else PKG_CONCURRENCY when it is an integer (pkg(5) reads it when no -C is given), else
+ * undefined: the run then takes the parent image's recursion-concurrency property, else 1.
+ */
+function concurrencyOf(values: UpdateOptions): number | undefined {
+  const env = process.env.PKG_CONCURRENCY;
+  return values.concurrency ?? (env !== undefined && /^\s*-?\d+\s*$/.test(env) ? Number(env) : undefined);
+}
+
 /** The update options of the command line (what every host of a fleet gets too): all but image and host. */
 function updateOptionsOf(values: UpdateOptions) {
+  const concurrency = concurrencyOf(values);
   return {
-    concurrency: values.concurrency ?? 1,
+    ...(concurrency !== undefined ? { concurrency } : {}),
     ...(values.recursive ? { recursive: true } : {}),
     ...(values.child ? { children: values.child } : {}),
     ...(values.exclude ? { exclude: values.exclude } : {}),

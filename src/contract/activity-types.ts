@@ -132,6 +132,12 @@ export interface DescribeParentOutput {
   partitionSize: number;
   /** The selected names when they fit in one partition (`total <= partitionSize`), else null. */
   children: string[] | null;
+  /**
+   * The parent image's `recursion-concurrency` property when it is an integer (pkg(5): how many
+   * children to work on at once when no -C is given); absent otherwise, and in runs described
+   * before it existed. The run uses it when its input gives no `concurrency`.
+   */
+  recursionConcurrency?: number;
 }
 
 /** listChildren's input: positions [offset, offset + limit) of the selection `digest` names. */

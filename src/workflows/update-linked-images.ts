@@ -128,6 +128,10 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
       if (controlled) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: 'failed' }]);
       throw invalidInput(d.problems);
     }
+    // No concurrency given: the parent's recursion-concurrency property, as pkg(5) takes it
+    // when no -C is given (the client has already applied PKG_CONCURRENCY). Carried from here on.
+    if ((raw as { concurrency?: unknown }).concurrency === undefined && d.recursionConcurrency !== undefined)
+      input.concurrency = d.recursionConcurrency;
     if (controlled) run.startControls(d.total);
     if (d.children === null)
       return coordinatePartitions(input, d, run.parent, run.controls, (v) => run.setPartitionView(v));
