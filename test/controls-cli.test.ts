@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -32,11 +32,20 @@ interface Cli {
 }
 
 /** Runs `file <args>` against the test server, collecting its output. */
+/** The command lines a test started and that have not exited: killed after each test, so a failed assert leaves no follower waiting forever. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const c of running) c.kill('SIGKILL');
+  running.clear();
+});
+
 function run(file: string, args: string[]): Cli {
   const child = spawn(file, args, {
     cwd: path.join(__dirname, '..'),
     env: { ...process.env, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_NAMESPACE: env.server.namespace },
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let out = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   const onData = (d: Buffer) => {
@@ -322,9 +331,9 @@ describe('npm run control', () => {
 
         const caps = await control([id, 'concurrency', '3', '--stage', 'execute']);
         assert.equal(caps.code, 0, caps.out);
-        assert.match(caps.out, /concurrency: +\S+ children at once \(execute 3\)/);
+        assert.match(caps.out, /concurrency: +\S+ children at once \(publisher-check no limit, execute 3\)/);
         const all = await control([id, 'concurrency', '0']);
-        assert.match(all.out, /concurrency: +no limit children at once \(execute 3\)/);
+        assert.match(all.out, /concurrency: +no limit children at once \(publisher-check no limit, execute 3\)/);
 
         const unknown = await control([id, 'skip', 'zone:nope']);
         assert.equal(unknown.code, 1, unknown.out);

@@ -86,6 +86,10 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
       if (!resume) {
         const bad = recursionProblems(input);
         if (bad.length) throw invalidInput(bad);
+        // pkg(5) checks every child's publishers at once unless a cap is given for that stage:
+        // the concurrency caps the stages that change things. Carried from here on.
+        if (input.stageConcurrency['publisher-check'] === undefined)
+          input.stageConcurrency = { ...input.stageConcurrency, 'publisher-check': 0 };
       }
     }
     if (controlled && !resume) {
