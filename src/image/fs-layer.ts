@@ -2,6 +2,7 @@ import {
   chmodSync,
   constants,
   copyFileSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   renameSync,
@@ -27,6 +28,11 @@ export interface FsLayer {
   /** With `exclusive`, fails with EEXIST when `to` exists (a symlink there is not followed). */
   copyFile(from: string, to: string, exclusive?: boolean): Promise<void>;
   chmod(p: string, mode: number): Promise<void>;
+  /**
+   * Sets the numeric owner and group of `p` itself (never of a symlink's target); -1 leaves one
+   * as it is. Execute calls it only when running as root, before chmod: a chown clears set-id bits.
+   */
+  chown(p: string, uid: number, gid: number): Promise<void>;
   readlink(p: string): Promise<string>;
   readdir(p: string): Promise<string[]>;
   readFile(p: string): Promise<Buffer>;
@@ -67,6 +73,7 @@ export const realFs: FsLayer = {
   link: (a, b) => fs.link(a, b),
   copyFile: async (a, b, exclusive) => copyFileSync(a, b, exclusive ? constants.COPYFILE_EXCL : 0),
   chmod: async (p, m) => chmodSync(p, m),
+  chown: async (p, u, g) => lchownSync(p, u, g),
   readlink: (p) => fs.readlink(p),
   readdir: (p) => fs.readdir(p),
   readFile: (p) => fs.readFile(p),

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { ContentCache } from '../cache/content-cache';
-import { execute, recover } from '../stages/execute';
+import { execute, ownersNotice, recover } from '../stages/execute';
 import { readHistory } from '../image/history';
 import { shortVersion } from '../model/fmri';
 import { Image, PublisherConfig } from '../image/image';
@@ -178,6 +178,9 @@ async function runUpdate(
   if (stage === 'prepare') return 0;
   const x = await execute(image, p, cache);
   io.stdout.write(`Execute: ${x.status}, ${x.steps} steps${x.resumed ? ' (resumed an interrupted run)' : ''}\n`);
+  // Once per execute, not per file: the files are installed, only their owners are not.
+  const notice = ownersNotice(x);
+  if (notice) io.stderr.write(`Warning: ${notice}\n`);
   return 0;
 }
 

@@ -13,7 +13,10 @@ import { currentBootId, Journal } from './journal';
 import { OriginPool, withPool } from '../origins/origin-pool';
 import { checkPlan, Plan, planActions, stalePlan } from './plan';
 import { asImageError, StepRunner } from './step-runner';
-import { OnDisk, Step, stepsFor } from '../model/steps';
+import { applyIds, OnDisk, relinkSteps, Step, stepsFor } from '../model/steps';
+import { appliesTo } from '../model/manifest';
+import { AccountOptions, planAccounts } from './account-steps';
+import { planManifests } from './plan-manifests';
 
 export interface ExecuteProgress {
   stepsDone: number;
@@ -26,6 +29,13 @@ export interface ExecuteOptions {
   fs?: FsLayer;
   origins?: OriginPool;
   host?: string;
+  /**
+   * The effective uid this execute runs as; owners and groups are applied only when it is 0.
+   * @default process.geteuid()
+   */
+  uid?: number;
+  /** Where owner and group names are looked up when the image has no account files (see `AccountOptions`). */
+  accounts?: AccountOptions;
 }
 
 export interface ExecuteResult {
@@ -35,6 +45,23 @@ export interface ExecuteResult {
   resumed: boolean;
   /** True when an interrupted execute of another plan was rolled back first. */
   recovered: boolean;
+  /**
+   * Steps whose owner or group (a file's or directory's owner=/group=) was not applied because
+   * execute was not running as root; absent when there were none. Say so to the operator.
+   */
+  ownersNotApplied?: number;
+}
+
+/** The effective uid (-1 where the platform has none: never root). */
+function effectiveUid(): number {
+  return process.geteuid?.() ?? -1;
+}
+
+/** The notice for a result whose owners were not applied, or null: print it once. */
+export function ownersNotice(r: ExecuteResult): string | null {
+  return r.ownersNotApplied
+    ? `not running as root: owners and groups not applied (${r.ownersNotApplied} actions)`
+    : null;
 }
 
 /**
@@ -59,6 +86,7 @@ export async function execute(
       if (!(await journal.isCommitted())) {
         result.resumed = true;
         await run(image, journal, cache, fsl, opts);
+        noteOwners(result, journal.intent.steps, opts);
       }
       await appendHistory(image.root, {
         op: 'execute',
@@ -82,7 +110,7 @@ export async function execute(
     if (state.token !== p.stateToken) throw stalePlan(image, p, state.token);
     if (p.changes.length === 0) return { ...result, status: 'nothing-to-do' };
 
-    const steps = await buildSteps(image, p, cache, fsl, opts.origins);
+    const steps = await buildSteps(image, p, cache, fsl, opts);
     const bootId = currentBootId();
     journal = await Journal.begin(image.root, fsl, {
       plan: p.digest,
@@ -92,6 +120,7 @@ export async function execute(
     });
     result.steps = steps.length;
     await run(image, journal, cache, fsl, opts, true);
+    noteOwners(result, steps, opts);
     await appendHistory(image.root, { op: 'execute', plan: p.digest, outcome: 'applied', steps: steps.length });
     await finish(image, journal, fsl);
     return result;
@@ -138,7 +167,8 @@ async function run(
   opts: ExecuteOptions,
   fresh = false,
 ): Promise<void> {
-  const runner = new StepRunner(image.root, journal, cache, fsl, fresh);
+  const root = (opts.uid ?? effectiveUid()) === 0;
+  const runner = new StepRunner(image.root, journal, cache, fsl, fresh, root);
   const steps = journal.intent.steps;
   const total = steps.length;
   let last = 0;
@@ -210,6 +240,16 @@ async function run(
   }
 }
 
+/** Counts the steps whose ids were not applied because this execute is not root. */
+function noteOwners(result: ExecuteResult, steps: readonly Step[], opts: ExecuteOptions): void {
+  if ((opts.uid ?? effectiveUid()) === 0) return;
+  // Files and directories; a rewritten account file only keeps the owner it had.
+  const n = steps.filter(
+    (s) => (s.op === 'write' || s.op === 'mkdir') && (s.uid !== undefined || s.gid !== undefined),
+  ).length;
+  if (n > 0) result.ownersNotApplied = n;
+}
+
 const PARALLEL_OPS: ReadonlySet<Step['op']> = new Set(['write', 'symlink']);
 /** File writes in flight at once: enough to keep the thread pool (4 threads) and the disk busy. */
 const PARALLEL_WRITES = 8;
@@ -235,7 +275,8 @@ export function acrossDirectories(steps: readonly Step[], from: number, to: numb
 }
 
 async function rollback(image: Image, journal: Journal, cache: ContentCache, fsl: FsLayer): Promise<void> {
-  const runner = new StepRunner(image.root, journal, cache, fsl);
+  // A directory's old owner is given back when this process may (a no-op for steps that set none).
+  const runner = new StepRunner(image.root, journal, cache, fsl, false, effectiveUid() === 0);
   const steps = journal.intent.steps;
   for (let i = steps.length - 1; i >= 0; i--) await runner.undo(i, steps[i]);
   const dirs = [...journal.intent.createdDirs].sort((a, b) => b.split('/').length - a.split('/').length);
@@ -297,9 +338,9 @@ async function buildSteps(
   p: Plan,
   cache: ContentCache,
   fsl: FsLayer,
-  origins?: OriginPool,
+  opts: ExecuteOptions,
 ): Promise<Step[]> {
-  const actions = await withPool(origins, (pool) => planActions(image, p, cache, pool));
+  const actions = await withPool(opts.origins, (pool) => planActions(image, p, cache, pool));
   const files = actions.filter((c) => c.to?.type === 'file');
   const present = await cache.presentFiles(files.map((c) => c.to!.hash!));
   const missing = files.find((c) => !present.has(c.to!.hash!));
@@ -323,7 +364,13 @@ async function buildSteps(
     try {
       const st = await fsl.lstat(full);
       const existed = st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'file';
-      return { existed, mode: st.mode & 0o7777, hash: (algorithm) => hashFile(full, algorithm) };
+      return {
+        existed,
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        hash: (algorithm) => hashFile(full, algorithm),
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         absent.add(rel);
@@ -333,10 +380,25 @@ async function buildSteps(
     }
   };
   const steps = await stepsFor(actions, onDisk);
+  const state = await image.readState();
+  const manifests = await planManifests(image, p, cache, state);
+  const variants = image.variants();
+
+  // Hardlinks to files this plan rewrites follow them to their new inode.
+  const after = [...manifests.kept, ...manifests.next].flatMap((m) =>
+    m.manifest.actions.filter((a) => a.type === 'hardlink' && appliesTo(a, variants)),
+  );
+  steps.push(...(await relinkSteps(steps, after, onDisk)));
+
+  // Users and groups are decided against the account files as the file steps leave them; then
+  // every owner=/group= name resolves, even one the same plan delivers. The account files are
+  // rewritten after the file steps (which may deliver them) and before the metadata.
+  const accounts = await planAccounts(image.root, manifests, variants, steps, cache, onDisk, opts.accounts);
+  applyIds(steps, actions, accounts.idsOf);
+  steps.push(...accounts.steps());
 
   // Metadata last: the new manifests, then state.json. Until the commit point they are backed
   // up like any file, so a rollback also restores what the image says is installed.
-  const state = await image.readState();
   const packages = { ...state.packages };
   for (const c of p.changes) {
     if (c.from) {

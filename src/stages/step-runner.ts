@@ -3,7 +3,7 @@ import { ContentCache } from '../cache/content-cache';
 import { ImageError, ioError, isImageError } from '../model/errors';
 import { FsLayer } from '../image/fs-layer';
 import { Journal } from './journal';
-import { Step } from '../model/steps';
+import { Ids, Step } from '../model/steps';
 
 /**
  * Applies and undoes journal steps. Every step is idempotent, so a resumed execute may redo
@@ -32,6 +32,11 @@ export class StepRunner {
     private readonly fs: FsLayer,
     /** A journal begun by this execute has no backups yet: skip looking for them (one lstat per step). */
     private readonly fresh = false,
+    /**
+     * Whether steps apply their owner and group (uid/gid): only root may give a file away, so
+     * execute sets this when running as root and reports the ids it could not apply otherwise.
+     */
+    private readonly owners = false,
   ) {}
 
   full(rel: string): string {
@@ -46,11 +51,13 @@ export class StepRunner {
     switch (s.op) {
       case 'mkdir': {
         if (s.existed === 'dir' && (await this.kind(target)) === 'dir') {
+          await this.chown(target, s);
           await this.fs.chmod(target, s.mode);
           break;
         }
         await this.displace(i, target);
         if ((await this.kind(target)) !== 'dir') await this.fs.mkdir(target, s.mode);
+        await this.chown(target, s);
         await this.fs.chmod(target, s.mode);
         this.safeDirs.add(s.path);
         break;
@@ -58,6 +65,8 @@ export class StepRunner {
       case 'write': {
         const tmp = besideTmp(target, i);
         await this.exclusively(tmp, () => this.fs.copyFile(this.cache.filePath(s.hash), tmp, true));
+        // Owner before mode: a chown clears the set-id bits a mode such as 04555 sets.
+        await this.chown(tmp, s);
         await this.fs.chmod(tmp, s.mode);
         // Nothing lay here when this execute's intent was written moments ago: no backup to make.
         if (!(this.fresh && s.existed === null)) await this.displace(i, target);
@@ -76,7 +85,7 @@ export class StepRunner {
         break;
       }
       case 'write-text':
-        await this.replaceWithText(i, target, s.text);
+        await this.replaceWithText(i, target, s.text, s);
         break;
       case 'symlink': {
         const tmp = besideTmp(target, i);
@@ -127,7 +136,14 @@ export class StepRunner {
       await this.clear(target);
       await this.fs.rename(bak, target);
     } else if (s.op === 'mkdir' && s.existed === 'dir') {
-      if (s.oldMode !== undefined && (await this.kind(target)) === 'dir') await this.fs.chmod(target, s.oldMode);
+      if ((await this.kind(target)) === 'dir') {
+        // Only the ids this step changed are given back.
+        await this.chown(target, {
+          uid: s.uid !== undefined ? s.oldUid : undefined,
+          gid: s.gid !== undefined ? s.oldGid : undefined,
+        });
+        if (s.oldMode !== undefined) await this.fs.chmod(target, s.oldMode);
+      }
     } else if (s.op !== 'remove' && s.existed === null) {
       await this.clear(target);
     }
@@ -164,9 +180,22 @@ export class StepRunner {
     await this.fs.rename(target, bak);
   }
 
-  private async replaceWithText(i: number, target: string, text: string): Promise<void> {
+  /** Gives `p` the step's owner and group, when this runner applies them and the step has any. */
+  private async chown(p: string, ids: Ids): Promise<void> {
+    if (!this.owners || (ids.uid === undefined && ids.gid === undefined)) return;
+    await this.fs.chown(p, ids.uid ?? -1, ids.gid ?? -1);
+  }
+
+  private async replaceWithText(
+    i: number,
+    target: string,
+    text: string,
+    meta: Ids & { mode?: number } = {},
+  ): Promise<void> {
     const tmp = this.journal.tmpPath(i);
     await this.fs.writeDurable(tmp, text);
+    await this.chown(tmp, meta);
+    if (meta.mode !== undefined) await this.fs.chmod(tmp, meta.mode);
     await this.displace(i, target);
     await this.fs.rename(tmp, target);
   }
