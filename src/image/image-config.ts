@@ -30,6 +30,20 @@ export interface ImageConfig {
   properties: Record<string, string>;
   linked: LinkedParent | null;
   children: ChildRef[];
+  /**
+   * Facets set by the administrator (`pkg change-facet`): `facet.<name>` or a glob such as
+   * `facet.locale.*` -> true/false. Absent when none is set (pkg(5)'s defaults apply: see
+   * src/model/facets.ts).
+   */
+  facets?: Record<string, boolean>;
+  /** Mediations set by the administrator (`pkg set-mediator`), by mediator name. Absent when none is set. */
+  mediators?: Record<string, MediatorChoice>;
+}
+
+/** An administrator's choice for one mediator: a version, an implementation (`name` or `name@version`), or both. */
+export interface MediatorChoice {
+  version?: string;
+  implementation?: string;
 }
 
 export interface ImageState {
@@ -73,7 +87,52 @@ export function checkConfig(v: unknown, fail: Fail): ImageConfig {
     properties: stringRecord(o.properties, 'properties', PROPERTY_NAME_RE, 'letters, digits, _ . -', fail),
     linked: o.linked === null ? null : checkLinked(o.linked, 'linked', fail),
     children,
+    ...(o.facets === undefined ? {} : { facets: checkFacets(o.facets, 'facets', fail) }),
+    ...(o.mediators === undefined ? {} : { mediators: checkMediators(o.mediators, 'mediators', fail) }),
   };
+}
+
+/** A facet name (pkg(5): `facet.` then anything without white space; `*` and `?` are globs). */
+export const FACET_NAME_RE = /^facet\.[^\s=]+$/;
+/** A mediator name (pkg(5) mediator.valid_mediator: alphanumerics, `-` `_` `.`). */
+export const MEDIATOR_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** A mediator version: a dot sequence of non-negative integers (pkg(5)'s DotSequence). */
+export const MEDIATOR_VERSION_RE = /^\d+(\.\d+)*$/;
+/** A mediator implementation: alphanumerics, optionally `@` and a dot sequence. */
+export const MEDIATOR_IMPL_RE = /^[A-Za-z0-9_.-]+(@\d+(\.\d+)*)?$/;
+
+function checkFacets(v: unknown, field: string, fail: Fail): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const [k, val] of Object.entries(record(v, field, fail))) {
+    if (!FACET_NAME_RE.test(k)) fail(field, "keys of the form 'facet.<name>'", k);
+    if (typeof val !== 'boolean') fail(`${field}[${JSON.stringify(k)}]`, 'a boolean', val);
+    out[k] = val as boolean;
+  }
+  return out;
+}
+
+function checkMediators(v: unknown, field: string, fail: Fail): Record<string, MediatorChoice> {
+  const out: Record<string, MediatorChoice> = {};
+  for (const [k, val] of Object.entries(record(v, field, fail))) {
+    if (!MEDIATOR_NAME_RE.test(k)) fail(field, 'mediator names (letters, digits, _ . -)', k);
+    const f = `${field}[${JSON.stringify(k)}]`;
+    const o = record(val, f, fail);
+    const choice: MediatorChoice = {};
+    if (o.version !== undefined) {
+      if (typeof o.version !== 'string' || !MEDIATOR_VERSION_RE.test(o.version))
+        fail(`${f}.version`, 'a dot sequence of numbers like 3.11', o.version);
+      choice.version = o.version as string;
+    }
+    if (o.implementation !== undefined) {
+      if (typeof o.implementation !== 'string' || !MEDIATOR_IMPL_RE.test(o.implementation))
+        fail(`${f}.implementation`, 'a name, optionally @<version>', o.implementation);
+      choice.implementation = o.implementation as string;
+    }
+    if (choice.version === undefined && choice.implementation === undefined)
+      fail(f, 'a version, an implementation or both', o);
+    out[k] = choice;
+  }
+  return out;
 }
 
 export function checkPublishers(v: unknown, field: string, fail: Fail): PublisherConfig[] {

@@ -1,5 +1,7 @@
 import { ImageError } from './errors';
+import type { Facets } from './facets';
 import { Action, actionKey, actionsEqual, appliesTo, attr, FS_TYPES, Manifest } from './manifest';
+import { mediationSelected, MediatorSetting, selectMediations } from './mediators';
 
 export interface OwnedManifest {
   fmri: string;
@@ -16,37 +18,65 @@ export interface ActionChange {
 }
 
 /**
+ * What decides which of a manifest's actions an image installs besides its variants: its
+ * facets and its mediator settings (see facets.ts, mediators.ts).
+ */
+export interface ActionFilterSettings {
+  facets?: Facets;
+  mediators?: Readonly<Record<string, MediatorSetting>>;
+}
+
+/**
  * The file-system actions that turn the old versions of the changed packages into the new ones,
  * in the order execute must apply them: removals (contents before their directories, deepest
  * first), then directories (shallowest first), then files and symlinks, then hardlinks (their
  * targets must exist first). A path is changed when its action differs (payload hash, mode,
  * type...), not merely because its package's version did. Unchanged packages still count:
  * a directory they also deliver is not removed, and a path they own cannot be taken over.
+ *
+ * Facets and mediators: an action is in the image when the image's facets allow it and, for
+ * a mediated link, when its mediation is the selected one of its mediator, selected over every
+ * package of that side (kept + old before, kept + next after). `settings` are the ones in
+ * effect after the change; `before` (default: the same) the ones the image was installed
+ * with, so that a facet or mediator change alone (`change-facet`, `set-mediator`) turns into
+ * adds and removes. Links for one path from several packages are no conflict when they are
+ * mediated: only the selected one is there.
+ * @throws ImageError CONFLICTING_ACTIONS when two packages of the result deliver one path differently.
  */
 export function diffActions(input: {
   old: OwnedManifest[];
   next: OwnedManifest[];
   kept: OwnedManifest[];
   variants: Readonly<Record<string, string>>;
+  settings?: ActionFilterSettings;
+  before?: ActionFilterSettings;
 }): ActionChange[] {
-  const oldMap = indexActions(input.old, input.variants, true);
-  const newMap = indexActions(input.next, input.variants, false);
-  const keptMap = indexActions(input.kept, input.variants, true);
-  const changes: ActionChange[] = [];
+  const after = input.settings ?? {};
+  const before = input.before ?? after;
+  const keepBefore = actionFilter([...input.kept, ...input.old], input.variants, before);
+  const keepAfter = actionFilter([...input.kept, ...input.next], input.variants, after);
+  // Kept first: a path an unchanged package delivers is theirs on both sides, whatever an old
+  // version of a changed package also delivered there.
+  const beforeMap = indexActions([...input.kept, ...input.old], keepBefore, null);
+  const keptAfter = indexActions(input.kept, keepAfter, null);
+  const newMap = indexActions(input.next, keepAfter, new Map());
+  const afterMap = new Map(keptAfter);
   for (const [path, n] of newMap) {
-    const o = oldMap.get(path);
-    const k = keptMap.get(path);
+    const k = keptAfter.get(path);
     if (k && !(k.action.type === 'dir' && n.action.type === 'dir' && actionsEqual(k.action, n.action))) {
       throw conflict(path, k.owner, n.owner);
     }
-    if (o) {
-      if (!actionsEqual(o.action, n.action))
-        changes.push({ kind: 'update', path, owner: n.owner, from: o.action, to: n.action });
-    } else if (!k) changes.push({ kind: 'add', path, owner: n.owner, from: null, to: n.action });
+    if (!k) afterMap.set(path, n);
   }
-  for (const [path, o] of oldMap) {
-    if (!newMap.has(path) && !keptMap.has(path))
-      changes.push({ kind: 'remove', path, owner: o.owner, from: o.action, to: null });
+  const changes: ActionChange[] = [];
+  for (const [path, n] of afterMap) {
+    const o = beforeMap.get(path);
+    if (!o) changes.push({ kind: 'add', path, owner: n.owner, from: null, to: n.action });
+    else if (!actionsEqual(o.action, n.action))
+      changes.push({ kind: 'update', path, owner: n.owner, from: o.action, to: n.action });
+  }
+  for (const [path, o] of beforeMap) {
+    if (!afterMap.has(path)) changes.push({ kind: 'remove', path, owner: o.owner, from: o.action, to: null });
   }
   return orderForExecution(changes);
 }
@@ -56,20 +86,44 @@ interface Owned {
   owner: string;
 }
 
-function indexActions(
+/**
+ * Which file-system actions of `list` (one side of a change: every package it holds) the
+ * image installs: variants, facets, and for mediated links the mediation selected over `list`.
+ */
+export function actionFilter(
   list: OwnedManifest[],
   variants: Readonly<Record<string, string>>,
-  tolerant: boolean,
+  settings: ActionFilterSettings,
+): (a: Action) => boolean {
+  const facets = settings.facets;
+  const links: Action[] = [];
+  for (const { manifest } of list)
+    for (const a of manifest.actions)
+      if ((a.type === 'link' || a.type === 'hardlink') && a.attrs.mediator !== undefined && appliesTo(a, variants))
+        if (!facets || facets.allowAction(a)) links.push(a);
+  const selected = links.length ? selectMediations(links, settings.mediators) : null;
+  return (a) =>
+    FS_TYPES.has(a.type) &&
+    appliesTo(a, variants) &&
+    (!facets || facets.allowAction(a)) &&
+    (!selected || mediationSelected(a, selected));
+}
+
+/** Path -> action; `strict` (a map, even empty) refuses two different deliveries of a path, null tolerates them (installed state is what it is). */
+function indexActions(
+  list: OwnedManifest[],
+  keep: (a: Action) => boolean,
+  strict: Map<string, Owned> | null,
 ): Map<string, Owned> {
-  const map = new Map<string, Owned>();
+  const map = strict ?? new Map<string, Owned>();
   for (const { fmri, manifest } of list) {
     for (const a of manifest.actions) {
-      if (!FS_TYPES.has(a.type) || !appliesTo(a, variants)) continue;
+      if (!keep(a)) continue;
       const path = actionKey(a)!;
       const prev = map.get(path);
       if (prev && !(prev.action.type === 'dir' && a.type === 'dir' && actionsEqual(prev.action, a))) {
         // Already-installed state is what it is; only new deliveries may not collide.
-        if (!tolerant) throw conflict(path, prev.owner, fmri);
+        if (strict) throw conflict(path, prev.owner, fmri);
         continue;
       }
       if (!prev) map.set(path, { action: a, owner: fmri });

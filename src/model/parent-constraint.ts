@@ -3,6 +3,11 @@ import { Fmri } from './fmri';
 /** The packages a child's `depend type=parent` actions are checked against: stem -> full FMRI. */
 export interface ParentState {
   packages: Record<string, string>;
+  /**
+   * The parent's `facet.version-lock.*` facets (pkg(5)'s parent facets): a child inherits
+   * them, and they mask the child's own values of the same name. Absent when it has none.
+   */
+  facets?: Record<string, boolean>;
 }
 
 /** pkg(5)'s special FMRI meaning "this same package, at exactly the parent's version". */

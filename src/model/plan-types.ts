@@ -26,4 +26,37 @@ export interface Plan {
   changes: PlanChange[];
   sizes: { downloadBytes: number; installBytes: number; files: number; add: number; update: number; remove: number };
   digest: string;
+  /**
+   * Only in a plan that changes the image's facets or mediators (`change-facet`,
+   * `set-mediator`): the settings the plan's actions were derived with. Bound by the digest.
+   * The command that made the plan writes them to image.json once execute has applied it.
+   */
+  settings?: PlanSettings;
+  /**
+   * Why packages stay below the newest version their publisher offers ("why not newer"):
+   * at most MAX_HELD_BACK entries, by stem; `heldBackMore` counts the rest. Informational:
+   * not bound by the digest, absent when nothing is held back.
+   */
+  heldBack?: HeldBack[];
+  heldBackMore?: number;
 }
+
+/** The administrator's facets and mediators a plan applies (image.json's `facets` and `mediators`, whole). */
+export interface PlanSettings {
+  facets: Record<string, boolean>;
+  mediators: Record<string, { version?: string; implementation?: string }>;
+}
+
+/** One package the plan leaves below the newest version available to the image. */
+export interface HeldBack {
+  stem: string;
+  /** The version the plan leaves (or puts) it at. */
+  version: string;
+  /** The newest version in the catalog the image may use. */
+  newest: string;
+  /** Why, in pkg(5)'s words where it has them: "incorporated by ...", "Parent has ...", "needs ...". */
+  reason: string;
+}
+
+/** At most this many HeldBack entries go into a plan: plans must stay far below the payload limits. */
+export const MAX_HELD_BACK = 20;

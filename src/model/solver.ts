@@ -5,9 +5,14 @@ import { ParentState, parentConstraintProblem } from './parent-constraint';
 /** One installable version of a package, as the catalog (or the installed manifest) describes it. */
 export interface Candidate {
   fmri: Fmri; // always with publisher and version
-  depends: { type: string; fmri: string[] }[];
+  /** `facets`: the depend action's facet tags; the caller drops the ones the image's facets exclude. */
+  depends: { type: string; fmri: string[]; facets?: Record<string, string> }[];
   manifest: string; // digest of the manifest text
   installed: boolean;
+  /** pkg.obsolete=true: a version with no content; selecting it removes the package. */
+  obsolete?: boolean;
+  /** pkg.renamed=true: a version with no content that requires its new name. */
+  renamed?: boolean;
 }
 
 export interface SolveInput {
@@ -75,7 +80,7 @@ export function solve(input: SolveInput): Map<string, Candidate> {
         );
       dom = matching;
     }
-    domains.set(stem, parentFilter(stem, dom));
+    domains.set(stem, parentFilter(stem, trimUnsatisfiable(dom, input, reasons)));
   }
   for (const want of input.install) {
     if (input.installed.has(want.stem)) continue;
@@ -86,12 +91,16 @@ export function solve(input: SolveInput): Map<string, Candidate> {
         `No package '${want.stem}' in the catalogs of the image's enabled publishers`,
         { stem: want.stem },
       );
-    const matching = want.version ? all.filter((c) => c.fmri.version!.matches(want.version!)) : all;
-    if (matching.length === 0)
+    const versionMatches = want.version ? all.filter((c) => c.fmri.version!.matches(want.version!)) : all;
+    if (versionMatches.length === 0)
       reasons.push(
         `No version of '${want.stem}' matches ${want.version}; available: ${all.map((c) => c.fmri.version).join(', ')}`,
       );
-    domains.set(want.stem, parentFilter(want.stem, matching));
+    // pkg(5): an obsolete version installs nothing, so it is no answer to a request to install.
+    const matching = versionMatches.filter((c) => !c.obsolete);
+    if (versionMatches.length > 0 && matching.length === 0)
+      reasons.push(`All versions of '${want.stem}'${want.version ? ' matching ' + want.version : ''} are obsolete`);
+    domains.set(want.stem, parentFilter(want.stem, trimUnsatisfiable(matching, input, reasons)));
   }
 
   const selected = new Map<string, Candidate>();
@@ -113,7 +122,7 @@ export function solve(input: SolveInput): Map<string, Candidate> {
     let conflict: { stem: string; bounds: Bound[] } | null = null;
     for (const [stem, dom] of domains) {
       const bs = bounds.get(stem) ?? [];
-      const pick = dom.find((c) => bs.every((b) => fits(c.fmri.version!, b)));
+      const pick = dom.find((c) => bs.every((b) => fitsCandidate(c, b)));
       if (!pick) {
         conflict = { stem, bounds: bs };
         break;
@@ -148,7 +157,7 @@ export function solve(input: SolveInput): Map<string, Candidate> {
     }
     if (!changed) break;
   }
-  return selected;
+  return withoutObsoleteAndRenamed(selected);
 }
 
 /** Adds bounds for one dependency; returns true when it brought a new package into the image. */
@@ -174,14 +183,23 @@ function applyDependency(
           domains.set(one.name, []);
           return true;
         }
-        const avail = input
+        const acceptable = input
           .available(one.name)
           .filter(
             (x) => !one.version || x.fmri.version!.compare(one.version) >= 0 || x.fmri.version!.matches(one.version),
           );
-        if (avail.length === 0)
+        const avail = trimUnsatisfiable(
+          acceptable.filter((x) => !x.obsolete),
+          input,
+          reasons,
+        );
+        if (acceptable.length === 0)
           reasons.push(
             `${c.fmri.toShortString()} requires ${one.toShortString()}, which no enabled publisher provides`,
+          );
+        else if (!acceptable.some((x) => !x.obsolete))
+          reasons.push(
+            `${c.fmri.toShortString()} requires ${one.toShortString()}, but all acceptable versions of '${one.name}' are obsolete`,
           );
         domains.set(one.name, avail);
         return true;
@@ -208,12 +226,89 @@ function applyDependency(
       if (!first) {
         reasons.push(`${c.fmri.toShortString()} requires one of ${d.fmri.join(', ')}, none of which is available`);
         domains.set(any[0].name, []);
-      } else domains.set(first.name, input.available(first.name));
+      } else
+        domains.set(
+          first.name,
+          input.available(first.name).filter((x) => !x.obsolete),
+        );
       return true;
     }
     default:
       return false; // parent: filtered up front; conditional/origin: not modelled
   }
+}
+
+/** fits, and pkg(5)'s rule that an obsolete version satisfies no require dependency. */
+function fitsCandidate(c: Candidate, b: Bound): boolean {
+  if (c.obsolete && b.kind === 'require') return false;
+  return fits(c.fmri.version!, b);
+}
+
+/**
+ * Drops the candidates (never an installed one) with a require dependency nothing can
+ * satisfy: no enabled publisher has an acceptable version, or every acceptable one is
+ * obsolete, and no installed version fits (pkg(5) trims them the same way, _TRIM_DEP_MISSING
+ * and _TRIM_DEP_OBSOLETE in pkg_solver.py). So an update settles on the newest version whose
+ * dependencies exist instead of failing on the newest. A dependency on a package the request
+ * removes is left to the solve, which names it.
+ */
+function trimUnsatisfiable(cands: Candidate[], input: SolveInput, reasons: string[]): Candidate[] {
+  const out = cands.filter((c) => c.installed || missingDependency(c, input) === null);
+  if (out.length === 0)
+    for (const c of cands.slice(0, 3)) {
+      const why = missingDependency(c, input);
+      if (why) reasons.push(`${c.fmri.toShortString()} ${why}`);
+    }
+  return out;
+}
+
+/** Why one of `c`'s require dependencies cannot be met at all, or null. */
+export function missingDependency(
+  c: Candidate,
+  input: Pick<SolveInput, 'available' | 'installed' | 'remove'>,
+): string | null {
+  for (const d of c.depends) {
+    if (d.type !== 'require') continue;
+    const one = Fmri.parse(d.fmri[0]);
+    if (input.remove.has(one.name)) continue;
+    const ok = (v: Version) => !one.version || v.compare(one.version) >= 0 || v.matches(one.version);
+    const inst = input.installed.get(one.name);
+    if (inst && ok(inst.fmri.version!)) continue;
+    const acceptable = input.available(one.name).filter((x) => ok(x.fmri.version!));
+    if (acceptable.length === 0) return `requires ${one.toShortString()}, which no enabled publisher provides`;
+    if (acceptable.every((x) => x.obsolete))
+      return `requires ${one.toShortString()}, but all acceptable versions of '${one.name}' are obsolete`;
+  }
+  return null;
+}
+
+/**
+ * The solution as installed: an obsolete version selected means the package goes; a renamed
+ * version stays only while a package that is not itself renamed still requires its name,
+ * transitively (pkg(5)'s __elide_possible_renames).
+ */
+function withoutObsoleteAndRenamed(selected: Map<string, Candidate>): Map<string, Candidate> {
+  for (const [stem, c] of selected) if (c.obsolete) selected.delete(stem);
+  const renamed = [...selected.values()].filter((c) => c.renamed);
+  if (renamed.length === 0) return selected;
+  const needed = new Set<string>();
+  const queue = [...selected.values()].filter((c) => !c.renamed);
+  while (queue.length) {
+    const c = queue.pop()!;
+    for (const d of c.depends) {
+      if (d.type !== 'require' && d.type !== 'require-any' && d.type !== 'group') continue;
+      for (const f of d.fmri) {
+        const name = Fmri.parse(f).name;
+        const dep = selected.get(name);
+        if (dep?.renamed && !needed.has(name)) {
+          needed.add(name);
+          queue.push(dep);
+        }
+      }
+    }
+  }
+  for (const c of renamed) if (!needed.has(c.fmri.name)) selected.delete(c.fmri.name);
+  return selected;
 }
 
 function fits(v: Version, b: Bound): boolean {

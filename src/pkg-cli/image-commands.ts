@@ -4,7 +4,7 @@ import { execute, ownersNotice, recover } from '../stages/execute';
 import { readHistory } from '../image/history';
 import { shortVersion } from '../model/fmri';
 import { Image, PublisherConfig } from '../image/image';
-import { plan, PlanRequest } from '../stages/plan';
+import { plan, Plan, PlanRequest } from '../stages/plan';
 import { prepare } from '../stages/prepare';
 import { Command as CommanderCommand, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../command-line/usage-error';
@@ -160,6 +160,7 @@ async function runUpdate(
   const p = await plan(image, request, undefined, { cache });
   if (p.changes.length === 0) {
     io.stdout.write(`No updates available for this image. (${root})\n`);
+    writeHeldBack(p, io);
     return 4;
   }
   const kind = (c: (typeof p.changes)[number]) => (c.from && c.to ? 'update' : c.to ? 'install' : 'remove');
@@ -170,6 +171,7 @@ async function runUpdate(
   io.stdout.write(
     `Packages to change: ${p.changes.length}; actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes\n`,
   );
+  writeHeldBack(p, io);
   if (stage === 'plan') return 0;
   const r = await prepare(image, p, cache);
   io.stdout.write(
@@ -182,6 +184,15 @@ async function runUpdate(
   const notice = ownersNotice(x);
   if (notice) io.stderr.write(`Warning: ${notice}\n`);
   return 0;
+}
+
+/** "Why not newer": the packages the plan leaves below the newest available version, one line each, and why. */
+export function writeHeldBack(p: Plan, io: CliIo): void {
+  if (!p.heldBack?.length) return;
+  const total = p.heldBack.length + (p.heldBackMore ?? 0);
+  io.stdout.write(`Held back below the newest version (${total}):\n`);
+  for (const h of p.heldBack) io.stdout.write(`  ${h.stem}: stays at ${h.version}, newest ${h.newest}: ${h.reason}\n`);
+  if (p.heldBackMore) io.stdout.write(`  ... and ${p.heldBackMore} more\n`);
 }
 
 /** The stage asked for by `-n` / `--stage` (commander checked --stage's choices); UsageError for -n with a stage past plan. */

@@ -16,6 +16,8 @@ import {
   uninstall,
   update,
 } from './image-commands';
+import { changeFacet, facetList } from './facet-commands';
+import { mediatorList, setMediator } from './mediator-commands';
 import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
 
 /**
@@ -38,6 +40,10 @@ export const commands: Record<string, Command> = {
   uninstall,
   recover: recoverCommand,
   history,
+  facet: facetList,
+  'change-facet': changeFacet,
+  mediator: mediatorList,
+  'set-mediator': setMediator,
   'attach-linked': attachLinked,
   'detach-linked': detachLinked,
   'list-linked': listLinked,

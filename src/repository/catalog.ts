@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { promises as fsp } from 'fs';
 import { ImageError, ioError } from '../model/errors';
 import { compareVersions } from '../model/fmri';
+import { facetTags } from '../model/facets';
 import { Manifest, attr, values } from '../model/manifest';
 import { writeFileAtomic } from '../image/atomic-write';
 import { catalogPath } from './layout';
@@ -11,14 +12,16 @@ export interface CatalogEntry {
   version: string;
   /** SHA-256 hex of the manifest text as stored: the "manifest digest". */
   manifest: string;
-  /** From the manifest's depend actions, all types. */
-  depends: { type: string; fmri: string[] }[];
+  /** From the manifest's depend actions, all types; `facets`: the action's facet tags (e.g. facet.version-lock.*). */
+  depends: { type: string; fmri: string[]; facets?: Record<string, string> }[];
   /** From `set name=variant.* value=...` actions. */
   variants?: Record<string, string[]>;
   /** pkg.summary */
   summary?: string;
   /** `set name=pkg.obsolete value=true` */
   obsolete?: boolean;
+  /** `set name=pkg.renamed value=true` */
+  renamed?: boolean;
 }
 
 export interface Catalog {
@@ -38,12 +41,16 @@ export function catalogEntryOf(version: string, manifest: Manifest, text: string
   const entry: CatalogEntry = { version, manifest: manifestDigest(text), depends: [] };
   const variants: Record<string, string[]> = {};
   for (const a of manifest.actions) {
-    if (a.type === 'depend') entry.depends.push({ type: attr(a, 'type') as string, fmri: values(a, 'fmri') });
+    if (a.type === 'depend') {
+      const facets = facetTags(a);
+      entry.depends.push({ type: attr(a, 'type') as string, fmri: values(a, 'fmri'), ...(facets ? { facets } : {}) });
+    }
     if (a.type !== 'set') continue;
     const name = attr(a, 'name') as string;
     if (name.startsWith('variant.')) variants[name] = values(a, 'value');
     else if (name === 'pkg.summary') entry.summary = attr(a, 'value');
     else if (name === 'pkg.obsolete' && attr(a, 'value') === 'true') entry.obsolete = true;
+    else if (name === 'pkg.renamed' && attr(a, 'value') === 'true') entry.renamed = true;
   }
   if (Object.keys(variants).length) entry.variants = variants;
   return entry;

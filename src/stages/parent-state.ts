@@ -1,4 +1,5 @@
 import { Image } from '../image/image';
+import { inheritableFacets } from '../model/facets';
 import { ParentState } from '../model/parent-constraint';
 import type { Plan } from './plan';
 
@@ -9,10 +10,19 @@ export async function parentStateOf(child: Image): Promise<ParentState | null> {
   return installedState(await Image.open(linked.parent));
 }
 
+/** The image's packages and the facets its children inherit (its facet.version-lock.*), as a ParentState. */
 export async function installedState(image: Image): Promise<ParentState> {
   const packages: Record<string, string> = {};
   for (const [stem, p] of await image.installed()) packages[stem] = p.fmri.toString();
-  return { packages };
+  return withFacets({ packages }, image.config().facets);
+}
+
+/** `state` with the version-lock facets of `facets` (the parent's own), when it has any. */
+function withFacets(state: ParentState, facets: Record<string, boolean> | undefined): ParentState {
+  const inherited = inheritableFacets({ local: facets });
+  const out: ParentState = { packages: state.packages };
+  if (Object.keys(inherited).length) out.facets = inherited;
+  return out;
 }
 
 /**
@@ -25,5 +35,6 @@ export async function plannedState(parent: Image, parentPlan: Plan | null): Prom
     if (c.to) state.packages[c.stem] = c.to;
     else delete state.packages[c.stem];
   }
-  return state;
+  // A parent plan that changes its facets (change-facet) hands its children the new ones.
+  return parentPlan?.settings ? withFacets(state, parentPlan.settings.facets) : state;
 }

@@ -6,6 +6,7 @@ import { parseManifestOnce } from '../model/manifest-memo';
 import { OriginPool } from '../origins/origin-pool';
 import { Catalog, CatalogEntry } from '../repository';
 import { Candidate } from '../model/solver';
+import type { Facets } from '../model/facets';
 
 export interface AvailableIndex {
   /** Versions of a stem the image may install, newest first. */
@@ -17,13 +18,16 @@ export interface AvailableIndex {
 /**
  * What each enabled publisher offers, as the image may use it. pkg(5)'s stickiness: a package
  * installed from a sticky publisher only moves within that publisher; otherwise the
- * highest-ranked publisher offering the stem supplies it. Obsolete versions and versions
- * whose variants exclude this image are not candidates.
+ * highest-ranked publisher offering the stem supplies it. Versions whose variants exclude this
+ * image are not candidates; obsolete and renamed versions are, flagged (the solver treats
+ * them as pkg(5) does). Depend actions the image's `facets` exclude (e.g. an incorporation's
+ * lock tagged `facet.version-lock.<stem>` when that facet is false) are left out of candidates.
  */
 export async function availableIndex(
   image: Image,
   installed: ReadonlyMap<string, InstalledPackage>,
   origins: OriginPool,
+  facets?: Facets,
 ): Promise<AvailableIndex> {
   const pubs = image.publishers().filter((p) => p.enabled);
   const catalogs = new Map<string, Catalog>();
@@ -34,8 +38,8 @@ export async function availableIndex(
   const fromPublisher = (pub: PublisherConfig, stem: string): Candidate[] => {
     const entries = catalogs.get(pub.name)?.packages[stem] ?? [];
     return entries
-      .filter((e) => !e.obsolete && variantsAllow(e, variants))
-      .map((e) => toCandidate(pub.name, stem, e))
+      .filter((e) => variantsAllow(e, variants))
+      .map((e) => toCandidate(pub.name, stem, e, facets))
       .sort((a, b) => b.fmri.version!.compare(a.fmri.version!));
   };
 
@@ -55,18 +59,31 @@ export async function availableIndex(
       .get(p.fmri.publisher ?? '')
       ?.packages[p.fmri.name]?.find((e) => e.version === p.fmri.version!.toString());
     if (entry)
-      return { ...toCandidate(p.fmri.publisher!, p.fmri.name, entry), installed: true, manifest: p.manifestDigest };
+      return {
+        ...toCandidate(p.fmri.publisher!, p.fmri.name, entry, facets),
+        installed: true,
+        manifest: p.manifestDigest,
+      };
     const m = parseManifestOnce(await img.installedManifest(p.fmri.name), p.manifestDigest, `${p.fmri} (installed)`);
     const depends = m.actions
-      .filter((a) => a.type === 'depend')
+      .filter((a) => a.type === 'depend' && (!facets || facets.allowAction(a)))
       .map((a) => ({ type: values(a, 'type')[0], fmri: values(a, 'fmri') }));
-    return { fmri: p.fmri, depends, manifest: p.manifestDigest, installed: true };
+    const flag = (name: string) =>
+      m.actions.some((a) => a.type === 'set' && a.attrs.name === name && a.attrs.value === 'true');
+    return {
+      fmri: p.fmri,
+      depends,
+      manifest: p.manifestDigest,
+      installed: true,
+      ...(flag('pkg.obsolete') ? { obsolete: true } : {}),
+      ...(flag('pkg.renamed') ? { renamed: true } : {}),
+    };
   };
 
   return { candidates, installedCandidate };
 }
 
-function toCandidate(publisher: string, stem: string, e: CatalogEntry): Candidate {
+function toCandidate(publisher: string, stem: string, e: CatalogEntry, facets?: Facets): Candidate {
   let fmri: Fmri;
   try {
     fmri = Fmri.parse(`pkg://${publisher}/${stem}@${e.version}`);
@@ -77,7 +94,15 @@ function toCandidate(publisher: string, stem: string, e: CatalogEntry): Candidat
       { publisher, stem },
     );
   }
-  return { fmri, depends: e.depends, manifest: e.manifest, installed: false };
+  const depends = facets ? e.depends.filter((d) => !d.facets || facets.allowTags(d.facets)) : e.depends;
+  return {
+    fmri,
+    depends,
+    manifest: e.manifest,
+    installed: false,
+    ...(e.obsolete ? { obsolete: true } : {}),
+    ...(e.renamed ? { renamed: true } : {}),
+  };
 }
 
 function variantsAllow(e: CatalogEntry, variants: Readonly<Record<string, string>>): boolean {

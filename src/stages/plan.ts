@@ -11,10 +11,20 @@ import { OriginPool, withPool } from '../origins/origin-pool';
 import { ParentState } from '../model/parent-constraint';
 import { parentStateOf } from './parent-state';
 import { availableIndex } from './plan-candidates';
-import { Candidate, solve } from '../model/solver';
-import { PLAN_FORMAT, type Plan, type PlanChange } from '../model/plan-types';
+import { Candidate, solve, SolveInput } from '../model/solver';
+import { heldBack } from '../model/why-not-newer';
+import {
+  MAX_HELD_BACK,
+  PLAN_FORMAT,
+  type HeldBack,
+  type Plan,
+  type PlanChange,
+  type PlanSettings,
+} from '../model/plan-types';
+import { Facets } from '../model/facets';
+import { filterSettings, sameSettings, settingsOf, stemsChangedBySettings } from './image-settings';
 
-export { PLAN_FORMAT, type Plan, type PlanChange };
+export { PLAN_FORMAT, type Plan, type PlanChange, type PlanSettings };
 
 export interface PlanRequest {
   /** Installed stems allowed to move to newer versions; default: all installed packages. */
@@ -32,6 +42,12 @@ export interface PlanRequest {
    * `remove` (BAD_REQUEST); an image that is not a linked child raises NOT_LINKED.
    */
   sync?: boolean;
+  /**
+   * New facets and mediator settings for the image (whole, as image.json will hold them):
+   * the plan then also re-delivers the installed packages whose actions they change. Default:
+   * the image's own. See image-settings.ts.
+   */
+  settings?: PlanSettings;
 }
 
 export interface PlanOptions {
@@ -51,7 +67,12 @@ export async function plan(
     const state = await image.readState();
     const installed = await image.installed();
     if (request.sync) checkSyncRequest(image, request);
-    const available = await availableIndex(image, installed, origins);
+    const parent = parentState === undefined ? await parentStateOf(image) : parentState;
+    const linkedParent = image.config().linked ? parent : null;
+    const current = settingsOf(image);
+    const settings = request.settings ?? current;
+    const facets = new Facets({ local: settings.facets, inherited: linkedParent?.facets });
+    const available = await availableIndex(image, installed, origins, facets);
     for (const stem of request.update ?? []) {
       if (!installed.has(stem))
         throw new ImageError(
@@ -64,10 +85,9 @@ export async function plan(
       const f = Fmri.parse(p);
       return { stem: f.name, version: f.version };
     });
-    const parent = parentState === undefined ? await parentStateOf(image) : parentState;
     const installedCands = new Map<string, Candidate>();
     for (const [stem, p] of installed) installedCands.set(stem, await available.installedCandidate(image, p));
-    const selected = solve({
+    const solveInput: SolveInput = {
       installed: installedCands,
       available: available.candidates,
       // Sync: nothing is named as movable; the solver still moves what the parent forces (a
@@ -75,8 +95,9 @@ export async function plan(
       update: request.sync ? new Set<string>() : new Set(request.update ?? installed.keys()),
       install,
       remove: new Set(request.remove ?? []),
-      parent: image.config().linked ? parent : null,
-    });
+      parent: linkedParent,
+    };
+    const selected = solve(solveInput);
 
     const changes: PlanChange[] = [];
     for (const [stem, c] of selected) {
@@ -85,16 +106,28 @@ export async function plan(
     }
     for (const [stem, p] of installed)
       if (!selected.has(stem)) changes.push({ stem, from: p.fmri.toString(), to: null, manifest: null });
+    const newSettings = sameSettings(settings, current) ? undefined : settings;
+    if (newSettings) {
+      // A package whose actions the new settings change is delivered again, at the same version.
+      const moved = new Set(changes.map((c) => c.stem));
+      for (const stem of await stemsChangedBySettings(image, state, current, newSettings)) {
+        const p = installed.get(stem)!;
+        if (!moved.has(stem))
+          changes.push({ stem, from: p.fmri.toString(), to: p.fmri.toString(), manifest: p.manifestDigest });
+      }
+    }
     changes.sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
 
-    const derived = await deriveActions(image, changes, opts.cache, origins, state); // the state the plan's token names
-    const body = {
+    const derived = await deriveActions(image, changes, opts.cache, origins, state, newSettings); // the state the plan's token names
+    const body: Omit<Plan, 'digest'> = {
       format: PLAN_FORMAT,
       host: opts.host ?? os.hostname(),
       image: image.root,
       stateToken: state.token,
       changes,
       sizes: sizesOf(derived.actions),
+      ...(newSettings ? { settings: newSettings } : {}),
+      ...boundedHeldBack(heldBack(solveInput, selected)),
     };
     const digest = planDigest(body);
     rememberActions(actionMemoKey(image.root, opts.cache?.root, digest), derived.token, derived.actions);
@@ -115,6 +148,13 @@ function checkSyncRequest(image: Image, request: PlanRequest): void {
     throw new ImageError('NOT_LINKED', `Image ${image.root} is not a linked child: there is no parent to sync with`, {
       image: image.root,
     });
+}
+
+/** The plan's heldBack fields: at most MAX_HELD_BACK entries and a count of the rest; nothing when none. */
+function boundedHeldBack(all: HeldBack[]): Pick<Plan, 'heldBack' | 'heldBackMore'> {
+  if (all.length === 0) return {};
+  const kept = all.slice(0, MAX_HELD_BACK).map((h) => ({ ...h, reason: h.reason.slice(0, 300) }));
+  return all.length > MAX_HELD_BACK ? { heldBack: kept, heldBackMore: all.length - MAX_HELD_BACK } : { heldBack: kept };
 }
 
 export function isNoop(p: Plan): boolean {
@@ -161,9 +201,15 @@ export function stalePlan(image: Image, p: Plan, token: string): ImageError {
   );
 }
 
-/** The digest that binds a plan body (format, host, image, state token, changes, sizes); what `Plan.digest` holds. */
+/**
+ * The digest that binds a plan body (format, host, image, state token, changes, sizes, and
+ * settings when the plan has them); what `Plan.digest` holds. `heldBack` is not bound: it
+ * only explains. A plan without settings digests as before they existed.
+ */
 export function planDigest(body: Omit<Plan, 'digest'>): string {
-  return sha256(JSON.stringify([body.format, body.host, body.image, body.stateToken, body.changes, body.sizes]));
+  const bound: unknown[] = [body.format, body.host, body.image, body.stateToken, body.changes, body.sizes];
+  if (body.settings) bound.push(body.settings);
+  return sha256(JSON.stringify(bound));
 }
 
 /** The action diff of a plan: as derived earlier in this process for the same image state, or re-derived from manifests (no solving). */
@@ -177,7 +223,7 @@ export async function planActions(
   const state = await image.readState();
   const known = recalledActions(key, state.token);
   if (known) return known;
-  const derived = await withPool(origins, (pool) => deriveActions(image, p.changes, cache, pool, state));
+  const derived = await withPool(origins, (pool) => deriveActions(image, p.changes, cache, pool, state, p.settings));
   rememberActions(key, derived.token, derived.actions);
   return derived.actions.slice();
 }
@@ -189,6 +235,7 @@ async function deriveActions(
   cache: ContentCache | undefined,
   origins: OriginPool,
   known?: ImageState,
+  newSettings?: PlanSettings,
 ): Promise<{ actions: ActionChange[]; token: string }> {
   const state = known ?? (await image.readState());
   if (changes.length === 0) return { actions: [], token: state.token };
@@ -216,7 +263,13 @@ async function deriveActions(
     fmri: w.fmri.toString(),
     manifest: parseManifestOnce(texts[i], w.digest, w.fmri.toString()),
   }));
-  return { actions: diffActions({ old, next, kept, variants: image.variants() }), token: state.token };
+  const current = settingsOf(image);
+  const settings = filterSettings(newSettings ?? current);
+  const before = newSettings ? filterSettings(current) : settings;
+  return {
+    actions: diffActions({ old, next, kept, variants: image.variants(), settings, before }),
+    token: state.token,
+  };
 }
 
 function sizesOf(actions: ActionChange[]): Plan['sizes'] {
