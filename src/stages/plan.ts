@@ -23,6 +23,15 @@ export interface PlanRequest {
   install?: string[];
   /** Installed stems to remove. */
   remove?: string[];
+  /**
+   * Sync a linked child with its parent (pkg(5)'s `pkg sync-linked`, and what `pkg update` of a
+   * parent does to each child): only packages whose `depend type=parent` constraint the parent
+   * state does not meet move (to what the parent has, or will have under `parentState`), plus
+   * whatever else must move for those to be installable; nothing else is upgraded. A child already
+   * in step gets an empty plan. Default false. Cannot be combined with `update`, `install` or
+   * `remove` (BAD_REQUEST); an image that is not a linked child raises NOT_LINKED.
+   */
+  sync?: boolean;
 }
 
 export interface PlanOptions {
@@ -41,6 +50,7 @@ export async function plan(
   return withPool(opts.origins, async (origins) => {
     const state = await image.readState();
     const installed = await image.installed();
+    if (request.sync) checkSyncRequest(image, request);
     const available = await availableIndex(image, installed, origins);
     for (const stem of request.update ?? []) {
       if (!installed.has(stem))
@@ -60,7 +70,9 @@ export async function plan(
     const selected = solve({
       installed: installedCands,
       available: available.candidates,
-      update: new Set(request.update ?? installed.keys()),
+      // Sync: nothing is named as movable; the solver still moves what the parent forces (a
+      // parent-constrained package out of step) and what those need, as pkg(5)'s solve_sync does.
+      update: request.sync ? new Set<string>() : new Set(request.update ?? installed.keys()),
       install,
       remove: new Set(request.remove ?? []),
       parent: image.config().linked ? parent : null,
@@ -88,6 +100,21 @@ export async function plan(
     rememberActions(actionMemoKey(image.root, opts.cache?.root, digest), derived.token, derived.actions);
     return { ...body, digest };
   });
+}
+
+/** Refuses a sync request that also names packages, or a sync of an image that has no parent. */
+function checkSyncRequest(image: Image, request: PlanRequest): void {
+  const named = (['update', 'install', 'remove'] as const).filter((k) => request[k] !== undefined);
+  if (named.length > 0)
+    throw new ImageError(
+      'BAD_REQUEST',
+      `A sync moves only what the parent requires; it cannot be combined with ${named.join(', ')}`,
+      { named },
+    );
+  if (!image.config().linked)
+    throw new ImageError('NOT_LINKED', `Image ${image.root} is not a linked child: there is no parent to sync with`, {
+      image: image.root,
+    });
 }
 
 export function isNoop(p: Plan): boolean {
