@@ -17,6 +17,7 @@ import {
   update,
 } from './image-commands';
 import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
+import { syncLinked } from './sync-commands';
 
 /**
  * Every `pkg` subcommand by name. Add more by importing a Command and listing it here;
@@ -43,6 +44,7 @@ export const commands: Record<string, Command> = {
   'list-linked': listLinked,
   'audit-linked': auditLinked,
   'pubcheck-linked': pubcheckLinked,
+  'sync-linked': syncLinked,
 };
 
 /** Runs one command line; resolves with the exit code (pkg(5)'s: 2 for bad usage). */
