@@ -51,7 +51,7 @@ describe('pkg command line for images', () => {
     // pkg(5): updating the parent syncs its children, so the zone follows sys to 1.1.
     const hostUpdate = pkg('update', '-R', 'host');
     assert.equal(hostUpdate.code, 0, hostUpdate.err);
-    assert.match(hostUpdate.out, /^zone:z1: sync /m);
+    assert.match(hostUpdate.out, /^zone:z1: sync$/m);
     assert.equal(await fs.readFile(path.join(dir, 'zone1/etc/motd'), 'utf8'), 'v2\n');
     assert.deepEqual(pkg('audit-linked', '-R', 'host'), { code: 0, out: 'zone:z1\tsynced\n', err: '' });
     const again = pkg('update', '-R', 'zone1');

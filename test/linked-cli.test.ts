@@ -63,7 +63,7 @@ describe('pkg update of a parent: children synced (pkg(5) default) or updated (-
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await versions(h.parent), { a: '2.0' });
     for (const z of Object.values(h.zones)) assert.deepEqual(await versions(z), { a: '2.0', b: '1.0' });
-    assert.match(r.stdout, /^zone:z1: sync /m);
+    assert.match(r.stdout, /^zone:z1: sync$/m);
     const audit = await pkg('audit-linked', '-R', h.parent);
     assert.deepEqual(audit, { code: 0, stdout: 'zone:z1\tsynced\nzone:z2\tsynced\nzone:z3\tsynced\n', stderr: '' });
     const again = await pkg('update', '-R', h.parent, '--cache', h.cache);
@@ -79,8 +79,18 @@ describe('pkg update of a parent: children synced (pkg(5) default) or updated (-
     assert.deepEqual(await versions(h.zones.z3), { a: '2.0', b: '2.0' });
     const only = await pkg('update', '-R', h.parent, '--cache', h.cache, '-r', '-z', 'z2', '-n');
     assert.equal(only.code, 0, only.stderr);
-    assert.match(only.stdout, /^zone:z2: update [^\n]*\n {2}update +b: 1\.0/m);
-    assert.match(only.stdout, /^zone:z1: sync [^\n]*\nNo updates available/m);
+    assert.match(only.stdout, /^zone:z2: update\n {2}update +b: 1\.0/m);
+    assert.match(only.stdout, /^zone:z1: sync\nNo updates available/m);
+  });
+
+  it('-I updates the parent alone (pkg(5)\'s "ignore children"); -I with -r is refused', async () => {
+    const h = await host();
+    assert.equal((await pkg('update', '-R', h.parent, '-r', '-I')).code, 2);
+    const r = await pkg('update', '-R', h.parent, '--cache', h.cache, '-I');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await versions(h.parent), { a: '2.0' });
+    assert.deepEqual(await versions(h.zones.z1), { a: '1.0', b: '1.0' });
+    assert.equal((await pkg('audit-linked', '-R', h.parent)).code, 52);
   });
 
   it("refuses pkg(5)'s bad option combinations with exit 2", async () => {

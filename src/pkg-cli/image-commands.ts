@@ -200,6 +200,8 @@ export interface ChildrenPass {
   recurse: ReadonlySet<string>;
   /** -C N, if given; else PKG_CONCURRENCY, the `recursion-concurrency` property, 1. */
   concurrency?: number;
+  /** pkg(5)'s -I: leave every child alone (no sync, no check). */
+  ignoreChildren?: boolean;
 }
 
 /**
@@ -221,12 +223,12 @@ async function runUpdate(
   const cache = await ContentCache.open(path.resolve(cacheDir));
   const pass = typeof children === 'function' ? children(image) : children;
   const own = await applyRequest(image, request, undefined, cache, stage, io);
-  const refs = listChildren(image);
+  const refs = pass.ignoreChildren ? [] : listChildren(image);
   if (refs.length === 0) return own.code;
   const parentState = await plannedState(image, own.plan);
   const outcomes = await forEachChild(refs, recursionConcurrency(image, pass.concurrency), io, async (ref, cio) => {
     const full = pass.recurse.has(ref.name);
-    cio.stdout.write(`${ref.name}: ${full ? 'update' : 'sync'} (${ref.path})\n`);
+    cio.stdout.write(`${ref.name}: ${full ? 'update' : 'sync'}\n`);
     const child = await Image.open(ref.path);
     publisherCheck(image, child);
     return (await applyRequest(child, full ? {} : { sync: true }, parentState, cache, stage, cio)).code;
@@ -254,6 +256,8 @@ interface UpdateOptions {
   stage?: UpdateStage;
   /** -C N: children at once. */
   C?: number;
+  /** -I: ignore the children (pkg(5)'s li_ignore_all). */
+  I?: boolean;
 }
 
 /** The options of install, update and uninstall. */
@@ -263,6 +267,7 @@ function updateOptions(cmd: CommanderCommand): CommanderCommand {
     .addOption(cacheOption())
     .option('-n', 'plan only (dry run); the same as --stage plan')
     .addOption(concurrencyOption())
+    .option('-I', "ignore the image's children: do not sync them (pkg(5)'s -I)")
     .addOption(
       new Option(
         '--stage <stage>',
@@ -273,12 +278,13 @@ function updateOptions(cmd: CommanderCommand): CommanderCommand {
 
 export const install = defineCommand<UpdateOptions>({
   summary: 'install packages (plan, prepare, execute)',
-  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] <name[@version]>...',
+  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I] <name[@version]>...',
   define: (cmd) => updateOptions(cmd).argument('<name[@version]...>', 'the packages'),
   async run(opts, args, io) {
     return runUpdate(path.resolve(opts.R), { install: args }, opts.cache ?? defaultCacheDir(), stageOf(opts), io, {
       recurse: new Set(),
       concurrency: opts.C,
+      ignoreChildren: opts.I,
     });
   },
 });
@@ -292,7 +298,7 @@ interface UpdateRecursionOptions extends UpdateOptions {
 export const update = defineCommand<UpdateRecursionOptions>({
   summary: 'update installed packages to the newest allowed versions; children are synced (or updated with -r)',
   usage:
-    '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-r [-z <zone> ... | -Z <zone> ...]] [<name>...]',
+    '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I | -r [-z <zone> ... | -Z <zone> ...]] [<name>...]',
   define: (cmd) =>
     updateOptions(cmd)
       .option('-r', "update the image's children fully too (default: each child is only synced with the parent)")
@@ -308,7 +314,7 @@ export const update = defineCommand<UpdateRecursionOptions>({
       opts.cache ?? defaultCacheDir(),
       stage,
       io,
-      (image) => ({ recurse: recursionSet(image, opts), concurrency: opts.C }),
+      (image) => ({ recurse: recursionSet(image, opts), concurrency: opts.C, ignoreChildren: opts.I }),
     );
   },
 });
@@ -318,6 +324,7 @@ function checkRecursionOptions(opts: UpdateRecursionOptions): void {
   if (opts.Z && !opts.r) throw new UsageError("'-Z' may only be used with '-r'");
   if (opts.z && !opts.r) throw new UsageError("'-z' may only be used with '-r'");
   if (opts.z && opts.Z) throw new UsageError("the '-z' and '-Z' options may not be combined");
+  if (opts.r && opts.I) throw new UsageError("the '-r' and '-I' options may not be combined");
 }
 
 /** The children `update -r` updates fully: all, only -z's, or all but -Z's; pkg(5)'s usage error for a name it lacks. */
@@ -336,7 +343,7 @@ function recursionSet(image: Image, opts: UpdateRecursionOptions): Set<string> {
 
 export const uninstall = defineCommand<UpdateOptions>({
   summary: 'remove packages',
-  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] <name>...',
+  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I] <name>...',
   define: (cmd) => updateOptions(cmd).argument('<name...>', 'the packages'),
   async run(opts, args, io) {
     return runUpdate(
@@ -345,7 +352,7 @@ export const uninstall = defineCommand<UpdateOptions>({
       opts.cache ?? defaultCacheDir(),
       stageOf(opts),
       io,
-      { recurse: new Set(), concurrency: opts.C },
+      { recurse: new Set(), concurrency: opts.C, ignoreChildren: opts.I },
     );
   },
 });

@@ -79,7 +79,7 @@ export async function syncChildren(
   const refs = selectChildren(parent, names);
   const state = await installedState(parent);
   const outcomes = await forEachChild(refs, recursionConcurrency(parent, concurrency), io, async (ref, cio) => {
-    cio.stdout.write(`${ref.name}: sync (${ref.path})\n`);
+    cio.stdout.write(`${ref.name}: sync\n`);
     const child = await Image.open(ref.path);
     publisherCheck(parent, child);
     return (await applyRequest(child, { sync: true }, state, cache, stage, cio)).code;
