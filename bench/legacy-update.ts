@@ -78,20 +78,21 @@ export async function runLegacyUpdate(host: DemoHost, opts: LegacyUpdateOptions 
     }
     return r.code;
   };
-  const stages = async (name: string, root: string) => {
+  const stages = async (name: string, root: string, extra: string[] = []) => {
     const t0 = performance.now();
     let outcome: 'updated' | 'nothing-to-do' = 'updated';
-    if ((await run(name, 'plan', ['update', '-R', root, ...cache, '--stage', 'plan'])) === 4) outcome = 'nothing-to-do';
+    if ((await run(name, 'plan', ['update', '-R', root, ...extra, ...cache, '--stage', 'plan'])) === 4)
+      outcome = 'nothing-to-do';
     else {
-      await run(name, 'prepare', ['update', '-R', root, ...cache, '--stage', 'prepare']);
-      await run(name, 'execute', ['update', '-R', root, ...cache, '--stage', 'execute']);
+      await run(name, 'prepare', ['update', '-R', root, ...extra, ...cache, '--stage', 'prepare']);
+      await run(name, 'execute', ['update', '-R', root, ...extra, ...cache, '--stage', 'execute']);
     }
     result.images.push({ name, outcome });
     opts.log?.(`  ${name}: ${outcome} (${((performance.now() - t0) / 1000).toFixed(2)} s)`);
   };
 
   const t0 = performance.now();
-  await stages('parent', host.parent);
+  await stages('parent', host.parent, ['-I']); // the parent alone: its children come next, one process per stage
   for (const c of host.children) {
     await run(c.name, 'pubcheck', ['pubcheck-linked', '-R', host.parent, '-l', c.name]);
     await stages(c.name, c.path);

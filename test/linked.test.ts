@@ -147,10 +147,10 @@ describe('linked images', () => {
       parent,
       zones: [a, b],
     } = await host(2);
-    await rejectsWith(detachChild(parent, 'zone:nope'), 'NOT_LINKED', 'zone:nope', '(none)');
+    await rejectsWith(detachChild(parent, 'zone:nope'), 'NO_SUCH_CHILD', 'zone:nope', '(none)');
     await attachChild(parent, a, 'zone:z1');
     await attachChild(parent, b, 'zone:z2');
-    await rejectsWith(detachChild(parent, 'zone:z3'), 'NOT_LINKED', '"zone:z3"', 'zone:z1, zone:z2');
+    await rejectsWith(detachChild(parent, 'zone:z3'), 'NO_SUCH_CHILD', '"zone:z3"', 'zone:z1, zone:z2');
   });
 
   it('detaches a child whose root has been deleted, changing only the parent', async () => {

@@ -60,6 +60,13 @@ describe('publisher check', () => {
     mismatch(parent, pubs('p1', 'p2-'));
   });
 
+  it("does not require a parent publisher marked nochild in the child (pkg(5)'s nochild property)", () => {
+    const noChild = { ...pub('p1'), nochild: true };
+    checkPublishers([noChild, pub('p2')], pubs('p2'));
+    // Unmarked, the same parent refuses that child.
+    mismatch(pubs('p1', 'p2'), pubs('p2'));
+  });
+
   it('never compares origins', () => {
     checkPublishers(parent, [pub('p1', 'http://mirror.local/'), pub('p2', 'file:///export/repo/')]);
   });
@@ -115,5 +122,39 @@ describe('publisherCheck on images', () => {
     );
     await child.setPublishers(pubs('p1', 'p2', 'p3'));
     publisherCheck(parent, child);
+  });
+
+  it('skips the check for a child that uses the system repository (image property use-system-repo)', async () => {
+    const parent = await Image.create(path.join(tmp, 'gz2'), { publishers: pubs('p1', 'p2') });
+    const child = await Image.create(path.join(tmp, 'z2'), { publishers: pubs('p9') });
+    await attachChild(parent, child, 'zone:z2');
+    await child.reload();
+    assert.throws(
+      () => publisherCheck(parent, child),
+      (e: Error) => isImageError(e, 'PUBLISHER_MISMATCH'),
+    );
+    await child.setProperty('use-system-repo', 'True');
+    publisherCheck(parent, child);
+    await child.setProperty('use-system-repo', 'false');
+    assert.throws(
+      () => publisherCheck(parent, child),
+      (e: Error) => isImageError(e, 'PUBLISHER_MISMATCH'),
+    );
+  });
+
+  it('keeps the nochild mark of a publisher through image.json, and refuses a non-boolean one', async () => {
+    const img = await Image.create(path.join(tmp, 'nc'), { publishers: [{ ...pub('p1'), nochild: true }, pub('p2')] });
+    const again = await Image.open(img.root);
+    assert.deepEqual(
+      again.publishers().map((p) => [p.name, p.nochild ?? false]),
+      [
+        ['p1', true],
+        ['p2', false],
+      ],
+    );
+    await assert.rejects(
+      img.setPublishers([{ ...pub('p1'), nochild: 'yes' as unknown as boolean }]),
+      (e: Error) => isImageError(e, 'BAD_REQUEST') && /publishers\[0\]\.nochild': expected a boolean/.test(e.message),
+    );
   });
 });

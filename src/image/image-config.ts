@@ -15,6 +15,11 @@ export interface PublisherConfig {
   origins: string[];
   sticky: boolean;
   enabled: boolean;
+  /**
+   * pkg(5)'s `nochild` publisher property: a parent's publisher so marked is not required in its
+   * children by the linked-image publisher check. Absent means false (the field is then not written).
+   */
+  nochild?: boolean;
 }
 
 export interface LinkedParent {
@@ -153,7 +158,14 @@ function checkPublisher(v: unknown, field: string, fail: Fail): PublisherConfig 
   );
   if (typeof o.sticky !== 'boolean') fail(`${field}.sticky`, 'a boolean', o.sticky);
   if (typeof o.enabled !== 'boolean') fail(`${field}.enabled`, 'a boolean', o.enabled);
-  return { name: o.name as string, origins, sticky: o.sticky as boolean, enabled: o.enabled as boolean };
+  if (o.nochild !== undefined && typeof o.nochild !== 'boolean') fail(`${field}.nochild`, 'a boolean', o.nochild);
+  return {
+    name: o.name as string,
+    origins,
+    sticky: o.sticky as boolean,
+    enabled: o.enabled as boolean,
+    ...(o.nochild === true ? { nochild: true } : {}),
+  };
 }
 
 function checkOrigin(v: unknown, field: string, fail: Fail): string {

@@ -12,7 +12,7 @@ import { ChildRef, Image, LINK_NAME_RE, LinkedParent } from './image';
  * Either way an interrupted call leaves "the parent lists a child that does not name it",
  * which the same call repeated completes (attach) or cleans up (detach). The other order
  * would strand a child that names a parent that does not list it: attach would then refuse
- * (ALREADY_LINKED) and detach would not find the name (NOT_LINKED).
+ * (ALREADY_LINKED) and detach would not find the name (NO_SUCH_CHILD).
  */
 export async function attachChild(parent: Image, child: Image, name: string): Promise<void> {
   if (typeof name !== 'string' || !LINK_NAME_RE.test(name)) {
@@ -88,26 +88,15 @@ export async function attachChild(parent: Image, child: Image, name: string): Pr
 export async function detachChild(parent: Image, name: string): Promise<void> {
   await parent.withLock('detach-linked', async () => {
     await parent.reload();
-    const { children } = parent.config();
-    const ref = children.find((x) => x.name === name);
-    if (!ref) {
-      throw new ImageError(
-        'NOT_LINKED',
-        `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${names(children)}`,
-        {
-          name,
-          children: children.map((x) => x.name),
-        },
-      );
-    }
+    const ref = childNamed(parent, name);
     const child = await openIfImage(ref.path);
     const clearParent = () =>
-      parent.updateConfig((cfg) => ({ ...cfg, children: cfg.children.filter((x) => x.name !== name) }));
+      parent.updateConfig((cfg) => ({ ...cfg, children: cfg.children.filter((x) => x.name !== ref.name) }));
     if (!child) return clearParent();
     await child.withLock('detach-linked', async () => {
       await child.reload();
       const linked = child.config().linked;
-      if (linked && linked.name === name && linked.parent === parent.root)
+      if (linked && linked.name === ref.name && linked.parent === parent.root)
         await child.updateConfig((cfg) => ({ ...cfg, linked: null }));
       await clearParent();
     });
@@ -117,6 +106,22 @@ export async function detachChild(parent: Image, name: string): Promise<void> {
 /** The parent's children as last loaded: names `zone:<name>`/`system:<name>`, absolute paths. */
 export function listChildren(parent: Image): ChildRef[] {
   return parent.config().children;
+}
+
+/**
+ * The child `name` of `parent` (as last loaded). A bare name is taken as a zone, as pkg(5) does
+ * (`z1` is `zone:z1`). Throws NO_SUCH_CHILD (exit 1, pkg(5)'s EXIT_OOPS) naming the attached
+ * children when the parent has no such child.
+ */
+export function childNamed(parent: Image, name: string): ChildRef {
+  const { children } = parent.config();
+  const ref = children.find((x) => x.name === name) ?? children.find((x) => x.name === `zone:${name}`);
+  if (ref) return ref;
+  throw new ImageError(
+    'NO_SUCH_CHILD',
+    `Image ${parent.root} has no child named ${JSON.stringify(name)}; attached children: ${names(children)}`,
+    { name, children: children.map((x) => x.name) },
+  );
 }
 
 export function parentOf(child: Image): LinkedParent | null {

@@ -21,7 +21,10 @@ export const ERROR_CODES = {
   NOT_PREPARED: { retryable: false, exit: 1 },
   HASH_MISMATCH: { retryable: false, exit: 1 },
   NOT_FOUND: { retryable: false, exit: 1 },
+  // pkg(5)'s EXIT_NOPARENT (53): the image is not a linked child (it has no parent to sync with).
   NOT_LINKED: { retryable: false, exit: 53 },
+  // A parent has no child of the name given (-l, detach-linked): pkg(5) reports it as EXIT_OOPS (1).
+  NO_SUCH_CHILD: { retryable: false, exit: 1 },
   ALREADY_LINKED: { retryable: false, exit: 1 },
   // Transient: another attempt may well succeed.
   TRUNCATED_CONTENT: { retryable: true, exit: 1 },

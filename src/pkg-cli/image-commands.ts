@@ -4,17 +4,23 @@ import { execute, ownersNotice, recover } from '../stages/execute';
 import { readHistory } from '../image/history';
 import { shortVersion } from '../model/fmri';
 import { Image, PublisherConfig } from '../image/image';
-import { plan, Plan, PlanRequest } from '../stages/plan';
+import { Plan, plan, PlanRequest } from '../stages/plan';
+import { plannedState } from '../stages/parent-state';
+import { publisherCheck } from '../stages/publisher-check';
+import { listChildren } from '../image/linked';
+import { ParentState } from '../model/parent-constraint';
+import { combineExits, EXIT } from './exit-codes';
+import { forEachChild, recursionConcurrency } from './child-runs';
 import { prepare } from '../stages/prepare';
 import { Command as CommanderCommand, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../command-line/usage-error';
 import { collect, integerIn, nonEmpty } from '../command-line/value-parsers';
-import { rootOption } from './args';
+import { concurrencyOption, rootOption } from './args';
 import { CliIo, defineCommand } from './command';
 import { defaultCacheDir } from '../cache/default-cache-dir';
 
 /** `--cache <dir>` of the commands that fetch content; `opts.cache` (undefined: defaultCacheDir()). */
-function cacheOption(): Option {
+export function cacheOption(): Option {
   return new Option(
     '--cache <dir>',
     `host-wide content cache (default $LINKED_IMAGES_CACHE or ${defaultCacheDir()})`,
@@ -147,21 +153,24 @@ export const installed = defineCommand<RootOptions>({
 export type UpdateStage = 'plan' | 'prepare' | 'execute';
 const STAGES: UpdateStage[] = ['plan', 'prepare', 'execute'];
 
-/** plan, prepare and execute one image (as far as `stage`), printing pkg(5)-like progress; exit 4 when there is nothing to do. */
-async function runUpdate(
-  root: string,
+/**
+ * plan, prepare and execute one image (as far as `stage`), printing pkg(5)-like progress.
+ * `parentState`: what a child is planned against (undefined: its parent as installed).
+ * Resolves with the exit code (0, or 4 when there is nothing to do) and the plan.
+ */
+export async function applyRequest(
+  image: Image,
   request: PlanRequest,
-  cacheDir: string,
+  parentState: ParentState | undefined,
+  cache: ContentCache,
   stage: UpdateStage,
   io: CliIo,
-): Promise<number> {
-  const image = await Image.open(root);
-  const cache = await ContentCache.open(path.resolve(cacheDir));
-  const p = await plan(image, request, undefined, { cache });
+): Promise<{ code: number; plan: Plan }> {
+  const p = await plan(image, request, parentState, { cache });
   if (p.changes.length === 0) {
-    io.stdout.write(`No updates available for this image. (${root})\n`);
+    io.stdout.write(`No updates available for this image. (${image.root})\n`);
     writeHeldBack(p, io);
-    return 4;
+    return { code: EXIT.NOP, plan: p };
   }
   const kind = (c: (typeof p.changes)[number]) => (c.from && c.to ? 'update' : c.to ? 'install' : 'remove');
   for (const c of p.changes)
@@ -172,18 +181,70 @@ async function runUpdate(
     `Packages to change: ${p.changes.length}; actions: +${p.sizes.add} ~${p.sizes.update} -${p.sizes.remove}; download ${p.sizes.downloadBytes} bytes\n`,
   );
   writeHeldBack(p, io);
-  if (stage === 'plan') return 0;
+  if (stage === 'plan') return { code: EXIT.OK, plan: p };
   const r = await prepare(image, p, cache);
   io.stdout.write(
     `Download: ${r.filesDone}/${r.filesTotal} files, ${r.bytesDone}/${r.bytesTotal} bytes (${r.fetchedFiles} fetched, the rest cached)\n`,
   );
-  if (stage === 'prepare') return 0;
+  if (stage === 'prepare') return { code: EXIT.OK, plan: p };
   const x = await execute(image, p, cache);
   io.stdout.write(`Execute: ${x.status}, ${x.steps} steps${x.resumed ? ' (resumed an interrupted run)' : ''}\n`);
   // Once per execute, not per file: the files are installed, only their owners are not.
   const notice = ownersNotice(x);
   if (notice) io.stderr.write(`Warning: ${notice}\n`);
-  return 0;
+  return { code: EXIT.OK, plan: p };
+}
+
+/**
+ * The children of one `pkg install/update/uninstall` of a parent, as pkg(5): each child is
+ * synced with the parent's new state (only what its parent constraints require moves), or, for
+ * the names in `recurse`, fully updated; `limit` at a time; every child's outcome is collected.
+ */
+export interface ChildrenPass {
+  /** Children to update fully (pkg(5)'s `-r`, narrowed by -z / -Z); the others are synced. */
+  recurse: ReadonlySet<string>;
+  /** -C N, if given; else PKG_CONCURRENCY, the `recursion-concurrency` property, 1. */
+  concurrency?: number;
+  /** pkg(5)'s -I: leave every child alone (no sync, no check). */
+  ignoreChildren?: boolean;
+}
+
+/**
+ * plan, prepare and execute `root` (as far as `stage`), then its children as `children` says.
+ * On a child image its publishers are checked against its parent's first (PUBLISHER_MISMATCH),
+ * as pkg(5) does for every operation on a child. Exit: the image's own (0, or 4 when nothing to
+ * do) when it has no children, else pkg(5)'s combination with its children's (3 when some failed).
+ */
+async function runUpdate(
+  root: string,
+  request: PlanRequest,
+  cacheDir: string,
+  stage: UpdateStage,
+  io: CliIo,
+  children: ChildrenPass | ((image: Image) => ChildrenPass) = { recurse: new Set() },
+): Promise<number> {
+  const image = await Image.open(root);
+  await checkAgainstParent(image);
+  const cache = await ContentCache.open(path.resolve(cacheDir));
+  const pass = typeof children === 'function' ? children(image) : children;
+  const own = await applyRequest(image, request, undefined, cache, stage, io);
+  const refs = pass.ignoreChildren ? [] : listChildren(image);
+  if (refs.length === 0) return own.code;
+  const parentState = await plannedState(image, own.plan);
+  const outcomes = await forEachChild(refs, recursionConcurrency(image, pass.concurrency), io, async (ref, cio) => {
+    const full = pass.recurse.has(ref.name);
+    cio.stdout.write(`${ref.name}: ${full ? 'update' : 'sync'}\n`);
+    const child = await Image.open(ref.path);
+    publisherCheck(image, child);
+    return (await applyRequest(child, full ? {} : { sync: true }, parentState, cache, stage, cio)).code;
+  });
+  return combineExits([own.code, ...outcomes.map((o) => o.code)]);
+}
+
+/** On a linked child: its publishers checked against its parent's (PUBLISHER_MISMATCH); nothing on other images. */
+export async function checkAgainstParent(image: Image): Promise<void> {
+  const linked = image.config().linked;
+  if (linked) publisherCheck(await Image.open(linked.parent), image);
 }
 
 /** "Why not newer": the packages the plan leaves below the newest available version, one line each, and why. */
@@ -196,7 +257,7 @@ export function writeHeldBack(p: Plan, io: CliIo): void {
 }
 
 /** The stage asked for by `-n` / `--stage` (commander checked --stage's choices); UsageError for -n with a stage past plan. */
-function stageOf(opts: UpdateOptions): UpdateStage {
+export function stageOf(opts: { n?: boolean; stage?: UpdateStage }): UpdateStage {
   if (opts.n && opts.stage !== undefined && opts.stage !== 'plan')
     throw new UsageError(`-n plans only; it cannot be combined with --stage ${opts.stage}`);
   return opts.n ? 'plan' : (opts.stage ?? 'execute');
@@ -207,6 +268,10 @@ interface UpdateOptions {
   cache?: string;
   n?: boolean;
   stage?: UpdateStage;
+  /** -C N: children at once. */
+  C?: number;
+  /** -I: ignore the children (pkg(5)'s li_ignore_all). */
+  I?: boolean;
 }
 
 /** The options of install, update and uninstall. */
@@ -215,6 +280,8 @@ function updateOptions(cmd: CommanderCommand): CommanderCommand {
     .addOption(rootOption())
     .addOption(cacheOption())
     .option('-n', 'plan only (dry run); the same as --stage plan')
+    .addOption(concurrencyOption())
+    .option('-I', "ignore the image's children: do not sync them (pkg(5)'s -I)")
     .addOption(
       new Option(
         '--stage <stage>',
@@ -225,31 +292,72 @@ function updateOptions(cmd: CommanderCommand): CommanderCommand {
 
 export const install = defineCommand<UpdateOptions>({
   summary: 'install packages (plan, prepare, execute)',
-  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name[@version]>...',
+  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I] <name[@version]>...',
   define: (cmd) => updateOptions(cmd).argument('<name[@version]...>', 'the packages'),
   async run(opts, args, io) {
-    return runUpdate(path.resolve(opts.R), { install: args }, opts.cache ?? defaultCacheDir(), stageOf(opts), io);
+    return runUpdate(path.resolve(opts.R), { install: args }, opts.cache ?? defaultCacheDir(), stageOf(opts), io, {
+      recurse: new Set(),
+      concurrency: opts.C,
+      ignoreChildren: opts.I,
+    });
   },
 });
 
-export const update = defineCommand<UpdateOptions>({
-  summary: 'update installed packages to the newest allowed versions',
-  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [<name>...]',
-  define: (cmd) => updateOptions(cmd).argument('[name...]', 'only these packages (default: every installed one)'),
+interface UpdateRecursionOptions extends UpdateOptions {
+  r?: boolean;
+  z?: string[];
+  Z?: string[];
+}
+
+export const update = defineCommand<UpdateRecursionOptions>({
+  summary: 'update installed packages to the newest allowed versions; children are synced (or updated with -r)',
+  usage:
+    '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I | -r [-z <zone> ... | -Z <zone> ...]] [<name>...]',
+  define: (cmd) =>
+    updateOptions(cmd)
+      .option('-r', "update the image's children fully too (default: each child is only synced with the parent)")
+      .option('-z <zone:name>', 'with -r: update only this child fully (repeatable); the others are synced', collect)
+      .option('-Z <zone:name>', 'with -r: do not update this child fully (repeatable); it is synced', collect)
+      .argument('[name...]', 'only these packages (default: every installed one)'),
   async run(opts, args, io) {
+    const stage = stageOf(opts);
+    checkRecursionOptions(opts);
     return runUpdate(
       path.resolve(opts.R),
       args.length ? { update: args } : {},
       opts.cache ?? defaultCacheDir(),
-      stageOf(opts),
+      stage,
       io,
+      (image) => ({ recurse: recursionSet(image, opts), concurrency: opts.C, ignoreChildren: opts.I }),
     );
   },
 });
 
+/** pkg(5)'s option rules (client/options.py opts_table_cb_li_recurse): -z and -Z each need -r and exclude each other. */
+function checkRecursionOptions(opts: UpdateRecursionOptions): void {
+  if (opts.Z && !opts.r) throw new UsageError("'-Z' may only be used with '-r'");
+  if (opts.z && !opts.r) throw new UsageError("'-z' may only be used with '-r'");
+  if (opts.z && opts.Z) throw new UsageError("the '-z' and '-Z' options may not be combined");
+  if (opts.r && opts.I) throw new UsageError("the '-r' and '-I' options may not be combined");
+}
+
+/** The children `update -r` updates fully: all, only -z's, or all but -Z's; pkg(5)'s usage error for a name it lacks. */
+function recursionSet(image: Image, opts: UpdateRecursionOptions): Set<string> {
+  if (!opts.r) return new Set();
+  const all = listChildren(image).map((c) => c.name);
+  const parse = (n: string) => {
+    const name = all.includes(n) ? n : all.includes(`zone:${n}`) ? `zone:${n}` : null;
+    if (!name) throw new UsageError(`invalid linked image or zone name '${n}'.`);
+    return name;
+  };
+  if (opts.z) return new Set(opts.z.map(parse));
+  const excluded = new Set((opts.Z ?? []).map(parse));
+  return new Set(all.filter((n) => !excluded.has(n)));
+}
+
 export const uninstall = defineCommand<UpdateOptions>({
   summary: 'remove packages',
-  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] <name>...',
+  usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I] <name>...',
   define: (cmd) => updateOptions(cmd).argument('<name...>', 'the packages'),
   async run(opts, args, io) {
     return runUpdate(
@@ -258,6 +366,7 @@ export const uninstall = defineCommand<UpdateOptions>({
       opts.cache ?? defaultCacheDir(),
       stageOf(opts),
       io,
+      { recurse: new Set(), concurrency: opts.C, ignoreChildren: opts.I },
     );
   },
 });

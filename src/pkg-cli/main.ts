@@ -19,6 +19,7 @@ import {
 import { changeFacet, facetList } from './facet-commands';
 import { mediatorList, setMediator } from './mediator-commands';
 import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
+import { syncLinked } from './sync-commands';
 
 /**
  * Every `pkg` subcommand by name. Add more by importing a Command and listing it here;
@@ -49,6 +50,7 @@ export const commands: Record<string, Command> = {
   'list-linked': listLinked,
   'audit-linked': auditLinked,
   'pubcheck-linked': pubcheckLinked,
+  'sync-linked': syncLinked,
 };
 
 /** Runs one command line; resolves with the exit code (pkg(5)'s: 2 for bad usage). */

@@ -7,16 +7,27 @@ export interface PublisherSummary {
   sticky: boolean;
 }
 
+/** The image property that says the image reaches its publishers through the system repository. */
+export const USE_SYSTEM_REPO = 'use-system-repo';
+
 /**
  * pkg(5)'s linked-image publisher check (LinkedImage.pubcheck): the child's enabled
  * publishers, in rank order, must start with exactly the parent's enabled publishers (same
  * names, same order, same stickiness); the child may have more, ranked lower. Disabled
- * publishers do not count on either side and origins are never compared, so a child may
- * reach the same publisher through a different mirror or a proxy.
+ * publishers, and publishers with the `nochild` property, do not count on either side; origins
+ * are never compared, so a child may reach the same publisher through a different mirror or a
+ * proxy. A child whose image property `use-system-repo` is true is not checked at all (pkg(5):
+ * its publishers come from the parent's system repository).
  * Throws PUBLISHER_MISMATCH with pkg(5)'s message listing both sides.
  */
 export function publisherCheck(parent: Image, child: Image): void {
+  if (usesSystemRepository(child)) return;
   checkPublishers(parent.publishers(), child.publishers(), child.config().linked?.name ?? child.root);
+}
+
+/** Whether `image` has the image property `use-system-repo` set to true (pkg(5) accepts any case of "true"). */
+export function usesSystemRepository(image: Image): boolean {
+  return (image.config().properties[USE_SYSTEM_REPO] ?? '').toLowerCase() === 'true';
 }
 
 /** The same check on plain publisher lists; `childName` only labels the message. */
@@ -37,8 +48,9 @@ export function checkPublishers(
   });
 }
 
+/** The publishers the check compares, in rank order: enabled ones without `nochild` (pkg(5)'s get_pubs). */
 export function enabledSummary(pubs: readonly PublisherConfig[]): PublisherSummary[] {
-  return pubs.filter((p) => p.enabled).map((p) => ({ name: p.name, sticky: p.sticky }));
+  return pubs.filter((p) => p.enabled && !p.nochild).map((p) => ({ name: p.name, sticky: p.sticky }));
 }
 
 /** Worded as pkg(5)'s linked_pub_error so operators recognise it. */

@@ -1,0 +1,92 @@
+import * as os from 'os';
+import { Writable } from 'stream';
+import { ChildRef, Image } from '../image/image';
+import { childNamed, listChildren } from '../image/linked';
+import { eachLimited } from '../model/each-limited';
+import { isImageError } from '../model/errors';
+import { CliIo } from './command';
+import { EXIT } from './exit-codes';
+
+/** The image property that caps how many children one command works on at once (as PKG_CONCURRENCY). */
+export const RECURSION_CONCURRENCY = 'recursion-concurrency';
+
+/**
+ * How many children a command works on at once, as pkg(5)'s `-C` / PKG_CONCURRENCY: `cli` (the
+ * command's `-C N`) if given, else the environment's PKG_CONCURRENCY, else the parent image's
+ * property `recursion-concurrency`, else 1 (pkg(5)'s default: one child after another). A value
+ * of 0 or less means "the number of CPUs minus that many", at least 1, as pkg(1) says for -C.
+ * A PKG_CONCURRENCY or property value that is not an integer is ignored.
+ */
+export function recursionConcurrency(
+  parent: Image,
+  cli?: number,
+  env: NodeJS.ProcessEnv = process.env,
+  cpus: number = os.cpus().length,
+): number {
+  const asInt = (v: string | undefined) => (v !== undefined && /^\s*-?\d+\s*$/.test(v) ? Number(v) : undefined);
+  const n = cli ?? asInt(env.PKG_CONCURRENCY) ?? asInt(parent.config().properties[RECURSION_CONCURRENCY]) ?? 1;
+  return n > 0 ? n : Math.max(1, cpus + n);
+}
+
+/** The children named (repeatable `-l`), or every child when none is named; NO_SUCH_CHILD for a name the parent lacks. */
+export function selectChildren(parent: Image, names: readonly string[] | undefined): ChildRef[] {
+  if (!names || names.length === 0) return listChildren(parent);
+  const refs = names.map((n) => childNamed(parent, n));
+  return refs.filter((r, i) => refs.findIndex((x) => x.name === r.name) === i);
+}
+
+/** What one child's part of a multi-child command ended with. */
+export interface ChildOutcome {
+  child: ChildRef;
+  /** Its pkg(5) exit code: 0, 4 (nothing to do), or the failure's code. */
+  code: number;
+}
+
+/**
+ * Runs `fn` for every child, at most `limit` at once (`<= 0`: all at once), and collects every
+ * outcome: a child that fails (its root missing, a publisher mismatch, an unsatisfiable plan) is
+ * reported on stderr as `pkg: <name>: <CODE>: <message>` with its exit code, and the others still
+ * run, as pkg(5) collects the results of all children. Each child's output is written in one
+ * piece when it ends, so that children run at once do not interleave their lines.
+ */
+export async function forEachChild(
+  children: readonly ChildRef[],
+  limit: number,
+  io: CliIo,
+  fn: (child: ChildRef, io: CliIo) => Promise<number>,
+): Promise<ChildOutcome[]> {
+  const outcomes: ChildOutcome[] = new Array(children.length);
+  await eachLimited(children, limit, async (child, i) => {
+    const out = collector();
+    const err = collector();
+    let code: number;
+    try {
+      code = await fn(child, { stdout: out.stream, stderr: err.stream });
+    } catch (e) {
+      if (isImageError(e)) {
+        err.stream.write(`pkg: ${child.name}: ${e.code}: ${e.message}\n`);
+        code = e.exitCode;
+      } else {
+        err.stream.write(`pkg: ${child.name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+        code = EXIT.OOPS;
+      }
+    }
+    io.stdout.write(out.text());
+    io.stderr.write(err.text());
+    outcomes[i] = { child, code };
+  });
+  return outcomes;
+}
+
+/** A stream that keeps what is written to it (synchronously: write calls back at once). */
+function collector(): { stream: NodeJS.WritableStream; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
