@@ -26,14 +26,14 @@ export class ParentIndex {
 
   /**
    * The root of the child attached to `parent` as `name`.
-   * Raises NOT_LINKED when the parent has no child of that name (any more).
+   * Raises NO_SUCH_CHILD when the parent has no child of that name (any more); NOT_LINKED is pkg(5)'s "not a linked child".
    */
   async childRoot(parent: string, name: string): Promise<string> {
     const e = await this.entry(parent);
     const p = e.paths.get(name);
     if (p === undefined)
       throw new ImageError(
-        'NOT_LINKED',
+        'NO_SUCH_CHILD',
         `Image ${parent} has no child named ${name} (attached: ${[...e.paths.keys()].slice(0, 10).join(', ') || 'none'}${e.paths.size > 10 ? ', ...' : ''})`,
         { parent, name },
       );
