@@ -73,6 +73,25 @@ describe('hardlink actions', () => {
     assert.equal((await fs.stat(path.join(image.root, 'bin/tool'))).nlink, 3);
   });
 
+  it("does not bring back a hardlink the image's facets leave out when an update rewrites its target", async () => {
+    // pkg(5) installs only the actions the image's facets allow (facet.py); re-creating the
+    // hardlinks of a rewritten file must not bring a faceted-out one back.
+    const repo = await makeRepo();
+    const tree = (text: string) => ({ 'bin/': null, 'bin/tool': text });
+    const actions = { actions: ['hardlink path=bin/tool-doc target=tool facet.doc=true'] };
+    await publishPkg(repo, 'app@1.0', tree('one\n'), actions);
+    const image = await makeImage(fileUrl(repo));
+    await image.withLock('test', () => image.updateConfig((c) => ({ ...c, facets: { 'facet.doc': false } })));
+    const cache = await makeCache();
+    await update(image, cache, { install: ['app'] });
+    const doc = path.join(image.root, 'bin/tool-doc');
+    await assert.rejects(fs.lstat(doc), { code: 'ENOENT' });
+    await publishPkg(repo, 'app@2.0', tree('two\n'), actions);
+    await update(image, cache, { update: ['app'] });
+    assert.equal(await fs.readFile(path.join(image.root, 'bin/tool'), 'utf8'), 'two\n');
+    await assert.rejects(fs.lstat(doc), { code: 'ENOENT' }, 'the faceted-out hardlink stays out');
+  });
+
   it('leaves the old inode and content under every name when the execute fails after the file step', async () => {
     const { image, cache, look } = await installed();
     const before = await look();

@@ -14,9 +14,10 @@ import { OriginPool, withPool } from '../origins/origin-pool';
 import { checkPlan, Plan, planActions, stalePlan } from './plan';
 import { asImageError, StepRunner } from './step-runner';
 import { applyIds, OnDisk, relinkSteps, Step, stepsFor } from '../model/steps';
-import { appliesTo } from '../model/manifest';
 import { AccountOptions, planAccounts } from './account-steps';
 import { planManifests } from './plan-manifests';
+import { actionFilter } from '../model/action-diff';
+import { filterSettings, settingsOf } from './image-settings';
 
 export interface ExecuteProgress {
   stepsDone: number;
@@ -384,10 +385,11 @@ async function buildSteps(
   const manifests = await planManifests(image, p, cache, state);
   const variants = image.variants();
 
-  // Hardlinks to files this plan rewrites follow them to their new inode.
-  const after = [...manifests.kept, ...manifests.next].flatMap((m) =>
-    m.manifest.actions.filter((a) => a.type === 'hardlink' && appliesTo(a, variants)),
-  );
+  // Hardlinks to files this plan rewrites follow them to their new inode: the hardlinks the image
+  // has after the plan, as the diff chose them (variants, facets, the selected mediation).
+  const afterList = [...manifests.kept, ...manifests.next];
+  const keepAfter = actionFilter(afterList, variants, filterSettings(p.settings ?? settingsOf(image)));
+  const after = afterList.flatMap((m) => m.manifest.actions.filter((a) => a.type === 'hardlink' && keepAfter(a)));
   steps.push(...(await relinkSteps(steps, after, onDisk)));
 
   // Users and groups are decided against the account files as the file steps leave them; then
