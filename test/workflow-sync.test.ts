@@ -12,6 +12,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { audit } from '../src/image/audit';
 import { Image } from '../src/image/image';
+import { maxRunning } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';
 import {
@@ -143,5 +144,16 @@ describe('sync versus update of the children (pkg update, -r, -z, -Z, -i)', () =
     assert.equal(run.result.concurrency, 3);
     const given = await runUpdate(env, host, { concurrency: 2, dryRun: true });
     assert.equal(given.result.concurrency, 2, 'a concurrency given wins');
+  });
+
+  it('caps the publisher check only when a cap is given for that stage', async () => {
+    const host = await makeHost(4);
+    const run = await runUpdate(env, host, {
+      concurrency: 0,
+      stageConcurrency: { 'publisher-check': 1 },
+      dryRun: true,
+    });
+    assert.equal(run.result.status, 'ok');
+    assert.equal(maxRunning(run.lines, 'publisher-check'), 1, 'the cap given for the publisher check holds');
   });
 });
