@@ -42,6 +42,34 @@ describe('plan', () => {
     assert.equal(short(pinned.changes[0].to), 'app@1.2.1');
   });
 
+  it('installs and uninstalls without upgrading the other installed packages (pkg(5) solve_install / solve_uninstall)', async () => {
+    // pkg5 pkg_solver.py solve_install: "try and avoid upgrading already installed pkgs".
+    const repo = await makeRepo();
+    await publishPkg(repo, 'data@1.0', { 'data/v': '1' });
+    await publishPkg(repo, 'tool@1.0', { 'bin/tool': 't' });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    await update(image, cache, { install: ['data', 'tool'] });
+    await publishPkg(repo, 'data@2.0', { 'data/v': '2' });
+    await publishPkg(repo, 'app@1.0', { 'bin/app': 'a' });
+    const p = await plan(image, { install: ['app'] }, undefined, { cache });
+    assert.deepEqual(
+      p.changes.map((c) => `${short(c.from)} -> ${short(c.to)}`),
+      ['null -> app@1.0'],
+      'data stays at 1.0',
+    );
+    const u = await plan(image, { remove: ['tool'] }, undefined, { cache });
+    assert.deepEqual(
+      u.changes.map((c) => `${short(c.from)} -> ${short(c.to)}`),
+      ['tool@1.0 -> null'],
+    );
+    const all = await plan(image, {}, undefined, { cache });
+    assert.ok(
+      all.changes.some((c) => short(c.to) === 'data@2.0'),
+      'an update still moves every package',
+    );
+  });
+
   it('installs what a package requires, at least the required version', async () => {
     const repo = await makeRepo();
     await publishPkg(repo, 'lib@1.0', { 'lib/a': '1' });

@@ -27,7 +27,10 @@ import { filterSettings, sameSettings, settingsOf, stemsChangedBySettings } from
 export { PLAN_FORMAT, type Plan, type PlanChange, type PlanSettings };
 
 export interface PlanRequest {
-  /** Installed stems allowed to move to newer versions; default: all installed packages. */
+  /**
+   * Installed stems allowed to move to newer versions; default: all installed packages for an
+   * update, none for an install, uninstall or sync (they move only what the request needs).
+   */
   update?: string[];
   /** Packages to install: `name` or `name@version` (matched at the precision given). */
   install?: string[];
@@ -90,9 +93,13 @@ export async function plan(
     const solveInput: SolveInput = {
       installed: installedCands,
       available: available.candidates,
-      // Sync: nothing is named as movable; the solver still moves what the parent forces (a
-      // parent-constrained package out of step) and what those need, as pkg(5)'s solve_sync does.
-      update: request.sync ? new Set<string>() : new Set(request.update ?? installed.keys()),
+      // Sync, install and uninstall name nothing else as movable: the solver still moves what the
+      // parent forces (a parent-constrained package out of step) and what the request needs, as
+      // pkg(5)'s solve_sync, solve_install ("try and avoid upgrading already installed pkgs") and
+      // solve_uninstall do. Only an update moves every installed package by default.
+      update: new Set(
+        request.update ?? (request.sync || request.install?.length || request.remove?.length ? [] : installed.keys()),
+      ),
       install,
       remove: new Set(request.remove ?? []),
       parent: linkedParent,
