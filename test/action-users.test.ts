@@ -99,6 +99,30 @@ describe('user and group actions', () => {
     assert.equal(await read(image, 'etc/group'), GROUP);
   });
 
+  it('refuse a second package delivering the same user with other attributes, at plan time (pkg(5): inconsistent attributes)', async () => {
+    // pkg5 imageplan.py __find_inconsistent_attrs: duplicate user/group actions must be identical.
+    const { repo, image, cache } = await setup();
+    await run(image, cache, { install: ['mta'] });
+    await publishTree(repo, {
+      fmri: 'dup@1.0',
+      dir: await tempDir('empty'),
+      actions: ['user username=smmsp uid=26 group=mail'],
+    });
+    const before = await snapshot(image.root);
+    await assert.rejects(
+      plan(image, { install: ['dup'] }, null, { cache }),
+      isCode('CONFLICTING_ACTIONS', "user 'smmsp'", 'mta@1.0', 'dup@1.0', 'uid ("25" and "26")'),
+    );
+    assert.deepEqual(await snapshot(image.root), before, 'nothing changed');
+    // The same user with the same attributes is no conflict.
+    await publishTree(repo, {
+      fmri: 'same@1.0',
+      dir: await tempDir('empty'),
+      actions: [ACTIONS[1]],
+    });
+    await run(image, cache, { install: ['same'] });
+  });
+
   it('are rolled back with the rest of the execute', async () => {
     const { image, cache } = await setup();
     const before = await snapshot(image.root, ['var/pkg/history.jsonl']);

@@ -41,7 +41,8 @@ export interface ActionFilterSettings {
  * with, so that a facet or mediator change alone (`change-facet`, `set-mediator`) turns into
  * adds and removes. Links for one path from several packages are no conflict when they are
  * mediated: only the selected one is there.
- * @throws ImageError CONFLICTING_ACTIONS when two packages of the result deliver one path differently.
+ * @throws ImageError CONFLICTING_ACTIONS when two packages of the result deliver one path, or
+ *   one user or group, differently.
  */
 export function diffActions(input: {
   old: OwnedManifest[];
@@ -51,6 +52,7 @@ export function diffActions(input: {
   settings?: ActionFilterSettings;
   before?: ActionFilterSettings;
 }): ActionChange[] {
+  checkAccounts(input.kept, input.next, input.variants);
   const after = input.settings ?? {};
   const before = input.before ?? after;
   const keepBefore = actionFilter([...input.kept, ...input.old], input.variants, before);
@@ -130,6 +132,45 @@ function indexActions(
     }
   }
   return map;
+}
+
+/**
+ * Packages may deliver the same user or group only with the same attributes: pkg(5) refuses an
+ * operation whose result has two `user username=x` (or `group groupname=x`) actions that differ
+ * (imageplan.py __find_inconsistent_attrs, InconsistentActionAttributeError). Checked where a
+ * package being installed takes part, as for paths, so that an image is never left with two
+ * packages fighting over an account's uid or home.
+ * @throws ImageError CONFLICTING_ACTIONS naming the account, both packages and the attributes that differ.
+ */
+function checkAccounts(kept: OwnedManifest[], next: OwnedManifest[], variants: Readonly<Record<string, string>>): void {
+  const seen = new Map<string, { action: Action; owner: string; isNew: boolean }>();
+  for (const [list, isNew] of [
+    [kept, false],
+    [next, true],
+  ] as const) {
+    for (const { fmri, manifest } of list) {
+      for (const a of manifest.actions) {
+        if ((a.type !== 'user' && a.type !== 'group') || !appliesTo(a, variants)) continue;
+        const key = `${a.type} '${attr(a, a.type === 'user' ? 'username' : 'groupname')}'`;
+        const prev = seen.get(key);
+        if (!prev) seen.set(key, { action: a, owner: fmri, isNew });
+        else if ((isNew || prev.isNew) && !actionsEqual(prev.action, a)) {
+          const keys = [...new Set([...Object.keys(prev.action.attrs), ...Object.keys(a.attrs)])].sort();
+          const differ = keys.filter((k) => String(prev.action.attrs[k] ?? '') !== String(a.attrs[k] ?? ''));
+          throw new ImageError(
+            'CONFLICTING_ACTIONS',
+            `Conflicting actions for ${key}: delivered by ${prev.owner} and ${fmri} with different ${differ
+              .map(
+                (k) =>
+                  `${k} (${JSON.stringify(prev.action.attrs[k] ?? null)} and ${JSON.stringify(a.attrs[k] ?? null)})`,
+              )
+              .join(', ')}; packages may deliver one account only with the same attributes`,
+            { account: key, packages: [prev.owner, fmri] },
+          );
+        }
+      }
+    }
+  }
 }
 
 function conflict(path: string, a: string, b: string): ImageError {
