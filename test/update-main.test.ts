@@ -85,6 +85,11 @@ describe('npm run update', () => {
       });
       assert.equal(nothing.code, 4, nothing.out);
       assert.match(nothing.out, /: all children synced, -C 5\)/);
+      const bad = await updateCli([host.parent, '--task-queue', taskQueue, '--host', hostName], undefined, {
+        PKG_CONCURRENCY: 'abc',
+      });
+      assert.equal(bad.code, 2, bad.out);
+      assert.match(bad.out, /PKG_CONCURRENCY: expected an integer \(0 or less: no limit\), got "abc"/);
       // --follow starts nothing: it follows a run already there (this one has ended) to its table and code.
       const followed = await updateCli(['--follow', id]);
       assert.equal(followed.code, 0, followed.out);

@@ -75,6 +75,11 @@ const CASES: Case[] = [
     mentions: ['exclude: cannot be combined with children'],
   },
   {
+    what: 'a child both recursed into and ignored (-z and -i)',
+    input: (image, host) => ({ image, host, recursive: true, children: ['zone:z1'], ignore: ['zone:z1'] }),
+    mentions: ["ignore: 'zone:z1' also in children"],
+  },
+  {
     what: 'an unknown ignored child',
     input: (image, host) => ({ image, host, ignore: ['zone:z9'] }),
     mentions: ["ignore: unknown child 'zone:z9'; attached children: zone:z1, zone:z2"],

@@ -21,6 +21,7 @@ import {
   imageOf,
   makeHost,
   release,
+  runFailing,
   runUpdate,
   versionOf,
 } from './helpers/workflow-fixture';
@@ -144,6 +145,15 @@ describe('sync versus update of the children (pkg update, -r, -z, -Z, -i)', () =
     assert.equal(run.result.concurrency, 3);
     const given = await runUpdate(env, host, { concurrency: 2, dryRun: true });
     assert.equal(given.result.concurrency, 2, 'a concurrency given wins');
+    await parent.withLock('test', () =>
+      parent.updateConfig((c) => ({ ...c, properties: { ...c.properties, 'recursion-concurrency': 'four' } })),
+    );
+    const { failure } = await runFailing(env, host, (hostName: string) => ({ image: host.parent, host: hostName }));
+    assert.equal(failure.type, 'InvalidInput');
+    assert.match(
+      failure.message,
+      /concurrency: the parent image's property recursion-concurrency: expected an integer .*"four"/,
+    );
   });
 
   it('caps the publisher check only when a cap is given for that stage', async () => {

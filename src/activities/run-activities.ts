@@ -94,9 +94,13 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
           digest: s.digest,
           partitionSize: size,
           children: s.names.length <= size ? s.names : null,
-          ...(property !== undefined && /^\s*-?\d+\s*$/.test(property)
-            ? { recursionConcurrency: Number(property) }
-            : {}),
+          ...(property === undefined
+            ? {}
+            : /^\s*-?\d+\s*$/.test(property)
+              ? { recursionConcurrency: Number(property) }
+              : {
+                  recursionConcurrencyProblem: `the parent image's property recursion-concurrency: expected an integer (<= 0 means no limit), got ${JSON.stringify(property)}; fix it or give a concurrency`,
+                }),
         };
       });
     },

@@ -197,6 +197,11 @@ async function main(argv: string[]): Promise<number> {
       return usageError(`--follow starts nothing: expected no parent image, got '${positionals[0]}'`);
     return followRun(values.follow, { plain: values.plain, approval });
   }
+  const envConcurrency = process.env.PKG_CONCURRENCY;
+  if (values.concurrency === undefined && envConcurrency !== undefined && !INTEGER.test(envConcurrency))
+    return usageError(
+      `PKG_CONCURRENCY: expected an integer (0 or less: no limit), got ${JSON.stringify(envConcurrency)}; fix it or give -C`,
+    );
   if (values.fleet !== undefined) {
     if (positionals.length)
       return usageError(`--fleet takes the images from its file: expected no parent image, got '${positionals[0]}'`);
@@ -290,13 +295,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A whole number as PKG_CONCURRENCY and the recursion-concurrency property take it. */
+const INTEGER = /^\s*-?\d+\s*$/;
+
 /**
  * `-C`, else PKG_CONCURRENCY when it is an integer (pkg(5) reads it when no -C is given), else
  * undefined: the run then takes the parent image's recursion-concurrency property, else 1.
  */
 function concurrencyOf(values: UpdateOptions): number | undefined {
   const env = process.env.PKG_CONCURRENCY;
-  return values.concurrency ?? (env !== undefined && /^\s*-?\d+\s*$/.test(env) ? Number(env) : undefined);
+  return values.concurrency ?? (env !== undefined && INTEGER.test(env) ? Number(env) : undefined);
 }
 
 /** The update options of the command line (what every host of a fleet gets too): all but image and host. */

@@ -138,6 +138,8 @@ export interface DescribeParentOutput {
    * before it existed. The run uses it when its input gives no `concurrency`.
    */
   recursionConcurrency?: number;
+  /** What is wrong with that property when it is set but not an integer: the run refuses it when it would use it. */
+  recursionConcurrencyProblem?: string;
 }
 
 /** listChildren's input: positions [offset, offset + limit) of the selection `digest` names. */

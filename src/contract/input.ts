@@ -257,11 +257,22 @@ export function updateInputProblems(raw: unknown): string[] {
 
 /**
  * What is wrong with a run's recursion options, as pkg(5)'s option rules say (client/options.py
- * opts_table_cb_li_recurse): `-z` and `-Z` need `-r`, and cannot be combined. `[]` when fine.
+ * opts_table_cb_li_recurse): `-z` and `-Z` need `-r`, and cannot be combined; and a child named
+ * both to recurse into and to ignore is a contradiction. `[]` when fine.
  * Runs started before sync existed (`recursive` absent after the workflow's patch) are not checked.
  */
-export function recursionProblems(input: { recursive?: boolean; children?: string[]; exclude?: string[] }): string[] {
+export function recursionProblems(input: {
+  recursive?: boolean;
+  children?: string[];
+  exclude?: string[];
+  ignore?: string[];
+}): string[] {
   const problems: string[] = [];
+  const both = (input.children ?? []).filter((n) => (input.ignore ?? []).includes(n));
+  if (both.length)
+    problems.push(
+      `ignore: ${both.map((n) => `'${n}'`).join(', ')} also in children: a child is either recursed into (-z) or left alone (-i), not both`,
+    );
   if (!input.recursive) {
     if (input.children?.length)
       problems.push(

@@ -134,8 +134,13 @@ export async function updateLinkedImages(raw: UpdateRequest, resume?: RunResume)
     }
     // No concurrency given: the parent's recursion-concurrency property, as pkg(5) takes it
     // when no -C is given (the client has already applied PKG_CONCURRENCY). Carried from here on.
-    if ((raw as { concurrency?: unknown }).concurrency === undefined && d.recursionConcurrency !== undefined)
-      input.concurrency = d.recursionConcurrency;
+    if ((raw as { concurrency?: unknown }).concurrency === undefined) {
+      if (d.recursionConcurrencyProblem) {
+        if (controlled) upsertSearchAttributes([{ key: LINKED_IMAGE_STATUS, value: 'failed' }]);
+        throw invalidInput([`concurrency: ${d.recursionConcurrencyProblem}`]);
+      }
+      if (d.recursionConcurrency !== undefined) input.concurrency = d.recursionConcurrency;
+    }
     if (controlled) run.startControls(d.total);
     if (d.children === null)
       return coordinatePartitions(input, d, run.parent, run.controls, (v) => run.setPartitionView(v));
