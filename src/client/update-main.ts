@@ -242,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
     !values.recursive
       ? 'all children synced'
       : values.child
-        ? `${values.child.length} children updated (-r -z), the others synced`
+        ? `${values.child.length} ${values.child.length === 1 ? 'child' : 'children'} updated (-r -z), the others synced`
         : `all children updated (-r)${values.exclude ? ` but ${values.exclude.length} synced (-Z)` : ''}`
   }${values.ignore ? `, ${values.ignore.length} ignored` : ''}`;
   const staticSummary = `update ${image}: ${who}${concurrency !== undefined ? `, -C ${concurrency}` : ''}${values.dryRun ? ', dry run' : ''}${input.approval ? ', approval' : ''}${input.window ? `, window ${windowSummary(input.window)}` : ''}`;
