@@ -201,6 +201,26 @@ describe('publisher check on a child, attach-linked', () => {
     assert.equal(skipped.code, 0, skipped.stderr + skipped.stdout);
   });
 
+  it('update/install/uninstall of a parent check every child first: any mismatch changes nothing (exit 1); -I skips it', async () => {
+    const h = await host();
+    const extra = await makeRepo('extra');
+    const added = await pkg('set-publisher', '-R', h.parent, 'extra', '--origin', extra);
+    assert.equal(added.code, 0, added.stderr);
+    const before = { parent: await versions(h.parent), z1: await versions(h.zones.z1) };
+    for (const args of [['update'], ['install', 'b@1.0'], ['uninstall', 'a'], ['update', '-n']]) {
+      const r = await pkg(args[0], '-R', h.parent, '--cache', h.cache, ...args.slice(1));
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      for (const z of ['z1', 'z2', 'z3'])
+        assert.match(r.stderr, new RegExp(`^pkg: zone:${z}: PUBLISHER_MISMATCH: Invalid child image publisher`, 'm'));
+      assert.match(r.stderr, /nothing was changed: 3 of 3 children fail the publisher check/);
+      assert.doesNotMatch(r.stdout, /Packages to change|zone:z\d: sync/, 'the parent was not even planned');
+    }
+    assert.deepEqual({ parent: await versions(h.parent), z1: await versions(h.zones.z1) }, before);
+    const ignored = await pkg('update', '-R', h.parent, '--cache', h.cache, '-I');
+    assert.equal(ignored.code, 0, ignored.stderr);
+    assert.deepEqual(await versions(h.parent), { a: '2.0' }, 'with -I the children are not checked');
+  });
+
   it('attach-linked syncs the new child; --linked-md-only only links it; a publisher mismatch attaches nothing', async () => {
     const h = await host();
     await update(await Image.open(h.parent), await makeCache(), { update: ['a'] });

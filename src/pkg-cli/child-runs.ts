@@ -4,6 +4,7 @@ import { ChildRef, Image } from '../image/image';
 import { childNamed, listChildren } from '../image/linked';
 import { eachLimited } from '../model/each-limited';
 import { isImageError } from '../model/errors';
+import { publisherCheck } from '../stages/publisher-check';
 import { CliIo } from './command';
 import { EXIT } from './exit-codes';
 
@@ -76,6 +77,33 @@ export async function forEachChild(
     outcomes[i] = { child, code };
   });
   return outcomes;
+}
+
+/**
+ * pkg(5)'s check before an operation on a parent plans anything (api.py's plan start runs the
+ * linked children's pubcheck): every child in `children` is checked against `parent`'s
+ * publishers, all of them (collect-all, as pubcheck-linked), each mismatch printed on stderr as
+ * `pkg: <name>: PUBLISHER_MISMATCH: <pkg(5)'s message>`. Resolves with the names of the children
+ * that mismatch (empty: go on). A child that cannot even be opened is not counted here: the
+ * child pass that follows reports it with its own error, as before.
+ */
+export async function childrenFailingPubcheck(
+  parent: Image,
+  children: readonly ChildRef[],
+  io: CliIo,
+): Promise<string[]> {
+  // Only image.json is read, so every child is checked at once (as pubcheck-linked does).
+  const outcomes = await forEachChild(children, 0, io, async (ref) => {
+    let child: Image;
+    try {
+      child = await Image.open(ref.path);
+    } catch {
+      return EXIT.OK;
+    }
+    publisherCheck(parent, child);
+    return EXIT.OK;
+  });
+  return outcomes.filter((o) => o.code !== EXIT.OK).map((o) => o.child.name);
 }
 
 /** A stream that keeps what is written to it (synchronously: write calls back at once). */

@@ -10,7 +10,7 @@ import { publisherCheck } from '../stages/publisher-check';
 import { listChildren } from '../image/linked';
 import { ParentState } from '../model/parent-constraint';
 import { combineExits, EXIT } from './exit-codes';
-import { forEachChild, recursionConcurrency } from './child-runs';
+import { childrenFailingPubcheck, forEachChild, recursionConcurrency } from './child-runs';
 import { prepare } from '../stages/prepare';
 import { Command as CommanderCommand, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../command-line/usage-error';
@@ -212,7 +212,9 @@ export interface ChildrenPass {
 /**
  * plan, prepare and execute `root` (as far as `stage`), then its children as `children` says.
  * On a child image its publishers are checked against its parent's first (PUBLISHER_MISMATCH),
- * as pkg(5) does for every operation on a child. Exit: the image's own (0, or 4 when nothing to
+ * as pkg(5) does for every operation on a child; on a parent every child not ignored (-I) is
+ * checked before the parent is planned, and any mismatch stops the operation with nothing
+ * changed (exit 1, every mismatch printed). Exit: the image's own (0, or 4 when nothing to
  * do) when it has no children, else pkg(5)'s combination with its children's (3 when some failed).
  */
 async function runUpdate(
@@ -227,8 +229,18 @@ async function runUpdate(
   await checkAgainstParent(image);
   const cache = await ContentCache.open(path.resolve(cacheDir));
   const pass = typeof children === 'function' ? children(image) : children;
-  const own = await applyRequest(image, request, undefined, cache, stage, io);
   const refs = pass.ignoreChildren ? [] : listChildren(image);
+  // As pkg(5) (and stage 1 of the workflow): a child that could not follow the parent stops the
+  // whole operation before the parent is planned, so the parent never gets ahead of its children.
+  const mismatched = await childrenFailingPubcheck(image, refs, io);
+  if (mismatched.length > 0) {
+    io.stderr.write(
+      `pkg: nothing was changed: ${mismatched.length} of ${refs.length} children fail the publisher check (${mismatched.join(', ')}); ` +
+        `fix their publishers (pkg pubcheck-linked -R ${image.root}) or leave the children alone with -I\n`,
+    );
+    return EXIT.OOPS;
+  }
+  const own = await applyRequest(image, request, undefined, cache, stage, io);
   if (refs.length === 0) return own.code;
   const parentState = await plannedState(image, own.plan);
   const outcomes = await forEachChild(refs, recursionConcurrency(image, pass.concurrency), io, async (ref, cio) => {
