@@ -18,6 +18,7 @@ import { collect, integerIn, nonEmpty } from '../command-line/value-parsers';
 import { concurrencyOption, rootOption } from './args';
 import { CliIo, defineCommand } from './command';
 import { defaultCacheDir } from '../cache/default-cache-dir';
+import { settleInterrupted, warnIfInterrupted } from './interrupted';
 
 /** `--cache <dir>` of the commands that fetch content; `opts.cache` (undefined: defaultCacheDir()). */
 export function cacheOption(): Option {
@@ -140,6 +141,7 @@ export const installed = defineCommand<RootOptions>({
   define: (cmd) => cmd.addOption(rootOption()),
   async run(opts, _args, io) {
     const image = await Image.open(path.resolve(opts.R));
+    await warnIfInterrupted(image.root, io);
     for (const p of (await image.installed()).values()) io.stdout.write(`${p.fmri}\n`);
     return 0;
   },
@@ -156,6 +158,8 @@ const STAGES: UpdateStage[] = ['plan', 'prepare', 'execute'];
 /**
  * plan, prepare and execute one image (as far as `stage`), printing pkg(5)-like progress.
  * `parentState`: what a child is planned against (undefined: its parent as installed).
+ * An execute interrupted in the image is rolled back first (stage execute; said on stdout) or
+ * only noticed on stderr (plan, prepare): see settleInterrupted.
  * Resolves with the exit code (0, or 4 when there is nothing to do) and the plan.
  */
 export async function applyRequest(
@@ -166,6 +170,9 @@ export async function applyRequest(
   stage: UpdateStage,
   io: CliIo,
 ): Promise<{ code: number; plan: Plan }> {
+  // A dry run (plan, prepare) changes nothing, so it only says; execute settles it first.
+  if (stage === 'execute') await settleInterrupted(image, cache, io);
+  else await warnIfInterrupted(image.root, io);
   const p = await plan(image, request, parentState, { cache });
   if (p.changes.length === 0) {
     io.stdout.write(`No updates available for this image. (${image.root})\n`);
@@ -400,6 +407,7 @@ export const history = defineCommand<RootOptions>({
   usage: '-R <root>',
   define: (cmd) => cmd.addOption(rootOption()),
   async run(opts, _args, io) {
+    await warnIfInterrupted(path.resolve(opts.R), io);
     io.stdout.write('TIME                      OPERATION  OUTCOME          STEPS  PLAN\n');
     for (const e of await readHistory(path.resolve(opts.R))) {
       const note = e.resumedAt ? ` (resumed at ${e.resumedAt})` : e.error ? ` ${e.error.code}` : '';
