@@ -267,9 +267,52 @@ describe('concurrency and exit codes of multi-child commands', () => {
     assert.equal(recursionConcurrency(img, 0, {}, 8), 8);
     assert.equal(recursionConcurrency(img, -2, {}, 8), 6);
     assert.equal(recursionConcurrency(img, -20, {}, 8), 1);
-    assert.equal(recursionConcurrency(img, undefined, { PKG_CONCURRENCY: 'many' }, 8), 3);
     const negative = await pkg('sync-linked', '-R', img.root, '-a', '-C', '-1');
     assert.equal(negative.code, 4, negative.stderr); // accepted; no children, nothing to do
+  });
+
+  it('refuses a PKG_CONCURRENCY (exit 2) or a recursion-concurrency property (BAD_IMAGE) that is not an integer', async () => {
+    const h = await host();
+    const parent = await Image.open(h.parent);
+    assert.throws(() => recursionConcurrency(parent, undefined, { PKG_CONCURRENCY: 'many' }, 8), {
+      name: 'UsageError',
+      message: /^PKG_CONCURRENCY='many' is invalid\. Expected an integer/,
+    });
+    assert.equal(
+      recursionConcurrency(parent, 2, { PKG_CONCURRENCY: 'many' }, 8),
+      2,
+      '-C wins; the variable is not read',
+    );
+    const saved = process.env.PKG_CONCURRENCY;
+    process.env.PKG_CONCURRENCY = 'abc';
+    try {
+      const withCache = ['--cache', h.cache];
+      for (const args of [['sync-linked', '-a', '-n', ...withCache], ['update', ...withCache], ['audit-linked']]) {
+        const res = await pkg(args[0], '-R', h.parent, ...args.slice(1));
+        assert.equal(res.code, 2, `${args.join(' ')}: ${res.stdout}${res.stderr}`);
+        assert.match(res.stderr, /PKG_CONCURRENCY='abc' is invalid\. Expected an integer/);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.PKG_CONCURRENCY;
+      else process.env.PKG_CONCURRENCY = saved;
+    }
+    assert.deepEqual(await versions(h.parent), { a: '1.0' }, 'the parent was not updated before the refusal');
+
+    await assert.rejects(
+      parent.setProperty('recursion-concurrency', 'x'),
+      /properties\.recursion-concurrency.*expected an integer.*got "x"/,
+    );
+    await assert.rejects(parent.setProperty('use-system-repo', 'yes'), /properties\.use-system-repo.*true or false/);
+    const file = path.join(h.parent, 'var/pkg/image.json');
+    const cfg = JSON.parse(await fs.readFile(file, 'utf8'));
+    await fs.writeFile(file, JSON.stringify({ ...cfg, properties: { 'recursion-concurrency': 'four' } }));
+    const bad = await pkg('sync-linked', '-R', h.parent, '-a', '-n', '--cache', h.cache);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /^pkg: BAD_IMAGE: .*image\.json: field 'properties\.recursion-concurrency': expected an integer.*got "four"/,
+    );
+    assert.match(bad.stderr, new RegExp(h.parent));
   });
 
   it("combines children's codes as pkg(5): OK/NOP, same failure, PARTIAL, OOPS", () => {

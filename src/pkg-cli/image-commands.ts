@@ -247,10 +247,12 @@ async function runUpdate(
     );
     return EXIT.OOPS;
   }
+  // Checked before anything changes: a bad PKG_CONCURRENCY must not fail after the parent was updated.
+  const limit = refs.length === 0 ? 1 : recursionConcurrency(image, pass.concurrency);
   const own = await applyRequest(image, request, undefined, cache, stage, io);
   if (refs.length === 0) return own.code;
   const parentState = await plannedState(image, own.plan);
-  const outcomes = await forEachChild(refs, recursionConcurrency(image, pass.concurrency), io, async (ref, cio) => {
+  const outcomes = await forEachChild(refs, limit, io, async (ref, cio) => {
     const full = pass.recurse.has(ref.name);
     cio.stdout.write(`${ref.name}: ${full ? 'update' : 'sync'}\n`);
     const child = await Image.open(ref.path);
