@@ -256,6 +256,55 @@ describe('publisher check on a child, attach-linked', () => {
   });
 });
 
+describe('set-property, unset-property, set-publisher --nochild', () => {
+  it('set-property refuses malformed values of the known properties (exit 2); unset-property removes them', async () => {
+    const h = await host();
+    const props = async () => (await Image.open(h.parent)).config().properties;
+    const bad = await pkg('set-property', '-R', h.parent, 'recursion-concurrency', 'four');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /value 'four' of property 'recursion-concurrency' is invalid\. Expected an integer/);
+    const badBool = await pkg('set-property', '-R', h.parent, 'use-system-repo', 'yes');
+    assert.equal(badBool.code, 2);
+    assert.match(badBool.stderr, /property 'use-system-repo' is invalid\. Expected true or false/);
+    assert.equal((await pkg('set-property', '-R', h.parent, 'bad name', 'x')).code, 2);
+    assert.deepEqual(await props(), {}, 'nothing was written');
+    assert.equal((await pkg('set-property', '-R', h.parent, 'recursion-concurrency', '3')).code, 0);
+    assert.equal((await pkg('set-property', '-R', h.parent, 'use-system-repo', 'True')).code, 0);
+    assert.equal((await pkg('set-property', '-R', h.parent, 'site.note', 'any text')).code, 0);
+    assert.deepEqual(await props(), {
+      'recursion-concurrency': '3',
+      'use-system-repo': 'True',
+      'site.note': 'any text',
+    });
+    assert.equal(recursionConcurrency(await Image.open(h.parent), undefined, {}, 8), 3);
+    const unset = await pkg('unset-property', '-R', h.parent, 'recursion-concurrency', 'site.note');
+    assert.equal(unset.code, 0, unset.stderr);
+    assert.deepEqual(await props(), { 'use-system-repo': 'True' });
+    const missing = await pkg('unset-property', '-R', h.parent, 'use-system-repo', 'recursion-concurrency');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /NOT_FOUND: .*no property 'recursion-concurrency'/);
+    assert.deepEqual(await props(), { 'use-system-repo': 'True' }, 'nothing removed when one is missing');
+  });
+
+  it('set-publisher --nochild leaves a publisher out of the children check; publisher shows it; --no-nochild undoes it', async () => {
+    const h = await host();
+    const extra = await makeRepo('extra');
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--origin', extra)).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 1);
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--nochild')).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 0);
+    const list = await pkg('publisher', '-R', h.parent);
+    assert.match(list.stdout, /^PUBLISHER +STICKY +ENABLED +NOCHILD +ORIGINS$/m);
+    assert.match(list.stdout, /^extra +true +true +true +file:\/\//m);
+    assert.match(list.stdout, /^test +true +true +false +file:\/\//m);
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--origin', extra)).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 0, 'a change without the flag keeps nochild');
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--no-nochild')).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 1);
+    assert.equal((await Image.open(h.parent)).publishers()[1].nochild, undefined);
+  });
+});
+
 describe('concurrency and exit codes of multi-child commands', () => {
   it('takes -C, then PKG_CONCURRENCY, then the recursion-concurrency property, else 1; <= 0 is CPUs minus that', async () => {
     const img = await Image.create(path.join(await tempDir('cc'), 'img'), { publishers: [] });

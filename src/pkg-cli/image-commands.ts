@@ -17,6 +17,7 @@ import { UsageError } from '../command-line/usage-error';
 import { collect, integerIn, nonEmpty } from '../command-line/value-parsers';
 import { concurrencyOption, rootOption } from './args';
 import { CliIo, defineCommand } from './command';
+import { writeTable } from './table';
 import { defaultCacheDir } from '../cache/default-cache-dir';
 import { settleInterrupted, warnIfInterrupted } from './interrupted';
 
@@ -81,11 +82,13 @@ interface SetPublisherOptions {
   nonSticky?: boolean;
   disable?: boolean;
   rank?: number;
+  /** --nochild: true; --no-nochild: false; neither: as it was. */
+  nochild?: boolean;
 }
 
 export const setPublisher = defineCommand<SetPublisherOptions>({
   summary: 'add or change a publisher of an image',
-  usage: '-R <root> <name> --origin <url> [--non-sticky] [--disable] [--rank N]',
+  usage: '-R <root> <name> --origin <url> [--non-sticky] [--disable] [--rank N] [--nochild | --no-nochild]',
   define: (cmd) =>
     cmd
       .addOption(rootOption())
@@ -97,7 +100,9 @@ export const setPublisher = defineCommand<SetPublisherOptions>({
       )
       .option('--non-sticky', 'packages may move to another publisher')
       .option('--disable', 'keep the publisher but do not use it')
-      .option('--rank <N>', 'its place in the search order, 0 first (default: where it was, else last)', integerIn(0)),
+      .option('--rank <N>', 'its place in the search order, 0 first (default: where it was, else last)', integerIn(0))
+      .option('--nochild', "children need not have this publisher (it is left out of the children's publisher check)")
+      .option('--no-nochild', 'children must have this publisher again (the default for a new publisher)'),
   async run(opts, [name]) {
     const image = await Image.open(path.resolve(opts.R));
     const pubs = image.publishers();
@@ -109,6 +114,8 @@ export const setPublisher = defineCommand<SetPublisherOptions>({
       sticky: !opts.nonSticky,
       enabled: !opts.disable,
     };
+    // Kept unless given: set-publisher --origin must not silently re-require the publisher in children.
+    if (opts.nochild ?? (at >= 0 && pubs[at].nochild === true)) pub.nochild = true;
     if (pub.origins.length === 0) throw new UsageError('missing --origin <url> for a new publisher');
     if (at >= 0) pubs.splice(at, 1);
     pubs.splice(opts.rank === undefined ? (at >= 0 ? at : pubs.length) : Math.min(opts.rank, pubs.length), 0, pub);
@@ -128,9 +135,10 @@ export const publisherList = defineCommand<RootOptions>({
   define: (cmd) => cmd.addOption(rootOption()),
   async run(opts, _args, io) {
     const image = await Image.open(path.resolve(opts.R));
-    io.stdout.write('PUBLISHER  STICKY  ENABLED  ORIGINS\n');
-    for (const p of image.publishers())
-      io.stdout.write(`${p.name}  ${p.sticky}  ${p.enabled}  ${p.origins.join(' ')}\n`);
+    const rows = image
+      .publishers()
+      .map((p) => [p.name, String(p.sticky), String(p.enabled), String(p.nochild === true), p.origins.join(' ')]);
+    writeTable(io, ['PUBLISHER', 'STICKY', 'ENABLED', 'NOCHILD', 'ORIGINS'], rows);
     return 0;
   },
 });
