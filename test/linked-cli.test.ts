@@ -305,6 +305,27 @@ describe('set-property, unset-property, set-publisher --nochild', () => {
   });
 });
 
+describe('installed', () => {
+  it('lists the packages sorted by name, as pkg(5), whatever order they were installed in', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'zeta@1.0', { 'z/v': '1' });
+    await publishPkg(repo, 'alpha@1.0', { 'a/v': '1' });
+    await publishPkg(repo, 'mid@1.0', { 'm/v': '1' });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    for (const p of ['zeta', 'mid', 'alpha']) await update(image, cache, { install: [p] });
+    const r = await pkg('installed', '-R', image.root);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^pkg:\/\/test\/([^@]+)@.*$/, '$1')),
+      ['alpha', 'mid', 'zeta'],
+    );
+  });
+});
+
 describe('concurrency and exit codes of multi-child commands', () => {
   it('takes -C, then PKG_CONCURRENCY, then the recursion-concurrency property, else 1; <= 0 is CPUs minus that', async () => {
     const img = await Image.create(path.join(await tempDir('cc'), 'img'), { publishers: [] });

@@ -11,6 +11,7 @@ import { nonEmpty } from '../command-line/value-parsers';
 import { rootOption } from './args';
 import { applySettings } from './apply-settings';
 import { defineCommand } from './command';
+import { writeTable } from './table';
 
 /**
  * One argument of change-facet: `[facet.]<name>=true|false|none`, as pkg(5)'s change_facet:
@@ -71,11 +72,11 @@ export const facetList = defineCommand<{ R: string }>({
     const local = settingsOf(image).facets;
     const inherited = (await parentStateOf(image))?.facets ?? {};
     const facets = new Facets({ local, inherited });
-    io.stdout.write('FACET  VALUE  SRC\n');
-    for (const name of [...new Set([...Object.keys(inherited), ...Object.keys(local)])].sort()) {
+    const rows = [...new Set([...Object.keys(inherited), ...Object.keys(local)])].sort().map((name) => {
       const f = facets.lookup(name);
-      io.stdout.write(`${name}  ${f.value ? 'True' : 'False'}  ${f.source}\n`);
-    }
+      return [name, f.value ? 'True' : 'False', f.source];
+    });
+    writeTable(io, ['FACET', 'VALUE', 'SRC'], rows);
     return 0;
   },
 });

@@ -150,7 +150,10 @@ export const installed = defineCommand<RootOptions>({
   async run(opts, _args, io) {
     const image = await Image.open(path.resolve(opts.R));
     await warnIfInterrupted(image.root, io);
-    for (const p of (await image.installed()).values()) io.stdout.write(`${p.fmri}\n`);
+    // Sorted by name as pkg(5)'s list, so images holding the same packages list them alike.
+    const names = [...(await image.installed()).values()].map((p) => ({ name: p.fmri.name, line: `${p.fmri}` }));
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const n of names) io.stdout.write(`${n.line}\n`);
     return 0;
   },
 });
