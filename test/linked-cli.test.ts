@@ -305,6 +305,23 @@ describe('set-property, unset-property, set-publisher --nochild', () => {
   });
 });
 
+describe('package arguments', () => {
+  it('a malformed FMRI given to update or uninstall is BAD_FMRI naming it, not UNKNOWN_PACKAGE', async () => {
+    const h = await host();
+    for (const cmd of ['update', 'uninstall']) {
+      const r = await pkg(cmd, '-R', h.parent, '--cache', h.cache, '-n', 'bad@@fmri');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^pkg: BAD_FMRI: Invalid FMRI 'bad@@fmri': /, `${cmd}: ${r.stderr}`);
+    }
+    const unknown = await pkg('update', '-R', h.parent, '--cache', h.cache, '-n', 'nosuch');
+    assert.match(
+      unknown.stderr,
+      /^pkg: UNKNOWN_PACKAGE: /,
+      'a well-formed name that is not installed stays UNKNOWN_PACKAGE',
+    );
+  });
+});
+
 describe('installed', () => {
   it('lists the packages sorted by name, as pkg(5), whatever order they were installed in', async () => {
     const repo = await makeRepo();

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { ContentCache } from '../cache/content-cache';
 import { execute, ownersNotice, recover } from '../stages/execute';
 import { readHistory } from '../image/history';
-import { shortVersion } from '../model/fmri';
+import { Fmri, shortVersion } from '../model/fmri';
 import { Image, PublisherConfig } from '../image/image';
 import { Plan, plan, PlanRequest } from '../stages/plan';
 import { plannedState } from '../stages/parent-state';
@@ -354,6 +354,7 @@ export const update = defineCommand<UpdateRecursionOptions>({
   async run(opts, args, io) {
     const stage = stageOf(opts);
     checkRecursionOptions(opts);
+    checkFmriArguments(args);
     return runUpdate(
       path.resolve(opts.R),
       args.length ? { update: args } : {},
@@ -387,11 +388,21 @@ function recursionSet(image: Image, opts: UpdateRecursionOptions): Set<string> {
   return new Set(all.filter((n) => !excluded.has(n)));
 }
 
+/**
+ * Every package argument of update/uninstall parsed as an FMRI first, so a malformed one is
+ * BAD_FMRI naming it (pkg(5): "illegal FMRI") rather than "no such package is installed".
+ * @throws ImageError BAD_FMRI (exit 1) for the first that does not parse.
+ */
+function checkFmriArguments(args: readonly string[]): void {
+  for (const a of args) Fmri.parse(a);
+}
+
 export const uninstall = defineCommand<UpdateOptions>({
   summary: 'remove packages',
   usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I] <name>...',
   define: (cmd) => updateOptions(cmd).argument('<name...>', 'the packages'),
   async run(opts, args, io) {
+    checkFmriArguments(args);
     return runUpdate(
       path.resolve(opts.R),
       { remove: args, update: [] },
