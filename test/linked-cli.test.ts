@@ -385,21 +385,21 @@ describe('concurrency and exit codes of multi-child commands', () => {
     }
     assert.deepEqual(await versions(h.parent), { a: '1.0' }, 'the parent was not updated before the refusal');
 
-    await assert.rejects(
-      parent.setProperty('recursion-concurrency', 'x'),
-      /properties\.recursion-concurrency.*expected an integer.*got "x"/,
-    );
-    await assert.rejects(parent.setProperty('use-system-repo', 'yes'), /properties\.use-system-repo.*true or false/);
-    const file = path.join(h.parent, 'var/pkg/image.json');
-    const cfg = JSON.parse(await fs.readFile(file, 'utf8'));
-    await fs.writeFile(file, JSON.stringify({ ...cfg, properties: { 'recursion-concurrency': 'four' } }));
-    const bad = await pkg('sync-linked', '-R', h.parent, '-a', '-n', '--cache', h.cache);
-    assert.equal(bad.code, 1);
-    assert.match(
-      bad.stderr,
-      /^pkg: BAD_IMAGE: .*image\.json: field 'properties\.recursion-concurrency': expected an integer.*got "four"/,
-    );
-    assert.match(bad.stderr, new RegExp(h.parent));
+    // A hand-edited property (set-property refuses it) is refused where it is read, naming it and the image.
+    await parent.setProperty('recursion-concurrency', 'four');
+    for (const args of [
+      ['sync-linked', '-a', '-n', '--cache', h.cache],
+      ['update', '--cache', h.cache],
+    ]) {
+      const bad = await pkg(args[0], '-R', h.parent, ...args.slice(1));
+      assert.equal(bad.code, 1, `${args[0]}: ${bad.stdout}${bad.stderr}`);
+      assert.match(
+        bad.stderr,
+        /^pkg: BAD_IMAGE: .*field 'properties\.recursion-concurrency': expected an integer, got "four"/,
+      );
+      assert.match(bad.stderr, new RegExp(h.parent));
+    }
+    assert.deepEqual(await versions(h.parent), { a: '1.0' }, 'the parent was not updated before the refusal');
   });
 
   it("combines children's codes as pkg(5): OK/NOP, same failure, PARTIAL, OOPS", () => {

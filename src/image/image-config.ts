@@ -89,39 +89,12 @@ export function checkConfig(v: unknown, fail: Fail): ImageConfig {
     format: 1,
     publishers: checkPublishers(o.publishers, 'publishers', fail),
     variants: stringRecord(o.variants, 'variants', VARIANT_NAME_RE, "'variant.<name>'", fail),
-    properties: checkKnownProperties(
-      stringRecord(o.properties, 'properties', PROPERTY_NAME_RE, 'letters, digits, _ . -', fail),
-      fail,
-    ),
+    properties: stringRecord(o.properties, 'properties', PROPERTY_NAME_RE, 'letters, digits, _ . -', fail),
     linked: o.linked === null ? null : checkLinked(o.linked, 'linked', fail),
     children,
     ...(o.facets === undefined ? {} : { facets: checkFacets(o.facets, 'facets', fail) }),
     ...(o.mediators === undefined ? {} : { mediators: checkMediators(o.mediators, 'mediators', fail) }),
   };
-}
-
-/**
- * The image properties this project reads, each with what its value must be: checked whenever
- * image.json is read or changed, so a typo fails loudly (naming `properties.<name>`) instead of
- * being taken as the default. Other property names are kept as they are, as pkg(5) keeps them.
- */
-export const KNOWN_PROPERTIES: Readonly<Record<string, { expected: string; valid: (v: string) => boolean }>> = {
-  /** How many children one command works on at once (as PKG_CONCURRENCY, pkg -C). */
-  'recursion-concurrency': {
-    expected: 'an integer (0 or less: the number of CPUs minus that many)',
-    valid: (v) => /^\s*-?\d+\s*$/.test(v) && Number.isSafeInteger(Number(v)),
-  },
-  /** The image reaches its publishers through its parent's system repository (no publisher check). */
-  'use-system-repo': { expected: 'true or false (any case)', valid: (v) => /^(true|false)$/i.test(v) },
-};
-
-/** `properties` with every known property's value checked (KNOWN_PROPERTIES); `fail` names `properties.<name>`. */
-export function checkKnownProperties(properties: Record<string, string>, fail: Fail): Record<string, string> {
-  for (const [name, value] of Object.entries(properties)) {
-    const known = Object.prototype.hasOwnProperty.call(KNOWN_PROPERTIES, name) ? KNOWN_PROPERTIES[name] : undefined;
-    if (known && !known.valid(value)) fail(`properties.${name}`, known.expected, value);
-  }
-  return properties;
 }
 
 /** A facet name (pkg(5): `facet.` then anything without white space; `*` and `?` are globs). */

@@ -1,11 +1,26 @@
 import * as path from 'path';
 import { UsageError } from '../command-line/usage-error';
 import { nonEmpty } from '../command-line/value-parsers';
-import { KNOWN_PROPERTIES, PROPERTY_NAME_RE } from '../image/image-config';
+import { PROPERTY_NAME_RE } from '../image/image-config';
 import { Image } from '../image/image';
 import { ImageError } from '../model/errors';
 import { rootOption } from './args';
 import { defineCommand } from './command';
+
+/**
+ * The image properties this project reads, each with what its value must be. set-property
+ * refuses other values; a hand-edited recursion-concurrency is refused where it is read
+ * (child-runs.ts; the workflow's run input).
+ */
+export const KNOWN_PROPERTIES: Readonly<Record<string, { expected: string; valid: (v: string) => boolean }>> = {
+  /** How many children one command works on at once (as PKG_CONCURRENCY, pkg -C). */
+  'recursion-concurrency': {
+    expected: 'an integer (0 or less: the number of CPUs minus that many)',
+    valid: (v) => /^\s*-?\d+\s*$/.test(v) && Number.isSafeInteger(Number(v)),
+  },
+  /** The image reaches its publishers through its parent's system repository (no publisher check). */
+  'use-system-repo': { expected: 'true or false (any case)', valid: (v) => /^(true|false)$/i.test(v) },
+};
 
 /**
  * Checks one `set-property` argument pair: the name's form, and for the properties this project
