@@ -108,20 +108,40 @@ describe('mediated links', () => {
     await update(image, cache, { install: ['python-39', 'python-311'] });
     const listed = await pkg(['mediator', '-R', image.root]);
     assert.equal(listed.code, 0, listed.err);
-    assert.match(listed.out, /^python {2}system {2}3\.11 {2}system {2}$/m);
+    assert.match(listed.out, /^MEDIATOR {2}VER\. SRC\. {2}VERSION {2}IMPL\. SRC\. {2}IMPLEMENTATION\n/);
+    assert.match(listed.out, /^python {4}system {5}3\.11 {5}system$/m, 'columns aligned under the header');
 
     const set = await pkg(['set-mediator', '-R', image.root, '--cache', cache.root, '-V', '3.9', 'python']);
     assert.equal(set.code, 0, set.err);
     assert.equal(await fs.readlink(path.join(image.root, 'usr/bin/python')), 'python3.9');
     const reopened = await Image.open(image.root);
     assert.deepEqual(reopened.config().mediators, { python: { version: '3.9' } });
-    assert.match((await pkg(['mediator', '-R', image.root, 'python'])).out, /^python {2}local {2}3\.9 /m);
+    assert.match((await pkg(['mediator', '-R', image.root, 'python'])).out, /^python +local +3\.9 +system$/m);
     // The choice holds over a later update that plans with the image's own settings.
     const again = await plan(reopened, {});
     assert.equal(again.changes.length, 0);
 
     const same = await pkg(['set-mediator', '-R', image.root, '--cache', cache.root, '-V', '3.9', 'python']);
     assert.equal(same.code, 4, same.out);
+  });
+
+  it('set-mediator -V of a version no link offers: applied, with a warning naming what is used; mediator shows local', async () => {
+    const { image, cache } = await twoPythons();
+    await update(image, cache, { install: ['python-39', 'python-311'] });
+    assert.equal((await pkg(['set-mediator', '-R', image.root, '--cache', cache.root, '-V', '3.9', 'python'])).code, 0);
+    const set = await pkg(['set-mediator', '-R', image.root, '--cache', cache.root, '-V', '3.10', 'python']);
+    assert.equal(set.code, 0, set.err);
+    assert.match(
+      set.err,
+      /^Warning: no installed package offers python version 3\.10; version 3\.11 \(system\) is used instead$/m,
+    );
+    assert.equal(await fs.readlink(path.join(image.root, 'usr/bin/python')), 'python3.11');
+    assert.deepEqual((await Image.open(image.root)).config().mediators, { python: { version: '3.10' } });
+    const listed = await pkg(['mediator', '-R', image.root]);
+    assert.match(listed.out, /^python +local +3\.11 +system$/m, "the administrator's setting is the source");
+    assert.match(listed.err, /no installed package offers python version 3\.10/);
+    const none = await pkg(['set-mediator', '-R', image.root, '--cache', cache.root, '-V', '1.0', 'perl']);
+    assert.match(none.err, /^Warning: no installed package delivers links of mediator perl/m);
   });
 
   it('set-mediator refuses a call with neither -V nor -I (exit 2)', async () => {

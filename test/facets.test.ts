@@ -105,13 +105,44 @@ describe('facets', () => {
     assert.equal(await exists(path.join(image.root, 'bin/app-man')), false);
     assert.equal(await exists(path.join(image.root, 'bin/app-debug')), true);
     assert.deepEqual((await Image.open(image.root)).config().facets, { 'facet.doc*': false, 'facet.debug.app': true });
-    assert.match((await pkg(['facet', '-R', image.root])).out, /^facet\.doc\* {2}False {2}local$/m);
+    const listed = (await pkg(['facet', '-R', image.root])).out;
+    assert.equal(listed, 'FACET            VALUE  SRC\nfacet.debug.app  True   local\nfacet.doc*       False  local\n');
 
     const back = await pkg(['change-facet', '-R', image.root, '--cache', cache.root, 'facet.doc*=none']);
     assert.equal(back.code, 0, back.err);
     assert.equal(await exists(path.join(image.root, 'usr/share/doc/app')), true);
     assert.equal(await exists(path.join(image.root, 'bin/app-man')), true);
     assert.deepEqual((await Image.open(image.root)).config().facets, { 'facet.debug.app': true });
+  });
+
+  it("change-facet: a bad argument is a usage error (exit 2); a name without 'facet.' and any case are taken, as pkg(5)", async () => {
+    const repo = await makeRepo();
+    await publishPkg(
+      repo,
+      'app@1.0',
+      { 'bin/app': 'x' },
+      { actions: ['dir path=usr/share/doc/app mode=0755 facet.doc=true'] },
+    );
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    await update(image, cache, { install: ['app'] });
+    for (const bad of ['facet.doc=maybe', 'facet.doc', 'facet.=true', '=true', 'doc=']) {
+      const r = await pkg(['change-facet', '-R', image.root, '--cache', cache.root, bad]);
+      assert.equal(r.code, 2, `${bad}: ${r.err}`);
+      assert.match(
+        r.err,
+        new RegExp(`^pkg change-facet: argument '${bad.replace(/[.*]/g, '\\$&')}' is invalid\\. Expected`),
+      );
+      assert.doesNotMatch(r.err, /internal error|\n {4}at /);
+    }
+    assert.deepEqual((await Image.open(image.root)).config().facets ?? {}, {}, 'nothing was changed');
+    const off = await pkg(['change-facet', '-R', image.root, '--cache', cache.root, 'doc=False']);
+    assert.equal(off.code, 0, off.err);
+    assert.deepEqual((await Image.open(image.root)).config().facets, { 'facet.doc': false });
+    assert.equal(await exists(path.join(image.root, 'usr/share/doc/app')), false);
+    const none = await pkg(['change-facet', '-R', image.root, '--cache', cache.root, 'facet.doc=NONE']);
+    assert.equal(none.code, 0, none.err);
+    assert.deepEqual((await Image.open(image.root)).config().facets ?? {}, {});
   });
 
   it('facet.version-lock.<stem>=false releases the incorporate lock tagged with it', async () => {

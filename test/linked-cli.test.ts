@@ -201,6 +201,26 @@ describe('publisher check on a child, attach-linked', () => {
     assert.equal(skipped.code, 0, skipped.stderr + skipped.stdout);
   });
 
+  it('update/install/uninstall of a parent check every child first: any mismatch changes nothing (exit 1); -I skips it', async () => {
+    const h = await host();
+    const extra = await makeRepo('extra');
+    const added = await pkg('set-publisher', '-R', h.parent, 'extra', '--origin', extra);
+    assert.equal(added.code, 0, added.stderr);
+    const before = { parent: await versions(h.parent), z1: await versions(h.zones.z1) };
+    for (const args of [['update'], ['install', 'b@1.0'], ['uninstall', 'a'], ['update', '-n']]) {
+      const r = await pkg(args[0], '-R', h.parent, '--cache', h.cache, ...args.slice(1));
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      for (const z of ['z1', 'z2', 'z3'])
+        assert.match(r.stderr, new RegExp(`^pkg: zone:${z}: PUBLISHER_MISMATCH: Invalid child image publisher`, 'm'));
+      assert.match(r.stderr, /nothing was changed: 3 of 3 children fail the publisher check/);
+      assert.doesNotMatch(r.stdout, /Packages to change|zone:z\d: sync/, 'the parent was not even planned');
+    }
+    assert.deepEqual({ parent: await versions(h.parent), z1: await versions(h.zones.z1) }, before);
+    const ignored = await pkg('update', '-R', h.parent, '--cache', h.cache, '-I');
+    assert.equal(ignored.code, 0, ignored.stderr);
+    assert.deepEqual(await versions(h.parent), { a: '2.0' }, 'with -I the children are not checked');
+  });
+
   it('attach-linked syncs the new child; --linked-md-only only links it; a publisher mismatch attaches nothing', async () => {
     const h = await host();
     await update(await Image.open(h.parent), await makeCache(), { update: ['a'] });
@@ -236,6 +256,93 @@ describe('publisher check on a child, attach-linked', () => {
   });
 });
 
+describe('set-property, unset-property, set-publisher --nochild', () => {
+  it('set-property refuses malformed values of the known properties (exit 2); unset-property removes them', async () => {
+    const h = await host();
+    const props = async () => (await Image.open(h.parent)).config().properties;
+    const bad = await pkg('set-property', '-R', h.parent, 'recursion-concurrency', 'four');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /value 'four' of property 'recursion-concurrency' is invalid\. Expected an integer/);
+    const badBool = await pkg('set-property', '-R', h.parent, 'use-system-repo', 'yes');
+    assert.equal(badBool.code, 2);
+    assert.match(badBool.stderr, /property 'use-system-repo' is invalid\. Expected true or false/);
+    assert.equal((await pkg('set-property', '-R', h.parent, 'bad name', 'x')).code, 2);
+    assert.deepEqual(await props(), {}, 'nothing was written');
+    assert.equal((await pkg('set-property', '-R', h.parent, 'recursion-concurrency', '3')).code, 0);
+    assert.equal((await pkg('set-property', '-R', h.parent, 'use-system-repo', 'True')).code, 0);
+    assert.equal((await pkg('set-property', '-R', h.parent, 'site.note', 'any text')).code, 0);
+    assert.deepEqual(await props(), {
+      'recursion-concurrency': '3',
+      'use-system-repo': 'True',
+      'site.note': 'any text',
+    });
+    assert.equal(recursionConcurrency(await Image.open(h.parent), undefined, {}, 8), 3);
+    const unset = await pkg('unset-property', '-R', h.parent, 'recursion-concurrency', 'site.note');
+    assert.equal(unset.code, 0, unset.stderr);
+    assert.deepEqual(await props(), { 'use-system-repo': 'True' });
+    const missing = await pkg('unset-property', '-R', h.parent, 'use-system-repo', 'recursion-concurrency');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /NOT_FOUND: .*no property 'recursion-concurrency'/);
+    assert.deepEqual(await props(), { 'use-system-repo': 'True' }, 'nothing removed when one is missing');
+  });
+
+  it('set-publisher --nochild leaves a publisher out of the children check; publisher shows it; --no-nochild undoes it', async () => {
+    const h = await host();
+    const extra = await makeRepo('extra');
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--origin', extra)).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 1);
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--nochild')).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 0);
+    const list = await pkg('publisher', '-R', h.parent);
+    assert.match(list.stdout, /^PUBLISHER +STICKY +ENABLED +NOCHILD +ORIGINS$/m);
+    assert.match(list.stdout, /^extra +true +true +true +file:\/\//m);
+    assert.match(list.stdout, /^test +true +true +false +file:\/\//m);
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--origin', extra)).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 0, 'a change without the flag keeps nochild');
+    assert.equal((await pkg('set-publisher', '-R', h.parent, 'extra', '--no-nochild')).code, 0);
+    assert.equal((await pkg('pubcheck-linked', '-R', h.parent)).code, 1);
+    assert.equal((await Image.open(h.parent)).publishers()[1].nochild, undefined);
+  });
+});
+
+describe('package arguments', () => {
+  it('a malformed FMRI given to update or uninstall is BAD_FMRI naming it, not UNKNOWN_PACKAGE', async () => {
+    const h = await host();
+    for (const cmd of ['update', 'uninstall']) {
+      const r = await pkg(cmd, '-R', h.parent, '--cache', h.cache, '-n', 'bad@@fmri');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^pkg: BAD_FMRI: Invalid FMRI 'bad@@fmri': /, `${cmd}: ${r.stderr}`);
+    }
+    const unknown = await pkg('update', '-R', h.parent, '--cache', h.cache, '-n', 'nosuch');
+    assert.match(
+      unknown.stderr,
+      /^pkg: UNKNOWN_PACKAGE: /,
+      'a well-formed name that is not installed stays UNKNOWN_PACKAGE',
+    );
+  });
+});
+
+describe('installed', () => {
+  it('lists the packages sorted by name, as pkg(5), whatever order they were installed in', async () => {
+    const repo = await makeRepo();
+    await publishPkg(repo, 'zeta@1.0', { 'z/v': '1' });
+    await publishPkg(repo, 'alpha@1.0', { 'a/v': '1' });
+    await publishPkg(repo, 'mid@1.0', { 'm/v': '1' });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    for (const p of ['zeta', 'mid', 'alpha']) await update(image, cache, { install: [p] });
+    const r = await pkg('installed', '-R', image.root);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^pkg:\/\/test\/([^@]+)@.*$/, '$1')),
+      ['alpha', 'mid', 'zeta'],
+    );
+  });
+});
+
 describe('concurrency and exit codes of multi-child commands', () => {
   it('takes -C, then PKG_CONCURRENCY, then the recursion-concurrency property, else 1; <= 0 is CPUs minus that', async () => {
     const img = await Image.create(path.join(await tempDir('cc'), 'img'), { publishers: [] });
@@ -247,9 +354,52 @@ describe('concurrency and exit codes of multi-child commands', () => {
     assert.equal(recursionConcurrency(img, 0, {}, 8), 8);
     assert.equal(recursionConcurrency(img, -2, {}, 8), 6);
     assert.equal(recursionConcurrency(img, -20, {}, 8), 1);
-    assert.equal(recursionConcurrency(img, undefined, { PKG_CONCURRENCY: 'many' }, 8), 3);
     const negative = await pkg('sync-linked', '-R', img.root, '-a', '-C', '-1');
     assert.equal(negative.code, 4, negative.stderr); // accepted; no children, nothing to do
+  });
+
+  it('refuses a PKG_CONCURRENCY (exit 2) or a recursion-concurrency property (BAD_IMAGE) that is not an integer', async () => {
+    const h = await host();
+    const parent = await Image.open(h.parent);
+    assert.throws(() => recursionConcurrency(parent, undefined, { PKG_CONCURRENCY: 'many' }, 8), {
+      name: 'UsageError',
+      message: /^PKG_CONCURRENCY='many' is invalid\. Expected an integer/,
+    });
+    assert.equal(
+      recursionConcurrency(parent, 2, { PKG_CONCURRENCY: 'many' }, 8),
+      2,
+      '-C wins; the variable is not read',
+    );
+    const saved = process.env.PKG_CONCURRENCY;
+    process.env.PKG_CONCURRENCY = 'abc';
+    try {
+      const withCache = ['--cache', h.cache];
+      for (const args of [['sync-linked', '-a', '-n', ...withCache], ['update', ...withCache], ['audit-linked']]) {
+        const res = await pkg(args[0], '-R', h.parent, ...args.slice(1));
+        assert.equal(res.code, 2, `${args.join(' ')}: ${res.stdout}${res.stderr}`);
+        assert.match(res.stderr, /PKG_CONCURRENCY='abc' is invalid\. Expected an integer/);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.PKG_CONCURRENCY;
+      else process.env.PKG_CONCURRENCY = saved;
+    }
+    assert.deepEqual(await versions(h.parent), { a: '1.0' }, 'the parent was not updated before the refusal');
+
+    // A hand-edited property (set-property refuses it) is refused where it is read, naming it and the image.
+    await parent.setProperty('recursion-concurrency', 'four');
+    for (const args of [
+      ['sync-linked', '-a', '-n', '--cache', h.cache],
+      ['update', '--cache', h.cache],
+    ]) {
+      const bad = await pkg(args[0], '-R', h.parent, ...args.slice(1));
+      assert.equal(bad.code, 1, `${args[0]}: ${bad.stdout}${bad.stderr}`);
+      assert.match(
+        bad.stderr,
+        /^pkg: BAD_IMAGE: .*field 'properties\.recursion-concurrency': expected an integer, got "four"/,
+      );
+      assert.match(bad.stderr, new RegExp(h.parent));
+    }
+    assert.deepEqual(await versions(h.parent), { a: '1.0' }, 'the parent was not updated before the refusal');
   });
 
   it("combines children's codes as pkg(5): OK/NOP, same failure, PARTIAL, OOPS", () => {

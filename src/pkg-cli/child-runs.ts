@@ -3,7 +3,9 @@ import { Writable } from 'stream';
 import { ChildRef, Image } from '../image/image';
 import { childNamed, listChildren } from '../image/linked';
 import { eachLimited } from '../model/each-limited';
-import { isImageError } from '../model/errors';
+import { ImageError, isImageError } from '../model/errors';
+import { UsageError } from '../command-line/usage-error';
+import { publisherCheck } from '../stages/publisher-check';
 import { CliIo } from './command';
 import { EXIT } from './exit-codes';
 
@@ -15,7 +17,9 @@ export const RECURSION_CONCURRENCY = 'recursion-concurrency';
  * command's `-C N`) if given, else the environment's PKG_CONCURRENCY, else the parent image's
  * property `recursion-concurrency`, else 1 (pkg(5)'s default: one child after another). A value
  * of 0 or less means "the number of CPUs minus that many", at least 1, as pkg(1) says for -C.
- * A PKG_CONCURRENCY or property value that is not an integer is ignored.
+ * Throws UsageError (exit 2, as a bad -C) for a PKG_CONCURRENCY that is not an integer, and
+ * BAD_IMAGE naming `properties.recursion-concurrency` and the image for a property that is not
+ * one (image.json is checked when read, so that one only comes from a config changed since).
  */
 export function recursionConcurrency(
   parent: Image,
@@ -23,8 +27,29 @@ export function recursionConcurrency(
   env: NodeJS.ProcessEnv = process.env,
   cpus: number = os.cpus().length,
 ): number {
-  const asInt = (v: string | undefined) => (v !== undefined && /^\s*-?\d+\s*$/.test(v) ? Number(v) : undefined);
-  const n = cli ?? asInt(env.PKG_CONCURRENCY) ?? asInt(parent.config().properties[RECURSION_CONCURRENCY]) ?? 1;
+  const asInt = (v: string) => (/^\s*-?\d+\s*$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : null);
+  let n = cli;
+  const fromEnv = env.PKG_CONCURRENCY;
+  if (n === undefined && fromEnv !== undefined && fromEnv !== '') {
+    const v = asInt(fromEnv);
+    if (v === null)
+      throw new UsageError(
+        `PKG_CONCURRENCY='${fromEnv}' is invalid. Expected an integer (0 or less: the number of CPUs minus that many).`,
+      );
+    n = v;
+  }
+  const property = parent.config().properties[RECURSION_CONCURRENCY];
+  if (n === undefined && property !== undefined) {
+    const v = asInt(property);
+    if (v === null)
+      throw new ImageError(
+        'BAD_IMAGE',
+        `Image ${parent.root}: field 'properties.${RECURSION_CONCURRENCY}': expected an integer, got ${JSON.stringify(property)}`,
+        { root: parent.root, field: `properties.${RECURSION_CONCURRENCY}` },
+      );
+    n = v;
+  }
+  n ??= 1;
   return n > 0 ? n : Math.max(1, cpus + n);
 }
 
@@ -76,6 +101,33 @@ export async function forEachChild(
     outcomes[i] = { child, code };
   });
   return outcomes;
+}
+
+/**
+ * pkg(5)'s check before an operation on a parent plans anything (api.py's plan start runs the
+ * linked children's pubcheck): every child in `children` is checked against `parent`'s
+ * publishers, all of them (collect-all, as pubcheck-linked), each mismatch printed on stderr as
+ * `pkg: <name>: PUBLISHER_MISMATCH: <pkg(5)'s message>`. Resolves with the names of the children
+ * that mismatch (empty: go on). A child that cannot even be opened is not counted here: the
+ * child pass that follows reports it with its own error, as before.
+ */
+export async function childrenFailingPubcheck(
+  parent: Image,
+  children: readonly ChildRef[],
+  io: CliIo,
+): Promise<string[]> {
+  // Only image.json is read, so every child is checked at once (as pubcheck-linked does).
+  const outcomes = await forEachChild(children, 0, io, async (ref) => {
+    let child: Image;
+    try {
+      child = await Image.open(ref.path);
+    } catch {
+      return EXIT.OK;
+    }
+    publisherCheck(parent, child);
+    return EXIT.OK;
+  });
+  return outcomes.filter((o) => o.code !== EXIT.OK).map((o) => o.child.name);
 }
 
 /** A stream that keeps what is written to it (synchronously: write calls back at once). */

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { ContentCache } from '../cache/content-cache';
 import { execute, ownersNotice, recover } from '../stages/execute';
 import { readHistory } from '../image/history';
-import { shortVersion } from '../model/fmri';
+import { Fmri, shortVersion } from '../model/fmri';
 import { Image, PublisherConfig } from '../image/image';
 import { Plan, plan, PlanRequest } from '../stages/plan';
 import { plannedState } from '../stages/parent-state';
@@ -10,14 +10,16 @@ import { publisherCheck } from '../stages/publisher-check';
 import { listChildren } from '../image/linked';
 import { ParentState } from '../model/parent-constraint';
 import { combineExits, EXIT } from './exit-codes';
-import { forEachChild, recursionConcurrency } from './child-runs';
+import { childrenFailingPubcheck, forEachChild, recursionConcurrency } from './child-runs';
 import { prepare } from '../stages/prepare';
 import { Command as CommanderCommand, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../command-line/usage-error';
 import { collect, integerIn, nonEmpty } from '../command-line/value-parsers';
 import { concurrencyOption, rootOption } from './args';
 import { CliIo, defineCommand } from './command';
+import { writeTable } from './table';
 import { defaultCacheDir } from '../cache/default-cache-dir';
+import { settleInterrupted, warnIfInterrupted } from './interrupted';
 
 /** `--cache <dir>` of the commands that fetch content; `opts.cache` (undefined: defaultCacheDir()). */
 export function cacheOption(): Option {
@@ -80,11 +82,13 @@ interface SetPublisherOptions {
   nonSticky?: boolean;
   disable?: boolean;
   rank?: number;
+  /** --nochild: true; --no-nochild: false; neither: as it was. */
+  nochild?: boolean;
 }
 
 export const setPublisher = defineCommand<SetPublisherOptions>({
   summary: 'add or change a publisher of an image',
-  usage: '-R <root> <name> --origin <url> [--non-sticky] [--disable] [--rank N]',
+  usage: '-R <root> <name> --origin <url> [--non-sticky] [--disable] [--rank N] [--nochild | --no-nochild]',
   define: (cmd) =>
     cmd
       .addOption(rootOption())
@@ -96,7 +100,9 @@ export const setPublisher = defineCommand<SetPublisherOptions>({
       )
       .option('--non-sticky', 'packages may move to another publisher')
       .option('--disable', 'keep the publisher but do not use it')
-      .option('--rank <N>', 'its place in the search order, 0 first (default: where it was, else last)', integerIn(0)),
+      .option('--rank <N>', 'its place in the search order, 0 first (default: where it was, else last)', integerIn(0))
+      .option('--nochild', "children need not have this publisher (it is left out of the children's publisher check)")
+      .option('--no-nochild', 'children must have this publisher again (the default for a new publisher)'),
   async run(opts, [name]) {
     const image = await Image.open(path.resolve(opts.R));
     const pubs = image.publishers();
@@ -108,6 +114,8 @@ export const setPublisher = defineCommand<SetPublisherOptions>({
       sticky: !opts.nonSticky,
       enabled: !opts.disable,
     };
+    // Kept unless given: set-publisher --origin must not silently re-require the publisher in children.
+    if (opts.nochild ?? (at >= 0 && pubs[at].nochild === true)) pub.nochild = true;
     if (pub.origins.length === 0) throw new UsageError('missing --origin <url> for a new publisher');
     if (at >= 0) pubs.splice(at, 1);
     pubs.splice(opts.rank === undefined ? (at >= 0 ? at : pubs.length) : Math.min(opts.rank, pubs.length), 0, pub);
@@ -127,9 +135,10 @@ export const publisherList = defineCommand<RootOptions>({
   define: (cmd) => cmd.addOption(rootOption()),
   async run(opts, _args, io) {
     const image = await Image.open(path.resolve(opts.R));
-    io.stdout.write('PUBLISHER  STICKY  ENABLED  ORIGINS\n');
-    for (const p of image.publishers())
-      io.stdout.write(`${p.name}  ${p.sticky}  ${p.enabled}  ${p.origins.join(' ')}\n`);
+    const rows = image
+      .publishers()
+      .map((p) => [p.name, String(p.sticky), String(p.enabled), String(p.nochild === true), p.origins.join(' ')]);
+    writeTable(io, ['PUBLISHER', 'STICKY', 'ENABLED', 'NOCHILD', 'ORIGINS'], rows);
     return 0;
   },
 });
@@ -140,7 +149,11 @@ export const installed = defineCommand<RootOptions>({
   define: (cmd) => cmd.addOption(rootOption()),
   async run(opts, _args, io) {
     const image = await Image.open(path.resolve(opts.R));
-    for (const p of (await image.installed()).values()) io.stdout.write(`${p.fmri}\n`);
+    await warnIfInterrupted(image.root, io);
+    // Sorted by name as pkg(5)'s list, so images holding the same packages list them alike.
+    const names = [...(await image.installed()).values()].map((p) => ({ name: p.fmri.name, line: `${p.fmri}` }));
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const n of names) io.stdout.write(`${n.line}\n`);
     return 0;
   },
 });
@@ -156,6 +169,8 @@ const STAGES: UpdateStage[] = ['plan', 'prepare', 'execute'];
 /**
  * plan, prepare and execute one image (as far as `stage`), printing pkg(5)-like progress.
  * `parentState`: what a child is planned against (undefined: its parent as installed).
+ * An execute interrupted in the image is rolled back first (stage execute; said on stdout) or
+ * only noticed on stderr (plan, prepare): see settleInterrupted.
  * Resolves with the exit code (0, or 4 when there is nothing to do) and the plan.
  */
 export async function applyRequest(
@@ -166,6 +181,9 @@ export async function applyRequest(
   stage: UpdateStage,
   io: CliIo,
 ): Promise<{ code: number; plan: Plan }> {
+  // A dry run (plan, prepare) changes nothing, so it only says; execute settles it first.
+  if (stage === 'execute') await settleInterrupted(image, cache, io);
+  else await warnIfInterrupted(image.root, io);
   const p = await plan(image, request, parentState, { cache });
   if (p.changes.length === 0) {
     io.stdout.write(`No updates available for this image. (${image.root})\n`);
@@ -212,7 +230,9 @@ export interface ChildrenPass {
 /**
  * plan, prepare and execute `root` (as far as `stage`), then its children as `children` says.
  * On a child image its publishers are checked against its parent's first (PUBLISHER_MISMATCH),
- * as pkg(5) does for every operation on a child. Exit: the image's own (0, or 4 when nothing to
+ * as pkg(5) does for every operation on a child; on a parent every child not ignored (-I) is
+ * checked before the parent is planned, and any mismatch stops the operation with nothing
+ * changed (exit 1, every mismatch printed). Exit: the image's own (0, or 4 when nothing to
  * do) when it has no children, else pkg(5)'s combination with its children's (3 when some failed).
  */
 async function runUpdate(
@@ -227,11 +247,23 @@ async function runUpdate(
   await checkAgainstParent(image);
   const cache = await ContentCache.open(path.resolve(cacheDir));
   const pass = typeof children === 'function' ? children(image) : children;
-  const own = await applyRequest(image, request, undefined, cache, stage, io);
   const refs = pass.ignoreChildren ? [] : listChildren(image);
+  // As pkg(5) (and stage 1 of the workflow): a child that could not follow the parent stops the
+  // whole operation before the parent is planned, so the parent never gets ahead of its children.
+  const mismatched = await childrenFailingPubcheck(image, refs, io);
+  if (mismatched.length > 0) {
+    io.stderr.write(
+      `pkg: nothing was changed: ${mismatched.length} of ${refs.length} children fail the publisher check (${mismatched.join(', ')}); ` +
+        `fix their publishers (pkg pubcheck-linked -R ${image.root}) or leave the children alone with -I\n`,
+    );
+    return EXIT.OOPS;
+  }
+  // Checked before anything changes: a bad PKG_CONCURRENCY must not fail after the parent was updated.
+  const limit = refs.length === 0 ? 1 : recursionConcurrency(image, pass.concurrency);
+  const own = await applyRequest(image, request, undefined, cache, stage, io);
   if (refs.length === 0) return own.code;
   const parentState = await plannedState(image, own.plan);
-  const outcomes = await forEachChild(refs, recursionConcurrency(image, pass.concurrency), io, async (ref, cio) => {
+  const outcomes = await forEachChild(refs, limit, io, async (ref, cio) => {
     const full = pass.recurse.has(ref.name);
     cio.stdout.write(`${ref.name}: ${full ? 'update' : 'sync'}\n`);
     const child = await Image.open(ref.path);
@@ -322,6 +354,7 @@ export const update = defineCommand<UpdateRecursionOptions>({
   async run(opts, args, io) {
     const stage = stageOf(opts);
     checkRecursionOptions(opts);
+    checkFmriArguments(args);
     return runUpdate(
       path.resolve(opts.R),
       args.length ? { update: args } : {},
@@ -355,11 +388,21 @@ function recursionSet(image: Image, opts: UpdateRecursionOptions): Set<string> {
   return new Set(all.filter((n) => !excluded.has(n)));
 }
 
+/**
+ * Every package argument of update/uninstall parsed as an FMRI first, so a malformed one is
+ * BAD_FMRI naming it (pkg(5): "illegal FMRI") rather than "no such package is installed".
+ * @throws ImageError BAD_FMRI (exit 1) for the first that does not parse.
+ */
+function checkFmriArguments(args: readonly string[]): void {
+  for (const a of args) Fmri.parse(a);
+}
+
 export const uninstall = defineCommand<UpdateOptions>({
   summary: 'remove packages',
   usage: '-R <root> [-n | --stage plan|prepare|execute] [--cache <dir>] [-C N] [-I] <name>...',
   define: (cmd) => updateOptions(cmd).argument('<name...>', 'the packages'),
   async run(opts, args, io) {
+    checkFmriArguments(args);
     return runUpdate(
       path.resolve(opts.R),
       { remove: args, update: [] },
@@ -388,6 +431,7 @@ export const history = defineCommand<RootOptions>({
   usage: '-R <root>',
   define: (cmd) => cmd.addOption(rootOption()),
   async run(opts, _args, io) {
+    await warnIfInterrupted(path.resolve(opts.R), io);
     io.stdout.write('TIME                      OPERATION  OUTCOME          STEPS  PLAN\n');
     for (const e of await readHistory(path.resolve(opts.R))) {
       const note = e.resumedAt ? ` (resumed at ${e.resumedAt})` : e.error ? ` ${e.error.code}` : '';

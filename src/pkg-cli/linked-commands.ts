@@ -13,6 +13,7 @@ import { forEachChild, recursionConcurrency, selectChildren } from './child-runs
 import { CliIo, defineCommand } from './command';
 import { combineExits, EXIT } from './exit-codes';
 import { applyRequest, cacheOption } from './image-commands';
+import { warnIfInterrupted } from './interrupted';
 
 /** The options of a command on a parent image: `-R <image root>` only. */
 interface ParentOptions {
@@ -92,8 +93,16 @@ function targets(image: Image, opts: MultiChildOptions): ChildRef[] | null {
   return selectChildren(image, opts.l);
 }
 
-/** A child's audit line(s); its pkg(5) exit code (0 synced, 52 diverged). */
+/**
+ * A child's audit line(s); its pkg(5) exit code (0 synced, 52 diverged). A child with an
+ * interrupted execute cannot be audited (its installed state is half-applied): it is reported
+ * as `interrupted`, with the notice of how to finish or roll it back on stderr, exit 1.
+ */
 async function auditOne(parent: Image, child: Image, name: string, io: CliIo): Promise<number> {
+  if (await warnIfInterrupted(child.root, io, name)) {
+    io.stdout.write(`${name}\tinterrupted\n`);
+    return EXIT.OOPS;
+  }
   const r = await audit(parent, child);
   io.stdout.write(`${name}\t${r.status}\n`);
   for (const d of r.diverged) io.stdout.write(`  ${d.fmri}: ${d.problem}\n`);

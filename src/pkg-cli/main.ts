@@ -20,6 +20,7 @@ import { changeFacet, facetList } from './facet-commands';
 import { mediatorList, setMediator } from './mediator-commands';
 import { attachLinked, auditLinked, detachLinked, listLinked, pubcheckLinked } from './linked-commands';
 import { syncLinked } from './sync-commands';
+import { setProperty, unsetProperty } from './property-commands';
 
 /**
  * Every `pkg` subcommand by name. Add more by importing a Command and listing it here;
@@ -35,6 +36,8 @@ export const commands: Record<string, Command> = {
   'image-create': imageCreate,
   'set-publisher': setPublisher,
   publisher: publisherList,
+  'set-property': setProperty,
+  'unset-property': unsetProperty,
   installed,
   install,
   update,
