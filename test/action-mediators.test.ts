@@ -2,31 +2,21 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { Writable } from 'stream';
 import { Image } from '../src/image/image';
 import { parseAction } from '../src/model/manifest';
 import { compareMediations, selectMediations } from '../src/model/mediators';
-import { main } from '../src/pkg-cli/main';
 import { plan } from '../src/stages/plan';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { cleanup, tempDir } from './helpers/tree';
+import { pkgHere } from './helpers/pkg-here';
 
 after(cleanup);
 
-/** Runs `pkg <argv>` in-process; resolves with the exit code and what it printed. */
-async function pkg(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        add(String(chunk));
-        cb();
-      },
-    });
-  const code = await main(argv, { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) });
-  return { code, out, err };
-}
+/** `pkg <argv>` in this process: its exit code and what it printed. */
+const pkg = async (argv: string[]) => {
+  const r = await pkgHere(...argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
+};
 
 const link = (version: string, extra = '') =>
   `link path=usr/bin/python target=python${version} mediator=python mediator-version=${version}${extra}`;

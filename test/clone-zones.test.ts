@@ -1,26 +1,23 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { isImageError } from '../src/model/errors';
 import { readHistory } from '../src/image/history';
 import { Image } from '../src/image/image';
 import { listChildren } from '../src/image/linked';
-import { main } from '../src/pkg-cli/main';
 import { cloneZones } from '../src/dev/clone-zones';
 import { buildDemoHost, DemoHost } from '../src/dev/demo-host';
 import { cleanup, snapshot, tempDir } from './helpers/tree';
+import { pkgHere } from './helpers/pkg-here';
 
 after(cleanup);
 
-/** `pkg <args>` in this process; resolves with its exit code and output. */
-async function pkg(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const sink = new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) });
-  const code = await main(args, { stdout: sink, stderr: sink });
-  return { code, out };
-}
+/** `pkg <args>` in this process: its exit code and everything it printed. */
+const pkg = async (...args: string[]) => {
+  const r = await pkgHere(...args);
+  return { code: r.code, out: r.stdout + r.stderr };
+};
 
 const METADATA = ['var/pkg/image.json', 'var/pkg/state.json', 'var/pkg/history.jsonl'];
 

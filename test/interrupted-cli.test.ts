@@ -1,30 +1,21 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { FsLayer, realFs } from '../src/image/fs-layer';
 import { Image, STATE_FILE } from '../src/image/image';
 import { attachChild } from '../src/image/linked';
-import { main } from '../src/pkg-cli/main';
 import { execute } from '../src/stages/execute';
 import { plan } from '../src/stages/plan';
 import { prepare } from '../src/stages/prepare';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { pkgProcess } from './helpers/pkg-process';
 import { cleanup, tempDir } from './helpers/tree';
+import { pkgHere as pkg } from './helpers/pkg-here';
 
 after(cleanup);
 
 const SELF = 'depend type=parent fmri=feature/package/dependency/self';
-
-async function pkg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void) => new Writable({ write: (c, _e, cb) => (add(String(c)), cb()) });
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
-  return { code, stdout, stderr };
-}
 
 async function version(root: string, stem: string): Promise<string | undefined> {
   return (await (await Image.open(root)).installed()).get(stem)?.fmri.version?.toString().split(':')[0];

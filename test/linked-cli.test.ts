@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { Image } from '../src/image/image';
 import { attachChild } from '../src/image/linked';
-import { main } from '../src/pkg-cli/main';
 import { recursionConcurrency } from '../src/pkg-cli/child-runs';
 import { combineExits } from '../src/pkg-cli/exit-codes';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { cleanup, tempDir } from './helpers/tree';
+import { pkgHere as pkg } from './helpers/pkg-here';
 
 after(cleanup);
 
 const SELF = 'depend type=parent fmri=feature/package/dependency/self';
-
-async function pkg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void) => new Writable({ write: (c, _e, cb) => (add(String(c)), cb()) });
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
-  return { code, stdout, stderr };
-}
 
 /** stem -> version of what `root` has installed. */
 async function versions(root: string): Promise<Record<string, string>> {

@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pkgProcess } from './helpers/pkg-process';
 import { Image } from '../src/image/image';
-import { main } from '../src/pkg-cli/main';
 import { buildDemoHost, DemoHost } from '../src/dev/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
 import { release, setZonePublishers } from './helpers/workflow-fixture';
+import { pkgHere } from './helpers/pkg-here';
 
 after(cleanup);
 
 const pkg = pkgProcess;
-
-/** The same command line in this process (for usage errors and quick checks). */
-async function pkgHere(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void) => new Writable({ write: (c, _e, cb) => (add(String(c)), cb()) });
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
-  return { code, stdout, stderr };
-}
 
 async function cachedFiles(cacheDir: string): Promise<number> {
   let n = 0;

@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as path from 'path';
-import { Writable } from 'stream';
 import { attachChild } from '../src/image/linked';
-import { main } from '../src/pkg-cli/main';
 import { plan } from '../src/stages/plan';
 import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
 import { cleanup, tempDir } from './helpers/tree';
+import { pkgHere } from './helpers/pkg-here';
 
 after(cleanup);
 
-async function pkg(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        add(String(chunk));
-        cb();
-      },
-    });
-  const code = await main(argv, { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) });
-  return { code, out, err };
-}
+/** `pkg <argv>` in this process: its exit code and what it printed. */
+const pkg = async (argv: string[]) => {
+  const r = await pkgHere(...argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
+};
 
 const strip = (v: string) => v.replace(/:\d{8}T\d{6}Z$/, '').replace(/,5\.11-0\.\d+$/, '');
 
