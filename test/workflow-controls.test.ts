@@ -100,7 +100,10 @@ const updateEvents = async (id: string) =>
 describe('live controls: pause, resume, setConcurrency and their refusals', () => {
   it('a paused run starts nothing new until resumed; caps change while it runs; bad arguments leave no trace', async () => {
     const host = await makeHost(6);
-    const slow: Partial<ActivityDeps> = { beforeStage: (stage) => sleep(stage === 'plan' ? 400 : 0) };
+    // Plan slow enough to pause in; prepare slow enough that 3 allowed at once do overlap on a busy machine.
+    const slow: Partial<ActivityDeps> = {
+      beforeStage: (stage) => sleep(stage === 'plan' ? 400 : stage === 'prepare' ? 300 : 0),
+    };
     await withRun(host, { concurrency: 1 }, slow, async (run, id) => {
       await until('the first child plans', async () =>
         (await started(host, id, 'plan')).some((l) => l.name !== 'parent'),
