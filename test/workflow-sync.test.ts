@@ -38,6 +38,13 @@ after(async () => {
   await cleanup();
 });
 
+/** The stems a child's checkpointed plan changes, sorted. */
+const stemsOf = (plans: Map<string, { changes: { stem: string }[] }>, name: string) =>
+  plans
+    .get(name)!
+    .changes.map((c) => c.stem)
+    .sort();
+
 const bashrc = (root: string) => fs.readFile(path.join(root, 'etc', 'bash.bashrc'), 'utf8');
 
 describe('sync versus update of the children (pkg update, -r, -z, -Z, -i)', () => {
@@ -86,22 +93,8 @@ describe('sync versus update of the children (pkg update, -r, -z, -Z, -i)', () =
     });
     assert.equal(run.result.status, 'ok');
     const plans = await checkpointedPlans(env, run.workflowId);
-    assert.deepEqual(
-      plans
-        .get('zone:z1')!
-        .changes.map((c) => c.stem)
-        .sort(),
-      DEMO_STEMS,
-      'z1: full update',
-    );
-    assert.deepEqual(
-      plans
-        .get('zone:z2')!
-        .changes.map((c) => c.stem)
-        .sort(),
-      TIED,
-      'z2: synced',
-    );
+    assert.deepEqual(stemsOf(plans, 'zone:z1'), DEMO_STEMS, 'z1: full update');
+    assert.deepEqual(stemsOf(plans, 'zone:z2'), TIED, 'z2: synced');
     assert.equal(plans.has('zone:z3'), false, 'z3 (ignored) is not planned');
     assert.equal(await bashrc(host.children[0].path), '# bash 1.1\n');
     assert.equal(await bashrc(host.children[1].path), '# bash 1.0\n');
@@ -116,22 +109,8 @@ describe('sync versus update of the children (pkg update, -r, -z, -Z, -i)', () =
     const run = await runUpdate(env, host, { concurrency: 2, recursive: true, children: ['zone:z2'] });
     assert.equal(run.result.status, 'ok');
     const plans = await checkpointedPlans(env, run.workflowId);
-    assert.deepEqual(
-      plans
-        .get('zone:z1')!
-        .changes.map((c) => c.stem)
-        .sort(),
-      TIED,
-      'z1: synced',
-    );
-    assert.deepEqual(
-      plans
-        .get('zone:z2')!
-        .changes.map((c) => c.stem)
-        .sort(),
-      DEMO_STEMS,
-      'z2: full update',
-    );
+    assert.deepEqual(stemsOf(plans, 'zone:z1'), TIED, 'z1: synced');
+    assert.deepEqual(stemsOf(plans, 'zone:z2'), DEMO_STEMS, 'z2: full update');
   });
 
   it("without a concurrency takes the parent image's recursion-concurrency property, as pkg(5) does without -C", async () => {
