@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import * as path from 'path';
 import { isImageError } from '../src/model/errors';
-import { attachChild } from '../src/image/linked';
 import { plan } from '../src/stages/plan';
 import { plannedState } from '../src/stages/parent-state';
-import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
-import { cleanup, tempDir } from './helpers/tree';
+import { makeRepo, publishPkg, update, linkedImages } from './helpers/fixture';
+import { cleanup } from './helpers/tree';
 
 after(cleanup);
 
@@ -23,14 +21,7 @@ async function pair() {
   const repo = await makeRepo();
   await publishPkg(repo, 'a@1.0', { 'a/v': '1.0' }, { actions: [SELF] });
   await publishPkg(repo, 'b@1.0', { 'b/v': '1.0' });
-  const parent = await makeImage(fileUrl(repo), { root: path.join(await tempDir('host'), 'root') });
-  const child = await makeImage(fileUrl(repo), { zone: 'nonglobal', root: path.join(await tempDir('zone'), 'root') });
-  await attachChild(parent, child, 'zone:z1');
-  await child.reload();
-  const cache = await makeCache();
-  await update(parent, cache, { install: ['a@1.0'] });
-  await update(child, cache, { install: ['a@1.0', 'b@1.0'] });
-  return { repo, parent, child, cache };
+  return { repo, ...(await linkedImages(repo, { parent: ['a@1.0'], child: ['a@1.0', 'b@1.0'] })) };
 }
 
 describe('plan in sync mode (pkg sync-linked)', () => {

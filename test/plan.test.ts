@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import * as path from 'path';
 import { audit } from '../src/image/audit';
 import { ImageError, isImageError } from '../src/model/errors';
 import { Image } from '../src/image/image';
-import { attachChild } from '../src/image/linked';
 import { clearActionMemo } from '../src/model/action-memo';
 import { plan, planActions } from '../src/stages/plan';
 import { plannedState } from '../src/stages/parent-state';
-import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
-import { cleanup, tempDir } from './helpers/tree';
+import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update, linkedImages } from './helpers/fixture';
+import { cleanup } from './helpers/tree';
 
 after(cleanup);
 
@@ -21,14 +19,7 @@ async function linkedPair(extra: (repo: string) => Promise<void> = async () => u
   const repo = await makeRepo();
   await publishPkg(repo, 'sys@1.0', { 'sys/v': '1.0' }, { actions: [SELF] });
   await extra(repo);
-  const parent = await makeImage(fileUrl(repo), { root: path.join(await tempDir('host'), 'root') });
-  const child = await makeImage(fileUrl(repo), { zone: 'nonglobal', root: path.join(await tempDir('zone'), 'root') });
-  await attachChild(parent, child, 'zone:z1');
-  await child.reload();
-  const cache = await makeCache();
-  await update(parent, cache, { install: ['sys@1.0'] });
-  await update(child, cache, { install: ['sys@1.0'] });
-  return { repo, parent, child, cache };
+  return { repo, ...(await linkedImages(repo, { parent: ['sys@1.0'], child: ['sys@1.0'] })) };
 }
 
 describe('plan', () => {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import * as path from 'path';
-import { attachChild } from '../src/image/linked';
 import { plan } from '../src/stages/plan';
-import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update } from './helpers/fixture';
-import { cleanup, tempDir } from './helpers/tree';
+import { fileUrl, makeCache, makeImage, makeRepo, publishPkg, update, linkedImages } from './helpers/fixture';
+import { cleanup } from './helpers/tree';
 import { pkgHere } from './helpers/pkg-here';
 
 after(cleanup);
@@ -61,13 +59,7 @@ describe('why not newer', () => {
     const repo = await makeRepo();
     await publishPkg(repo, 'sys@1.0', { 'sys/v': '1' }, { actions: [SELF] });
     await publishPkg(repo, 'sys@2.0', { 'sys/v': '2' }, { actions: [SELF] });
-    const parent = await makeImage(fileUrl(repo), { root: path.join(await tempDir('host'), 'root') });
-    const child = await makeImage(fileUrl(repo), { zone: 'nonglobal', root: path.join(await tempDir('zone'), 'root') });
-    await attachChild(parent, child, 'zone:z1');
-    await child.reload();
-    const cache = await makeCache();
-    await update(parent, cache, { install: ['sys@1.0'] });
-    await update(child, cache, { install: ['sys@1.0'] });
+    const { child } = await linkedImages(repo, { parent: ['sys@1.0'], child: ['sys@1.0'] });
     const p = await plan(child, {});
     assert.equal(p.changes.length, 0);
     assert.match(p.heldBack?.[0].reason ?? '', /^Parent has older version sys@1\.0/);

@@ -7,6 +7,7 @@ import { plan, PlanRequest } from '../../src/stages/plan';
 import { prepare } from '../../src/stages/prepare';
 import { ParentState } from '../../src/model/parent-constraint';
 import { createRepository, publishTree } from '../../src/repository';
+import { attachChild } from '../../src/image/linked';
 import { tempDir, writeTree } from './tree';
 
 export type TreeSpec = Parameters<typeof writeTree>[1];
@@ -61,4 +62,22 @@ export async function update(
 
 export function fileUrl(p: string): string {
   return 'file://' + p;
+}
+
+/**
+ * A parent image and a zone attached to it as `zone:z1`, both on `repo` (published already),
+ * with `install.parent` and `install.child` installed (FMRI patterns), and their content cache.
+ */
+export async function linkedImages(
+  repo: string,
+  install: { parent: string[]; child: string[] },
+): Promise<{ parent: Image; child: Image; cache: ContentCache }> {
+  const parent = await makeImage(fileUrl(repo), { root: path.join(await tempDir('host'), 'root') });
+  const child = await makeImage(fileUrl(repo), { zone: 'nonglobal', root: path.join(await tempDir('zone'), 'root') });
+  await attachChild(parent, child, 'zone:z1');
+  await child.reload();
+  const cache = await makeCache();
+  await update(parent, cache, { install: install.parent });
+  await update(child, cache, { install: install.child });
+  return { parent, child, cache };
 }
