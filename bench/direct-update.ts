@@ -6,7 +6,8 @@ import { execute } from '../src/stages/execute';
 import { Image } from '../src/image/image';
 import { OriginPool } from '../src/origins/origin-pool';
 import { plannedState } from '../src/stages/parent-state';
-import { plan, Plan } from '../src/stages/plan';
+import { plan, Plan, planActions } from '../src/stages/plan';
+import { contentHashes, contentWithin } from '../src/stages/content-within';
 import { prepare } from '../src/stages/prepare';
 import { publisherCheck } from '../src/stages/publisher-check';
 import type { DemoHost } from '../src/dev/demo-host';
@@ -51,7 +52,8 @@ export interface DirectUpdateResult {
  * process, for the benchmark's "no Temporal" side. Same order and cap semantics as the
  * workflow: the publisher check of every child (at most `concurrency` at once, every failure
  * collected), then plan (the parent, then the children against plannedState of the parent's
- * plan), prepare and execute (the parent when it has changes, then the children with changes),
+ * plan), prepare and execute (the parent when it has changes, then the children with changes;
+ * as in the workflow, no prepare for a child whose files are all in the parent's plan),
  * each child stage with at most `concurrency` running; every child finishes a stage before the
  * next stage starts. From plan on the first failure stops new children from starting (running
  * ones finish) and no later stage runs. One ContentCache and one OriginPool serve every call,
@@ -121,6 +123,14 @@ export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions 
       return finish();
     }
 
+    // As the workflow: a child whose files are all in the parent's plan is not prepared on its
+    // own (the parent's prepare put them in the cache; src/stages/content-within.ts).
+    const parentContent = contentHashes(await planActions(parent, parentPlan, cache, origins));
+    const withParent = new Set<string>();
+    for (const c of todo)
+      if (contentWithin(await planActions(await Image.open(c.path), plans.get(c.name)!, cache, origins), parentContent))
+        withParent.add(c.name);
+
     for (const s of ['prepare', 'execute'] as const) {
       const run = async (name: string, root: string, p: Plan) => {
         await stage(s, name, async () => {
@@ -130,7 +140,8 @@ export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions 
         if (s === 'execute') result.updated++;
       };
       if (parentPlan.changes.length > 0) await run('parent', host.parent, parentPlan);
-      if (!(await capped(todo, cap, true, (c) => run(c.name, c.path, plans.get(c.name)!)))) return finish();
+      const these = s === 'prepare' ? todo.filter((c) => !withParent.has(c.name)) : todo;
+      if (!(await capped(these, cap, true, (c) => run(c.name, c.path, plans.get(c.name)!)))) return finish();
     }
     return finish();
   } catch (e) {

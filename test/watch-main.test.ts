@@ -79,7 +79,8 @@ describe('npm run watch', () => {
     "follows a run started by someone else in line mode: a stalled child's attempt, last error and next retry, then the table and the run's exit code",
     { timeout: 180_000 },
     async () => {
-      const host = await buildDemoHost(await tempDir('watch-lines'), 2);
+      // zone/tools (zone-only, so each zone prepares its own files) gives zone:z1 a prepare to stall in.
+      const host = await buildDemoHost(await tempDir('watch-lines'), 2, undefined, { bigFileBytes: 10_000 });
       let locked = true;
       const deps = {
         cacheDir: host.cacheDir,
@@ -106,7 +107,7 @@ describe('npm run watch', () => {
           /zone:z1 prepare: ended\n +zone:z1 prepare: Download: \d+\/\d+ files, /,
           'its stage output once it ended',
         );
-        assert.match(out, /zone:z2 +updated +execute +5/);
+        assert.match(out, /zone:z2 +updated +execute +6/, "the demo's 5 packages and zone/tools");
         assert.match(out, /Status: ok, exit code 0/);
         assert.doesNotMatch(out, /\x1b\[/, 'plain mode draws no escape codes');
       });

@@ -152,6 +152,24 @@ describe('replaying recorded histories', () => {
     );
   });
 
+  it('the recorded history since lanes is what it claims', () => {
+    const types = load('v5-lanes.json')
+      .events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name)
+      .filter((t): t is string => t !== undefined);
+    assert.ok(types.includes('planChildren'), `children planned in lanes: ${types.join(' ')}`);
+    assert.ok(types.includes('executeChildren'), `children executed in lanes: ${types.join(' ')}`);
+    assert.equal(
+      types.filter((t) => t === 'prepare').length,
+      1,
+      "only the parent's prepare: the zones' files are in its plan",
+    );
+    assert.ok(types.length < 6 * 3, `fewer activities than three per zone: ${types.length}`);
+    assert.deepEqual(
+      resultOf<UpdateResult>(load('v5-lanes.json')).children,
+      [1, 2, 3, 4, 5, 6].map((k) => `zone:z${k} updated execute 5`),
+    );
+  });
+
   it('the recorded histories since bounded runs are what they claim', () => {
     const v2 = resultOf<UpdateResult>(load('v2-update-3-children.json'));
     assert.deepEqual(

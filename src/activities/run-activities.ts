@@ -1,13 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { CancelledFailure, cancellationDetails, cancellationSignal } from '@temporalio/activity';
 import * as path from 'path';
+import { promises as fsp } from 'fs';
+import { syncFsHelper } from '../image/syncfs-helper';
 import { eachLimited } from '../model/each-limited';
-import { isImageError } from '../model/errors';
+import { ioError, isImageError } from '../model/errors';
 import { Image } from '../image/image';
 import { plannedState } from '../stages/parent-state';
-import { plan as makePlan, type Plan } from '../stages/plan';
+import { plan as makePlan, planActions, type Plan } from '../stages/plan';
+import { contentHashes, contentWithin } from '../stages/content-within';
 import { checkPublishers } from '../stages/publisher-check';
 import { loadSavedPlan, savePlan } from '../stages/saved-plans';
 import { partitionSizeFor } from '../contract/partition-budget';
+import { LANE_MAX_BYTES } from '../contract/lanes';
 import { mapErrors } from './activity-failure';
 import type { ActivityContext } from './activity-context';
 import { Heartbeater } from './heartbeater';
@@ -18,9 +23,13 @@ import type {
   RunActivities,
   DescribeParentInput,
   DescribeParentOutput,
+  ExecuteChildrenInput,
+  ExecuteChildrenOutput,
   ExecuteImageOutput,
   ImageAddress,
   ListChildrenInput,
+  PlanChildrenInput,
+  PlanChildrenOutput,
   PlanImageInput,
   PlanImageOutput,
   PlannedStageInput,
@@ -65,6 +74,109 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
     }
     return p;
   };
+  /** The payload hashes the parent's saved plan `digest` delivers, per parent plan (every child of a run asks for the same one). */
+  const parentContent = new Map<string, Promise<Set<string>>>();
+  const parentContentOf = async (root: string, digest: string) => {
+    const key = `${root}\0${digest}`;
+    let c = parentContent.get(key);
+    if (!c) {
+      c = (async () => {
+        const parent = await Image.open(root);
+        return contentHashes(await planActions(parent, await loadSavedPlan(parent, digest), await getCache(), origins));
+      })();
+      c.catch(() => parentContent.delete(key));
+      if (parentContent.size >= 64) parentContent.delete(parentContent.keys().next().value!);
+      parentContent.set(key, c);
+    }
+    return c;
+  };
+
+  /** Plans one image as the plan activity does; `durable: false` leaves the saved plan's fsync to the caller (a lane). */
+  async function planImage(input: PlanImageInput, durable = true): Promise<PlanImageOutput> {
+    return recorded('plan', nameOf(input), async () => {
+      await before('plan', nameOf(input));
+      const image = await imageOf(input);
+      const installed = await image.installed();
+      const packages =
+        input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
+      const parentState =
+        input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
+      // A child only synced (no -r) moves as far as its parent constraints require; packages do not apply.
+      const request = input.sync && input.child !== null ? { sync: true } : packages ? { update: packages } : {};
+      const p = await makePlan(image, request, parentState, {
+        cache: await getCache(),
+        origins,
+      });
+      checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
+      await savePlan(image, p, { fsync: durable });
+      const lines = planLines(p);
+      // Decided here, where the plan's actions are at hand (planActions recalls them from
+      // makePlan), so that the workflow can leave out a prepare activity that would download nothing.
+      const withParent =
+        input.child !== null &&
+        input.parentPlan !== null &&
+        p.changes.length > 0 &&
+        contentWithin(
+          await planActions(image, p, await getCache(), origins),
+          await parentContentOf(input.image, input.parentPlan),
+        );
+      if (withParent) lines.push(`Content: every file is in the parent's plan; the parent's prepare downloads it`);
+      return { plan: p, lines, ...(withParent ? { preparedWithParent: true } : {}) };
+    });
+  }
+
+  /** planChildren's loop: the children planned (plans saved, not yet fsynced), the failure, the rest. */
+  async function planLane(input: PlanChildrenInput): Promise<PlanChildrenOutput> {
+    const t0 = Date.now();
+    const results: PlanChildrenOutput['results'] = [];
+    let bytes = 0;
+    for (const [k, c] of input.children.entries()) {
+      const rest = () => input.children.slice(k).map((x) => x.child);
+      if (k > 0 && (Date.now() - t0 >= input.budgetMs || bytes >= LANE_MAX_BYTES || cancellationSignal().aborted))
+        return { results, notStarted: rest() };
+      try {
+        const out = await planImage({ image: input.image, parentPlan: input.parentPlan, ...c }, false);
+        bytes += Buffer.byteLength(JSON.stringify(out.plan));
+        results.push({ name: c.child, ...out });
+      } catch (e) {
+        const f = e as ApplicationFailure;
+        const final = f instanceof ApplicationFailure && f.nonRetryable;
+        if (k === 0 && !final) throw e;
+        if (!final) return { results, notStarted: rest() };
+        return {
+          results,
+          failure: { name: c.child, code: f.type ?? 'Error', message: f.message },
+          notStarted: rest().slice(1),
+        };
+      }
+    }
+    return { results, notStarted: [] };
+  }
+
+  async function executeImage(input: PlannedStageInput): Promise<ExecuteImageOutput> {
+    return recorded('execute', nameOf(input), async (beat) => {
+      await before('execute', nameOf(input));
+      const image = await imageOf(input);
+      const p = await loadSavedPlan(image, input.plan);
+      const lines: string[] = [];
+      let reprepared = false;
+      let r;
+      try {
+        r = await executeWithProgress(ctx, image, p, beat);
+      } catch (e) {
+        if (!isImageError(e, 'NOT_PREPARED')) throw e;
+        // Nothing was changed (the check comes before the journal, or the run rolled back).
+        const got = await prepareWithProgress(ctx, image, p, beat);
+        lines.push(
+          `Content was not in this host's cache (${e.message.split(';')[0]}): prepared again, ${got.fetchedFiles} files fetched`,
+        );
+        reprepared = true;
+        r = await executeWithProgress(ctx, image, p, beat);
+      }
+      lines.push(executeLine(r));
+      return { status: r.status, steps: r.steps, resumed: r.resumed, reprepared, lines };
+    });
+  }
 
   return {
     /**
@@ -165,25 +277,25 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
      * and returns it: the workflow's checkpoint. Raises PLAN_TOO_LARGE (non-retryable) when the
      * plan would not fit a payload (MAX_PLAN_BYTES), naming what to do.
      */
-    async plan(input: PlanImageInput): Promise<PlanImageOutput> {
-      return recorded('plan', nameOf(input), async () => {
-        await before('plan', nameOf(input));
-        const image = await imageOf(input);
-        const installed = await image.installed();
-        const packages =
-          input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
-        const parentState =
-          input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
-        // A child only synced (no -r) moves as far as its parent constraints require; packages do not apply.
-        const request = input.sync && input.child !== null ? { sync: true } : packages ? { update: packages } : {};
-        const p = await makePlan(image, request, parentState, {
-          cache: await getCache(),
-          origins,
-        });
-        checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
-        await savePlan(image, p);
-        return { plan: p, lines: planLines(p) };
-      });
+    plan: (input) => planImage(input),
+
+    /**
+     * Plans children of one parent one after another, each exactly as `plan` would (saved in the
+     * image, recorded, errors mapped), in one activity: with small zones a plan is milliseconds
+     * of work and its own activity's round trip costs more than the plan. Stops starting children
+     * once `budgetMs` passed, the plans returned reach LANE_MAX_BYTES or the run is cancelled,
+     * and at the first failure; the children it did not start come back in `notStarted` for the
+     * workflow to schedule again.
+     * A retryable failure of the first child is raised (the server retries the activity); of a
+     * later one, that child comes back not started.
+     */
+    async planChildren(input: PlanChildrenInput): Promise<PlanChildrenOutput> {
+      const out = await planLane(input);
+      // The plans were saved without an fsync each: one flush per file system makes them all
+      // durable before the activity reports them (execute loads them after a host crash).
+      const roots = await Promise.all(out.results.map((r) => parents.childRoot(input.image, r.name)));
+      await mapErrors(() => syncFileSystems(roots));
+      return out;
     },
 
     async prepare(input: PlannedStageInput): Promise<PrepareOutput> {
@@ -198,31 +310,66 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
      * Executes one image's saved plan. Content that is not in this host's cache (a worker
      * restarted with another --cache, a swept cache) is prepared again first, instead of failing.
      */
-    async execute(input: PlannedStageInput): Promise<ExecuteImageOutput> {
-      return recorded('execute', nameOf(input), async (beat) => {
-        await before('execute', nameOf(input));
-        const image = await imageOf(input);
-        const p = await loadSavedPlan(image, input.plan);
-        const lines: string[] = [];
-        let reprepared = false;
-        let r;
+    execute: executeImage,
+
+    /**
+     * Executes children of one parent one after another, each exactly as `execute` would
+     * (journalled, rolled back on failure or cancellation, recorded), in one activity: a lane
+     * (src/contract/lanes.ts). Starts no further child once `budgetMs` passed or the
+     * maintenance window's `notAfter` is reached, and at the first failure; those not started come
+     * back in `notStarted`. A retryable failure of the first child is raised (the server retries
+     * the activity); of a later one, that child comes back not started. Cancelled (the run is),
+     * the child being executed rolls back and comes back in `cancelled`; the activity completes,
+     * so that the workflow learns which children were executed before.
+     */
+    async executeChildren(input: ExecuteChildrenInput): Promise<ExecuteChildrenOutput> {
+      const t0 = Date.now();
+      const notAfter = input.notAfter ? Date.parse(input.notAfter) : Infinity;
+      const results: ExecuteChildrenOutput['results'] = [];
+      for (const [k, c] of input.children.entries()) {
+        const rest = () => input.children.slice(k).map((x) => x.child);
+        if (k > 0 && (Date.now() - t0 >= input.budgetMs || Date.now() >= notAfter || cancellationSignal().aborted))
+          return { results, notStarted: rest() };
         try {
-          r = await executeWithProgress(ctx, image, p, beat);
+          results.push({ name: c.child, ...(await executeImage({ image: input.image, ...c })) });
         } catch (e) {
-          if (!isImageError(e, 'NOT_PREPARED')) throw e;
-          // Nothing was changed (the check comes before the journal, or the run rolled back).
-          const got = await prepareWithProgress(ctx, image, p, beat);
-          lines.push(
-            `Content was not in this host's cache (${e.message.split(';')[0]}): prepared again, ${got.fetchedFiles} files fetched`,
-          );
-          reprepared = true;
-          r = await executeWithProgress(ctx, image, p, beat);
+          // The run cancelled: the workflow must learn which children were executed before. Any
+          // other cancellation (worker shutdown, a timeout) is raised as a single execute's would be.
+          if (e instanceof CancelledFailure && cancellationDetails()?.cancelRequested)
+            return { results, cancelled: c.child, notStarted: rest().slice(1) };
+          const f = e as ApplicationFailure;
+          const final = f instanceof ApplicationFailure && f.nonRetryable;
+          if (k === 0 && !final) throw e;
+          if (!final) return { results, notStarted: rest() };
+          return {
+            results,
+            failure: { name: c.child, code: f.type ?? 'Error', message: f.message },
+            notStarted: rest().slice(1),
+          };
         }
-        lines.push(executeLine(r));
-        return { status: r.status, steps: r.steps, resumed: r.resumed, reprepared, lines };
-      });
+      }
+      return { results, notStarted: [] };
     },
   };
+}
+
+/**
+ * Flushes each file system that holds one of `roots` once (syncfs(2) through the worker's helper,
+ * src/image/syncfs-helper.ts): what many fsyncs would make durable, for the price of one per
+ * file system. Raises IO_ERROR (retryable) when one cannot be flushed.
+ */
+async function syncFileSystems(roots: string[]): Promise<void> {
+  const byDevice = new Map<number, string>();
+  for (const root of roots) {
+    const st = await fsp.stat(root).catch((e) => {
+      throw ioError('Cannot stat', root, e);
+    });
+    if (!byDevice.has(st.dev)) byDevice.set(st.dev, root);
+  }
+  for (const root of byDevice.values())
+    await syncFsHelper.syncFs(root).catch((e) => {
+      throw ioError('Cannot flush the file system of', root, e);
+    });
 }
 
 function checkPlanSize(p: Plan, name: string, limit: number): void {

@@ -21,8 +21,10 @@ export const RUN_ACTIVITY_STAGE = {
   listChildren: 'list',
   publisherCheck: 'publisher-check',
   plan: 'plan',
+  planChildren: 'plan',
   prepare: 'prepare',
   execute: 'execute',
+  executeChildren: 'execute',
 } as const satisfies Record<keyof RunActivities, ActivityStage>;
 
 /** The stage of each activity type of the legacy one-execution workflow (histories recorded before bounded runs); the audit's `auditChild` is not a stage of an update. */

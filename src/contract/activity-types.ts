@@ -179,6 +179,63 @@ export interface PlanImageInput extends ImageAddress {
 /** The plan is the checkpoint: recorded once in the history; later stages get only its digest. */
 export interface PlanImageOutput extends StageOutput {
   plan: Plan;
+  /**
+   * A child's plan whose every file the parent's plan also delivers (src/stages/content-within.ts):
+   * the parent's prepare puts it all into the host's content cache, so the workflow records the
+   * child prepared without a prepare activity (execute still prepares whatever a swept cache lost).
+   * Absent: prepare as usual (and in histories from before it).
+   */
+  preparedWithParent?: boolean;
+}
+
+/**
+ * planChildren's input: children of one parent, planned one after another in one activity, each
+ * as `plan` plans it (`children[k]` carries what PlanImageInput would: `child`, and `packages`
+ * or `sync`).
+ */
+export interface PlanChildrenInput {
+  /** The parent image's root. */
+  image: string;
+  /** The digest of the parent's saved plan. */
+  parentPlan: string | null;
+  /** At most MAX_PLAN_LANE (src/workflows/segment-run.ts), in the order to plan them. */
+  children: { child: string; packages?: string[]; sync?: boolean }[];
+  /** Milliseconds after which no further child is started (the rest come back in `notStarted`). */
+  budgetMs: number;
+}
+
+/** planChildren's result: the children planned (a prefix of the input's, in order), then at most one failure, then those not started. */
+export interface PlanChildrenOutput {
+  /** Each as `plan` returns it: the checkpoint of that child's plan. */
+  results: ({ name: string } & PlanImageOutput)[];
+  /** The child whose plan failed with a non-retryable error (its code and message), if one did. */
+  failure?: { name: string; code: string; message: string };
+  /** Children not started: the budget or the byte limit was reached, a plan failed, or a later child's error was retryable. */
+  notStarted: string[];
+}
+
+/** executeChildren's input: children of one parent, executed one after another in one activity, each as `execute` executes it. */
+export interface ExecuteChildrenInput {
+  /** The parent image's root. */
+  image: string;
+  /** Each child and the digest of its saved plan, in the order to execute them. */
+  children: { child: string; plan: string }[];
+  /** Milliseconds after which no further child is started (the rest come back in `notStarted`). */
+  budgetMs: number;
+  /** The maintenance window's end (ISO 8601, the input's `window.notAfter`): no child starts after it. */
+  notAfter?: string;
+}
+
+/** executeChildren's result: the children executed (a prefix of the input's), then at most one failed or cancelled child, then those not started. */
+export interface ExecuteChildrenOutput {
+  /** Each as `execute` returns it. */
+  results: ({ name: string } & ExecuteImageOutput)[];
+  /** The child whose execute failed with a non-retryable error (rolled back), if one did. */
+  failure?: { name: string; code: string; message: string };
+  /** The child whose execute was cancelled (rolled back) because the run was, if one was. */
+  cancelled?: string;
+  /** Children not started: the budget or the window's end was reached, a child failed or was cancelled, or a later child's error was retryable. */
+  notStarted: string[];
 }
 
 /** prepare's and execute's input: the image and the digest of its saved plan (about 200 bytes whatever the plan's size). */
@@ -208,8 +265,10 @@ export interface RunActivities {
   listChildren(input: ListChildrenInput): Promise<ListChildrenOutput>;
   publisherCheck(input: PublisherCheckBatchInput): Promise<PublisherCheckBatchOutput>;
   plan(input: PlanImageInput): Promise<PlanImageOutput>;
+  planChildren(input: PlanChildrenInput): Promise<PlanChildrenOutput>;
   prepare(input: PlannedStageInput): Promise<PrepareOutput>;
   execute(input: PlannedStageInput): Promise<ExecuteImageOutput>;
+  executeChildren(input: ExecuteChildrenInput): Promise<ExecuteChildrenOutput>;
 }
 
 /**

@@ -95,7 +95,10 @@ export interface PlanLine {
   changes: number;
   /** The digest of the child's saved plan (`npm run report` lists its changes). */
   planDigest: string;
-  /** Bytes of content the plan needs (prepared and verified), null until prepared. */
+  /**
+   * Bytes of content its own prepare fetched and verified into the cache (0 for a child prepared
+   * with the parent: its files are all in the parent's plan), null until prepared.
+   */
   downloadBytes: number | null;
   /** Prepared and not yet executed: this plan is in the set `approve` executes (its digest is in setDigest). */
   included: boolean;

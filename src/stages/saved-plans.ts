@@ -23,13 +23,27 @@ const DIGEST_RE = /^[0-9a-f]{64}$/;
  * Plans older than SAVED_PLAN_MAX_AGE_MS are swept on the way (they bind an old state token).
  * Raises IO_ERROR (retryable) when the file cannot be written.
  */
-export async function savePlan(image: Image, p: Plan, now = Date.now()): Promise<string> {
+export async function savePlan(
+  image: Image,
+  p: Plan,
+  opts: {
+    /** @default Date.now() (ms): plans older than SAVED_PLAN_MAX_AGE_MS before it are swept */
+    now?: number;
+    /**
+     * false: written atomically but not fsynced; the caller makes it durable before it reports
+     * the plan (a lane flushes the file system once for all its plans, src/contract/lanes.ts).
+     * @default true
+     */
+    fsync?: boolean;
+  } = {},
+): Promise<string> {
+  const now = opts.now ?? Date.now();
   const dir = path.join(image.root, PLANS_DIR);
   const file = path.join(dir, `${p.digest}.json`);
   await fs.mkdir(dir, { recursive: true }).catch((e) => {
     throw ioError('Cannot create', dir, e);
   });
-  await writeFileAtomic(file, JSON.stringify(p));
+  await writeFileAtomic(file, JSON.stringify(p), { fsync: opts.fsync ?? true });
   await sweep(dir, now).catch(() => undefined); // best effort: an old plan left behind is only disk space
   return file;
 }

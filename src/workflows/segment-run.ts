@@ -1,5 +1,5 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { RunActivities } from '../contract/activity-types';
+import { CancelledFailure, patched, proxyActivities } from '@temporalio/workflow';
+import type { PlanImageOutput, RunActivities } from '../contract/activity-types';
 import type { StageName } from '../contract/activity-types';
 import { activityId, batchActivityId } from '../contract/activity-ids';
 import { activityOptions, hostQueueOf } from './activity-options';
@@ -7,11 +7,27 @@ import { describeFailure } from './describe-failure';
 import { historyBudgetSpent, MAX_IN_FLIGHT } from './history-budget';
 import { recursesInto, type UpdateInput } from '../contract/input';
 import { progressLine } from './progress-line';
-import { runWindow, type ItemEnd, type WindowEnd, type WindowGate } from './run-window';
-import { childDetail, NEEDS, type SegmentState, setError, setStatus, STATUS, stageCounts } from './segment-state';
+import { runWindow, type ItemEnd, type WindowEnd, type WindowGate, type WindowLanes } from './run-window';
+import { LANE_BUDGET_MS, LANE_MAX_BYTES, MAX_LANE } from '../contract/lanes';
+import {
+  childDetail,
+  NEEDS,
+  type SegmentState,
+  setError,
+  setStatus,
+  setWithParent,
+  STATUS,
+  stageCounts,
+} from './segment-state';
 import type { ChildDetail, StageCounts } from '../contract/run-types';
 
 const acts = proxyActivities<RunActivities>({ startToCloseTimeout: '1 minute' });
+
+/** The patch under which small children are planned and executed several to an activity (src/contract/lanes.ts). */
+export const LANES = 'lanes';
+
+/** The patch under which a child whose content is all in the parent's plan gets no prepare activity. */
+export const PREPARED_WITH_PARENT = 'prepared-with-parent';
 
 /** Children per publisher-check activity: pkg(5) collects every error of this stage anyway. */
 export const PUBLISHER_CHECK_BATCH = 100;
@@ -60,6 +76,10 @@ export class SegmentRun {
   private todo: number[] | null = null;
   /** Set when the run is over: children still waiting are counted `skipped`. */
   finished = false;
+  /** Bytes of plans the plan activities in flight may still add to the history (with lanes). */
+  private reserved = 0;
+  /** Per stage, the workflow time one child took in the last activity that ended (ms). */
+  private readonly perChildMs: Partial<Record<StageName, number>> = {};
 
   constructor(
     readonly state: SegmentState,
@@ -79,8 +99,11 @@ export class SegmentRun {
     this.begin(stage);
     const todo: number[] = [];
     for (let i = 0; i < this.state.names.length; i++) if (this.state.status[i] === NEEDS[stage]) todo.push(i);
-    const shouldPause = () =>
-      this.startedHere > 0 && historyBudgetSpent(stage === 'plan' ? this.current.working * this.memo.maxPlanBytes : 0);
+    // Runs recorded before lanes keep their windows as they were (runWindow without lanes).
+    const lanes = stage === 'publisher-check' || !patched(LANES) ? undefined : this.lanes(stage, parentPlan);
+    const reserve = () =>
+      stage !== 'plan' ? 0 : lanes ? this.reserved : this.current.working * this.memo.maxPlanBytes;
+    const shouldPause = () => this.startedHere > 0 && historyBudgetSpent(reserve());
     const g = this.gate;
     let end: WindowEnd;
     if (stage === 'publisher-check') {
@@ -98,8 +121,11 @@ export class SegmentRun {
       };
       const stop = () => g.exceeded() || g.rejected() || (stage === 'execute' && g.windowClosed());
       this.todo = todo;
-      end = await runWindow(todo, { limit, held: () => g.paused(), stop, shouldPause }, (i) =>
-        this.one(stage, i, parentPlan),
+      end = await runWindow(
+        todo,
+        { limit, held: () => g.paused(), stop, shouldPause },
+        (i) => this.one(stage, i, parentPlan),
+        lanes,
       );
       this.todo = null;
     }
@@ -235,20 +261,29 @@ export class SegmentRun {
     this.mark([name], +1);
     const address = { image: this.input.image, child: name };
     const id = activityId(stage, name);
+    const t0 = Date.now();
     try {
       if (stage === 'plan') {
-        const out = await acts.plan.executeWithOptions(activityOptions('plan', this.input, id), [
-          recursesInto(this.input, name)
-            ? { ...address, packages: this.input.packages, parentPlan }
-            : { ...address, parentPlan, sync: true },
-        ]);
-        this.state.plans[i] = out.plan.digest;
-        this.state.changes[i] = out.plan.changes.length;
-        this.memo.maxPlanBytes = Math.max(this.memo.maxPlanBytes, JSON.stringify(out.plan).length);
-        setStatus(this.state, i, out.plan.changes.length > 0 ? STATUS.planned : STATUS.nothing);
+        const reserve = this.memo.maxPlanBytes;
+        this.reserved += reserve;
+        try {
+          const out = await acts.plan.executeWithOptions(activityOptions('plan', this.input, id), [
+            recursesInto(this.input, name)
+              ? { ...address, packages: this.input.packages, parentPlan }
+              : { ...address, parentPlan, sync: true },
+          ]);
+          this.planned(i, out);
+        } finally {
+          this.reserved -= reserve;
+        }
       } else {
         const plan = this.state.plans[i]!;
-        if (stage === 'prepare') {
+        // The parent's prepare (done before any child's) downloaded all this child needs: a
+        // prepare activity would download nothing, so none is scheduled (a round trip and three
+        // history events fewer per child). patched: runs recorded before it scheduled one.
+        if (stage === 'prepare' && this.state.withParent?.[i] === '1' && patched(PREPARED_WITH_PARENT)) {
+          if (this.state.bytes) this.state.bytes[i] = 0;
+        } else if (stage === 'prepare') {
           const out = await acts.prepare.executeWithOptions(activityOptions('prepare', this.input, id), [
             { ...address, plan },
           ]);
@@ -257,24 +292,149 @@ export class SegmentRun {
           await acts.execute.executeWithOptions(activityOptions('execute', this.input, id), [{ ...address, plan }]);
         setStatus(this.state, i, stage === 'prepare' ? STATUS.prepared : STATUS.updated);
       }
+      this.observe(stage, Date.now() - t0, 1);
       this.current.done++;
       return 'ok';
     } catch (e) {
-      const f = describeFailure(e, stage, this.where());
-      if (f.code === 'STALE_PLAN' && this.input.approval && this.round() < MAX_ROUNDS) {
-        // The image changed since it was planned: with approval, it is planned again alone (in
-        // the next round) and its new plan needs approval again, instead of failing the child.
-        setStatus(this.state, i, STATUS.checked);
-        this.state.plans[i] = null;
-        this.state.changes[i] = null;
-        return 'ok';
-      }
-      setError(this.state, i, { stage, ...f }, f.code === 'CANCELLED');
-      if (f.code !== 'CANCELLED') this.gate.countFailure(1);
-      this.current.failed++;
-      return f.code === 'CANCELLED' ? 'cancelled' : 'failed';
+      return this.failed(stage, i, describeFailure(e, stage, this.where()));
     } finally {
       this.mark([name], -1);
+    }
+  }
+
+  /** Child i's `stage` failed (or was cancelled) with `f`: recorded, counted against the budget. */
+  private failed(
+    stage: Exclude<StageName, 'publisher-check'>,
+    i: number,
+    f: { code: string; message: string },
+  ): ItemEnd {
+    if (f.code === 'STALE_PLAN' && this.input.approval && this.round() < MAX_ROUNDS) {
+      // The image changed since it was planned: with approval, it is planned again alone (in
+      // the next round) and its new plan needs approval again, instead of failing the child.
+      setStatus(this.state, i, STATUS.checked);
+      this.state.plans[i] = null;
+      this.state.changes[i] = null;
+      return 'ok';
+    }
+    setError(this.state, i, { stage, ...f }, f.code === 'CANCELLED');
+    if (f.code !== 'CANCELLED') this.gate.countFailure(1);
+    this.current.failed++;
+    return f.code === 'CANCELLED' ? 'cancelled' : 'failed';
+  }
+
+  /**
+   * `ms` of workflow time (scheduled to completed) for `children` children of `stage`: the
+   * stage's time per child, which sizes its lanes. Kept per execution (an execution after
+   * continue-as-new starts with single children again).
+   */
+  private observe(stage: StageName, ms: number, children: number): void {
+    if (children > 0) this.perChildMs[stage] = ms / children;
+  }
+
+  /** Child i's plan came back: its digest and change count are the checkpoint. */
+  private planned(i: number, out: PlanImageOutput): void {
+    this.state.plans[i] = out.plan.digest;
+    this.state.changes[i] = out.plan.changes.length;
+    this.memo.maxPlanBytes = Math.max(this.memo.maxPlanBytes, JSON.stringify(out.plan).length);
+    setWithParent(this.state, i, out.preparedWithParent === true);
+    setStatus(this.state, i, out.plan.changes.length > 0 ? STATUS.planned : STATUS.nothing);
+  }
+
+  /**
+   * The window's lanes in `stage` (src/contract/lanes.ts). In plan and execute the first starts
+   * are single children; once some have ended, each start takes as many as fit LANE_BUDGET_MS by
+   * the time a child of this stage took (workflow time, so replay decides the same), at most an
+   * even share of the children left over the window's free places and MAX_LANE. Slow children
+   * (a stage of a second or more) keep an activity each. Prepare starts one child at a time (its
+   * downloads are long, or there are none).
+   */
+  private lanes(stage: StageName, parentPlan: string | null): WindowLanes<number> {
+    return {
+      size: (left, free) => {
+        const perChild = this.perChildMs[stage];
+        if ((stage !== 'plan' && stage !== 'execute') || perChild === undefined) return 1;
+        // As many as fit the budget by what this stage's children took so far (so a pause or a
+        // skip reaches a child waiting in a lane within about LANE_BUDGET_MS), and no more than an
+        // even share of what is left over the free places (lanes that end together, not big ones
+        // first and a tail of small ones).
+        const fit = Math.floor(LANE_BUDGET_MS / Math.max(1, perChild));
+        return Math.max(1, Math.min(MAX_LANE, fit, Math.ceil(left / free)));
+      },
+      run: (items) => this.lane(stage as 'plan' | 'execute', items, parentPlan),
+    };
+  }
+
+  /**
+   * Works `stage` on `all` in one planChildren or executeChildren activity: each child's outcome
+   * is recorded as its own activity's would be (a plan is its checkpoint; a failed child fails,
+   * fail-fast); children the lane did not start wait for another start. When the activity itself
+   * fails (its first child's retryable error after every retry, a timeout, a cancellation), its
+   * first child takes the failure and the others wait.
+   */
+  private async lane(stage: 'plan' | 'execute', all: number[], parentPlan: string | null): Promise<ItemEnd> {
+    const items = all.filter((i) => this.state.status[i] === NEEDS[stage] && !this.working.has(this.state.names[i]));
+    if (items.length <= 1) return items.length ? this.one(stage, items[0], parentPlan) : 'ok';
+    const names = items.map((i) => this.state.names[i]);
+    const index = new Map(names.map((n, k) => [n, items[k]]));
+    const requeue = (ns: string[]) => {
+      const back = ns.filter((n) => this.state.status[index.get(n)!] === NEEDS[stage]); // skipped meanwhile
+      for (const n of back) this.todo?.push(index.get(n)!);
+      return back.length;
+    };
+    const reserve =
+      stage === 'plan' ? Math.min(items.length * this.memo.maxPlanBytes, LANE_MAX_BYTES + this.memo.maxPlanBytes) : 0;
+    this.reserved += reserve;
+    this.mark(names, +1);
+    let waitingAgain = 0;
+    const options = activityOptions(stage, this.input, batchActivityId(stage, names));
+    const t0 = Date.now();
+    try {
+      let out: {
+        results: { name: string }[];
+        failure?: { name: string; code: string; message: string };
+        notStarted: string[];
+        cancelled?: string;
+      };
+      if (stage === 'plan') {
+        const children = names.map((n) =>
+          recursesInto(this.input, n)
+            ? { child: n, ...(this.input.packages ? { packages: this.input.packages } : {}) }
+            : { child: n, sync: true },
+        );
+        const planned = await acts.planChildren.executeWithOptions(options, [
+          { image: this.input.image, parentPlan, children, budgetMs: LANE_BUDGET_MS },
+        ]);
+        for (const r of planned.results) this.planned(index.get(r.name)!, r);
+        out = planned;
+      } else {
+        const children = items.map((i) => ({ child: this.state.names[i], plan: this.state.plans[i]! }));
+        const notAfter = this.input.window?.notAfter;
+        out = await acts.executeChildren.executeWithOptions(options, [
+          { image: this.input.image, children, budgetMs: LANE_BUDGET_MS, ...(notAfter ? { notAfter } : {}) },
+        ]);
+        for (const r of out.results) setStatus(this.state, index.get(r.name)!, STATUS.updated);
+      }
+      this.current.done += out.results.length;
+      this.observe(stage, Date.now() - t0, out.results.length + (out.failure || out.cancelled ? 1 : 0));
+      let end: ItemEnd = 'ok';
+      if (out.failure) end = this.failed(stage, index.get(out.failure.name)!, out.failure);
+      if (out.cancelled)
+        end = this.failed(
+          stage,
+          index.get(out.cancelled)!,
+          describeFailure(new CancelledFailure('cancelled'), stage, this.where()),
+        );
+      waitingAgain = requeue(out.notStarted);
+      return end;
+    } catch (e) {
+      const end = this.failed(stage, items[0], describeFailure(e, stage, this.where()));
+      waitingAgain = requeue(names.slice(1));
+      return end;
+    } finally {
+      this.reserved -= reserve;
+      this.mark(names, -1);
+      this.current.waiting += waitingAgain;
+      this.onChange();
     }
   }
 

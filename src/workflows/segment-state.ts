@@ -51,6 +51,12 @@ export interface SegmentState {
   errors: Record<string, ImageError>;
   /** Each child's content bytes once prepared (the `plans` query's download size); absent in states of runs started before it. */
   bytes?: (number | null)[];
+  /**
+   * One character per child, `1` when its plan's files are all in the parent's plan (the plan
+   * activity's `preparedWithParent`: no prepare activity of its own), else `0`; absent until a
+   * plan said so.
+   */
+  withParent?: string;
 }
 
 export function newSegment(names: string[], offset = 0): SegmentState {
@@ -68,6 +74,13 @@ export function newSegment(names: string[], offset = 0): SegmentState {
 /** Sets child i's status. Strings are immutable: O(n) per call, fine at 1,000 children a segment (a few µs). */
 export function setStatus(s: SegmentState, i: number, st: Status): void {
   s.status = s.status.slice(0, i) + st + s.status.slice(i + 1);
+}
+
+/** Records whether child i's plan needs only content the parent's plan delivers (the field is created on first need). */
+export function setWithParent(s: SegmentState, i: number, within: boolean): void {
+  if (!within && s.withParent === undefined) return;
+  const w = s.withParent ?? '0'.repeat(s.names.length);
+  s.withParent = w.slice(0, i) + (within ? '1' : '0') + w.slice(i + 1);
 }
 
 /** Records child i's failure (or cancellation), the message cut to MAX_ERROR_MESSAGE and dropped beyond MAX_FULL_ERRORS. */

@@ -7,6 +7,7 @@ import { Image } from '../../src/image/image';
 import { DevServer, SEARCH_ATTRIBUTES, startDevServer } from '../../src/dev/dev-server';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parseActivityId } from '../../src/contract/activity-ids';
+import { firstValue } from '../../src/client/report/history-decode';
 import type { UpdateResult } from '../../src/contract/run-types';
 import { cleanup, snapshot } from '../helpers/tree';
 import {
@@ -85,7 +86,11 @@ async function completedOnServer(handle: WorkflowHandle, stage: string): Promise
     if (s) scheduled.set(String(e.eventId), s.activityId ?? '');
     const c = e.activityTaskCompletedEventAttributes;
     const id = c ? parseActivityId(scheduled.get(String(c.scheduledEventId)) ?? '') : null;
-    if (id?.stage === stage) names.add(id.name);
+    if (id?.stage !== stage) continue;
+    // A lane (planChildren, `plan/<first>..<last>`) names the children it planned in its result.
+    const lane = (firstValue(c!.result) as { results?: { name: string }[] } | undefined)?.results;
+    if (lane) for (const r of lane) names.add(r.name);
+    else names.add(id.name);
   }
   return names;
 }

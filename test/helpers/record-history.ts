@@ -231,6 +231,9 @@ export const SCENARIOS: Scenario[] = [
     expect: 'ok',
     extra: { 'v4-partition-1.json': (all) => all.find((e) => e.workflowId.endsWith('/children-1'))! },
   },
+  // Since lanes (patches 'lanes' and 'prepared-with-parent'): the zones are planned and executed
+  // several to an activity, and prepared with the parent (their files are all in its plan).
+  { file: 'v5-lanes.json', host: true, zones: 6, input: { concurrency: 2, recursive: true }, expect: 'ok' },
 ];
 
 /**

@@ -130,8 +130,12 @@ export async function checkpointedPlans(env: TemporalEnv, workflowId: string): P
         scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityId ?? '');
       const done = e.activityTaskCompletedEventAttributes;
       const activityId = done ? scheduled.get(String(done.scheduledEventId)) : undefined;
-      if (done && activityId?.startsWith('plan/'))
-        out.set(activityId.slice(5), (firstValue(done.result) as { plan: Plan }).plan);
+      if (done && activityId?.startsWith('plan/')) {
+        // A plan activity returns one plan; a lane (planChildren) one per child it planned.
+        const r = firstValue(done.result) as { plan?: Plan; results?: { name: string; plan: Plan }[] };
+        if (r.results) for (const x of r.results) out.set(x.name, x.plan);
+        else out.set(activityId.slice(5), r.plan!);
+      }
       const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
       if (child?.workflowId) await visit(child.workflowId, child.runId ?? undefined);
       const next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;

@@ -30,8 +30,9 @@ import {
   type StageAudit,
   type WorkflowStatusName,
 } from './audit-report';
-import { decodeFailure, enumName, firstValue, iso, RETRY_STATES, tsToMs } from './history-decode';
+import { decodeFailure, describeBytes, enumName, firstValue, iso, RETRY_STATES, tsToMs } from './history-decode';
 import { shortVersion } from '../../model/fmri';
+import { activitySummary } from './history-activity';
 
 import {
   Activity,
@@ -55,6 +56,9 @@ import {
 } from './audit-fold';
 import type { DescribeInfo, ReportOptions } from './report-options';
 import type { HistoryEvent, PendingActivity, StartedAttributes } from './history-decode';
+
+/** The activity types that work several children one after another (src/contract/lanes.ts). */
+const LANE_TYPES = new Set(['planChildren', 'executeChildren']);
 
 /**
  * Folds the executions of one run into an AuditReport: beginExecution, addEvents (any number of
@@ -194,7 +198,7 @@ export class AuditBuilder {
   private image(name: string): ImageAcc {
     let img = this.images.get(name);
     if (!img) {
-      img = { name, stages: [], changes: null, planDigest: null, planPath: null };
+      img = { name, stages: [], changes: null, planDigest: null, planPath: null, preparedWithParent: false };
       this.images.set(name, img);
     }
     return img;
@@ -221,9 +225,12 @@ export class AuditBuilder {
       if (LEGACY_TYPES.has(type)) this.sawLegacy = true;
       else if (BOUNDED_TYPES.has(type)) this.sawBounded = true;
       let batch: string[] | null = null;
-      if (type === 'publisherCheck') {
+      if (type === 'publisherCheck' || LANE_TYPES.has(type)) {
         const children = (firstValue(a.input) as { children?: unknown } | undefined)?.children;
-        batch = Array.isArray(children) ? children.map(String) : null;
+        // A lane's children are `{ child, ... }`; publisherCheck's are names.
+        batch = Array.isArray(children)
+          ? children.map((c) => String(c && typeof c === 'object' ? (c as { child?: unknown }).child : c))
+          : null;
       }
       x.activities.set(String(e.eventId), {
         activityId: a.activityId ?? '',
@@ -397,6 +404,11 @@ export class AuditBuilder {
       return;
     }
 
+    if (LANE_TYPES.has(act.activityType)) {
+      this.laneRows(x, act, stage, row, value, closed !== undefined, image);
+      return;
+    }
+
     if (act.batch || act.activityType === 'publisherCheck') {
       const results = Array.isArray(value?.results)
         ? (value.results as { name: string; error: { code: string; message: string } | null }[])
@@ -435,20 +447,7 @@ export class AuditBuilder {
     this.pushErrors(x, image, stage, row, closed !== undefined);
     if (!value) return;
     if (stage === 'plan' && value.plan) {
-      const p = value.plan as {
-        changes?: { stem: string; from: string | null; to: string | null }[];
-        digest?: string;
-        image?: string;
-      };
-      img.changes = (p.changes ?? []).map((c) => ({
-        stem: c.stem,
-        from: c.from,
-        to: c.to,
-        fromVersion: c.from === null ? null : shortVersion(c.from),
-        toVersion: c.to === null ? null : shortVersion(c.to),
-      }));
-      img.planDigest = p.digest ?? null;
-      img.planPath = typeof p.image === 'string' ? p.image : null;
+      this.planOf(img, value);
     } else if (stage === 'describe') {
       if (act.activityType === 'describeImage' && Array.isArray(value.children))
         this.legacyDescribed = value.children as { name: string; path: string }[];
@@ -457,6 +456,79 @@ export class AuditBuilder {
         if (Array.isArray(value.children)) for (const n of value.children) this.selected.push(String(n));
       }
     }
+  }
+
+  /** What a plan result tells of its image: the changes, the plan's digest and where it was saved. */
+  private planOf(img: ImageAcc, value: Record<string, unknown>): void {
+    const p = value.plan as {
+      changes?: { stem: string; from: string | null; to: string | null }[];
+      digest?: string;
+      image?: string;
+    };
+    img.changes = (p.changes ?? []).map((c) => ({
+      stem: c.stem,
+      from: c.from,
+      to: c.to,
+      fromVersion: c.from === null ? null : shortVersion(c.from),
+      toVersion: c.to === null ? null : shortVersion(c.to),
+    }));
+    img.planDigest = p.digest ?? null;
+    img.planPath = typeof p.image === 'string' ? p.image : null;
+    img.preparedWithParent = value.preparedWithParent === true;
+  }
+
+  /**
+   * A lane (planChildren, executeChildren; src/contract/lanes.ts): a row for each child it
+   * worked on (with its own summary) and for the child that failed or was cancelled; the children
+   * it did not start get none here (a later activity works on them). While it is open, or when it
+   * failed as a whole, every child it was given shares its row.
+   */
+  private laneRows(
+    x: Execution,
+    act: Activity,
+    stage: string,
+    row: StageAudit,
+    value: Record<string, unknown> | undefined,
+    closed: boolean,
+    fallback: string,
+  ): void {
+    const names = act.batch ?? [fallback];
+    const results = value && Array.isArray(value.results) ? (value.results as Record<string, unknown>[]) : null;
+    if (!results) {
+      for (const name of names) {
+        const childRow: StageAudit = { ...row, batchSize: names.length };
+        this.image(name).stages.push(childRow);
+        this.pushErrors(x, name, stage, childRow, closed);
+      }
+      return;
+    }
+    const failure = value!.failure as { name: string; code: string; message: string } | undefined;
+    const cancelled = typeof value!.cancelled === 'string' ? value!.cancelled : null;
+    const worked = results.length + (failure ? 1 : 0) + (cancelled ? 1 : 0);
+    for (const r of results) {
+      const img = this.image(String(r.name));
+      img.stages.push({ ...row, batchSize: worked, summary: activitySummary(stage, r, describeBytes) });
+      if (stage === 'plan' && r.plan) this.planOf(img, r);
+    }
+    const ended = (name: string, state: StageAudit['state'], error: StageAudit['error']) => {
+      const childRow: StageAudit = { ...row, batchSize: worked, state, summary: null, error };
+      this.image(name).stages.push(childRow);
+      this.pushErrors(x, name, stage, childRow, true);
+    };
+    if (failure)
+      ended(failure.name, 'failed', {
+        code: failure.code,
+        message: failure.message,
+        timeoutType: null,
+        nonRetryable: true,
+      });
+    if (cancelled)
+      ended(cancelled, 'cancelled', {
+        code: 'CANCELLED',
+        message: 'cancelled: the run was cancelled; the image was rolled back',
+        timeoutType: null,
+        nonRetryable: false,
+      });
   }
 
   /** An open activity's error is its previous attempt's: not final. A closed one's is the outcome. */
@@ -540,6 +612,7 @@ export class AuditBuilder {
         stages,
         changes,
         planDigest: acc?.planDigest ?? null,
+        preparedWithParent: acc?.preparedWithParent ?? false,
       };
     });
 

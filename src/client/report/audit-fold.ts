@@ -78,6 +78,7 @@ export interface ImageAcc {
   changes: FmriChange[] | null;
   planDigest: string | null;
   planPath: string | null;
+  preparedWithParent: boolean;
 }
 
 export interface PartitionAcc extends PartitionAudit {
@@ -257,7 +258,7 @@ export function stageCounts(images: ImageAudit[], dryRun: boolean): StageCount[]
       describe: parent,
       'publisher-check': !parent,
       plan: true,
-      prepare: withChanges,
+      prepare: withChanges && !img.preparedWithParent, // the parent's prepare fetched its files
       execute: withChanges,
     };
     for (const c of out) if (applies[c.stage] && !seen.has(c.stage)) c.notStarted++;

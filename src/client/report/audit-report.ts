@@ -165,6 +165,11 @@ export interface ImageAudit {
   /** From the plan activity's result (the plan is the checkpoint); null when not planned (yet). */
   changes: FmriChange[] | null;
   planDigest: string | null;
+  /**
+   * Its last plan said every file it needs is in the parent's plan (`preparedWithParent`): the
+   * parent's prepare fetched them, and it has no prepare activity of its own.
+   */
+  preparedWithParent: boolean;
 }
 
 export interface AuditError {

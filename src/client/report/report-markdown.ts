@@ -92,7 +92,24 @@ export function reportMarkdown(r: AuditReport): string {
   );
   for (const img of r.images) {
     if (img.stages.length === 0) out.push(row([img.name, '–', '–', '–', '–', '–', '–', notStarted(img, open)]));
+    // A child prepared with the parent has no prepare activity: a row says so, before its execute.
+    const withParent = img.preparedWithParent && !img.stages.some((s) => s.stage === 'prepare');
+    const withParentRow = row([
+      img.name,
+      'prepare',
+      '–',
+      '–',
+      '–',
+      '–',
+      '–',
+      "with the parent's: every file is in its plan",
+    ]);
+    let shown = !withParent;
     for (const s of img.stages) {
+      if (!shown && s.stage === 'execute') {
+        out.push(withParentRow);
+        shown = true;
+      }
       out.push(
         row([
           img.name,

@@ -1,0 +1,133 @@
+/**
+ * Fewer round trips through the workflow on a real dev server (issue 8): small children are
+ * planned and executed several to an activity (lanes: planChildren, executeChildren,
+ * src/contract/lanes.ts), each child's plan still its own checkpoint and each execute its own
+ * journal, and a child whose files are all in the parent's plan gets no prepare activity. A slow
+ * plan ends its lane, so slow children keep an activity each.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { readAuditReport } from '../src/client/report/history-reader';
+import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
+import { cleanup } from './helpers/tree';
+import { checkpointedPlans, imageOf, makeHost, release, workflowId } from './helpers/workflow-fixture';
+import { firstValue } from '../src/client/report/history-decode';
+import { readRecord } from './helpers/activity-log';
+import type { UpdateResult } from '../src/contract/run-types';
+
+let env: TemporalEnv;
+before(async () => {
+  env = await startTemporalEnv();
+});
+after(async () => {
+  await env?.close();
+  await cleanup();
+});
+
+/** Each scheduled activity of the run's first execution: its type, ID and (for a lane) the children its result names. */
+async function activities(id: string) {
+  const events = (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const out = new Map<string, { type: string; id: string; planned: string[] | null }>();
+  for (const e of events) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) out.set(String(e.eventId), { type: s.activityType?.name ?? '', id: s.activityId ?? '', planned: null });
+    const c = e.activityTaskCompletedEventAttributes;
+    if (c) {
+      const a = out.get(String(c.scheduledEventId))!;
+      const r = firstValue(c.result) as { results?: { name: string }[] };
+      if (r?.results) a.planned = r.results.map((x) => x.name);
+    }
+  }
+  return [...out.values()];
+}
+
+async function update(host: Awaited<ReturnType<typeof makeHost>>, input: Record<string, unknown>, planDelayMs = 0) {
+  const id = workflowId('lanes');
+  const result = await env.withWorker(
+    {
+      cacheDir: host.cacheDir,
+      recordFile: host.recordFile,
+      beforeStage: async (stage) => {
+        if (stage === 'plan' && planDelayMs > 0) await new Promise((r) => setTimeout(r, planDelayMs));
+      },
+    },
+    (taskQueue, hostName) =>
+      env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', {
+        taskQueue,
+        workflowId: id,
+        args: [{ image: host.parent, host: hostName, recursive: true, ...input }],
+      }),
+  );
+  return { id, result, lines: await readRecord(host.recordFile, id) };
+}
+
+describe('lanes and prepare with the parent', () => {
+  it('plans small children several to an activity, each plan checkpointed once, and prepares only the parent', async () => {
+    const host = await makeHost(6);
+    const run = await update(host, { concurrency: 2 });
+    assert.equal(run.result.status, 'ok', JSON.stringify(run.result.failures));
+    const acts = await activities(run.id);
+    const lanes = acts.filter((a) => a.type === 'planChildren');
+    assert.ok(lanes.length >= 1 && lanes.length <= 4, `6 children at -C 2 in a few lanes: ${JSON.stringify(lanes)}`);
+    assert.ok(
+      lanes.some((l) => (l.planned?.length ?? 0) > 1),
+      'a lane planned more than one child',
+    );
+    const plans = await checkpointedPlans(env, run.id);
+    const names = host.children.map((c) => c.name);
+    for (const n of names) {
+      assert.equal(plans.get(n)?.changes.length, 5, `${n}: its plan is in the history`);
+      assert.equal(
+        run.lines.filter((l) => l.stage === 'plan' && l.name === n && l.event === 'end').length,
+        1,
+        `${n} planned once`,
+      );
+      assert.equal(imageOf(run.result, n).outcome, 'updated', n);
+    }
+    for (const c of host.children) assert.equal(await release(c.path), 'Demo OS 1.1', c.name);
+    // The zones need only files the parent's plan delivers: one prepare, the parent's.
+    assert.deepEqual(
+      acts.filter((a) => a.type === 'prepare').map((a) => a.id),
+      ['prepare/parent'],
+    );
+    // Executes too go in lanes: one activity for the parent, a few for the six children.
+    const executes = acts.filter((a) => a.type === 'execute' || a.type === 'executeChildren');
+    assert.equal(executes[0].id, 'execute/parent');
+    assert.ok(executes.length >= 2 && executes.length <= 5, JSON.stringify(executes));
+    for (const n of names)
+      assert.equal(
+        run.lines.filter((l) => l.stage === 'execute' && l.name === n && l.event === 'end').length,
+        1,
+        `${n} executed once`,
+      );
+
+    // The report shows a plan and an execute row per child, with the lane it was in.
+    const report = await readAuditReport(env.client, run.id, {
+      server: { address: env.server.address, namespace: env.server.namespace },
+    });
+    for (const n of names) {
+      const stages = report.images.find((i) => i.name === n)!.stages;
+      const plan = stages.filter((s) => s.stage === 'plan');
+      assert.equal(plan.length, 1, n);
+      assert.equal(plan[0].summary, '5 changes', n);
+      assert.match(plan[0].activityId, /^plan\/zone:z\d+(\.\.zone:z\d+)?$/);
+      const execute = stages.filter((s) => s.stage === 'execute');
+      assert.equal(execute.length, 1, n);
+      assert.match(execute[0].summary ?? '', /^applied, \d+ steps$/, n);
+      assert.equal(report.images.find((i) => i.name === n)!.outcome, 'updated', n);
+    }
+  });
+
+  it('a plan slower than the lane budget ends its lane: slow children keep an activity each', async () => {
+    const host = await makeHost(4);
+    const run = await update(host, { concurrency: 2 }, 1100);
+    assert.equal(run.result.status, 'ok', JSON.stringify(run.result.failures));
+    const lanes = (await activities(run.id)).filter((a) => a.type === 'planChildren' || a.id.startsWith('plan/zone'));
+    assert.ok(
+      lanes.every((l) => l.planned === null || l.planned.length === 1),
+      `each lane planned one child: ${JSON.stringify(lanes)}`,
+    );
+    const plans = await checkpointedPlans(env, run.id);
+    for (const c of host.children) assert.equal(plans.get(c.name)?.changes.length, 5, c.name);
+  });
+});
