@@ -24,7 +24,7 @@ after(async () => {
   await cleanup();
 });
 
-/** Each scheduled activity of the run's first execution: its type, ID and (for a lane) the children its result names. */
+/** Each scheduled activity of the run's first execution: its type, ID and (for a lane) the children its result names (`planned`: planned or executed). */
 async function activities(id: string) {
   const events = (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
   const out = new Map<string, { type: string; id: string; planned: string[] | null }>();
@@ -90,10 +90,15 @@ describe('lanes and prepare with the parent', () => {
       acts.filter((a) => a.type === 'prepare').map((a) => a.id),
       ['prepare/parent'],
     );
-    // Executes too go in lanes: one activity for the parent, a few for the six children.
+    // Executes too go in lanes: one activity for the parent, fewer than six for the six children
+    // (the first two are single: until one ended, the run does not know how long a child takes).
     const executes = acts.filter((a) => a.type === 'execute' || a.type === 'executeChildren');
     assert.equal(executes[0].id, 'execute/parent');
-    assert.ok(executes.length >= 2 && executes.length <= 5, JSON.stringify(executes));
+    assert.ok(executes.length < 7, JSON.stringify(executes));
+    assert.ok(
+      executes.some((a) => a.type === 'executeChildren' && (a.planned?.length ?? 0) > 1),
+      'a lane executed more than one child',
+    );
     for (const n of names)
       assert.equal(
         run.lines.filter((l) => l.stage === 'execute' && l.name === n && l.event === 'end').length,

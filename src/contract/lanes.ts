@@ -11,7 +11,7 @@
  *
  * Sizing (src/workflows/segment-run.ts): a stage starts with single children; once some have
  * ended, a lane takes as many as fit LANE_BUDGET_MS by the time one child of the stage took, at
- * most an even share of those left over the free places, and MAX_LANE. Children whose stage
+ * most an even share of those left over the concurrency cap, and MAX_LANE. Children whose stage
  * takes a second or more keep an activity each, so pause and skip reach a child waiting in a
  * lane within about LANE_BUDGET_MS. The activity itself starts no further child after
  * LANE_BUDGET_MS, after a failure (fail-fast), at the maintenance window's end or when the run

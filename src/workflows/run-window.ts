@@ -30,10 +30,9 @@ export interface WindowGate {
 export interface WindowLanes<I> {
   /**
    * How many of the `left` items not yet started the next start takes (1: a start of its own);
-   * `free`: the places in the window this start and the ones after it may take now (>= 1; with
-   * no limit, the items left).
+   * `places`: items in flight at most (the window's limit; with no limit, the items left).
    */
-  size(left: number, free: number): number;
+  size(left: number, places: number): number;
   /** Works `items` (2 or more) as one start; items it did not start it pushes back onto the window's list. */
   run(items: I[]): Promise<ItemEnd>;
 }
@@ -98,9 +97,7 @@ export async function runWindow<I>(
     }
     const left = items.length - k;
     const limit = gate.limit();
-    const n = lanes
-      ? Math.max(1, Math.min(lanes.size(left, limit > 0 ? Math.max(1, limit - inFlight) : left), left))
-      : 1;
+    const n = lanes ? Math.max(1, Math.min(lanes.size(left, limit > 0 ? limit : left), left)) : 1;
     inFlight++;
     const started = n > 1 ? lanes!.run(items.slice(k, k + n)) : run(items[k]);
     k += n;

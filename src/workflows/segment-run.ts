@@ -344,21 +344,26 @@ export class SegmentRun {
    * The window's lanes in `stage` (src/contract/lanes.ts). In plan and execute the first starts
    * are single children; once some have ended, each start takes as many as fit LANE_BUDGET_MS by
    * the time a child of this stage took (workflow time, so replay decides the same), at most an
-   * even share of the children left over the window's free places and MAX_LANE. Slow children
+   * even share of the children left over the window's places and MAX_LANE. Slow children
    * (a stage of a second or more) keep an activity each. Prepare starts one child at a time (its
    * downloads are long, or there are none).
    */
   private lanes(stage: StageName, parentPlan: string | null): WindowLanes<number> {
+    const burst = { at: -1, left: 0 };
     return {
-      size: (left, free) => {
+      size: (left, places) => {
         const perChild = this.perChildMs[stage];
         if ((stage !== 'plan' && stage !== 'execute') || perChild === undefined) return 1;
+        // Starts made at one workflow time (one workflow task) share what was left at the first of
+        // them: 42 children left for 8 places start as 7 lanes of 6 that end together, not as
+        // lanes of 6, 5, 4, ... whose first one ends last.
+        const now = Date.now();
+        if (burst.at !== now) Object.assign(burst, { at: now, left });
         // As many as fit the budget by what this stage's children took so far (so a pause or a
         // skip reaches a child waiting in a lane within about LANE_BUDGET_MS), and no more than an
-        // even share of what is left over the free places (lanes that end together, not big ones
-        // first and a tail of small ones).
+        // even share over the window's places.
         const fit = Math.floor(LANE_BUDGET_MS / Math.max(1, perChild));
-        return Math.max(1, Math.min(MAX_LANE, fit, Math.ceil(left / free)));
+        return Math.max(1, Math.min(MAX_LANE, fit, Math.ceil(burst.left / places)));
       },
       run: (items) => this.lane(stage as 'plan' | 'execute', items, parentPlan),
     };
