@@ -50,8 +50,8 @@ export interface DirectUpdateResult {
 /**
  * The update `updateLinkedImages` performs, done with the image model's functions in this
  * process, for the benchmark's "no Temporal" side. Same order and cap semantics as the
- * workflow: the publisher check of every child (at most `concurrency` at once, every failure
- * collected), then plan (the parent, then the children against plannedState of the parent's
+ * workflow: the publisher check of every child (all at once, as pkg(5) and the workflow: every
+ * failure collected), then plan (the parent, then the children against plannedState of the parent's
  * plan), prepare and execute (the parent when it has changes, then the children with changes;
  * as in the workflow, no prepare for a child whose files are all in the parent's plan),
  * each child stage with at most `concurrency` running; every child finishes a stage before the
@@ -101,7 +101,8 @@ export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions 
     const parent = await Image.open(host.parent);
     const children = host.children;
     if (
-      !(await capped(children, cap, false, (c) =>
+      // No cap: as the workflow (stageConcurrency 'publisher-check' 0), pkg(5) checks every child at once.
+      !(await capped(children, 0, false, (c) =>
         stage('publisher-check', c.name, async () => publisherCheck(parent, await Image.open(c.path))),
       ))
     )

@@ -39,7 +39,15 @@ describe("runDirectUpdate (the image model in process, the workflow's order and 
     // parent's prepare is the only one (src/stages/content-within.ts).
     assert.deepEqual(r.calls, { 'publisher-check': 4, plan: 5, prepare: 1, execute: 5 });
     assert.equal(r.updated, 5);
-    for (const s of ['publisher-check', 'plan', 'execute'] as const)
+    // pkg(5) checks every child's publishers at once, without the cap.
+    assert.equal(
+      maxInFlight(
+        events.filter((e) => e.name !== 'parent'),
+        'publisher-check',
+      ),
+      4,
+    );
+    for (const s of ['plan', 'execute'] as const)
       assert.equal(
         maxInFlight(
           events.filter((e) => e.name !== 'parent'),
