@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { CancelledFailure, cancellationDetails, cancellationSignal } from '@temporalio/activity';
+import { cancellationSignal } from '@temporalio/activity';
+import { runLane } from './run-lane';
 import * as path from 'path';
 import { promises as fsp } from 'fs';
 import { syncFsHelper } from '../image/syncfs-helper';
@@ -128,29 +129,16 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
   /** planChildren's loop: the children planned (plans saved, not yet fsynced), the failure, the rest. */
   async function planLane(input: PlanChildrenInput): Promise<PlanChildrenOutput> {
     const t0 = Date.now();
-    const results: PlanChildrenOutput['results'] = [];
     let bytes = 0;
-    for (const [k, c] of input.children.entries()) {
-      const rest = () => input.children.slice(k).map((x) => x.child);
-      if (k > 0 && (Date.now() - t0 >= input.budgetMs || bytes >= LANE_MAX_BYTES || cancellationSignal().aborted))
-        return { results, notStarted: rest() };
-      try {
+    return runLane(
+      input.children,
+      () => Date.now() - t0 >= input.budgetMs || bytes >= LANE_MAX_BYTES || cancellationSignal().aborted,
+      async (c) => {
         const out = await planImage({ image: input.image, parentPlan: input.parentPlan, ...c }, false);
         bytes += Buffer.byteLength(JSON.stringify(out.plan));
-        results.push({ name: c.child, ...out });
-      } catch (e) {
-        const f = e as ApplicationFailure;
-        const final = f instanceof ApplicationFailure && f.nonRetryable;
-        if (k === 0 && !final) throw e;
-        if (!final) return { results, notStarted: rest() };
-        return {
-          results,
-          failure: { name: c.child, code: f.type ?? 'Error', message: f.message },
-          notStarted: rest().slice(1),
-        };
-      }
-    }
-    return { results, notStarted: [] };
+        return out;
+      },
+    );
   }
 
   async function executeImage(input: PlannedStageInput): Promise<ExecuteImageOutput> {
@@ -325,30 +313,11 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
     async executeChildren(input: ExecuteChildrenInput): Promise<ExecuteChildrenOutput> {
       const t0 = Date.now();
       const notAfter = input.notAfter ? Date.parse(input.notAfter) : Infinity;
-      const results: ExecuteChildrenOutput['results'] = [];
-      for (const [k, c] of input.children.entries()) {
-        const rest = () => input.children.slice(k).map((x) => x.child);
-        if (k > 0 && (Date.now() - t0 >= input.budgetMs || Date.now() >= notAfter || cancellationSignal().aborted))
-          return { results, notStarted: rest() };
-        try {
-          results.push({ name: c.child, ...(await executeImage({ image: input.image, ...c })) });
-        } catch (e) {
-          // The run cancelled: the workflow must learn which children were executed before. Any
-          // other cancellation (worker shutdown, a timeout) is raised as a single execute's would be.
-          if (e instanceof CancelledFailure && cancellationDetails()?.cancelRequested)
-            return { results, cancelled: c.child, notStarted: rest().slice(1) };
-          const f = e as ApplicationFailure;
-          const final = f instanceof ApplicationFailure && f.nonRetryable;
-          if (k === 0 && !final) throw e;
-          if (!final) return { results, notStarted: rest() };
-          return {
-            results,
-            failure: { name: c.child, code: f.type ?? 'Error', message: f.message },
-            notStarted: rest().slice(1),
-          };
-        }
-      }
-      return { results, notStarted: [] };
+      return runLane(
+        input.children,
+        () => Date.now() - t0 >= input.budgetMs || Date.now() >= notAfter || cancellationSignal().aborted,
+        (c) => executeImage({ image: input.image, ...c }),
+      );
     },
   };
 }

@@ -210,6 +210,8 @@ export interface PlanChildrenOutput {
   results: ({ name: string } & PlanImageOutput)[];
   /** The child whose plan failed with a non-retryable error (its code and message), if one did. */
   failure?: { name: string; code: string; message: string };
+  /** The child being planned when the run was cancelled, if it was (plans change no image). */
+  cancelled?: string;
   /** Children not started: the budget or the byte limit was reached, a plan failed, or a later child's error was retryable. */
   notStarted: string[];
 }
