@@ -10,10 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { readAuditReport } from '../src/client/report/history-reader';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';
-import { checkpointedPlans, imageOf, makeHost, release, workflowId } from './helpers/workflow-fixture';
+import { checkpointedPlans, type Host, imageOf, makeHost, release, runUpdate } from './helpers/workflow-fixture';
 import { firstValue } from '../src/client/report/history-decode';
-import { readRecord } from './helpers/activity-log';
-import type { UpdateResult } from '../src/contract/run-types';
 
 let env: TemporalEnv;
 before(async () => {
@@ -41,39 +39,27 @@ async function activities(id: string) {
   return [...out.values()];
 }
 
-async function update(host: Awaited<ReturnType<typeof makeHost>>, input: Record<string, unknown>, planDelayMs = 0) {
-  const id = workflowId('lanes');
-  const result = await env.withWorker(
-    {
-      cacheDir: host.cacheDir,
-      recordFile: host.recordFile,
-      beforeStage: async (stage) => {
-        if (stage === 'plan' && planDelayMs > 0) await new Promise((r) => setTimeout(r, planDelayMs));
-      },
+/** A run of `host` with `input`; `planDelayMs` of simulated work before each plan. */
+const update = (host: Host, input: Record<string, unknown>, planDelayMs = 0) =>
+  runUpdate(env, host, input, 'lanes', {
+    beforeStage: async (stage) => {
+      if (stage === 'plan' && planDelayMs > 0) await new Promise((r) => setTimeout(r, planDelayMs));
     },
-    (taskQueue, hostName) =>
-      env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', {
-        taskQueue,
-        workflowId: id,
-        args: [{ image: host.parent, host: hostName, recursive: true, ...input }],
-      }),
-  );
-  return { id, result, lines: await readRecord(host.recordFile, id) };
-}
+  });
 
 describe('lanes and prepare with the parent', () => {
   it('plans small children several to an activity, each plan checkpointed once, and prepares only the parent', async () => {
     const host = await makeHost(6);
     const run = await update(host, { concurrency: 2 });
     assert.equal(run.result.status, 'ok', JSON.stringify(run.result.failures));
-    const acts = await activities(run.id);
+    const acts = await activities(run.workflowId);
     const lanes = acts.filter((a) => a.type === 'planChildren');
     assert.ok(lanes.length >= 1 && lanes.length <= 4, `6 children at -C 2 in a few lanes: ${JSON.stringify(lanes)}`);
     assert.ok(
       lanes.some((l) => (l.planned?.length ?? 0) > 1),
       'a lane planned more than one child',
     );
-    const plans = await checkpointedPlans(env, run.id);
+    const plans = await checkpointedPlans(env, run.workflowId);
     const names = host.children.map((c) => c.name);
     for (const n of names) {
       assert.equal(plans.get(n)?.changes.length, 5, `${n}: its plan is in the history`);
@@ -107,7 +93,7 @@ describe('lanes and prepare with the parent', () => {
       );
 
     // The report shows a plan and an execute row per child, with the lane it was in.
-    const report = await readAuditReport(env.client, run.id, {
+    const report = await readAuditReport(env.client, run.workflowId, {
       server: { address: env.server.address, namespace: env.server.namespace },
     });
     for (const n of names) {
@@ -127,12 +113,14 @@ describe('lanes and prepare with the parent', () => {
     const host = await makeHost(4);
     const run = await update(host, { concurrency: 2 }, 1100);
     assert.equal(run.result.status, 'ok', JSON.stringify(run.result.failures));
-    const lanes = (await activities(run.id)).filter((a) => a.type === 'planChildren' || a.id.startsWith('plan/zone'));
+    const lanes = (await activities(run.workflowId)).filter(
+      (a) => a.type === 'planChildren' || a.id.startsWith('plan/zone'),
+    );
     assert.ok(
       lanes.every((l) => l.planned === null || l.planned.length === 1),
       `each lane planned one child: ${JSON.stringify(lanes)}`,
     );
-    const plans = await checkpointedPlans(env, run.id);
+    const plans = await checkpointedPlans(env, run.workflowId);
     for (const c of host.children) assert.equal(plans.get(c.name)?.changes.length, 5, c.name);
   });
 });

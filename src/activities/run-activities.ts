@@ -281,8 +281,7 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
       const out = await planLane(input);
       // The plans were saved without an fsync each: one flush per file system makes them all
       // durable before the activity reports them (execute loads them after a host crash).
-      const roots = await Promise.all(out.results.map((r) => parents.childRoot(input.image, r.name)));
-      await mapErrors(() => syncFileSystems(roots));
+      await mapErrors(() => syncFileSystems(out.results.map((r) => r.plan.image))); // a plan names its image's root
       return out;
     },
 

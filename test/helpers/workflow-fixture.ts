@@ -1,3 +1,4 @@
+import type { ActivityDeps } from '../../src/activities/create-activities';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'fs';
 import * as path from 'path';
@@ -45,9 +46,12 @@ export async function runUpdate(
   host: Host,
   input: Record<string, unknown>,
   tag = 'update',
+  /** More of the worker's activity options, e.g. `beforeStage` to slow a stage down. */
+  deps: Partial<ActivityDeps> = {},
 ): Promise<Run> {
   const id = workflowId(tag);
-  const result = await env.withWorker({ cacheDir: host.cacheDir, recordFile: host.recordFile }, (taskQueue, hostName) =>
+  const worker = { cacheDir: host.cacheDir, recordFile: host.recordFile, ...deps };
+  const result = await env.withWorker(worker, (taskQueue, hostName) =>
     env.client.workflow.execute<(i: unknown) => Promise<UpdateResult>>('updateLinkedImages', {
       taskQueue,
       workflowId: id,
