@@ -31,6 +31,14 @@ export class SyncFsHelper {
     });
   }
 
+  /**
+   * Starts the helper shell now rather than at the first syncFs (a no-op when it runs). Spawning
+   * blocks the event loop for several milliseconds; a worker does it before it takes any work.
+   */
+  prestart(): void {
+    this.start();
+  }
+
   private start(): ChildProcessWithoutNullStreams | null {
     if (this.child) return this.child;
     let child: ChildProcessWithoutNullStreams;
@@ -94,6 +102,11 @@ export class SyncFsPool {
     this.helpers = Array.from({ length: size }, () => ({ helper: new SyncFsHelper(), pending: 0 }));
   }
 
+  /** Starts every helper now (SyncFsHelper.prestart): a worker calls it before it polls. */
+  prestart(): void {
+    for (const h of this.helpers) h.helper.prestart();
+  }
+
   async syncFs(path: string): Promise<void> {
     const h = this.helpers.reduce((a, b) => (b.pending < a.pending ? b : a));
     h.pending++;
@@ -105,5 +118,5 @@ export class SyncFsPool {
   }
 }
 
-/** The helpers of this process (started on first use). */
+/** The helpers of this process (started on first use, or by createHostWorkers before its workers poll). */
 export const syncFsHelper = new SyncFsPool();

@@ -1,5 +1,6 @@
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
+import { syncFsHelper } from '../image/syncfs-helper';
 import type { LinkedImagesPlugin } from '../plugin/linked-images-plugin';
 
 export interface HostWorkersOptions {
@@ -51,6 +52,9 @@ export async function createHostWorkers(opts: HostWorkersOptions): Promise<HostW
   };
   const workflows = await Worker.create({ ...common, taskQueue: plugin.taskQueue });
   const activities = await Worker.create({ ...common, taskQueue: plugin.hostTaskQueue });
+  // Plan lanes and executes flush through these shells; spawned now, their start (several ms of
+  // blocked event loop each) is not paid inside the first run's activities.
+  syncFsHelper.prestart();
   const both = [workflows, activities];
   const shutdown = () => {
     for (const w of both) if (w.getState() === 'RUNNING') w.shutdown();
