@@ -98,7 +98,12 @@ export async function runDirectUpdate(host: DemoHost, opts: DirectUpdateOptions 
   };
 
   try {
-    const parent = await Image.open(host.parent);
+    const parent = await Image.open(host.parent).catch((e) => {
+      // As the workflow's describe refuses it: a parent that cannot be opened fails the run.
+      if (isImageError(e))
+        result.failures.push({ name: 'parent', stage: 'publisher-check', code: e.code, message: e.message });
+      throw e;
+    });
     const children = host.children;
     if (
       // No cap: as the workflow (stageConcurrency 'publisher-check' 0), pkg(5) checks every child at once.
