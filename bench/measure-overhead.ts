@@ -1,5 +1,5 @@
 import type { BenchContext } from './bench-context';
-import { runDirectUpdate } from './direct-update';
+import { runDirectUpdateProcess } from './direct-process';
 import { overheadFigure, type OverheadFigure } from './update-figures';
 import { runWorkflowUpdate } from './workflow-update';
 
@@ -8,9 +8,9 @@ export const OVERHEAD_CASES = { zones: [50, 200], stageMs: [0, 200], concurrency
 
 /**
  * Orchestration overhead: for each zone count and stage delay, the workflow (runWorkflowUpdate:
- * dev server, the worker in its own process, start to result) and runDirectUpdate (the same
- * update with the image model in this process) at the same concurrency, each on a fresh
- * identical host. The two sides alternate, and which goes first alternates by round; each side
+ * dev server, the worker in its own fresh process, start to result) and the direct update (the
+ * same update with the image model's functions, in a fresh process of its own as well:
+ * runDirectUpdateProcess) at the same concurrency, each on a fresh identical host. The two sides alternate, and which goes first alternates by round; each side
  * counts its fastest of `ctx.rounds` runs. Throws when an update does not end `ok`.
  */
 export async function measureOverhead(ctx: BenchContext): Promise<OverheadFigure[]> {
@@ -33,9 +33,8 @@ export async function measureOverhead(ctx: BenchContext): Promise<OverheadFigure
           seconds = (await runWorkflowUpdate(ctx.server, hosts.workflow, { concurrency, stageDelayMs: c.stageMs }))
             .seconds;
         else {
-          const t0 = performance.now();
-          const r = await runDirectUpdate(hosts.direct, { concurrency, stageDelayMs: c.stageMs });
-          seconds = (performance.now() - t0) / 1000;
+          const r = await runDirectUpdateProcess(hosts.direct, { concurrency, stageDelayMs: c.stageMs });
+          seconds = r.wallSeconds;
           if (r.status !== 'ok')
             throw new Error(
               `The direct update of ${hosts.direct.parent} ended ${r.status}: ${JSON.stringify(r.failures).slice(0, 2000)}`,

@@ -1,5 +1,6 @@
 import type { BenchContext } from './bench-context';
 import { speedupFigures, type SpeedupFigure } from './update-figures';
+import { runDirectUpdateProcess } from './direct-process';
 import { runWorkflowUpdate } from './workflow-update';
 
 /**
@@ -13,29 +14,41 @@ export const SPEEDUP_CASES = { zones: 50, stageMs: 200, concurrency: [1, 2, 4, 8
 
 /**
  * Speed-up with concurrency: the workflow (runWorkflowUpdate, start to result) at each
- * concurrency on a fresh host whose zones each have a package of their own, the fastest of `ctx.rounds` runs each (ascending concurrencies
- * in odd rounds, descending in even ones), against the run at concurrency 1.
+ * concurrency on a fresh host whose zones each have a package of their own, the fastest of
+ * `ctx.rounds` runs each (ascending concurrencies in odd rounds, descending in even ones), against
+ * the run at concurrency 1; and the same for the direct update (runDirectUpdateProcess on its own
+ * fresh host), whose speed-up is what the machine allows the workload with no orchestration at all.
  */
 export async function measureSpeedup(ctx: BenchContext): Promise<SpeedupFigure[]> {
   const zones = ctx.zones(SPEEDUP_CASES.zones);
   const { stageMs } = SPEEDUP_CASES;
-  const best = new Map<number, number>(SPEEDUP_CASES.concurrency.map((c) => [c, Infinity]));
+  const best = new Map(SPEEDUP_CASES.concurrency.map((c) => [c, { workflow: Infinity, direct: Infinity }]));
   for (let round = 1; round <= ctx.rounds; round++) {
     const order = round % 2 === 1 ? [...SPEEDUP_CASES.concurrency] : [...SPEEDUP_CASES.concurrency].reverse();
     for (const concurrency of order) {
       ctx.log(
         `(b) speed-up: ${zones} zones, ${stageMs} ms/stage, C=${concurrency}${ctx.rounds > 1 ? ` [round ${round} of ${ctx.rounds}]` : ''}`,
       );
-      const host = await ctx.hosts.build(`speedup-${zones}z-c${concurrency}`, zones, {
-        bigFileBytes: SPEEDUP_CASES.zoneFileBytes,
-      });
+      const b = best.get(concurrency)!;
+      const build = (side: string) =>
+        ctx.hosts.build(`speedup-${zones}z-c${concurrency}-${side}`, zones, {
+          bigFileBytes: SPEEDUP_CASES.zoneFileBytes,
+        });
+      const host = await build('workflow');
       const { seconds } = await runWorkflowUpdate(ctx.server, host, { concurrency, stageDelayMs: stageMs });
-      best.set(concurrency, Math.min(best.get(concurrency)!, seconds));
-      ctx.log(`    workflow ${seconds.toFixed(2)} s`);
+      b.workflow = Math.min(b.workflow, seconds);
+      const direct = await build('direct');
+      const r = await runDirectUpdateProcess(direct, { concurrency, stageDelayMs: stageMs });
+      if (r.status !== 'ok')
+        throw new Error(
+          `The direct update of ${direct.parent} ended ${r.status}: ${JSON.stringify(r.failures).slice(0, 2000)}`,
+        );
+      b.direct = Math.min(b.direct, r.wallSeconds);
+      ctx.log(`    workflow ${seconds.toFixed(2)} s, direct ${r.wallSeconds.toFixed(2)} s`);
     }
   }
   return speedupFigures(
-    [...best].map(([concurrency, seconds]) => ({ concurrency, seconds })),
+    [...best].map(([concurrency, b]) => ({ concurrency, seconds: b.workflow, directSeconds: b.direct })),
     { zones, stageMs },
   );
 }

@@ -1,13 +1,13 @@
 import type { MachineInfo } from './machine';
 
-/** Part (a): the workflow against the same update done in process, on identical fresh hosts. */
+/** Part (a): the workflow against the same update done with the image model's functions in a fresh process, on identical fresh hosts. */
 export interface OverheadFigure {
   zones: number;
   /** Simulated work before every stage of every image, in milliseconds. */
   stageMs: number;
   /** From the client's start to the result, in seconds (fastest round). */
   workflowSeconds: number;
-  /** runDirectUpdate from call to return, in seconds (fastest round). */
+  /** The direct update in a fresh process (runDirectUpdateProcess), its own wall clock, in seconds (fastest round). */
   directSeconds: number;
   /** workflowSeconds / directSeconds. */
   ratio: number;
@@ -22,6 +22,10 @@ export interface SpeedupFigure {
   seconds: number;
   /** seconds at concurrency 1 / seconds here. */
   speedup: number;
+  /** The same update through the image model's functions (runDirectUpdateProcess, no orchestration), in seconds (fastest round). */
+  directSeconds: number;
+  /** directSeconds at concurrency 1 / directSeconds here: what this machine allows this workload without any orchestration. */
+  directSpeedup: number;
   zones: number;
   /** Simulated work before every stage of every image, in milliseconds. */
   stageMs: number;
@@ -89,7 +93,7 @@ export function overheadFigure(
 
 /** Speed-ups against the run at concurrency 1, in order of concurrency. Throws RangeError without one at concurrency 1. */
 export function speedupFigures(
-  runs: { concurrency: number; seconds: number }[],
+  runs: { concurrency: number; seconds: number; directSeconds: number }[],
   host: { zones: number; stageMs: number },
 ): SpeedupFigure[] {
   const one = runs.find((r) => r.concurrency === 1);
@@ -103,6 +107,8 @@ export function speedupFigures(
       concurrency: r.concurrency,
       seconds: r.seconds,
       speedup: one.seconds / r.seconds,
+      directSeconds: r.directSeconds,
+      directSpeedup: one.directSeconds / r.directSeconds,
       zones: host.zones,
       stageMs: host.stageMs,
     }));

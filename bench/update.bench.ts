@@ -2,7 +2,8 @@
  * `npm run bench -- [--rounds R] [--only overhead,speedup,duplicates,legacy] [--zones-scale F] [--json FILE] [--keep]`
  *
  * One run on this machine that measures `updateLinkedImages` against its alternatives:
- *  (a) overhead: the workflow against the same update done in process (runDirectUpdate);
+ *  (a) overhead: the workflow against the same update done with the image model's functions in a
+ *      fresh process of its own (runDirectUpdateProcess), as the workflow's worker is fresh;
  *  (b) speed-up with concurrency 1, 2, 4, 8, 16;
  *  (c) duplicate work (plans per child, content bytes served against the unique bytes needed),
  *      without and with a worker SIGKILLed in the middle of prepare;

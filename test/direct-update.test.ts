@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { audit } from '../src/image/audit';
 import { Image } from '../src/image/image';
+import { runDirectUpdateProcess } from '../bench/direct-process';
 import { DirectStage, runDirectUpdate, StageEvent } from '../bench/direct-update';
 import { buildDemoHost } from '../src/dev/demo-host';
 import { cleanup, tempDir } from './helpers/tree';
@@ -129,5 +130,29 @@ describe("runDirectUpdate (the image model in process, the workflow's order and 
       'parent, z1, z2: z3 and z4 never start',
     );
     assert.equal(await release(host.parent), 'Demo OS 1.0');
+  });
+
+  it('runDirectUpdateProcess does the same update in a process of its own and returns its result', async () => {
+    const host = await buildDemoHost(await tempDir('li-direct'), 2, undefined, { zones: 'clone' });
+    const r = await runDirectUpdateProcess(host, { concurrency: 2 });
+    assert.equal(r.status, 'ok');
+    assert.deepEqual(r.calls, { 'publisher-check': 2, plan: 3, prepare: 1, execute: 3 });
+    assert.ok(r.wallSeconds > 0);
+    // The other process changed the images on disk.
+    assert.equal(await release(host.parent), 'Demo OS 1.1');
+    const parent = await Image.open(host.parent);
+    for (const c of host.children) assert.equal((await audit(parent, await Image.open(c.path))).status, 'synced');
+    // An image-model error is the run's failure (as the workflow's describe refuses a bad path)...
+    const bad = await runDirectUpdateProcess({ ...host, parent: '/nonexistent/li-direct-process' }, { concurrency: 1 });
+    assert.equal(bad.status, 'failed');
+    assert.deepEqual(
+      bad.failures.map((f) => [f.name, f.stage]),
+      [['parent', 'publisher-check']],
+    );
+    // ...any other error (a bug) fails the process, its stderr in the rejection.
+    await assert.rejects(
+      runDirectUpdateProcess({ ...host, children: null as never }, { concurrency: 1 }),
+      /The direct update of .* failed in its process: TypeError/s,
+    );
   });
 });

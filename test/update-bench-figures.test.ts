@@ -36,23 +36,31 @@ describe('the figures of npm run bench', () => {
   it('speed-up: each concurrency against concurrency 1, in order of concurrency; none without concurrency 1', () => {
     const f = speedupFigures(
       [
-        { concurrency: 8, seconds: 5 },
-        { concurrency: 1, seconds: 40 },
-        { concurrency: 2, seconds: 20 },
+        { concurrency: 8, seconds: 5, directSeconds: 6 },
+        { concurrency: 1, seconds: 40, directSeconds: 33 },
+        { concurrency: 2, seconds: 20, directSeconds: 16.5 },
       ],
       { zones: 50, stageMs: 200 },
     );
     assert.deepEqual(
-      f.map((s) => [s.concurrency, s.speedup]),
+      f.map((s) => [s.concurrency, s.speedup, s.directSpeedup]),
       [
-        [1, 1],
-        [2, 2],
-        [8, 8],
+        [1, 1, 1],
+        [2, 2, 2],
+        [8, 8, 5.5],
       ],
     );
-    assert.deepEqual(f[2], { concurrency: 8, seconds: 5, speedup: 8, zones: 50, stageMs: 200 });
+    assert.deepEqual(f[2], {
+      concurrency: 8,
+      seconds: 5,
+      speedup: 8,
+      directSeconds: 6,
+      directSpeedup: 5.5,
+      zones: 50,
+      stageMs: 200,
+    });
     assert.throws(
-      () => speedupFigures([{ concurrency: 2, seconds: 1 }], { zones: 1, stageMs: 0 }),
+      () => speedupFigures([{ concurrency: 2, seconds: 1, directSeconds: 1 }], { zones: 1, stageMs: 0 }),
       /Expected a run at concurrency 1 to compare with, got concurrencies 2/,
     );
   });
@@ -100,9 +108,9 @@ describe('targets and table rows', () => {
       ],
       speedup: speedupFigures(
         [
-          { concurrency: 1, seconds: 42 },
-          { concurrency: 4, seconds: 11 },
-          { concurrency: 8, seconds: 6 },
+          { concurrency: 1, seconds: 42, directSeconds: 33 },
+          { concurrency: 4, seconds: 11, directSeconds: 9 },
+          { concurrency: 8, seconds: 6, directSeconds: 6 },
         ],
         { zones: 50, stageMs: 200 },
       ),
@@ -129,6 +137,7 @@ describe('targets and table rows', () => {
     );
     assert.equal(rows[0].measured, 'workflow 3.00 s');
     assert.equal(rows[0].baseline, 'direct 1.00 s');
+    assert.equal(rows[4].baseline, 'C=1 42.00 s; direct 5.50×');
     assert.equal(rows[6].measured, '2 plan(s)/child, 1.0 MB served');
     assert.deepEqual(updateRows({ overhead: [], speedup: [], duplicates: [], legacy: null }), []);
   });
