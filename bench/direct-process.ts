@@ -15,8 +15,8 @@ const run = promisify(execFile);
  * Why a process of its own: the workflow side runs each update on a fresh worker process, so its
  * image-model code runs cold (V8 has not compiled it yet, no manifest parsed). Run in the bench's
  * own process, the direct side was warm from every earlier round (the same packages' manifests
- * parsed, the same functions optimized): at 50 zones and ~0 ms of stage work that was worth
- * 0.1–0.2 s of a 0.6–0.8 s run, charged to orchestration. Rejects when the process fails
+ * parsed, the same functions optimized): at 50 zones and ~0 ms of stage work it took 0.56–0.85 s
+ * warm against 0.85–1.02 s in a fresh process, a difference charged to orchestration. Rejects when the process fails
  * (its stderr in the message).
  */
 export async function runDirectUpdateProcess(
@@ -42,4 +42,20 @@ export async function runDirectUpdateProcess(
     );
   });
   return JSON.parse(stdout) as DirectUpdateResult;
+}
+
+/**
+ * Seconds the direct update of `host` took (runDirectUpdateProcess's `wallSeconds`). Throws when
+ * it did not end `ok` (its time would mean nothing), with the failures.
+ */
+export async function directUpdateSeconds(
+  host: DemoHost,
+  opts: { concurrency: number; stageDelayMs?: number },
+): Promise<number> {
+  const r = await runDirectUpdateProcess(host, opts);
+  if (r.status !== 'ok')
+    throw new Error(
+      `The direct update of ${host.parent} ended ${r.status}: ${JSON.stringify(r.failures).slice(0, 2000)}`,
+    );
+  return r.wallSeconds;
 }

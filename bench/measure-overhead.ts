@@ -1,5 +1,5 @@
 import type { BenchContext } from './bench-context';
-import { runDirectUpdateProcess } from './direct-process';
+import { directUpdateSeconds } from './direct-process';
 import { overheadFigure, type OverheadFigure } from './update-figures';
 import { runWorkflowUpdate } from './workflow-update';
 
@@ -28,18 +28,10 @@ export async function measureOverhead(ctx: BenchContext): Promise<OverheadFigure
         direct: await ctx.hosts.build(`overhead-${c.zones}z-${c.stageMs}ms-direct`, c.zones),
       };
       for (const side of round % 2 === 1 ? (['workflow', 'direct'] as const) : (['direct', 'workflow'] as const)) {
-        let seconds: number;
-        if (side === 'workflow')
-          seconds = (await runWorkflowUpdate(ctx.server, hosts.workflow, { concurrency, stageDelayMs: c.stageMs }))
-            .seconds;
-        else {
-          const r = await runDirectUpdateProcess(hosts.direct, { concurrency, stageDelayMs: c.stageMs });
-          seconds = r.wallSeconds;
-          if (r.status !== 'ok')
-            throw new Error(
-              `The direct update of ${hosts.direct.parent} ended ${r.status}: ${JSON.stringify(r.failures).slice(0, 2000)}`,
-            );
-        }
+        const seconds =
+          side === 'workflow'
+            ? (await runWorkflowUpdate(ctx.server, hosts.workflow, { concurrency, stageDelayMs: c.stageMs })).seconds
+            : await directUpdateSeconds(hosts.direct, { concurrency, stageDelayMs: c.stageMs });
         best[i][side] = Math.min(best[i][side], seconds);
         ctx.log(`    ${side} ${seconds.toFixed(2)} s`);
       }

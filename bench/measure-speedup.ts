@@ -1,6 +1,6 @@
 import type { BenchContext } from './bench-context';
 import { speedupFigures, type SpeedupFigure } from './update-figures';
-import { runDirectUpdateProcess } from './direct-process';
+import { directUpdateSeconds } from './direct-process';
 import { runWorkflowUpdate } from './workflow-update';
 
 /**
@@ -16,8 +16,8 @@ export const SPEEDUP_CASES = { zones: 50, stageMs: 200, concurrency: [1, 2, 4, 8
  * Speed-up with concurrency: the workflow (runWorkflowUpdate, start to result) at each
  * concurrency on a fresh host whose zones each have a package of their own, the fastest of
  * `ctx.rounds` runs each (ascending concurrencies in odd rounds, descending in even ones), against
- * the run at concurrency 1; and the same for the direct update (runDirectUpdateProcess on its own
- * fresh host), whose speed-up is what the machine allows the workload with no orchestration at all.
+ * the run at concurrency 1; and the same for the direct update (directUpdateSeconds, in a process of
+ * its own, on its own fresh host), whose speed-up is what the machine allows the workload with no orchestration at all.
  */
 export async function measureSpeedup(ctx: BenchContext): Promise<SpeedupFigure[]> {
   const zones = ctx.zones(SPEEDUP_CASES.zones);
@@ -37,14 +37,9 @@ export async function measureSpeedup(ctx: BenchContext): Promise<SpeedupFigure[]
       const host = await build('workflow');
       const { seconds } = await runWorkflowUpdate(ctx.server, host, { concurrency, stageDelayMs: stageMs });
       b.workflow = Math.min(b.workflow, seconds);
-      const direct = await build('direct');
-      const r = await runDirectUpdateProcess(direct, { concurrency, stageDelayMs: stageMs });
-      if (r.status !== 'ok')
-        throw new Error(
-          `The direct update of ${direct.parent} ended ${r.status}: ${JSON.stringify(r.failures).slice(0, 2000)}`,
-        );
-      b.direct = Math.min(b.direct, r.wallSeconds);
-      ctx.log(`    workflow ${seconds.toFixed(2)} s, direct ${r.wallSeconds.toFixed(2)} s`);
+      const directSeconds = await directUpdateSeconds(await build('direct'), { concurrency, stageDelayMs: stageMs });
+      b.direct = Math.min(b.direct, directSeconds);
+      ctx.log(`    workflow ${seconds.toFixed(2)} s, direct ${directSeconds.toFixed(2)} s`);
     }
   }
   return speedupFigures(
