@@ -48,6 +48,27 @@ describe('diffActions: what changes', () => {
     assert.ok(cs.every((c) => c.owner === A1 && c.to === null && c.from !== null));
   });
 
+  it("keeps a removed package's directory while a remaining package's path lies beneath it (pkg(5)'s implicit directories)", () => {
+    // b delivers usr/bin/app without dir actions of its own; a, which delivered usr and usr/bin, goes.
+    const a = pkg(A1, 'dir path=usr', 'dir path=usr/bin', `file ${H1} path=usr/bin/kern`, 'dir path=opt');
+    const b = pkg(B1, `file ${H2} path=usr/bin/app`);
+    assert.deepEqual(kinds(diff({ old: [a], kept: [b] })), ['remove usr/bin/kern', 'remove opt']);
+    // Likewise when b is updated in the same change, and when nothing stays beneath: removed.
+    const b2 = pkg('pkg://test/b@2.0', `file ${H1} path=usr/bin/app`);
+    assert.deepEqual(kinds(diff({ old: [a, b], next: [b2] })), [
+      'remove usr/bin/kern',
+      'remove opt',
+      'update usr/bin/app',
+    ]);
+    assert.deepEqual(kinds(diff({ old: [a, b] })), [
+      'remove usr/bin/app',
+      'remove usr/bin/kern',
+      'remove usr/bin',
+      'remove opt',
+      'remove usr',
+    ]);
+  });
+
   it('lists nothing for a package whose version changed but whose actions did not', () => {
     assert.deepEqual(
       diff({

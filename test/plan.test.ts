@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
 import { after, describe, it } from 'node:test';
 import { audit } from '../src/image/audit';
 import { ImageError, isImageError } from '../src/model/errors';
@@ -59,6 +61,22 @@ describe('plan', () => {
       all.changes.some((c) => short(c.to) === 'data@2.0'),
       'an update still moves every package',
     );
+  });
+
+  it("uninstalling a package keeps its directories that another package's paths still need (pkg(5)'s implicit directories)", async () => {
+    // kern delivers dir usr, dir usr/bin and usr/bin/kern; app only a link in usr/bin, no dir
+    // action: removing kern must not take usr/bin (and app's link) with it.
+    const repo = await makeRepo();
+    await publishPkg(repo, 'kern@1.0', { 'usr/bin/kern': 'k' });
+    await publishPkg(repo, 'app@1.0', {}, { actions: ['link path=usr/bin/app target=kern'] });
+    const image = await makeImage(fileUrl(repo));
+    const cache = await makeCache();
+    await update(image, cache, { install: ['kern', 'app'] });
+    await update(image, cache, { remove: ['kern'] });
+    const root = image.root;
+    assert.equal(await fsp.readlink(path.join(root, 'usr/bin/app')), 'kern');
+    await assert.rejects(fsp.lstat(path.join(root, 'usr/bin/kern')), { code: 'ENOENT' });
+    assert.deepEqual([...(await image.installed()).keys()], ['app']);
   });
 
   it('installs what a package requires, at least the required version', async () => {

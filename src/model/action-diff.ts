@@ -77,10 +77,27 @@ export function diffActions(input: {
     else if (!actionsEqual(o.action, n.action))
       changes.push({ kind: 'update', path, owner: n.owner, from: o.action, to: n.action });
   }
+  // A directory no package delivers any more stays while a path that remains lies beneath it:
+  // pkg(5) keeps such implicit directories (its image plan drops the removal of a directory the
+  // remaining actions still need). Removing it would take the other packages' files with it.
+  const implied = impliedDirectories(afterMap.keys());
   for (const [path, o] of beforeMap) {
-    if (!afterMap.has(path)) changes.push({ kind: 'remove', path, owner: o.owner, from: o.action, to: null });
+    if (afterMap.has(path) || (o.action.type === 'dir' && implied.has(path))) continue;
+    changes.push({ kind: 'remove', path, owner: o.owner, from: o.action, to: null });
   }
   return orderForExecution(changes);
+}
+
+/** Every proper ancestor directory of `paths` (image-relative, `/`-separated): `usr/bin/x` gives `usr/bin` and `usr`. */
+function impliedDirectories(paths: Iterable<string>): Set<string> {
+  const dirs = new Set<string>();
+  for (const p of paths)
+    for (let k = p.lastIndexOf('/'); k > 0; k = p.lastIndexOf('/', k - 1)) {
+      const d = p.slice(0, k);
+      if (dirs.has(d)) break; // its own ancestors are in already
+      dirs.add(d);
+    }
+  return dirs;
 }
 
 interface Owned {
