@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../src/activities/create-activities';
 import { FsLayer, realFs } from '../src/image/fs-layer';
 import { Image, STATE_FILE } from '../src/image/image';
 import { attachChild } from '../src/image/linked';
@@ -111,5 +113,23 @@ describe('an image left with an interrupted execute (a SIGKILL mid-execute)', ()
     assert.equal(self.code, 1);
     const clean = await pkg('installed', '-R', h.zones.z2);
     assert.equal(clean.stderr, '', 'no notice on an image without a journal');
+  });
+});
+
+describe('the plan activity on an image with an interrupted execute (a new run after its host went down)', () => {
+  it('rolls the interrupted execute back first, says so in its lines, then plans as usual', async () => {
+    const h = await interruptedChild();
+    const acts = createActivities({ cacheDir: h.cache });
+    const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
+      new MockActivityEnvironment().run(fn, ...args);
+    const parent = await run(acts.plan, { image: h.parent, child: null, parentPlan: null });
+    const out = await run(acts.plan, { image: h.parent, child: 'zone:z1', parentPlan: parent.plan.digest, sync: true });
+    assert.match(out.lines[0], /^An execute interrupted in this image \(plan [0-9a-f]{12}\) was rolled back first$/);
+    assert.deepEqual(
+      out.plan.changes.map((c) => c.to?.replace(/:\d{8}T\d{6}Z$/, '')),
+      ['pkg://test/a@2.0'],
+    );
+    await assert.rejects(fs.access(path.join(h.zones.z1, 'var/pkg/journal/intent.json')), { code: 'ENOENT' });
+    assert.equal(await version(h.zones.z1, 'a'), '1.0', 'rolled back, not yet executed');
   });
 });

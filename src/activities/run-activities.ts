@@ -4,6 +4,7 @@ import { runLane } from './run-lane';
 import * as path from 'path';
 import { promises as fsp } from 'fs';
 import { syncFsHelper } from '../image/syncfs-helper';
+import { settleInterruptedExecute } from '../stages/interrupted-execute';
 import { eachLimited } from '../model/each-limited';
 import { ioError, isImageError } from '../model/errors';
 import { Image } from '../image/image';
@@ -97,6 +98,9 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
     return recorded('plan', nameOf(input), async () => {
       await before('plan', nameOf(input));
       const image = await imageOf(input);
+      // An execute of an earlier run that was cut off in this image (its host went down) is
+      // settled first, as `pkg update` does: the image plans from a whole state again.
+      const settled = await settleInterruptedExecute(image, await getCache());
       const installed = await image.installed();
       const packages =
         input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
@@ -111,6 +115,10 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
       checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
       await savePlan(image, p, { fsync: durable });
       const lines = planLines(p);
+      if (settled.outcome !== 'none')
+        lines.unshift(
+          `An execute interrupted in this image (plan ${settled.plan.slice(0, 12) || 'unknown'}) was ${settled.outcome === 'rolled-back' ? 'rolled back' : 'past its commit point and was finished'} first`,
+        );
       // Decided here, where the plan's actions are at hand (planActions recalls them from
       // makePlan), so that the workflow can leave out a prepare activity that would download nothing.
       const withParent =

@@ -1,30 +1,7 @@
-import { promises as fs } from 'fs';
-import * as path from 'path';
 import { ContentCache } from '../cache/content-cache';
 import { Image } from '../image/image';
-import { recover } from '../stages/execute';
-import { Journal } from '../stages/journal';
+import { interruptedExecute, settleInterruptedExecute } from '../stages/interrupted-execute';
 import { CliIo } from './command';
-
-/**
- * The plan digest of an execute that was interrupted in the image at `root` (a SIGKILL, a
- * crash: its journal's intent is still there), or null when there is none. Only reads: a torn
- * intent (the execute died before its first change) counts as none, as Journal.load decides.
- */
-export async function interruptedExecute(root: string): Promise<string | null> {
-  let raw: string;
-  try {
-    raw = await fs.readFile(path.join(Journal.path(root), 'intent.json'), 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const plan = (JSON.parse(raw) as { plan?: unknown }).plan;
-    return typeof plan === 'string' ? plan : '';
-  } catch {
-    return null;
-  }
-}
 
 /** The one-line notice for an interrupted execute in `root`: what it is and the two ways out. */
 export function interruptedNotice(root: string, plan: string): string {
@@ -54,9 +31,8 @@ export async function warnIfInterrupted(root: string, io: CliIo, label: string =
  * Throws what recover throws (LOCKED while another command holds the image, I/O errors).
  */
 export async function settleInterrupted(image: Image, cache: ContentCache, io: CliIo): Promise<void> {
-  if ((await interruptedExecute(image.root)) === null) return;
-  const r = await recover(image, cache);
-  if (r === 'rolled-back') io.stdout.write(`${image.root}: an interrupted execute was rolled back first\n`);
-  else if (r === 'completed')
+  const { outcome } = await settleInterruptedExecute(image, cache);
+  if (outcome === 'rolled-back') io.stdout.write(`${image.root}: an interrupted execute was rolled back first\n`);
+  else if (outcome === 'completed')
     io.stdout.write(`${image.root}: an interrupted execute had committed; it was finished first\n`);
 }
