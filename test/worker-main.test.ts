@@ -201,5 +201,12 @@ describe('command lines', () => {
     assert.ok(lines.includes('... and 10 more children'), lines.join('\n'));
     assert.ok(lines.includes(`Children: ${n - 1} updated, 1 failed; 3 workflow executions`), lines.join('\n'));
     assert.ok(lines.includes('zone:z2: execute failed: IO_ERROR: disk full'), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.startsWith('The host stopped answering')));
+    // A host lost mid-execute: what it was executing is not known to the run, and the table says so.
+    const lost = resultTable({
+      ...r,
+      failures: [{ name: 'zone:z2', stage: 'execute', code: 'HOST_UNAVAILABLE', message: 'no worker' }],
+    });
+    assert.match(lost[lost.length - 1], /^The host stopped answering during execute: .*audit-linked -R \/h`/);
   });
 });

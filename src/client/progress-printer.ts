@@ -97,5 +97,11 @@ export function resultTable(r: UpdateResult): string[] {
     );
   if (skipped > 0)
     lines.push(`${skipped} skipped: left out (skipChild), or not reached after a failure or the plans' rejection`);
+  // A host that stopped answering mid-execute leaves what it was doing unknown to the run: the
+  // children of a lane (src/contract/lanes.ts) it was executing may be applied, or interrupted.
+  if (r.failures.some((f) => f.stage === 'execute' && f.code === 'HOST_UNAVAILABLE'))
+    lines.push(
+      `The host stopped answering during execute: zones it was executing when it did (several to an activity when they are fast) may have been applied, or interrupted, though listed failed or skipped. \`npm run pkg -- audit-linked -R ${r.image}\` shows each zone's state; a new run rolls an interrupted execute back before it plans.`,
+    );
   return lines;
 }
