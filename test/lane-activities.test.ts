@@ -11,6 +11,7 @@ import { createActivities } from '../src/activities/create-activities';
 import { buildDemoHost } from '../src/dev/demo-host';
 import { Image } from '../src/image/image';
 import { loadSavedPlan } from '../src/stages/saved-plans';
+import type { PlanChildrenOutput, PlanLaneHeartbeat } from '../src/contract/activity-types';
 import { cleanup, tempDir } from './helpers/tree';
 import { release } from './helpers/workflow-fixture';
 
@@ -62,6 +63,41 @@ describe('planChildren (a lane) and preparedWithParent', () => {
     const out = await run(acts.plan, { image: host.parent, child: 'zone:z1', parentPlan });
     assert.ok(out.plan.changes.length > 1, JSON.stringify(out.plan.changes.map((c) => c.stem)));
     assert.equal(out.preparedWithParent, undefined);
+  });
+
+  it('a retry keeps the plans its earlier attempt made (named by its heartbeat) and plans only the others', async () => {
+    const { host, acts, parentPlan } = await planned(3);
+    const input = {
+      image: host.parent,
+      parentPlan,
+      children: host.children.map((c) => ({ child: c.name })),
+      budgetMs: 60_000,
+    };
+    const env = new MockActivityEnvironment();
+    const beats: PlanLaneHeartbeat[] = [];
+    env.on('heartbeat', (d: PlanLaneHeartbeat) => beats.push(structuredClone(d)));
+    const first: PlanChildrenOutput = await env.run(acts.planChildren, input);
+    const digests = Object.fromEntries(first.results.map((r) => [r.name, r.plan.digest]));
+    assert.deepEqual(beats[beats.length - 1], { lane: { planned: digests } }, 'every plan named as it is made');
+    // The worker was lost after two children: attempt 2 starts from the heartbeat naming them.
+    const planning: string[] = [];
+    const again = createActivities({
+      cacheDir: host.cacheDir,
+      beforeStage: async (stage, name) => void (stage === 'plan' && planning.push(name)),
+    });
+    const second: PlanChildrenOutput = await new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: { lane: { planned: { 'zone:z1': digests['zone:z1'], 'zone:z2': digests['zone:z2'] } } },
+    }).run(again.planChildren, input);
+    assert.deepEqual(planning, ['zone:z3'], 'only the child no attempt had planned');
+    assert.deepEqual(
+      second.results.map((r) => [r.name, r.plan.digest]),
+      Object.entries(digests),
+    );
+    for (const r of second.results.slice(0, 2)) {
+      assert.match(r.lines[0], /^Planned by an earlier attempt \(before 2\) of this lane; its saved plan is kept$/);
+      assert.equal(r.preparedWithParent, true, r.name);
+    }
   });
 
   it('starts no further child once the budget is spent: the rest come back not started', async () => {

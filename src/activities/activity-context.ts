@@ -48,16 +48,17 @@ export function createActivityContext(deps: ActivityDeps) {
 
   /**
    * One image's work in `stage`, recorded, heartbeating (unless `heartbeat: false`: the children
-   * of a batch share the batch's heartbeater), and with errors mapped to failures.
+   * of a batch share the batch's heartbeater; `details`: what its keep-alive sends, a lane's own
+   * progress), and with errors mapped to failures.
    */
   async function recorded<T>(
     stage: string,
     name: string,
     fn: (beat: Heartbeater | null) => Promise<T>,
-    opts: { heartbeat?: boolean } = {},
+    opts: { heartbeat?: boolean; details?: () => unknown } = {},
   ): Promise<T> {
     const info = activityInfo();
-    const beat = opts.heartbeat === false ? null : new Heartbeater(every);
+    const beat = opts.heartbeat === false ? null : new Heartbeater(every, opts.details);
     const base = {
       stage,
       name,

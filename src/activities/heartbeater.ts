@@ -16,9 +16,16 @@ export class Heartbeater {
   private sentAt = Date.now();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly everyMs: number) {
+  /**
+   * `details`: when given, what every heartbeat sends instead of the pushed progress (a plan
+   * lane's children planned so far: the lane's own heartbeat must not be overwritten by a child's).
+   */
+  constructor(
+    private readonly everyMs: number,
+    private readonly details?: () => unknown,
+  ) {
     this.last = activityInfo().heartbeatDetails as HeartbeatProgress | undefined;
-    if (this.last)
+    if (!details && this.last?.stage)
       log.info(
         `${this.last.stage} resumes after attempt ${activityInfo().attempt - 1} stopped at ${this.last.done}/${this.last.total} ${this.last.unit}`,
       );
@@ -39,6 +46,6 @@ export class Heartbeater {
 
   private send(): void {
     this.sentAt = Date.now();
-    heartbeat(this.last);
+    heartbeat(this.details ? this.details() : this.last);
   }
 }

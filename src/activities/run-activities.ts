@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { cancellationSignal } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { runLane } from './run-lane';
 import * as path from 'path';
 import { promises as fsp } from 'fs';
@@ -34,6 +34,7 @@ import type {
   PlanChildrenOutput,
   PlanImageInput,
   PlanImageOutput,
+  PlanLaneHeartbeat,
   PlannedStageInput,
   PrepareOutput,
   PublisherCheckBatchInput,
@@ -94,56 +95,112 @@ export function createRunActivities(ctx: ActivityContext): RunActivities {
   };
 
   /** Plans one image as the plan activity does; `durable: false` leaves the saved plan's fsync to the caller (a lane). */
-  async function planImage(input: PlanImageInput, durable = true): Promise<PlanImageOutput> {
-    return recorded('plan', nameOf(input), async () => {
-      await before('plan', nameOf(input));
-      const image = await imageOf(input);
-      // An execute of an earlier run that was cut off in this image (its host went down) is
-      // settled first, as `pkg update` does: the image plans from a whole state again.
-      const settled = await settleInterruptedExecute(image, await getCache());
-      const installed = await image.installed();
-      const packages =
-        input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
-      const parentState =
-        input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
-      // A child only synced (no -r) moves as far as its parent constraints require; packages do not apply.
-      const request = input.sync && input.child !== null ? { sync: true } : packages ? { update: packages } : {};
-      const p = await makePlan(image, request, parentState, {
-        cache: await getCache(),
-        origins,
-      });
-      checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
-      await savePlan(image, p, { fsync: durable });
-      const lines = planLines(p);
-      if (settled.outcome !== 'none')
-        lines.unshift(
-          `An execute interrupted in this image (plan ${settled.plan.slice(0, 12) || 'unknown'}) was ${settled.outcome === 'rolled-back' ? 'rolled back' : 'past its commit point and was finished'} first`,
-        );
-      // Decided here, where the plan's actions are at hand (planActions recalls them from
-      // makePlan), so that the workflow can leave out a prepare activity that would download nothing.
-      const withParent =
-        input.child !== null &&
-        input.parentPlan !== null &&
-        p.changes.length > 0 &&
-        contentWithin(
-          await planActions(image, p, await getCache(), origins),
-          await parentContentOf(input.image, input.parentPlan),
-        );
-      if (withParent) lines.push(`Content: every file is in the parent's plan; the parent's prepare downloads it`);
-      return { plan: p, lines, ...(withParent ? { preparedWithParent: true } : {}) };
-    });
+  async function planImage(
+    input: PlanImageInput,
+    durable = true,
+    details?: () => PlanLaneHeartbeat,
+  ): Promise<PlanImageOutput> {
+    return recorded(
+      'plan',
+      nameOf(input),
+      async () => {
+        await before('plan', nameOf(input));
+        const image = await imageOf(input);
+        // An execute of an earlier run that was cut off in this image (its host went down) is
+        // settled first, as `pkg update` does: the image plans from a whole state again.
+        const settled = await settleInterruptedExecute(image, await getCache());
+        const installed = await image.installed();
+        const packages =
+          input.packages && (input.child !== null ? input.packages.filter((s) => installed.has(s)) : input.packages);
+        const parentState =
+          input.child !== null && input.parentPlan ? await parentPlannedState(input.image, input.parentPlan) : null;
+        // A child only synced (no -r) moves as far as its parent constraints require; packages do not apply.
+        const request = input.sync && input.child !== null ? { sync: true } : packages ? { update: packages } : {};
+        const p = await makePlan(image, request, parentState, {
+          cache: await getCache(),
+          origins,
+        });
+        checkPlanSize(p, nameOf(input), deps.maxPlanBytes ?? MAX_PLAN_BYTES);
+        await savePlan(image, p, { fsync: durable });
+        const lines = planLines(p);
+        if (settled.outcome !== 'none')
+          lines.unshift(
+            `An execute interrupted in this image (plan ${settled.plan.slice(0, 12) || 'unknown'}) was ${settled.outcome === 'rolled-back' ? 'rolled back' : 'past its commit point and was finished'} first`,
+          );
+        return planOutput(input, image, p, lines);
+      },
+      { details },
+    );
+  }
+
+  /**
+   * The plan activity's output for `p` of `image`: its lines, and whether every file of a
+   * child's plan is in the parent's plan. Decided here, where the plan's actions are at hand
+   * (planActions recalls them from makePlan), so that the workflow can leave out a prepare
+   * activity that would download nothing.
+   */
+  async function planOutput(input: PlanImageInput, image: Image, p: Plan, lines: string[]): Promise<PlanImageOutput> {
+    const withParent =
+      input.child !== null &&
+      input.parentPlan !== null &&
+      p.changes.length > 0 &&
+      contentWithin(
+        await planActions(image, p, await getCache(), origins),
+        await parentContentOf(input.image, input.parentPlan),
+      );
+    if (withParent) lines.push(`Content: every file is in the parent's plan; the parent's prepare downloads it`);
+    return { plan: p, lines, ...(withParent ? { preparedWithParent: true } : {}) };
+  }
+
+  /**
+   * A lane's child that an earlier attempt of the same lane planned (its digest in the attempt's
+   * last heartbeat): its saved plan is returned, not made again (the design's "nothing is planned
+   * twice"); null when that plan cannot be loaded any more (then it is planned as usual).
+   */
+  async function keptPlan(
+    input: PlanImageInput,
+    digest: string,
+    attempt: number,
+    details: () => PlanLaneHeartbeat,
+  ): Promise<PlanImageOutput | null> {
+    return recorded(
+      'plan',
+      nameOf(input),
+      async () => {
+        const image = await imageOf(input);
+        const p = await loadSavedPlan(image, digest).catch(() => null);
+        if (!p) return null;
+        const lines = [
+          `Planned by an earlier attempt (before ${attempt}) of this lane; its saved plan is kept`,
+          ...planLines(p),
+        ];
+        return planOutput(input, image, p, lines);
+      },
+      { details },
+    );
   }
 
   /** planChildren's loop: the children planned (plans saved, not yet fsynced), the failure, the rest. */
   async function planLane(input: PlanChildrenInput): Promise<PlanChildrenOutput> {
     const t0 = Date.now();
     let bytes = 0;
+    const info = activityInfo();
+    // Digests of the children planned so far, by this attempt or one before it: sent with every
+    // heartbeat, so a retry after a lost worker returns those plans instead of making them again.
+    const planned: Record<string, string> = {
+      ...((info.heartbeatDetails as Partial<PlanLaneHeartbeat> | undefined)?.lane?.planned ?? {}),
+    };
+    const laneBeat = (): PlanLaneHeartbeat => ({ lane: { planned } });
     return runLane(
       input.children,
       () => Date.now() - t0 >= input.budgetMs || bytes >= LANE_MAX_BYTES || cancellationSignal().aborted,
       async (c) => {
-        const out = await planImage({ image: input.image, parentPlan: input.parentPlan, ...c }, false);
+        const child = { image: input.image, parentPlan: input.parentPlan, ...c };
+        const kept = planned[c.child] ? await keptPlan(child, planned[c.child], info.attempt, laneBeat) : null;
+        const out = kept ?? (await planImage(child, false, laneBeat));
         bytes += Buffer.byteLength(JSON.stringify(out.plan));
+        planned[c.child] = out.plan.digest;
+        heartbeat(laneBeat());
         return out;
       },
     );

@@ -66,6 +66,15 @@ export interface ExecuteOutput extends StageOutput {
 }
 
 /** Heartbeat details of prepare and execute (`temporal workflow describe` shows them). */
+/**
+ * The heartbeat of a plan lane (planChildren): the children it has planned so far, link name ->
+ * the digest of the plan it saved in that child, so that a retry after a lost worker returns
+ * those plans instead of planning them again.
+ */
+export interface PlanLaneHeartbeat {
+  lane: { planned: Record<string, string> };
+}
+
 export interface HeartbeatProgress {
   stage: 'prepare' | 'execute';
   done: number;

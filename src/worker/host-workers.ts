@@ -51,7 +51,14 @@ export async function createHostWorkers(opts: HostWorkersOptions): Promise<HostW
     ...opts.workerOptions,
   };
   const workflows = await Worker.create({ ...common, taskQueue: plugin.taskQueue });
-  const activities = await Worker.create({ ...common, taskQueue: plugin.hostTaskQueue });
+  const activities = await Worker.create({
+    // The SDK holds back heartbeats for up to 80% of the heartbeat timeout (12 s here); a plan
+    // lane's heartbeat names the plans it has made, which its retry keeps after a lost worker, so
+    // it goes out within a second. The activities themselves send at most one a second.
+    maxHeartbeatThrottleInterval: '1 second',
+    ...common,
+    taskQueue: plugin.hostTaskQueue,
+  });
   // Plan lanes and executes flush through these shells; spawned now, their start (several ms of
   // blocked event loop each) is not paid inside the first run's activities.
   syncFsHelper.prestart();
