@@ -140,4 +140,69 @@ describe('a host whose worker is down', () => {
       );
     },
   );
+
+  it(
+    'whose worker shuts down in the middle of an execute lane: the children it executed are updated, the one it was executing fails HOST_UNAVAILABLE, the rest are skipped',
+    { timeout: 120_000 },
+    async () => {
+      const h = await makeHost(6);
+      const queue = sharedQueue();
+      const name = `lost${queues}`;
+      const id = workflowId('host-lost-mid-lane');
+      // -C 1: zone:z1 is executed alone, then zone:z2..z6 in one lane; the host's worker shuts
+      // down for good while the lane executes zone:z4 (held in beforeStage): the lane reports
+      // zone:z2 and z3 executed and the rest not started, and zone:z4 waits for a worker in vain.
+      let held = false;
+      const dying = await env.hostWorkers(
+        deps(h, {
+          beforeStage: async (stage: string, child: string) => {
+            if (stage !== 'execute' || child !== 'zone:z4') return;
+            held = true;
+            await new Promise((r) => setTimeout(r, 60_000));
+          },
+        }),
+        { host: name, taskQueue: queue },
+      );
+      const workflowsOnly = await env.hostWorkers(deps(h), { host: `survivor${queues}`, taskQueue: queue });
+      const run = env.client.workflow.execute(updateLinkedImages, {
+        taskQueue: queue,
+        workflowId: id,
+        args: [{ image: h.parent, host: name, concurrency: 1, hostTimeout: '3s', recursive: true }],
+      });
+      const dyingDone = dying.run();
+      const survivorDone = workflowsOnly.runUntil(run);
+      while (!held) await new Promise((r) => setTimeout(r, 50));
+      dying.shutdown();
+      const r = await survivorDone;
+      await dyingDone;
+      const scheduled = (await env.client.workflow.getHandle(id).fetchHistory()).events!.flatMap((e) =>
+        e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityId!] : [],
+      );
+      assert.ok(scheduled.includes('execute/zone:z2..zone:z6'), `a lane: ${scheduled.join(', ')}`);
+      const lanes = (await readRecord(h.recordFile)).filter((l) => l.stage === 'execute' && l.event === 'end');
+      assert.deepEqual(
+        lanes.map((l) => l.name),
+        ['parent', 'zone:z1', 'zone:z2', 'zone:z3'],
+        'executed before the loss',
+      );
+      assert.equal(r.status, 'partial');
+      assert.deepEqual(
+        childrenOf(r).map((c) => [c.name, c.outcome]),
+        [
+          ['zone:z1', 'updated'],
+          ['zone:z2', 'updated'],
+          ['zone:z3', 'updated'],
+          ['zone:z4', 'failed'],
+          ['zone:z5', 'skipped'],
+          ['zone:z6', 'skipped'],
+        ],
+      );
+      assert.deepEqual(
+        r.failures.map((f) => [f.name, f.stage, f.code]),
+        [['zone:z4', 'execute', 'HOST_UNAVAILABLE']],
+      );
+      for (const z of [0, 1, 2]) assert.equal(await release(h.children[z].path), 'Demo OS 1.1', h.children[z].name);
+      for (const z of [4, 5]) assert.equal(await release(h.children[z].path), 'Demo OS 1.0', h.children[z].name);
+    },
+  );
 });
