@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { STAGES } from '../contract/activity-ids';
 import { approveUpdate, controlsQuery, type ControlState } from '../contract/controls';
+import { exitQuietlyOnClosedPipe } from '../command-line/closed-pipe';
 import { parseCommandLine } from '../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { nonEmpty } from '../command-line/value-parsers';
@@ -134,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitQuietlyOnClosedPipe();
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (e) => {

@@ -12,6 +12,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@te
 import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
+import { exitQuietlyOnClosedPipe } from '../command-line/closed-pipe';
 import { parseCommandLine } from '../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { anyInteger, collect, integerIn, nonEmpty } from '../command-line/value-parsers';
@@ -353,6 +354,7 @@ function approvalMode(values: UpdateOptions): ApprovalMode {
   return 'show';
 }
 
+exitQuietlyOnClosedPipe();
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (e) => {

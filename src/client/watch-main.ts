@@ -4,6 +4,7 @@
  * ends, 130 on Ctrl-C (the run goes on), 1 when there is no such workflow, 2 for a bad command line.
  */
 import { Command } from 'commander';
+import { exitQuietlyOnClosedPipe } from '../command-line/closed-pipe';
 import { parseCommandLine } from '../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { integerIn, nonEmpty } from '../command-line/value-parsers';
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
   return followRun(args[0], opts);
 }
 
+exitQuietlyOnClosedPipe();
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (e) => {

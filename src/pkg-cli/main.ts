@@ -1,5 +1,6 @@
 import { Command as CommanderCommand } from 'commander';
 import { isImageError } from '../model/errors';
+import { exitQuietlyOnClosedPipe } from '../command-line/closed-pipe';
 import { parseCommandLine } from '../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../command-line/usage-error';
 import { CliIo, Command } from './command';
@@ -106,6 +107,7 @@ function overview(): string {
 
 /** Runs `argv` as a process's whole command line: sets process.exitCode from main; a rejection (a bug) is printed whole, exit 1. */
 export function runAsProcess(argv: string[]): void {
+  exitQuietlyOnClosedPipe();
   main(argv).then(
     (code) => {
       process.exitCode = code;

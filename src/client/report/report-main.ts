@@ -11,6 +11,7 @@ import { DEFAULT_PAGE_SIZE, readAuditReport } from './history-reader';
 import { reportMarkdown } from './report-markdown';
 import { fleetMarkdown, isFleet, readFleetReport } from './fleet-report';
 import { connectClient, DEFAULT_ADDRESS } from '../connection-settings';
+import { exitQuietlyOnClosedPipe } from '../../command-line/closed-pipe';
 import { parseCommandLine } from '../../command-line/parse-command-line';
 import { USAGE_EXIT_CODE, UsageError } from '../../command-line/usage-error';
 import { integerIn, nonEmpty } from '../../command-line/value-parsers';
@@ -121,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitQuietlyOnClosedPipe();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
