@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { updateLinkedImages } from '../src/workflows';
+import type { UpdateRequest } from '../src/contract/input';
 import { readRecord } from './helpers/activity-log';
 import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';
@@ -18,6 +19,41 @@ after(async () => {
 let queues = 0;
 const sharedQueue = () => `hosts-${process.pid}-${++queues}`;
 const deps = (h: Host, extra = {}) => ({ cacheDir: h.cacheDir, recordFile: h.recordFile, ...extra });
+
+/**
+ * A run of `h` on a host named `<prefix><n>` whose worker runs `beforeStage` before every stage
+ * (where a test holds the work it wants in flight), beside a worker of another host that serves
+ * only the workflows. `lose()` shuts the host's worker down for good and resolves with the run's
+ * result once the run has ended without it.
+ */
+async function runOnDyingHost(
+  h: Host,
+  prefix: string,
+  beforeStage: (stage: string, child: string) => Promise<void>,
+  input: Omit<UpdateRequest, 'image' | 'host'>,
+) {
+  const queue = sharedQueue();
+  const name = `${prefix}${queues}`;
+  const id = workflowId(prefix);
+  const dying = await env.hostWorkers(deps(h, { beforeStage }), { host: name, taskQueue: queue });
+  const workflowsOnly = await env.hostWorkers(deps(h), { host: `survivor${queues}`, taskQueue: queue });
+  const run = env.client.workflow.execute(updateLinkedImages, {
+    taskQueue: queue,
+    workflowId: id,
+    args: [{ image: h.parent, host: name, ...input }],
+  });
+  const dyingDone = dying.run();
+  const survivorDone = workflowsOnly.runUntil(run);
+  return {
+    name,
+    id,
+    async lose() {
+      dying.shutdown();
+      await dyingDone;
+      return survivorDone;
+    },
+  };
+}
 
 describe('each host takes only its own activities', () => {
   it('two hosts on one workflow queue: each run is worked on by its own host alone, from its own queue', async () => {
@@ -99,36 +135,23 @@ describe('a host whose worker is down', () => {
     { timeout: 90_000 },
     async () => {
       const h = await makeHost(2);
-      const queue = sharedQueue();
-      const name = `dying${queues}`;
-      const id = workflowId('host-dies');
       // The dying host plans, then its worker stops for good before anything is prepared.
       let planned = 0;
-      const dying = await env.hostWorkers(
-        deps(h, {
-          beforeStage: async (stage: string) => {
-            if (stage === 'plan') planned++;
-            if (stage === 'prepare') await new Promise((r) => setTimeout(r, 60_000));
-          },
-        }),
-        { host: name, taskQueue: queue },
+      const { name, lose } = await runOnDyingHost(
+        h,
+        'dying',
+        async (stage) => {
+          if (stage === 'plan') planned++;
+          if (stage === 'prepare') await new Promise((r) => setTimeout(r, 60_000));
+        },
+        { concurrency: 2, hostTimeout: '3s' },
       );
-      const workflowsOnly = await env.hostWorkers(deps(h), { host: `survivor${queues}`, taskQueue: queue });
-      const run = env.client.workflow.execute(updateLinkedImages, {
-        taskQueue: queue,
-        workflowId: id,
-        args: [{ image: h.parent, host: name, concurrency: 2, hostTimeout: '3s' }],
-      });
-      const dyingDone = dying.run();
-      const survivorDone = workflowsOnly.runUntil(run);
       // Stop the dying host as soon as its parent prepare starts (held in beforeStage): the
       // activity is cancelled by the shutdown and retried on a queue nobody polls any more.
       while (planned < 3) await new Promise((r) => setTimeout(r, 50));
       while (!(await readRecord(h.recordFile)).some((l) => l.stage === 'prepare'))
         await new Promise((r) => setTimeout(r, 50));
-      dying.shutdown();
-      await dyingDone;
-      const r = await survivorDone;
+      const r = await lose();
       assert.equal(r.status, 'failed');
       assert.equal(r.parent.error?.code, 'HOST_UNAVAILABLE', JSON.stringify(r.parent.error));
       assert.equal(r.parent.error?.stage, 'prepare');
@@ -146,35 +169,22 @@ describe('a host whose worker is down', () => {
     { timeout: 120_000 },
     async () => {
       const h = await makeHost(6);
-      const queue = sharedQueue();
-      const name = `lost${queues}`;
-      const id = workflowId('host-lost-mid-lane');
       // -C 1: zone:z1 is executed alone, then zone:z2..z6 in one lane; the host's worker shuts
       // down for good while the lane executes zone:z4 (held in beforeStage): the lane reports
       // zone:z2 and z3 executed and the rest not started, and zone:z4 waits for a worker in vain.
       let held = false;
-      const dying = await env.hostWorkers(
-        deps(h, {
-          beforeStage: async (stage: string, child: string) => {
-            if (stage !== 'execute' || child !== 'zone:z4') return;
-            held = true;
-            await new Promise((r) => setTimeout(r, 60_000));
-          },
-        }),
-        { host: name, taskQueue: queue },
+      const { id, lose } = await runOnDyingHost(
+        h,
+        'lost',
+        async (stage, child) => {
+          if (stage !== 'execute' || child !== 'zone:z4') return;
+          held = true;
+          await new Promise((r) => setTimeout(r, 60_000));
+        },
+        { concurrency: 1, hostTimeout: '3s', recursive: true },
       );
-      const workflowsOnly = await env.hostWorkers(deps(h), { host: `survivor${queues}`, taskQueue: queue });
-      const run = env.client.workflow.execute(updateLinkedImages, {
-        taskQueue: queue,
-        workflowId: id,
-        args: [{ image: h.parent, host: name, concurrency: 1, hostTimeout: '3s', recursive: true }],
-      });
-      const dyingDone = dying.run();
-      const survivorDone = workflowsOnly.runUntil(run);
       while (!held) await new Promise((r) => setTimeout(r, 50));
-      dying.shutdown();
-      const r = await survivorDone;
-      await dyingDone;
+      const r = await lose();
       const scheduled = (await env.client.workflow.getHandle(id).fetchHistory()).events!.flatMap((e) =>
         e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityId!] : [],
       );
