@@ -12,6 +12,7 @@ import { startTemporalEnv, TemporalEnv } from './helpers/temporal-env';
 import { cleanup } from './helpers/tree';
 import { checkpointedPlans, type Host, imageOf, makeHost, release, runUpdate } from './helpers/workflow-fixture';
 import { firstValue } from '../src/client/report/history-decode';
+import { ImageError } from '../src/model/errors';
 
 let env: TemporalEnv;
 before(async () => {
@@ -122,5 +123,26 @@ describe('lanes and prepare with the parent', () => {
     );
     const plans = await checkpointedPlans(env, run.workflowId);
     for (const c of host.children) assert.equal(plans.get(c.name)?.changes.length, 5, c.name);
+  });
+
+  it("a lane that completed after a failed attempt: the report's errors list that attempt once, for the lane", async () => {
+    const host = await makeHost(4);
+    let failed = false;
+    // -C 1: zone:z1 is executed alone, then zone:z2..z4 in one lane, whose first attempt fails.
+    const run = await runUpdate(env, host, { concurrency: 1, recursive: true }, 'lane-retried', {
+      beforeStage: async (stage, name) => {
+        if (stage !== 'execute' || name !== 'zone:z2' || failed) return;
+        failed = true;
+        throw new ImageError('IO_ERROR', 'the disk went away for a moment');
+      },
+    });
+    assert.equal(run.result.status, 'ok', JSON.stringify(run.result.failures));
+    const report = await readAuditReport(env.client, run.workflowId, {
+      server: { address: env.server.address, namespace: env.server.namespace },
+    });
+    assert.deepEqual(
+      report.errors.map((e) => [e.image, e.stage, e.code, e.final]),
+      [['zone:z2..zone:z4', 'execute', 'IO_ERROR', false]],
+    );
   });
 });

@@ -510,6 +510,8 @@ export class AuditBuilder {
       img.stages.push({ ...row, batchSize: worked, summary: activitySummary(stage, r, describeBytes) });
       if (stage === 'plan' && r.plan) this.planOf(img, r);
     }
+    // A lane that completed after a failed attempt: that attempt's error is the lane's, listed once.
+    if (row.previousFailure) this.pushErrors(x, fallback, stage, { ...row, error: null }, true);
     const ended = (name: string, state: StageAudit['state'], error: StageAudit['error']) => {
       const childRow: StageAudit = { ...row, batchSize: worked, state, summary: null, error };
       this.image(name).stages.push(childRow);
