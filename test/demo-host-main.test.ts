@@ -49,6 +49,12 @@ describe('npm run demo-host', () => {
     const full = await demoHost(['.'], cwd);
     assert.equal(full.code, 1);
     assert.match(full.out, /expected a directory that does not exist or is empty/);
+    // A directory it cannot create (a dangling symbolic link stands there): what failed, no stack.
+    await fs.symlink(path.join(cwd, 'nowhere'), path.join(cwd, 'dangling'));
+    const blocked = await demoHost(['dangling'], cwd);
+    assert.equal(blocked.code, 1);
+    assert.match(blocked.out, /^demo-host: Cannot create .*dangling/m);
+    assert.doesNotMatch(blocked.out, /^\s+at /m);
     const bad = await demoHost(['h', '--zones', '0'], cwd);
     assert.equal(bad.code, 2);
     assert.match(bad.out, /--zones <N>' argument '0' is invalid\. Expected an integer from 1 to 10000/);

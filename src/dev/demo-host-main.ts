@@ -66,7 +66,9 @@ exitQuietlyOnClosedPipe();
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (e) => {
-    console.error(`demo-host: ${(e as Error)?.stack ?? e}`);
+    // An image-model or file-system error (it has a code) says what failed where; anything else is a bug.
+    const coded = typeof (e as { code?: unknown })?.code === 'string';
+    console.error(`demo-host: ${coded ? (e as Error).message : ((e as Error)?.stack ?? e)}`);
     process.exitCode = 1;
   },
 );
